@@ -1,0 +1,79 @@
+package invited
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are part of the API contract (DESIGN.md §4); the HTTP
+// layer maps each to a status in one place.
+const (
+	EINVALID          = "invalid_request"
+	EUNAUTHENTICATED  = "unauthenticated"
+	EFORBIDDEN        = "forbidden"
+	ENOTFOUND         = "not_found"
+	EINVITATIONEXISTS = "invitation_exists"
+	EALREADYMEMBER    = "already_member"
+	EALREADYACCEPTED  = "invitation_already_accepted"
+	EINVALIDSTATE     = "invalid_state"
+	EEXPIRED          = "invitation_expired"
+	EREVOKED          = "invitation_revoked"
+	EDECLINED         = "invitation_declined"
+	EEMAILMISMATCH    = "email_mismatch"
+	EDOMAINNOTALLOWED = "email_domain_not_allowed"
+	ECONFLICT         = "conflict"
+	ERATELIMITED      = "rate_limited"
+	EUNAVAILABLE      = "unavailable"
+	EINTERNAL         = "internal"
+)
+
+// Error is an error the service means to show its caller. Anything else that
+// reaches a transport is internal and is reported without detail.
+type Error struct {
+	Code    string
+	Message string
+	// Fields names invalid input fields and what is wrong with each.
+	Fields map[string]string
+	// ExistingID names the resource that caused a conflict, such as the open
+	// invitation behind invitation_exists.
+	ExistingID string
+	// RetryAfterSeconds accompanies rate_limited.
+	RetryAfterSeconds int
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("invited: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err if it is (or wraps) an *Error, else
+// EINTERNAL.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// FieldErrors collects per-field validation problems; Err returns nil when
+// there are none, so validation reads top to bottom without early returns.
+type FieldErrors map[string]string
+
+// Add records msg for field unless the field already has a problem: the first
+// problem found is the one worth fixing first.
+func (f FieldErrors) Add(field, msg string) {
+	if _, ok := f[field]; !ok {
+		f[field] = msg
+	}
+}
+
+// Err returns an invalid_request *Error naming every field, or nil.
+func (f FieldErrors) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: f}
+}

@@ -1,0 +1,488 @@
+package invited
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Status is where an invitation is in its lifecycle (DESIGN.md §2).
+type Status string
+
+const (
+	StatusDraft    Status = "draft"
+	StatusPending  Status = "pending"
+	StatusAccepted Status = "accepted"
+	StatusDeclined Status = "declined"
+	StatusRevoked  Status = "revoked"
+	StatusExpired  Status = "expired"
+	StatusArchived Status = "archived"
+)
+
+// Statuses lists every status.
+var Statuses = []Status{StatusDraft, StatusPending, StatusAccepted, StatusDeclined, StatusRevoked, StatusExpired, StatusArchived}
+
+// Open reports whether an invitation in s still blocks another invitation to
+// the same invitee.
+func (s Status) Open() bool { return s == StatusDraft || s == StatusPending }
+
+// Action is something that moves an invitation between statuses.
+type Action string
+
+const (
+	ActionSend    Action = "send"
+	ActionResend  Action = "resend"
+	ActionRenew   Action = "renew"
+	ActionAccept  Action = "accept"
+	ActionDecline Action = "decline"
+	ActionRevoke  Action = "revoke"
+	ActionExpire  Action = "expire"
+	ActionArchive Action = "archive"
+)
+
+// transitions is the whole state machine: from status, by action, to status.
+// Anything not listed is illegal.
+var transitions = map[Status]map[Action]Status{
+	StatusDraft: {
+		ActionSend:   StatusPending,
+		ActionRevoke: StatusRevoked,
+	},
+	StatusPending: {
+		ActionResend:  StatusPending,
+		ActionRenew:   StatusPending,
+		ActionAccept:  StatusAccepted,
+		ActionDecline: StatusDeclined,
+		ActionRevoke:  StatusRevoked,
+		ActionExpire:  StatusExpired,
+	},
+	StatusExpired: {
+		ActionRenew: StatusPending,
+	},
+	StatusAccepted: {
+		ActionArchive: StatusArchived,
+	},
+}
+
+// Transition returns the status that action leads to from from, or the error
+// a caller should see when the action is illegal there.
+func Transition(from Status, action Action) (Status, error) {
+	if to, ok := transitions[from][action]; ok {
+		return to, nil
+	}
+	return from, illegal(from, action)
+}
+
+// illegal explains why action cannot happen to an invitation in from. Token
+// holders get the specific codes of DESIGN.md §4; everything else is
+// invalid_state.
+func illegal(from Status, action Action) error {
+	switch from {
+	case StatusAccepted, StatusArchived:
+		if action == ActionAccept || action == ActionDecline {
+			return Errorf(EALREADYACCEPTED, "the invitation was already accepted")
+		}
+	case StatusExpired:
+		if action == ActionAccept || action == ActionDecline {
+			return Errorf(EEXPIRED, "the invitation has expired")
+		}
+	case StatusRevoked:
+		if action == ActionAccept || action == ActionDecline {
+			return Errorf(EREVOKED, "the invitation was revoked")
+		}
+	case StatusDeclined:
+		if action == ActionAccept || action == ActionDecline {
+			return Errorf(EDECLINED, "the invitation was declined")
+		}
+	}
+	return Errorf(EINVALIDSTATE, "cannot %s an invitation that is %s", action, from)
+}
+
+// Inviter is who created an invitation.
+type Inviter struct {
+	UserID   string `json:"user_id,omitempty"`
+	APIKeyID string `json:"api_key_id,omitempty"`
+	Name     string `json:"name,omitempty"`
+}
+
+// Invitation is an offer to join one organization with roles, addressed to
+// exactly one of an email address, a phone number or an existing user.
+type Invitation struct {
+	ID             string          `json:"id"`
+	OrgID          string          `json:"org_id"`
+	Status         Status          `json:"status" enum:"draft,pending,accepted,declined,revoked,expired,archived"`
+	Email          string          `json:"email,omitempty"`
+	Phone          string          `json:"phone,omitempty"`
+	UserID         string          `json:"user_id,omitempty"`
+	FirstName      string          `json:"first_name,omitempty"`
+	LastName       string          `json:"last_name,omitempty"`
+	Roles          []string        `json:"roles"`
+	Message        string          `json:"message,omitempty"`
+	RedirectURL    string          `json:"redirect_url,omitempty"`
+	Audience       string          `json:"audience,omitempty"`
+	Metadata       json.RawMessage `json:"metadata,omitempty"`
+	Channel        string          `json:"channel,omitempty" enum:"email,sms"`
+	Inviter        Inviter         `json:"inviter"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	ExpiresAt      time.Time       `json:"expires_at"`
+	SentAt         *time.Time      `json:"sent_at"`
+	AcceptedAt     *time.Time      `json:"accepted_at"`
+	AcceptedUserID string          `json:"accepted_user_id,omitempty"`
+	RevokedAt      *time.Time      `json:"revoked_at"`
+	DeclinedAt     *time.Time      `json:"declined_at"`
+}
+
+// StatusAt is the status as callers see it at now: a pending invitation
+// whose expiry has passed reads as expired at once, whether or not the
+// sweeper has written that down yet.
+func (inv *Invitation) StatusAt(now time.Time) Status {
+	if inv.Status == StatusPending && !now.Before(inv.ExpiresAt) {
+		return StatusExpired
+	}
+	return inv.Status
+}
+
+// Apply moves inv by action at now, stamping the matching time field. It
+// checks the transition against StatusAt(now), so an overdue invitation
+// cannot be accepted even before the sweeper marks it.
+func (inv *Invitation) Apply(action Action, now time.Time) error {
+	to, err := Transition(inv.StatusAt(now), action)
+	if err != nil {
+		return err
+	}
+	t := now
+	switch action {
+	case ActionSend, ActionResend:
+		inv.SentAt = &t
+	case ActionAccept:
+		inv.AcceptedAt = &t
+	case ActionDecline:
+		inv.DeclinedAt = &t
+	case ActionRevoke:
+		inv.RevokedAt = &t
+	}
+	inv.Status = to
+	inv.UpdatedAt = now
+	return nil
+}
+
+// InviteeKey identifies the invitee for the one-open-invitation rule.
+func (inv *Invitation) InviteeKey() string {
+	switch {
+	case inv.Email != "":
+		return "email:" + inv.Email
+	case inv.Phone != "":
+		return "phone:" + inv.Phone
+	}
+	return "user:" + inv.UserID
+}
+
+// InvitationCreate is the body of a create request (DESIGN.md §4).
+type InvitationCreate struct {
+	Email       string          `json:"email,omitempty" doc:"exactly one of email, phone, user_id"`
+	Phone       string          `json:"phone,omitempty" doc:"E.164, e.g. +14155550100"`
+	UserID      string          `json:"user_id,omitempty"`
+	Roles       []string        `json:"roles" doc:"non-empty; built-in or custom roles of the organization"`
+	FirstName   string          `json:"first_name,omitempty"`
+	LastName    string          `json:"last_name,omitempty"`
+	Message     string          `json:"message,omitempty" doc:"at most 2000 characters"`
+	RedirectURL string          `json:"redirect_url,omitempty" doc:"must match one of the organization's allowed_redirect_origins"`
+	ExpiresIn   *Duration       `json:"expires_in,omitempty" doc:"lifetime, e.g. \"72h\" or \"7d\"; default the organization's invitation_ttl"`
+	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
+	Metadata    json.RawMessage `json:"metadata,omitempty" doc:"a JSON object of at most 8 KiB, returned as given"`
+	Audience    string          `json:"audience,omitempty" doc:"the host-app client the invitee signs into"`
+	Send        *bool           `json:"send,omitempty" doc:"default true; false creates a draft"`
+	Channel     string          `json:"channel,omitempty" enum:"email,sms" doc:"default email for email invitees, sms for phone invitees"`
+}
+
+// Limits on invitation input.
+const (
+	MaxMessageRunes = 2000
+	MaxMetadataSize = 8 << 10
+	MaxRoles        = 32
+	MaxNameRunes    = 200
+	MaxBatchSize    = 1000
+)
+
+// Expiry resolves an expires_in / expires_at pair against a default TTL.
+// field is the input field name to blame.
+func Expiry(expiresIn *Duration, expiresAt *time.Time, ttl time.Duration, now time.Time, f FieldErrors) time.Time {
+	switch {
+	case expiresIn != nil && expiresAt != nil:
+		f.Add("expires_in", "give expires_in or expires_at, not both")
+		return time.Time{}
+	case expiresAt != nil:
+		d := expiresAt.Sub(now)
+		if d < MinInvitationTTL || d > MaxInvitationTTL {
+			f.Add("expires_at", "must be between 1 minute and 90 days from now")
+		}
+		return expiresAt.UTC().Truncate(time.Millisecond)
+	case expiresIn != nil:
+		ttl = time.Duration(*expiresIn)
+		if ttl < MinInvitationTTL || ttl > MaxInvitationTTL {
+			f.Add("expires_in", "must be between 1m and 2160h (90 days)")
+		}
+	}
+	return now.Add(ttl).UTC().Truncate(time.Millisecond)
+}
+
+// NewInvitation validates c against the organization's settings and roles
+// (roleExists reports whether a role name exists there) and returns the
+// invitation it describes, as a draft or pending per c.Send. It does not
+// check uniqueness or membership: that needs the store.
+func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string) bool, inviter Inviter, now time.Time) (*Invitation, error) {
+	f := FieldErrors{}
+	inv := &Invitation{
+		ID:          NewID(PrefixInvitation, now),
+		OrgID:       org.ID,
+		Status:      StatusPending,
+		Phone:       strings.TrimSpace(c.Phone),
+		UserID:      strings.TrimSpace(c.UserID),
+		FirstName:   strings.TrimSpace(c.FirstName),
+		LastName:    strings.TrimSpace(c.LastName),
+		Message:     c.Message,
+		RedirectURL: strings.TrimSpace(c.RedirectURL),
+		Audience:    strings.TrimSpace(c.Audience),
+		Inviter:     inviter,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+
+	// Invitee: exactly one of email, phone, user id.
+	given := 0
+	for _, s := range []string{c.Email, inv.Phone, inv.UserID} {
+		if strings.TrimSpace(s) != "" {
+			given++
+		}
+	}
+	switch {
+	case given == 0:
+		f.Add("email", "give exactly one of email, phone, user_id")
+	case given > 1:
+		f.Add("email", "give exactly one of email, phone, user_id, not several")
+	case c.Email != "":
+		email, ok := NormalizeEmail(strings.TrimSpace(c.Email))
+		switch {
+		case !ok:
+			f.Add("email", "not a valid email address")
+		case !org.Settings.EmailDomainAllowed(email):
+			f.Add("email", "this organization only invites addresses at "+strings.Join(org.Settings.AllowedEmailDomains, ", "))
+		}
+		inv.Email = email
+	case inv.Phone != "" && !ValidPhone(inv.Phone):
+		f.Add("phone", "must be an E.164 number such as +14155550100")
+	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || len(inv.UserID) > 64):
+		f.Add("user_id", "must be a user id (usr_…)")
+	}
+
+	// Roles.
+	switch {
+	case len(c.Roles) == 0:
+		f.Add("roles", "must name at least one role")
+	case len(c.Roles) > MaxRoles:
+		f.Add("roles", "at most 32 roles")
+	}
+	for _, r := range c.Roles {
+		if !roleExists(r) {
+			f.Add("roles", "unknown role "+quote(r))
+		}
+	}
+	inv.Roles = MergeRoles(c.Roles, nil)
+
+	if utf8.RuneCountInString(inv.FirstName) > MaxNameRunes {
+		f.Add("first_name", "at most 200 characters")
+	}
+	if utf8.RuneCountInString(inv.LastName) > MaxNameRunes {
+		f.Add("last_name", "at most 200 characters")
+	}
+	if !utf8.ValidString(c.Message) || utf8.RuneCountInString(c.Message) > MaxMessageRunes {
+		f.Add("message", "at most 2000 characters of UTF-8")
+	}
+	if inv.RedirectURL != "" && !org.Settings.RedirectAllowed(inv.RedirectURL) {
+		f.Add("redirect_url", "origin is not in the organization's allowed_redirect_origins")
+	}
+	if len(inv.Audience) > 200 {
+		f.Add("audience", "at most 200 characters")
+	}
+	if len(c.Metadata) > 0 && string(c.Metadata) != "null" {
+		var obj map[string]any
+		switch {
+		case len(c.Metadata) > MaxMetadataSize:
+			f.Add("metadata", "at most 8 KiB")
+		case json.Unmarshal(c.Metadata, &obj) != nil:
+			f.Add("metadata", "must be a JSON object")
+		default:
+			inv.Metadata = c.Metadata
+		}
+	}
+
+	switch c.Channel {
+	case "":
+		if inv.Phone != "" {
+			inv.Channel = "sms"
+		} else if inv.Email != "" {
+			inv.Channel = "email"
+		}
+	case "email":
+		if inv.Email == "" && inv.UserID == "" {
+			f.Add("channel", "email needs an email invitee")
+		}
+		inv.Channel = c.Channel
+	case "sms":
+		if inv.Phone == "" {
+			f.Add("channel", "sms needs a phone invitee")
+		}
+		inv.Channel = c.Channel
+	default:
+		f.Add("channel", `must be "email" or "sms"`)
+	}
+
+	inv.ExpiresAt = Expiry(c.ExpiresIn, c.ExpiresAt, org.Settings.TTL(), now, f)
+	if c.Send != nil && !*c.Send {
+		inv.Status = StatusDraft
+	} else {
+		inv.SentAt = &now
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// Renewal is the body of a renew request: a new lifetime or a new expiry.
+type Renewal struct {
+	ExpiresIn *Duration  `json:"expires_in,omitempty" doc:"new lifetime from now, e.g. \"72h\"; default the organization's invitation_ttl"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Renew extends a pending or expired invitation: it becomes pending with a
+// new expiry and keeps its link.
+func (inv *Invitation) Renew(r Renewal, ttl time.Duration, now time.Time) error {
+	f := FieldErrors{}
+	expiresAt := Expiry(r.ExpiresIn, r.ExpiresAt, ttl, now, f)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := inv.Apply(ActionRenew, now); err != nil {
+		return err
+	}
+	inv.ExpiresAt = expiresAt
+	return nil
+}
+
+// Acceptor is the person accepting: from a user access token's claims, or
+// vouched for by an API key (DESIGN.md §4, accept).
+type Acceptor struct {
+	ID         string `json:"id,omitempty" doc:"an existing user (usr_…)"`
+	ExternalID string `json:"external_id,omitempty" doc:"the host application's id; a user is created on first acceptance"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Name       string `json:"name,omitempty"`
+	// EmailVerified is true when the email comes from a verified source: a
+	// token claim email_verified, or an API key (the host app vouches).
+	EmailVerified bool `json:"-"`
+}
+
+// Validate checks an acceptor's shape.
+func (a *Acceptor) Validate() error {
+	f := FieldErrors{}
+	if a.ID == "" && a.ExternalID == "" && a.Email == "" && a.Phone == "" {
+		f.Add("user", "give the accepting user's id, external_id, email or phone")
+	}
+	if a.ID != "" && !strings.HasPrefix(a.ID, PrefixUser) {
+		f.Add("user.id", "must be a user id (usr_…)")
+	}
+	if len(a.ExternalID) > 200 {
+		f.Add("user.external_id", "at most 200 characters")
+	}
+	if a.Email != "" {
+		email, ok := NormalizeEmail(strings.TrimSpace(a.Email))
+		if !ok {
+			f.Add("user.email", "not a valid email address")
+		}
+		a.Email = email
+	}
+	if a.Phone != "" && !ValidPhone(a.Phone) {
+		f.Add("user.phone", "must be an E.164 number")
+	}
+	a.Name = strings.TrimSpace(a.Name)
+	if utf8.RuneCountInString(a.Name) > MaxNameRunes {
+		f.Add("user.name", "at most 200 characters")
+	}
+	return f.Err()
+}
+
+// CheckAcceptor enforces who may accept inv (DESIGN.md §1 settings): the
+// invitee must match unless the organization turned require_email_match
+// off, and the email domain allowlist always applies to the acceptor's
+// address. user is the resolved user (ID may be empty for a new user).
+func CheckAcceptor(inv *Invitation, s OrgSettings, user *User) error {
+	if s.RequireEmailMatch {
+		switch {
+		case inv.Email != "" && !strings.EqualFold(inv.Email, user.Email):
+			return Errorf(EEMAILMISMATCH, "this invitation was sent to a different email address")
+		case inv.Phone != "" && inv.Phone != user.Phone:
+			return Errorf(EEMAILMISMATCH, "this invitation was sent to a different phone number")
+		case inv.UserID != "" && inv.UserID != user.ID:
+			return Errorf(EEMAILMISMATCH, "this invitation was sent to a different user")
+		}
+	}
+	if len(s.AllowedEmailDomains) > 0 && !s.EmailDomainAllowed(user.Email) {
+		return Errorf(EDOMAINNOTALLOWED, "this organization only admits addresses at %s", strings.Join(s.AllowedEmailDomains, ", "))
+	}
+	return nil
+}
+
+// InvitationPreview is what anyone holding an invitation link may see before
+// deciding: nothing that identifies the invitee beyond a first name, no
+// metadata, no email.
+type InvitationPreview struct {
+	Status       Status    `json:"status" enum:"pending,accepted,declined,revoked,expired,archived"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	Organization struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"organization"`
+	Inviter struct {
+		Name string `json:"name,omitempty"`
+	} `json:"inviter"`
+	Roles   []string `json:"roles"`
+	Message string   `json:"message,omitempty"`
+	Invitee struct {
+		FirstName string `json:"first_name,omitempty"`
+	} `json:"invitee"`
+}
+
+// Preview returns the public view of inv at now.
+func (inv *Invitation) Preview(org *Organization, now time.Time) *InvitationPreview {
+	p := &InvitationPreview{Status: inv.StatusAt(now), ExpiresAt: inv.ExpiresAt, Roles: inv.Roles, Message: inv.Message}
+	p.Organization.ID, p.Organization.Name = org.ID, org.Name
+	p.Inviter.Name = inv.Inviter.Name
+	p.Invitee.FirstName = inv.FirstName
+	return p
+}
+
+// InvitationFilter selects invitations for a list.
+type InvitationFilter struct {
+	OrgID  string
+	Status Status
+	Email  string
+	Page
+}
+
+// Acceptance is the outcome of a successful accept.
+type Acceptance struct {
+	Invitation  *Invitation `json:"invitation"`
+	Membership  *Membership `json:"membership"`
+	User        *User       `json:"user"`
+	RedirectURL string      `json:"redirect_url"`
+}
+
+// BatchResult is the outcome of one item of a batch create: the invitation
+// and its token, or the error that item met.
+type BatchResult struct {
+	Invitation *Invitation
+	Token      string
+	Err        error
+}

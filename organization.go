@@ -1,0 +1,247 @@
+package invited
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultInvitationTTL is how long an invitation stays open unless the
+// organization or the invitation says otherwise.
+const DefaultInvitationTTL = 7 * 24 * time.Hour
+
+// Bounds on any invitation lifetime: shorter is unusable, longer is stale.
+const (
+	MinInvitationTTL = time.Minute
+	MaxInvitationTTL = 90 * 24 * time.Hour
+)
+
+// Organization is a tenant.
+type Organization struct {
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Slug      string      `json:"slug"`
+	Settings  OrgSettings `json:"settings"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+}
+
+// OrgSettings are an organization's policies for invitations.
+type OrgSettings struct {
+	InvitationTTL          Duration `json:"invitation_ttl" doc:"default lifetime of an invitation, e.g. \"168h\""`
+	AllowedRedirectOrigins []string `json:"allowed_redirect_origins" doc:"origins (scheme://host[:port]) a redirect_url may point to"`
+	AllowedEmailDomains    []string `json:"allowed_email_domains" doc:"when non-empty, only these email domains may be invited or accept"`
+	RequireEmailMatch      bool     `json:"require_email_match" doc:"the accepting user must own the invited email, phone or user id"`
+	Contact                string   `json:"contact" doc:"shown on dead-link pages"`
+}
+
+// DefaultOrgSettings are the settings of a new organization.
+func DefaultOrgSettings() OrgSettings {
+	return OrgSettings{
+		InvitationTTL:          Duration(DefaultInvitationTTL),
+		AllowedRedirectOrigins: []string{},
+		AllowedEmailDomains:    []string{},
+		RequireEmailMatch:      true,
+	}
+}
+
+// OrgSettingsPatch changes some settings; nil fields are left as they are.
+type OrgSettingsPatch struct {
+	InvitationTTL          *Duration `json:"invitation_ttl,omitempty"`
+	AllowedRedirectOrigins *[]string `json:"allowed_redirect_origins,omitempty"`
+	AllowedEmailDomains    *[]string `json:"allowed_email_domains,omitempty"`
+	RequireEmailMatch      *bool     `json:"require_email_match,omitempty"`
+	Contact                *string   `json:"contact,omitempty"`
+}
+
+// OrganizationCreate is the input for a new organization.
+type OrganizationCreate struct {
+	Name     string            `json:"name"`
+	Slug     string            `json:"slug,omitempty" doc:"defaults to a slug of the name"`
+	Settings *OrgSettingsPatch `json:"settings,omitempty"`
+}
+
+// OrganizationUpdate changes an organization; nil fields are left as they are.
+type OrganizationUpdate struct {
+	Name     *string           `json:"name,omitempty"`
+	Settings *OrgSettingsPatch `json:"settings,omitempty"`
+}
+
+// OrganizationFilter selects organizations visible to the actor.
+type OrganizationFilter struct {
+	Page
+}
+
+// NewOrganization validates c and returns the organization it describes.
+func NewOrganization(c OrganizationCreate, now time.Time) (*Organization, error) {
+	f := FieldErrors{}
+	o := &Organization{
+		ID:        NewID(PrefixOrganization, now),
+		Name:      strings.TrimSpace(c.Name),
+		Slug:      strings.TrimSpace(c.Slug),
+		Settings:  DefaultOrgSettings(),
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	validateOrgName(f, o.Name)
+	if o.Slug == "" {
+		o.Slug = slugify(o.Name)
+	} else if !validSlug(o.Slug, 64) {
+		f.Add("slug", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
+	}
+	if c.Settings != nil {
+		o.Settings.apply(f, *c.Settings)
+	}
+	return o, f.Err()
+}
+
+// Apply validates u and applies it to o.
+func (o *Organization) Apply(u OrganizationUpdate, now time.Time) error {
+	f := FieldErrors{}
+	if u.Name != nil {
+		o.Name = strings.TrimSpace(*u.Name)
+		validateOrgName(f, o.Name)
+	}
+	if u.Settings != nil {
+		o.Settings.apply(f, *u.Settings)
+	}
+	o.UpdatedAt = now
+	return f.Err()
+}
+
+func validateOrgName(f FieldErrors, name string) {
+	if name == "" || len([]rune(name)) > 200 {
+		f.Add("name", "must be 1-200 characters")
+	}
+}
+
+func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
+	if p.InvitationTTL != nil {
+		s.InvitationTTL = *p.InvitationTTL
+		if d := time.Duration(s.InvitationTTL); d < MinInvitationTTL || d > MaxInvitationTTL {
+			f.Add("settings.invitation_ttl", "must be between 1m and 2160h (90 days)")
+		}
+	}
+	if p.AllowedRedirectOrigins != nil {
+		s.AllowedRedirectOrigins = make([]string, 0, len(*p.AllowedRedirectOrigins))
+		for _, o := range *p.AllowedRedirectOrigins {
+			norm, ok := normalizeOrigin(o)
+			if !ok {
+				f.Add("settings.allowed_redirect_origins", "not an origin (scheme://host[:port]): "+quote(o))
+			}
+			s.AllowedRedirectOrigins = append(s.AllowedRedirectOrigins, norm)
+		}
+	}
+	if p.AllowedEmailDomains != nil {
+		s.AllowedEmailDomains = make([]string, 0, len(*p.AllowedEmailDomains))
+		for _, d := range *p.AllowedEmailDomains {
+			d = strings.ToLower(strings.TrimSpace(d))
+			if !validDomain(d) {
+				f.Add("settings.allowed_email_domains", "not a domain: "+quote(d))
+			}
+			s.AllowedEmailDomains = append(s.AllowedEmailDomains, d)
+		}
+	}
+	if p.RequireEmailMatch != nil {
+		s.RequireEmailMatch = *p.RequireEmailMatch
+	}
+	if p.Contact != nil {
+		s.Contact = strings.TrimSpace(*p.Contact)
+		if len([]rune(s.Contact)) > 500 {
+			f.Add("settings.contact", "must be at most 500 characters")
+		}
+	}
+}
+
+// TTL returns the organization's default invitation lifetime.
+func (s OrgSettings) TTL() time.Duration {
+	if s.InvitationTTL == 0 {
+		return DefaultInvitationTTL
+	}
+	return time.Duration(s.InvitationTTL)
+}
+
+// EmailDomainAllowed reports whether email may be invited to or accept into
+// an organization with these settings.
+func (s OrgSettings) EmailDomainAllowed(email string) bool {
+	if len(s.AllowedEmailDomains) == 0 {
+		return true
+	}
+	_, domain, ok := strings.Cut(strings.ToLower(email), "@")
+	if !ok {
+		return false
+	}
+	for _, d := range s.AllowedEmailDomains {
+		if domain == d {
+			return true
+		}
+	}
+	return false
+}
+
+// RedirectAllowed reports whether rawURL is an absolute http(s) URL whose
+// origin is on the allowlist. With no allowlist nothing is allowed: an open
+// redirect is never the default.
+func (s OrgSettings) RedirectAllowed(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User != nil {
+		return false
+	}
+	origin, ok := normalizeOrigin(u.Scheme + "://" + u.Host)
+	if !ok {
+		return false
+	}
+	for _, o := range s.AllowedRedirectOrigins {
+		if o == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeOrigin returns scheme://host[:port] in lower case, or false when s
+// is not exactly an http(s) origin.
+func normalizeOrigin(s string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), true
+}
+
+func validDomain(d string) bool {
+	if len(d) < 3 || len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+		return false
+	}
+	for _, r := range d {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// slugify turns a display name into a slug: lower case, runs of anything
+// else collapsed into '-'.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		return "org"
+	}
+	return s
+}

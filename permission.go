@@ -1,0 +1,151 @@
+package invited
+
+import (
+	"slices"
+	"strings"
+)
+
+// Permission is one capability within an organization.
+type Permission string
+
+const (
+	PermInvitationsCreate Permission = "invitations:create"
+	PermInvitationsRead   Permission = "invitations:read"
+	PermInvitationsRevoke Permission = "invitations:revoke"
+	PermMembersRead       Permission = "members:read"
+	PermMembersManage     Permission = "members:manage"
+	PermRolesManage       Permission = "roles:manage"
+	PermOrgManage         Permission = "org:manage"
+	PermOrgDelete         Permission = "org:delete"
+	PermAppsManage        Permission = "apps:manage"
+	PermConnectionsManage Permission = "connections:manage"
+)
+
+// AllPermissions lists every permission, in documentation order.
+var AllPermissions = []Permission{
+	PermInvitationsCreate, PermInvitationsRead, PermInvitationsRevoke,
+	PermMembersRead, PermMembersManage, PermRolesManage,
+	PermOrgManage, PermOrgDelete, PermAppsManage, PermConnectionsManage,
+}
+
+// ValidPermission reports whether p is a known permission.
+func ValidPermission(p Permission) bool { return slices.Contains(AllPermissions, p) }
+
+// PermissionSet is a set of permissions as a bitmask: cheap to copy, union and
+// test on every request.
+type PermissionSet uint32
+
+// NewPermissionSet returns the set of ps; unknown permissions are ignored.
+func NewPermissionSet(ps ...Permission) PermissionSet {
+	var s PermissionSet
+	for _, p := range ps {
+		if i := slices.Index(AllPermissions, p); i >= 0 {
+			s |= 1 << i
+		}
+	}
+	return s
+}
+
+// Has reports whether p is in s.
+func (s PermissionSet) Has(p Permission) bool {
+	i := slices.Index(AllPermissions, p)
+	return i >= 0 && s&(1<<i) != 0
+}
+
+// Contains reports whether every permission of o is in s.
+func (s PermissionSet) Contains(o PermissionSet) bool { return s&o == o }
+
+// List returns the permissions of s in documentation order.
+func (s PermissionSet) List() []Permission {
+	out := []Permission{}
+	for i, p := range AllPermissions {
+		if s&(1<<i) != 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Built-in role names.
+const (
+	RoleOwner  = "owner"
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// Role is a named set of permissions within an organization. Built-in roles
+// exist in every organization; custom roles belong to one.
+type Role struct {
+	ID          string       `json:"id,omitempty"`
+	OrgID       string       `json:"org_id,omitempty"`
+	Name        string       `json:"name"`
+	Description string       `json:"description,omitempty"`
+	Permissions []Permission `json:"permissions"`
+	BuiltIn     bool         `json:"built_in"`
+}
+
+// BuiltInRoles are present in every organization.
+var BuiltInRoles = []Role{
+	{Name: RoleOwner, Description: "Every permission.", Permissions: AllPermissions, BuiltIn: true},
+	{Name: RoleAdmin, Description: "Every permission but deleting the organization.",
+		Permissions: NewPermissionSet(AllPermissions...).without(PermOrgDelete).List(), BuiltIn: true},
+	{Name: RoleMember, Description: "Sees the other members.", Permissions: []Permission{PermMembersRead}, BuiltIn: true},
+}
+
+func (s PermissionSet) without(p Permission) PermissionSet { return s &^ NewPermissionSet(p) }
+
+// BuiltInRole returns the built-in role called name.
+func BuiltInRole(name string) (Role, bool) {
+	for _, r := range BuiltInRoles {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Role{}, false
+}
+
+// RoleCreate is the input for a custom role.
+type RoleCreate struct {
+	Name        string       `json:"name" doc:"lower-case letters, digits, '-' and '_'; 1-64 characters; not a built-in name"`
+	Description string       `json:"description,omitempty"`
+	Permissions []Permission `json:"permissions"`
+}
+
+// Validate checks a custom role definition.
+func (c *RoleCreate) Validate() error {
+	f := FieldErrors{}
+	c.Name = strings.TrimSpace(c.Name)
+	switch {
+	case !validSlug(c.Name, 64):
+		f.Add("name", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
+	default:
+		if _, ok := BuiltInRole(c.Name); ok {
+			f.Add("name", "is a built-in role")
+		}
+	}
+	if len(c.Description) > 500 {
+		f.Add("description", "must be at most 500 characters")
+	}
+	if len(c.Permissions) == 0 {
+		f.Add("permissions", "must name at least one permission")
+	}
+	for _, p := range c.Permissions {
+		if !ValidPermission(p) {
+			f.Add("permissions", "unknown permission "+quote(string(p)))
+		}
+	}
+	return f.Err()
+}
+
+// validSlug reports whether s is 1..max characters of [a-z0-9_-].
+func validSlug(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
