@@ -1,0 +1,72 @@
+package config
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "admin")
+	if err := os.WriteFile(secretFile, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr bool
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", check: func(t *testing.T, c Config) {
+			if c != Default() {
+				t.Fatalf("%+v", c)
+			}
+		}},
+		{name: "environment", env: map[string]string{"INVITED_ADDR": ":9000", "INVITED_DATABASE_URL": "sqlite:x.db", "INVITED_SWEEP_INTERVAL": "5s"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != ":9000" || c.DatabaseURL != "sqlite:x.db" || c.SweepInterval != 5*time.Second {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "flags win over environment", env: map[string]string{"INVITED_ADDR": ":9000"}, args: []string{"--addr", ":9001"},
+			check: func(t *testing.T, c Config) {
+				if c.Addr != ":9001" {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "secret from file", env: map[string]string{"INVITED_ADMIN_API_KEY_FILE": secretFile},
+			check: func(t *testing.T, c Config) {
+				if c.AdminAPIKey != "from-a-file-0123456789" {
+					t.Fatalf("%q", c.AdminAPIKey)
+				}
+			}},
+		{name: "missing secret file", env: map[string]string{"INVITED_ADMIN_API_KEY_FILE": "/nonexistent"}, wantErr: true},
+		{name: "short admin key", env: map[string]string{"INVITED_ADMIN_API_KEY": "short"}, wantErr: true},
+		{name: "bad public url", args: []string{"--public-url", "example.com"}, wantErr: true},
+		{name: "issuer without jwks", env: map[string]string{"INVITED_JWT_ISSUER": "https://id.example.com"}, wantErr: true},
+		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: true},
+		{name: "bad sweep interval", env: map[string]string{"INVITED_SWEEP_INTERVAL": "soon"}, wantErr: true},
+		{name: "stray argument", args: []string{"extra"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("serve", tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestPublicLink(t *testing.T) {
+	c := Config{PublicURL: "https://invited.example.com/"}
+	if got := c.PublicLink("tok"); got != "https://invited.example.com/i/tok" {
+		t.Fatal(got)
+	}
+}
