@@ -153,7 +153,12 @@ func (inv *Invitation) Apply(action Action, now time.Time) error {
 	}
 	t := now
 	switch action {
-	case ActionSend, ActionResend:
+	case ActionSend:
+		// A draft's lifetime runs from when it is sent, not from when it
+		// was written: a draft sent a week later must not arrive expired.
+		inv.ExpiresAt = now.Add(inv.ExpiresAt.Sub(inv.CreatedAt))
+		inv.SentAt = &t
+	case ActionResend:
 		inv.SentAt = &t
 	case ActionAccept:
 		inv.AcceptedAt = &t

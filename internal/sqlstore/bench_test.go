@@ -1,0 +1,144 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/invitedhq/invited"
+)
+
+// The benchmarks run on a temporary file with production durability
+// (WAL, synchronous=FULL): every write transaction is an fsync.
+//
+//	go test -bench . -run '^$' ./internal/sqlstore/
+
+func reportOps(b *testing.B) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+}
+
+func BenchmarkCreateInvitation(b *testing.B) {
+	e := newEnv(b, openSQLiteFile)
+	org := e.org(nil)
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := e.db.CreateInvitation(e.admin, org.ID, invited.InvitationCreate{
+			Email: fmt.Sprintf("b%d@example.com", i), Roles: []string{"member"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportOps(b)
+}
+
+// inviteMany creates n invitations through the batch API and returns
+// their tokens.
+func inviteMany(b *testing.B, e *env, orgID string, n, offset int) []string {
+	var tokens []string
+	for len(tokens) < n {
+		cs := make([]invited.InvitationCreate, min(n-len(tokens), invited.MaxBatchSize))
+		for i := range cs {
+			cs[i] = invited.InvitationCreate{Email: fmt.Sprintf("m%d@example.com", offset+len(tokens)+i), Roles: []string{"member"}}
+		}
+		results, err := e.db.CreateInvitations(e.admin, orgID, cs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+			tokens = append(tokens, r.Token)
+		}
+	}
+	return tokens
+}
+
+func BenchmarkPreviewInvitation(b *testing.B) {
+	e := newEnv(b, openSQLiteFile)
+	tokens := inviteMany(b, e, e.org(nil).ID, 1000, 0)
+	ctx := context.Background()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			if _, err := e.db.PreviewInvitation(ctx, tokens[i%len(tokens)]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportOps(b)
+}
+
+func BenchmarkAcceptInvitation(b *testing.B) {
+	e := newEnv(b, openSQLiteFile)
+	org, _ := e.orgWithOwner(&invited.OrgSettingsPatch{RequireEmailMatch: ptr(false)})
+	var tokens []string
+	for i := 0; b.Loop(); i++ {
+		if i == len(tokens) {
+			b.StopTimer()
+			tokens = append(tokens, inviteMany(b, e, org.ID, 1000, i)...)
+			b.StartTimer()
+		}
+		if _, err := e.db.AcceptInvitation(e.admin, tokens[i], invited.Acceptor{ExternalID: fmt.Sprintf("acceptor-%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportOps(b)
+}
+
+// BenchmarkFindInvitationsPage compares the first page with one deep into a
+// table of 100k invitations: a seek costs the same wherever it lands.
+func BenchmarkFindInvitationsPage(b *testing.B) {
+	const rows, deep = 100_000, 90_000
+	e := newEnv(b, openSQLiteFile)
+	org := e.org(nil)
+	e.org(nil) // an empty neighbour, so that the org filter filters
+	bulkInvite(b, e, org, rows)
+	var deepID string
+	if err := e.db.read.QueryRow(`SELECT id FROM invitations ORDER BY id DESC LIMIT 1 OFFSET ?`, deep).Scan(&deepID); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		f    invited.InvitationFilter
+	}{
+		{"org/page1", invited.InvitationFilter{OrgID: org.ID}},
+		{"org/deep", invited.InvitationFilter{OrgID: org.ID, Page: invited.Page{PageToken: pageToken(deepID)}}},
+		{"all/page1", invited.InvitationFilter{}},
+		{"all/deep", invited.InvitationFilter{Page: invited.Page{PageToken: pageToken(deepID)}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				invs, _, err := e.db.FindInvitations(e.admin, bc.f)
+				if err != nil || len(invs) != invited.DefaultPageSize {
+					b.Fatalf("%d invitations, %v", len(invs), err)
+				}
+			}
+			reportOps(b)
+		})
+	}
+}
+
+// bulkInvite stores n pending invitations in one write transaction, with
+// the store's own insert.
+func bulkInvite(b *testing.B, e *env, org *invited.Organization, n int) {
+	start := e.clock.Now()
+	err := e.db.writeTx(context.Background(), func(tx *Tx) error {
+		for i := range n {
+			now := start.Add(time.Duration(i) * time.Millisecond)
+			inv, err := invited.NewInvitation(invited.InvitationCreate{Email: fmt.Sprintf("bulk%d@example.com", i), Roles: []string{"member"}},
+				org, func(string) bool { return true }, invited.Inviter{Name: "bench"}, now)
+			if err != nil {
+				return err
+			}
+			hash := invited.HashSecret(newToken())
+			if _, err := tx.exec(context.Background(), insertInvitationSQL, invitationInsertArgs(inv, hash)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}

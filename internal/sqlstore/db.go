@@ -1,0 +1,245 @@
+// Package sqlstore implements the service interfaces of package invited over
+// database/sql with hand-written SQL. One implementation serves every
+// database; what differs between them lives in dialect.go and in the
+// per-dialect migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"time"
+
+	"github.com/invitedhq/invited"
+)
+
+// Compile-time checks that *DB implements the services.
+var (
+	_ invited.OrganizationService = (*DB)(nil)
+	_ invited.MemberService       = (*DB)(nil)
+	_ invited.RoleService         = (*DB)(nil)
+	_ invited.InvitationService   = (*DB)(nil)
+	_ invited.APIKeyService       = (*DB)(nil)
+	_ invited.Authenticator       = (*DB)(nil)
+	_ invited.IdempotencyService  = (*DB)(nil)
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Options configure a DB. The zero value is ready to use.
+type Options struct {
+	// Now is the clock; tests move it. Default time.Now.
+	Now func() time.Time
+	// Notifier is told about sent and accepted invitations after the
+	// transaction commits. Default: nobody.
+	Notifier invited.Notifier
+	// Logger receives what the store has to report outside a request's
+	// error: migrations, failed bookkeeping. Default: discarded.
+	Logger *slog.Logger
+	// SkipMigrate leaves the schema as it is; Migrate applies it.
+	SkipMigrate bool
+}
+
+// DB is the store. All its methods are safe for concurrent use.
+type DB struct {
+	write    *sql.DB // write transactions only
+	read     *sql.DB // read-only transactions
+	dialect  dialect
+	now      func() time.Time
+	notifier invited.Notifier
+	logger   *slog.Logger
+}
+
+// Open opens the database named by dsn ("sqlite:PATH") and, unless
+// opts.SkipMigrate, brings its schema up to date.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	d, write, read, err := openPools(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{write: write, read: read, dialect: d, now: opts.Now, notifier: opts.Notifier, logger: opts.Logger}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.notifier == nil {
+		db.notifier = nopNotifier{}
+	}
+	if db.logger == nil {
+		db.logger = slog.New(slog.DiscardHandler)
+	}
+	// The writer connects first: it sets the persistent journal mode that
+	// the read-only connections rely on.
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !opts.SkipMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.write.Close(), db.read.Close())
+}
+
+// Ping checks that both pools can reach the database.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping writer: %w", err)
+	}
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping reader: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded migrations of the dialect that have not been
+// applied yet, each in its own transaction, recording each by file name.
+// Running it again, or from two processes at once, changes nothing.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	files, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql") // sorted: NNNN_ order
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	for _, file := range files {
+		if err := db.migrateFile(ctx, file); err != nil {
+			return fmt.Errorf("sqlstore: migration %s: %w", path.Base(file), err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, file string) error {
+	name := path.Base(file)
+	return db.writeTx(ctx, func(tx *Tx) error {
+		var applied bool
+		if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?)`, name).Scan(&applied); err != nil || applied {
+			return err
+		}
+		body, err := fs.ReadFile(migrations, file)
+		if err != nil {
+			return err
+		}
+		// Not rebound: migration files are written for their dialect.
+		if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, ms(tx.now)); err != nil {
+			return err
+		}
+		db.logger.InfoContext(ctx, "applied migration", "name", name)
+		return nil
+	})
+}
+
+// Tx is a transaction with "now" fixed when it begins, so that every time it
+// writes and every expiry it judges agree (the WTF Dial way). Exported
+// methods open one and hand it to lower-case helpers.
+type Tx struct {
+	tx          *sql.Tx
+	db          *DB
+	now         time.Time
+	afterCommit []func()
+}
+
+// readTx runs fn in a read-only transaction on the read pool.
+func (db *DB) readTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.runTx(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// writeTx runs fn in a write transaction and commits if fn returns nil;
+// then it runs the hooks fn registered with onCommit.
+func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) error {
+	return db.runTx(ctx, db.write, nil, fn)
+}
+
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	// After a commit this does nothing; after a panic in fn it frees the
+	// connection, which for the writer is the only one.
+	defer stx.Rollback()
+	// Milliseconds: the stored precision, so that what a method returns
+	// equals what a later read returns.
+	tx := &Tx{tx: stx, db: db, now: db.now().UTC().Truncate(time.Millisecond)}
+	if err := fn(tx); err != nil {
+		return edgeError(err)
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// edgeError is where driver errors stop: domain errors pass as they are,
+// anything else is internal and says it came from here.
+func edgeError(err error) error {
+	if _, ok := errors.AsType[*invited.Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %w", err)
+}
+
+// onCommit runs f once the transaction has committed, so that nobody is
+// told about a change that was rolled back.
+func (tx *Tx) onCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), args...)
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.dialect.rebind(query), args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), args...)
+}
+
+// savepoint runs fn so that, when it fails, its writes alone are undone and
+// the transaction goes on: one bad item of a batch does not sink the rest.
+// It returns fn's error as it is, for the caller to inspect.
+func (tx *Tx) savepoint(ctx context.Context, fn func() error) error {
+	if _, err := tx.exec(ctx, `SAVEPOINT item`); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		// RELEASE after ROLLBACK TO pops the savepoint, so that a batch of
+		// failures does not pile them up.
+		if _, rbErr := tx.exec(ctx, `ROLLBACK TO SAVEPOINT item`); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		if _, rbErr := tx.exec(ctx, `RELEASE SAVEPOINT item`); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	_, err := tx.exec(ctx, `RELEASE SAVEPOINT item`)
+	return err
+}
+
+// nopNotifier stands in when Options.Notifier is nil.
+type nopNotifier struct{}
+
+func (nopNotifier) InvitationSent(context.Context, invited.InvitationNotice)     {}
+func (nopNotifier) InvitationAccepted(context.Context, invited.InvitationNotice) {}

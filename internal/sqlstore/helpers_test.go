@@ -1,0 +1,216 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invitedhq/invited"
+)
+
+// backend opens a fresh, migrated database for one test. The contract
+// suite runs unchanged against every backend; PostgreSQL joins this list
+// when it lands.
+type backend struct {
+	name string
+	open func(tb testing.TB, opts Options) *DB
+}
+
+func backends(tb testing.TB) []backend {
+	tb.Helper()
+	return []backend{{name: "sqlite", open: openSQLiteFile}}
+}
+
+// openSQLiteFile opens a database in a temporary file, not :memory:, so that
+// the read and write pools share it. Durability stays at its production
+// setting.
+func openSQLiteFile(tb testing.TB, opts Options) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "invited.db"), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// clock is a settable Options.Now.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// recorder is a Notifier that remembers what it was told.
+type recorder struct {
+	mu       sync.Mutex
+	sent     []invited.InvitationNotice
+	accepted []invited.InvitationNotice
+}
+
+func (r *recorder) InvitationSent(_ context.Context, n invited.InvitationNotice) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, n)
+}
+
+func (r *recorder) InvitationAccepted(_ context.Context, n invited.InvitationNotice) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.accepted = append(r.accepted, n)
+}
+
+func (r *recorder) counts() (sent, accepted int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sent), len(r.accepted)
+}
+
+// env is one contract case's world: a fresh database, its clock and
+// notifier, and an admin key, all made through the store's own API.
+type env struct {
+	t     testing.TB
+	db    *DB
+	clock *clock
+	notes *recorder
+	admin context.Context
+	seq   int
+}
+
+func newEnv(t testing.TB, open func(testing.TB, Options) *DB) *env {
+	t.Helper()
+	e := &env{t: t, clock: &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}, notes: &recorder{}}
+	e.db = open(t, Options{Now: e.clock.Now, Notifier: e.notes})
+	ctx := context.Background()
+	secret, err := e.db.CreateFirstAdminKey(ctx)
+	if err != nil || secret == "" {
+		t.Fatalf("first admin key: %q, %v", secret, err)
+	}
+	e.admin = e.keyContext(secret)
+	return e
+}
+
+// keyContext authenticates secret and returns a context with its actor.
+func (e *env) keyContext(secret string) context.Context {
+	e.t.Helper()
+	a, err := e.db.AuthenticateAPIKey(context.Background(), secret)
+	if err != nil {
+		e.t.Fatalf("authenticate key: %v", err)
+	}
+	return invited.NewContextWithActor(context.Background(), a)
+}
+
+// next returns a number unique within the env, for names and addresses.
+func (e *env) next() int {
+	e.seq++
+	return e.seq
+}
+
+// org creates an organization with no members.
+func (e *env) org(settings *invited.OrgSettingsPatch) *invited.Organization {
+	e.t.Helper()
+	org, err := e.db.CreateOrganization(e.admin, invited.OrganizationCreate{Name: fmt.Sprintf("Org %d", e.next()), Settings: settings})
+	if err != nil {
+		e.t.Fatalf("create org: %v", err)
+	}
+	return org
+}
+
+// orgWithOwner creates an organization and its first member, so that later
+// members do not become owners.
+func (e *env) orgWithOwner(settings *invited.OrgSettingsPatch) (*invited.Organization, context.Context) {
+	e.t.Helper()
+	org := e.org(settings)
+	owner, _ := e.member(org.ID, invited.RoleMember)
+	return org, owner
+}
+
+// member makes a new user join orgID with roles through an invitation
+// accepted with the admin key, and returns a context acting as that user.
+func (e *env) member(orgID string, roles ...string) (context.Context, *invited.User) {
+	e.t.Helper()
+	n := e.next()
+	email := fmt.Sprintf("user%d@example.com", n)
+	_, token := e.invite(e.admin, orgID, invited.InvitationCreate{Email: email, Roles: roles})
+	acc, err := e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: fmt.Sprintf("ext-%d", n), Email: email})
+	if err != nil {
+		e.t.Fatalf("accept: %v", err)
+	}
+	return e.userContext(acc.User), acc.User
+}
+
+// userContext authenticates u as a user access token would.
+func (e *env) userContext(u *invited.User) context.Context {
+	e.t.Helper()
+	a, err := e.db.AuthenticateUser(context.Background(), invited.User{ExternalID: u.ExternalID, Email: u.Email, EmailVerified: true})
+	if err != nil {
+		e.t.Fatalf("authenticate user: %v", err)
+	}
+	return invited.NewContextWithActor(context.Background(), a)
+}
+
+// invite creates an invitation that must succeed.
+func (e *env) invite(ctx context.Context, orgID string, c invited.InvitationCreate) (*invited.Invitation, string) {
+	e.t.Helper()
+	inv, token, err := e.db.CreateInvitation(ctx, orgID, c)
+	if err != nil {
+		e.t.Fatalf("create invitation: %v", err)
+	}
+	return inv, token
+}
+
+// count runs a COUNT query straight on the database.
+func (e *env) count(query string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.db.read.QueryRow(query, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// rawStatus is the status as stored, before read-time expiry.
+func (e *env) rawStatus(id string) invited.Status {
+	e.t.Helper()
+	var s invited.Status
+	if err := e.db.read.QueryRow(`SELECT status FROM invitations WHERE id = ?`, id).Scan(&s); err != nil {
+		e.t.Fatal(err)
+	}
+	return s
+}
+
+// wantCode fails unless err is an *invited.Error with code.
+func wantCode(t testing.TB, err error, code string) *invited.Error {
+	t.Helper()
+	var e *invited.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Fatalf("got error %v, want code %s", err, code)
+	}
+	return e
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func dur(d time.Duration) *invited.Duration { return ptr(invited.Duration(d)) }

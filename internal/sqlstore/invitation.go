@@ -1,0 +1,688 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/invitedhq/invited"
+)
+
+const invitationColumns = `i.id, i.org_id, i.status, i.email, i.phone, i.user_id, i.first_name, i.last_name, i.roles,
+i.message, i.redirect_url, i.audience, i.metadata, i.channel, i.inviter_user_id, i.inviter_api_key_id, i.inviter_name,
+i.created_at, i.updated_at, i.expires_at, i.sent_at, i.accepted_at, i.accepted_user_id, i.revoked_at, i.declined_at`
+
+func invitationDest(inv *invited.Invitation) []any {
+	return []any{&inv.ID, &inv.OrgID, &inv.Status, textCol{&inv.Email}, textCol{&inv.Phone}, textCol{&inv.UserID},
+		&inv.FirstName, &inv.LastName, jsonCol{&inv.Roles}, &inv.Message, &inv.RedirectURL, &inv.Audience,
+		jsonCol{&inv.Metadata}, &inv.Channel, textCol{&inv.Inviter.UserID}, textCol{&inv.Inviter.APIKeyID}, &inv.Inviter.Name,
+		timeCol{&inv.CreatedAt}, timeCol{&inv.UpdatedAt}, timeCol{&inv.ExpiresAt}, nullTimeCol{&inv.SentAt},
+		nullTimeCol{&inv.AcceptedAt}, textCol{&inv.AcceptedUserID}, nullTimeCol{&inv.RevokedAt}, nullTimeCol{&inv.DeclinedAt}}
+}
+
+func scanInvitation(s scanner) (*invited.Invitation, error) {
+	inv := &invited.Invitation{}
+	return inv, s.Scan(invitationDest(inv)...)
+}
+
+// The statements below are the hot paths; they are constants so that the
+// query-plan test checks the very text that runs.
+const (
+	insertInvitationSQL = `INSERT INTO invitations (id, org_id, status, email, phone, user_id, invitee_key, first_name,
+	last_name, roles, message, redirect_url, audience, metadata, channel, inviter_user_id, inviter_api_key_id,
+	inviter_name, token_hash, created_at, updated_at, expires_at, sent_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	// The status guard makes a transition that lost a race to another one
+	// change nothing, where writers can run concurrently.
+	updateInvitationSQL = `UPDATE invitations SET status = ?, expires_at = ?, sent_at = ?, accepted_at = ?,
+	accepted_user_id = ?, revoked_at = ?, declined_at = ?, updated_at = ?, token_hash = COALESCE(?, token_hash)
+WHERE id = ? AND status = ?`
+
+	selectInvitationRowSQL = `SELECT ` + invitationColumns + `, ` + orgColumns + `, iu.email
+FROM invitations i
+JOIN organizations o ON o.id = i.org_id
+LEFT JOIN users iu ON iu.id = i.inviter_user_id`
+	invitationByIDSQL    = selectInvitationRowSQL + ` WHERE i.id = ?`
+	invitationByTokenSQL = selectInvitationRowSQL + ` WHERE i.token_hash = ?`
+
+	// openInvitationSQL names the open invitation of an invitee.
+	openInvitationSQL = `SELECT id FROM invitations WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending')`
+
+	// expireOverdueInviteeSQL persists the expiry of an invitee's overdue
+	// invitation. Its status IN term repeats the predicate of the partial
+	// unique index, which lets SQLite search that index.
+	expireOverdueInviteeSQL = `UPDATE invitations SET status = 'expired', updated_at = ?
+WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending') AND status = 'pending' AND expires_at <= ? AND id <> ?`
+
+	expireInvitationsSQL = `UPDATE invitations SET status = 'expired', updated_at = ?
+WHERE id IN (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?)`
+)
+
+func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
+	return []any{inv.ID, inv.OrgID, inv.Status, nullText(inv.Email), nullText(inv.Phone), nullText(inv.UserID),
+		inv.InviteeKey(), inv.FirstName, inv.LastName, jsonText(inv.Roles), inv.Message, inv.RedirectURL, inv.Audience,
+		nullText(string(inv.Metadata)), inv.Channel, nullText(inv.Inviter.UserID), nullText(inv.Inviter.APIKeyID),
+		inv.Inviter.Name, nullBlob(tokenHash), ms(inv.CreatedAt), ms(inv.UpdatedAt), ms(inv.ExpiresAt), nullMS(inv.SentAt)}
+}
+
+// newToken mints the secret of an invitation link: 256 bits, without a
+// prefix because it lives in a URL. Only its hash is stored; the plaintext
+// leaves in the answer and the delivery alone.
+func newToken() string { return invited.NewSecret("") }
+
+// tokenHash is what a link's token is looked up by. A token that could not
+// have been minted is not_found at once, without a query.
+func tokenHash(token string) ([]byte, error) {
+	if !invited.ValidSecretShape(token, "") {
+		return nil, errNotFound("invitation")
+	}
+	return invited.HashSecret(token), nil
+}
+
+// invitationRow is an invitation with what its operations need besides:
+// its organization and the inviter's email.
+type invitationRow struct {
+	inv          *invited.Invitation
+	org          *invited.Organization
+	inviterEmail string
+}
+
+func (tx *Tx) invitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
+	r := &invitationRow{inv: &invited.Invitation{}, org: &invited.Organization{}}
+	dest := slices.Concat(invitationDest(r.inv), orgDest(r.org), []any{textCol{&r.inviterEmail}})
+	if err := tx.queryRow(ctx, query, arg).Scan(dest...); err != nil {
+		return nil, notFound(err, "invitation")
+	}
+	return r, nil
+}
+
+func (r *invitationRow) notice(token string) invited.InvitationNotice {
+	return invited.InvitationNotice{Invitation: r.inv, Organization: r.org, Token: token, InviterEmail: r.inviterEmail}
+}
+
+// invitationFor loads invitation id for an operation that needs p. It is
+// not_found to an actor who cannot see its organization and, for the
+// operations that need invitations:create, to one whose read scope does not
+// hold it: someone who may only create touches only their own invitations.
+func (tx *Tx) invitationFor(ctx context.Context, a *invited.Actor, id string, p invited.Permission) (*invitationRow, error) {
+	r, err := tx.invitationRow(ctx, invitationByIDSQL, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSee(r.inv.OrgID) || (p == invited.PermInvitationsCreate && !a.InvitationScope().Allows(r.inv)) {
+		return nil, errNotFound("invitation")
+	}
+	return r, a.Authorize(r.inv.OrgID, p)
+}
+
+// saveInvitation writes inv after a transition from status from, with the
+// hash of its new token if it got one.
+func (tx *Tx) saveInvitation(ctx context.Context, inv *invited.Invitation, from invited.Status, tokenHash []byte) error {
+	write := func() error {
+		res, err := tx.exec(ctx, updateInvitationSQL, inv.Status, ms(inv.ExpiresAt), nullMS(inv.SentAt),
+			nullMS(inv.AcceptedAt), nullText(inv.AcceptedUserID), nullMS(inv.RevokedAt), nullMS(inv.DeclinedAt),
+			ms(inv.UpdatedAt), nullBlob(tokenHash), inv.ID, from)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		return invited.Errorf(invited.EINVALIDSTATE, "the invitation was changed by another request; try again")
+	}
+	if from.Open() || !inv.Status.Open() {
+		return write()
+	}
+	// Reopening (renewing an expired invitation) is bound by the
+	// one-open-invitation rule like a create.
+	return tx.claimInvitee(ctx, inv, write)
+}
+
+// claimInvitee runs write, which makes inv the open invitation of its
+// invitee, in a savepoint. An overdue pending invitation to the same
+// invitee reads as expired already; storing that first keeps it from
+// blocking. Another open invitation makes the unique index refuse the
+// write, and the answer names it.
+func (tx *Tx) claimInvitee(ctx context.Context, inv *invited.Invitation, write func() error) error {
+	key := inv.InviteeKey()
+	err := tx.savepoint(ctx, func() error {
+		if _, err := tx.exec(ctx, expireOverdueInviteeSQL, ms(tx.now), inv.OrgID, key, ms(tx.now), inv.ID); err != nil {
+			return err
+		}
+		return write()
+	})
+	if !tx.db.dialect.uniqueViolation(err) {
+		return err
+	}
+	var existing string
+	if err := tx.queryRow(ctx, openInvitationSQL, inv.OrgID, key).Scan(&existing); err != nil {
+		return err
+	}
+	return &invited.Error{Code: invited.EINVITATIONEXISTS, Message: "an open invitation to this invitee exists", ExistingID: existing}
+}
+
+// CreateInvitation needs invitations:create. It is a batch of one, so that
+// single and batch creates cannot drift apart.
+func (db *DB) CreateInvitation(ctx context.Context, orgID string, c invited.InvitationCreate) (*invited.Invitation, string, error) {
+	results, err := db.CreateInvitations(ctx, orgID, []invited.InvitationCreate{c})
+	if err != nil {
+		return nil, "", err
+	}
+	return results[0].Invitation, results[0].Token, results[0].Err
+}
+
+// CreateInvitations creates up to MaxBatchSize invitations in one write
+// transaction, each item in a savepoint of its own so that a failing one
+// is rolled back alone. Results are in input order.
+func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.InvitationCreate) ([]invited.BatchResult, error) {
+	a := invited.ActorFromContext(ctx)
+	if err := a.Authorize(orgID, invited.PermInvitationsCreate); err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 || len(cs) > invited.MaxBatchSize {
+		return nil, &invited.Error{Code: invited.EINVALID, Message: "a batch holds 1 to 1000 invitations",
+			Fields: map[string]string{"invitations": "must hold 1 to 1000 invitations"}}
+	}
+	inviter := invited.Inviter{UserID: a.UserID(), APIKeyID: a.APIKeyID}
+	var inviterEmail string
+	if a.User != nil {
+		inviter.Name, inviterEmail = a.User.Name, a.User.Email
+	}
+	results := make([]invited.BatchResult, len(cs))
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		org, err := tx.organization(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		roles, err := tx.orgRoles(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		var valid []*invited.Invitation
+		for i, c := range cs {
+			results[i].Invitation, results[i].Err = invited.NewInvitation(c, org, roles.exists, inviter, tx.now)
+			if results[i].Err == nil {
+				valid = append(valid, results[i].Invitation)
+			}
+		}
+		who, err := tx.invitees(ctx, orgID, valid)
+		if err != nil {
+			return err
+		}
+		for i := range results {
+			r := &results[i]
+			if r.Err != nil {
+				continue
+			}
+			token, err := tx.createInvitation(ctx, r.Invitation, who)
+			if err != nil {
+				if _, ok := errors.AsType[*invited.Error](err); !ok {
+					return err // the database failed, not the item
+				}
+				r.Invitation, r.Err = nil, err
+				continue
+			}
+			r.Token = token
+			if token != "" {
+				n := invited.InvitationNotice{Invitation: r.Invitation, Organization: org, Token: token, InviterEmail: inviterEmail}
+				tx.onCommit(func() { db.notifier.InvitationSent(ctx, n) })
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// createInvitation stores one validated invitation and returns its token
+// ("" for a draft).
+func (tx *Tx) createInvitation(ctx context.Context, inv *invited.Invitation, who invitees) (string, error) {
+	key := inv.InviteeKey()
+	switch {
+	case inv.UserID != "" && !who.known[key]:
+		return "", &invited.Error{Code: invited.EINVALID, Message: "the request has invalid fields",
+			Fields: map[string]string{"user_id": "no such user"}}
+	case who.member[key]:
+		return "", invited.Errorf(invited.EALREADYMEMBER, "the invitee is already a member of the organization")
+	}
+	var token string
+	var hash []byte
+	if inv.Status == invited.StatusPending {
+		token = newToken()
+		hash = invited.HashSecret(token)
+	}
+	return token, tx.claimInvitee(ctx, inv, func() error {
+		_, err := tx.exec(ctx, insertInvitationSQL, invitationInsertArgs(inv, hash)...)
+		return err
+	})
+}
+
+// invitees says, by invitee key, which invitees are existing users and
+// which are members already.
+type invitees struct{ known, member map[string]bool }
+
+// invitees looks up the invitees of a whole batch in one query.
+func (tx *Tx) invitees(ctx context.Context, orgID string, invs []*invited.Invitation) (invitees, error) {
+	who := invitees{known: map[string]bool{}, member: map[string]bool{}}
+	var ids, emails, phones []string
+	for _, inv := range invs {
+		switch {
+		case inv.Email != "":
+			emails = append(emails, inv.Email)
+		case inv.Phone != "":
+			phones = append(phones, inv.Phone)
+		default:
+			ids = append(ids, inv.UserID)
+		}
+	}
+	var ors where
+	for _, by := range []struct {
+		col  string
+		vals []string
+	}{{"u.id", ids}, {"u.email", emails}, {"u.phone", phones}} {
+		if len(by.vals) > 0 {
+			ors.in(by.col, by.vals)
+		}
+	}
+	if len(ors.conds) == 0 {
+		return who, nil
+	}
+	rows, err := tx.query(ctx, `SELECT u.id, u.email, u.phone, m.user_id IS NOT NULL
+FROM users u LEFT JOIN memberships m ON m.org_id = ? AND m.user_id = u.id
+WHERE `+ors.join("OR"), append([]any{orgID}, ors.args...)...)
+	if err != nil {
+		return who, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u invited.User
+		var member bool
+		if err := rows.Scan(&u.ID, textCol{&u.Email}, textCol{&u.Phone}, &member); err != nil {
+			return who, err
+		}
+		// The keys come from the domain, so they match InviteeKey exactly.
+		keys := []invited.Invitation{{UserID: u.ID}}
+		if u.Email != "" {
+			keys = append(keys, invited.Invitation{Email: u.Email})
+		}
+		if u.Phone != "" {
+			keys = append(keys, invited.Invitation{Phone: u.Phone})
+		}
+		for _, k := range keys {
+			who.known[k.InviteeKey()] = true
+			who.member[k.InviteeKey()] = who.member[k.InviteeKey()] || member
+		}
+	}
+	return who, rows.Err()
+}
+
+// FindInvitationByID returns an invitation within the actor's read scope.
+func (db *DB) FindInvitationByID(ctx context.Context, id string) (*invited.Invitation, error) {
+	var inv *invited.Invitation
+	err := db.readTx(ctx, func(tx *Tx) error {
+		r, err := tx.invitationRow(ctx, invitationByIDSQL, id)
+		if err != nil {
+			return err
+		}
+		if !invited.ActorFromContext(ctx).InvitationScope().Allows(r.inv) {
+			return errNotFound("invitation")
+		}
+		inv = r.inv
+		inv.Status = inv.StatusAt(tx.now)
+		return nil
+	})
+	return inv, err
+}
+
+// FindInvitations lists the invitations in the actor's read scope, newest
+// first.
+func (db *DB) FindInvitations(ctx context.Context, f invited.InvitationFilter) ([]*invited.Invitation, string, error) {
+	if f.Status != "" && !slices.Contains(invited.Statuses, f.Status) {
+		return nil, "", &invited.Error{Code: invited.EINVALID, Message: "the request has invalid fields",
+			Fields: map[string]string{"status": "not a status"}}
+	}
+	k, err := newKeyset(f.Page, invited.PrefixInvitation)
+	if err != nil {
+		return nil, "", err
+	}
+	a := invited.ActorFromContext(ctx)
+	scope := a.InvitationScope()
+	if f.OrgID != "" {
+		if !a.CanSee(f.OrgID) {
+			return nil, "", errNotFound("organization")
+		}
+		if scope = narrowScope(scope, f.OrgID); scope.Empty() {
+			return nil, "", invited.Errorf(invited.EFORBIDDEN, "this needs the %s permission in the organization", invited.PermInvitationsRead)
+		}
+	}
+	if scope.Empty() {
+		return []*invited.Invitation{}, "", nil
+	}
+	var invs []*invited.Invitation
+	err = db.readTx(ctx, func(tx *Tx) error {
+		query, args := invitationListQuery(scope, f, k, tx.now)
+		var err error
+		if invs, err = queryList(ctx, tx, scanInvitation, query, args...); err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			inv.Status = inv.StatusAt(tx.now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	invs, next := page(k, invs, func(inv *invited.Invitation) string { return inv.ID })
+	return invs, next, nil
+}
+
+// narrowScope is the part of s within one organization.
+func narrowScope(s invited.InvitationScope, orgID string) invited.InvitationScope {
+	switch {
+	case s.All || slices.Contains(s.OrgIDs, orgID):
+		return invited.InvitationScope{OrgIDs: []string{orgID}}
+	case slices.Contains(s.CreatorOrgIDs, orgID):
+		return invited.InvitationScope{CreatorOrgIDs: []string{orgID}, CreatorUserID: s.CreatorUserID}
+	}
+	return invited.InvitationScope{}
+}
+
+// invitationListQuery builds the list query for a non-empty scope and a
+// valid filter. The status filter honours read-time expiry: what is overdue
+// counts as expired, not pending. The query depends on the arguments alone,
+// so that the query-plan test checks exactly what runs.
+func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, k keyset, now time.Time) (string, []any) {
+	var w where
+	if !s.All {
+		var ors where
+		if len(s.OrgIDs) > 0 {
+			ors.in("i.org_id", s.OrgIDs)
+		}
+		if len(s.CreatorOrgIDs) > 0 {
+			var own where
+			own.in("i.org_id", s.CreatorOrgIDs)
+			own.add("i.inviter_user_id = ?", s.CreatorUserID)
+			ors.add(own.join("AND"), own.args...)
+		}
+		w.add(ors.join("OR"), ors.args...)
+	}
+	switch f.Status {
+	case "":
+	case invited.StatusPending:
+		w.add(`i.status = 'pending' AND i.expires_at > ?`, ms(now))
+	case invited.StatusExpired:
+		w.add(`(i.status = 'expired' OR (i.status = 'pending' AND i.expires_at <= ?))`, ms(now))
+	default:
+		w.add(`i.status = ?`, f.Status)
+	}
+	if f.Email != "" {
+		w.add(`i.email = ?`, strings.ToLower(strings.TrimSpace(f.Email)))
+	}
+	tail := k.seek(&w, "i.id")
+	return `SELECT ` + invitationColumns + ` FROM invitations i` + w.String() + tail, w.args
+}
+
+// transition runs one lifecycle operation on invitation id, which needs p,
+// in a write transaction. step changes the invitation and returns a new
+// token when it issues one; the new link is delivered once committed.
+func (db *DB) transition(ctx context.Context, id string, p invited.Permission, step func(*Tx, *invitationRow) (string, error)) (*invited.Invitation, string, error) {
+	a := invited.ActorFromContext(ctx)
+	var r *invitationRow
+	var token string
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		var err error
+		if r, err = tx.invitationFor(ctx, a, id, p); err != nil {
+			return err
+		}
+		from := r.inv.Status
+		if token, err = step(tx, r); err != nil {
+			return err
+		}
+		var hash []byte
+		if token != "" {
+			hash = invited.HashSecret(token)
+			n := r.notice(token)
+			n.Resend = from != invited.StatusDraft
+			tx.onCommit(func() { db.notifier.InvitationSent(ctx, n) })
+		}
+		return tx.saveInvitation(ctx, r.inv, from, hash)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return r.inv, token, nil
+}
+
+// apply is a step that only moves the invitation by action.
+func apply(action invited.Action) func(*Tx, *invitationRow) (string, error) {
+	return func(tx *Tx, r *invitationRow) (string, error) {
+		return "", r.inv.Apply(action, tx.now)
+	}
+}
+
+// SendInvitation moves a draft to pending and returns its first token.
+func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
+	return db.transition(ctx, id, invited.PermInvitationsCreate, func(tx *Tx, r *invitationRow) (string, error) {
+		if err := r.inv.Apply(invited.ActionSend, tx.now); err != nil {
+			return "", err
+		}
+		return newToken(), nil
+	})
+}
+
+// ResendInvitation issues a new token; the old link stops working, because
+// its hash is replaced.
+func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
+	return db.transition(ctx, id, invited.PermInvitationsCreate, func(tx *Tx, r *invitationRow) (string, error) {
+		sent := r.inv.SentAt
+		if err := r.inv.Apply(invited.ActionResend, tx.now); err != nil {
+			return "", err
+		}
+		if sent != nil {
+			if wait := invited.ResendInterval - tx.now.Sub(*sent); wait > 0 {
+				return "", &invited.Error{Code: invited.ERATELIMITED, Message: "the invitation was sent moments ago; wait before resending",
+					RetryAfterSeconds: int(math.Ceil(wait.Seconds()))}
+			}
+		}
+		return newToken(), nil
+	})
+}
+
+// RenewInvitation sets a new expiry and keeps the link.
+func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal) (*invited.Invitation, error) {
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsCreate, func(tx *Tx, r *invitationRow) (string, error) {
+		return "", r.inv.Renew(rn, r.org.Settings.TTL(), tx.now)
+	})
+	return inv, err
+}
+
+// RevokeInvitation needs invitations:revoke.
+func (db *DB) RevokeInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, apply(invited.ActionRevoke))
+	return inv, err
+}
+
+// ArchiveInvitation files away an accepted invitation; it needs
+// invitations:revoke, like every other way of closing one.
+func (db *DB) ArchiveInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, apply(invited.ActionArchive))
+	return inv, err
+}
+
+// PreviewInvitation shows the holder of a link what they were offered.
+func (db *DB) PreviewInvitation(ctx context.Context, token string) (*invited.InvitationPreview, error) {
+	hash, err := tokenHash(token)
+	if err != nil {
+		return nil, err
+	}
+	var p *invited.InvitationPreview
+	err = db.readTx(ctx, func(tx *Tx) error {
+		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
+		if err != nil {
+			return err
+		}
+		p = r.inv.Preview(r.org, tx.now)
+		return nil
+	})
+	return p, err
+}
+
+// DeclineInvitation is authorized by the token alone.
+func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Invitation, error) {
+	hash, err := tokenHash(token)
+	if err != nil {
+		return nil, err
+	}
+	var inv *invited.Invitation
+	err = db.writeTx(ctx, func(tx *Tx) error {
+		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
+		if err != nil {
+			return err
+		}
+		inv = r.inv
+		from := inv.Status
+		if err := inv.Apply(invited.ActionDecline, tx.now); err != nil {
+			return err
+		}
+		return tx.saveInvitation(ctx, inv, from, nil)
+	})
+	return inv, err
+}
+
+// AcceptInvitation is atomic and single-use: the token lookup, the checks,
+// the user, the membership and the status change happen in one write
+// transaction, and write transactions run one at a time.
+func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.Acceptor) (*invited.Acceptance, error) {
+	a := invited.ActorFromContext(ctx)
+	acceptor, err := acceptorFor(a, body)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := tokenHash(token)
+	if err != nil {
+		return nil, err
+	}
+	var acc *invited.Acceptance
+	err = db.writeTx(ctx, func(tx *Tx) error {
+		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
+		if err != nil {
+			return err
+		}
+		if !keyReaches(a, r.inv.OrgID) {
+			return errNotFound("invitation")
+		}
+		from := r.inv.Status
+		if err := r.inv.Apply(invited.ActionAccept, tx.now); err != nil {
+			return err
+		}
+		u, err := tx.acceptingUser(ctx, acceptor)
+		if err != nil {
+			return err
+		}
+		if err := invited.CheckAcceptor(r.inv, r.org.Settings, u); err != nil {
+			return err
+		}
+		m, err := tx.join(ctx, r.inv.OrgID, u.ID, r.inv.Roles)
+		if err != nil {
+			return err
+		}
+		r.inv.AcceptedUserID = u.ID
+		if err := tx.saveInvitation(ctx, r.inv, from, nil); err != nil {
+			return err
+		}
+		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.inv.RedirectURL}
+		n := r.notice("")
+		n.Acceptor = u
+		tx.onCommit(func() { db.notifier.InvitationAccepted(ctx, n) })
+		return nil
+	})
+	return acc, err
+}
+
+// acceptorFor says who is accepting: the calling user, or the person an API
+// key vouches for in the request body.
+func acceptorFor(a *invited.Actor, body invited.Acceptor) (invited.Acceptor, error) {
+	switch {
+	case a.IsUser():
+		u := a.User
+		acc := invited.Acceptor{ID: u.ID, ExternalID: u.ExternalID, Phone: u.Phone, Name: u.Name, EmailVerified: u.EmailVerified}
+		// An unverified email claim proves nothing: it neither matches an
+		// invitation nor gets stored.
+		if u.EmailVerified {
+			acc.Email = strings.ToLower(u.Email)
+		}
+		return acc, nil
+	case a.APIKeyID != "":
+		if err := body.Validate(); err != nil {
+			return body, err
+		}
+		body.EmailVerified = true // the host application vouches for the person
+		return body, nil
+	}
+	return body, invited.Errorf(invited.EUNAUTHENTICATED, "accepting needs a user access token or an API key")
+}
+
+// keyReaches reports whether the credential behind a may act on an
+// invitation of orgID: a user token anywhere, an admin key anywhere, an
+// organization key only in its organization.
+func keyReaches(a *invited.Actor, orgID string) bool {
+	switch {
+	case a.Admin:
+		return true
+	case a.KeyOrgID != "":
+		return a.KeyOrgID == orgID
+	}
+	return a.IsUser()
+}
+
+// join gives the user roles in orgID, merging them into an existing
+// membership. The first member of an organization also becomes its owner,
+// so that someone can manage it.
+func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*invited.Membership, error) {
+	m, err := tx.member(ctx, orgID, userID)
+	if err == nil {
+		m.Roles = invited.MergeRoles(m.Roles, roles)
+		return &m.Membership, tx.setRoles(ctx, &m.Membership)
+	}
+	if !isNotFound(err) {
+		return nil, err
+	}
+	var others bool
+	if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`, orgID).Scan(&others); err != nil {
+		return nil, err
+	}
+	if !others {
+		roles = invited.MergeRoles(roles, []string{invited.RoleOwner})
+	}
+	mem := &invited.Membership{OrgID: orgID, UserID: userID, Roles: roles, CreatedAt: tx.now, UpdatedAt: tx.now}
+	_, err = tx.exec(ctx, `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
+	return mem, err
+}
+
+// ExpireInvitations persists the expiry of up to limit overdue invitations.
+// The partial index on expires_at holds pending invitations only, so the
+// cost follows what expired, not the size of the table.
+func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("sqlstore: expire: limit %d is not positive", limit)
+	}
+	var n int64
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, expireInvitationsSQL, ms(tx.now), ms(tx.now), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

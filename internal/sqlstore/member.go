@@ -1,0 +1,138 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/invitedhq/invited"
+)
+
+const memberColumns = `m.org_id, m.user_id, m.roles, m.created_at, m.updated_at, ` + userColumns
+
+func scanMember(s scanner) (*invited.Member, error) {
+	m := &invited.Member{User: &invited.User{}}
+	dest := append([]any{&m.OrgID, &m.UserID, jsonCol{&m.Roles}, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt}}, userDest(m.User)...)
+	return m, s.Scan(dest...)
+}
+
+// FindMembers needs members:read.
+func (db *DB) FindMembers(ctx context.Context, f invited.MemberFilter) ([]*invited.Member, string, error) {
+	if err := invited.ActorFromContext(ctx).Authorize(f.OrgID, invited.PermMembersRead); err != nil {
+		return nil, "", err
+	}
+	k, err := newKeyset(f.Page, invited.PrefixUser)
+	if err != nil {
+		return nil, "", err
+	}
+	var w where
+	w.add("m.org_id = ?", f.OrgID)
+	tail := k.seek(&w, "m.user_id")
+	var members []*invited.Member
+	err = db.readTx(ctx, func(tx *Tx) (err error) {
+		if _, err := tx.organization(ctx, f.OrgID); err != nil {
+			return err // an admin may name any organization
+		}
+		members, err = queryList(ctx, tx, scanMember,
+			`SELECT `+memberColumns+` FROM memberships m JOIN users u ON u.id = m.user_id`+w.String()+tail, w.args...)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	members, next := page(k, members, func(m *invited.Member) string { return m.UserID })
+	return members, next, nil
+}
+
+// UpdateMember replaces a member's roles; needs members:manage.
+func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.MemberUpdate) (*invited.Member, error) {
+	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermMembersManage); err != nil {
+		return nil, err
+	}
+	var m *invited.Member
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		rs, err := tx.orgRoles(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		f := invited.FieldErrors{}
+		switch {
+		case len(u.Roles) == 0:
+			f.Add("roles", "must name at least one role")
+		case len(u.Roles) > invited.MaxRoles:
+			f.Add("roles", "at most 32 roles")
+		}
+		for _, r := range u.Roles {
+			if !rs.exists(r) {
+				f.Add("roles", fmt.Sprintf("unknown role %q", r))
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if m, err = tx.member(ctx, orgID, userID); err != nil {
+			return err
+		}
+		roles := invited.MergeRoles(u.Roles, nil)
+		if err := tx.keepAnOwner(ctx, m, roles); err != nil {
+			return err
+		}
+		m.Roles = roles
+		return tx.setRoles(ctx, &m.Membership)
+	})
+	return m, err
+}
+
+// DeleteMember needs members:manage.
+func (db *DB) DeleteMember(ctx context.Context, orgID, userID string) error {
+	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermMembersManage); err != nil {
+		return err
+	}
+	return db.writeTx(ctx, func(tx *Tx) error {
+		m, err := tx.member(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if err := tx.keepAnOwner(ctx, m, nil); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `DELETE FROM memberships WHERE org_id = ? AND user_id = ?`, orgID, userID)
+		return err
+	})
+}
+
+func (tx *Tx) member(ctx context.Context, orgID, userID string) (*invited.Member, error) {
+	m, err := scanMember(tx.queryRow(ctx, `SELECT `+memberColumns+` FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.org_id = ? AND m.user_id = ?`, orgID, userID))
+	return m, notFound(err, "member")
+}
+
+// setRoles stores m's roles as of now.
+func (tx *Tx) setRoles(ctx context.Context, m *invited.Membership) error {
+	m.UpdatedAt = tx.now
+	_, err := tx.exec(ctx, `UPDATE memberships SET roles = ?, updated_at = ? WHERE org_id = ? AND user_id = ?`,
+		jsonText(m.Roles), ms(m.UpdatedAt), m.OrgID, m.UserID)
+	return err
+}
+
+// otherOwnerSQL matches the owner role inside the JSON text of roles. The
+// match is exact: role names cannot contain quotes, so "owner" in quotes is
+// that one element and nothing else.
+const otherOwnerSQL = `SELECT EXISTS (SELECT 1 FROM memberships
+WHERE org_id = ? AND user_id <> ? AND roles LIKE '%"owner"%')`
+
+// keepAnOwner refuses to leave the organization of m without an owner when
+// m's roles become roles.
+func (tx *Tx) keepAnOwner(ctx context.Context, m *invited.Member, roles []string) error {
+	if !slices.Contains(m.Roles, invited.RoleOwner) || slices.Contains(roles, invited.RoleOwner) {
+		return nil
+	}
+	var other bool
+	if err := tx.queryRow(ctx, otherOwnerSQL, m.OrgID, m.UserID).Scan(&other); err != nil {
+		return err
+	}
+	if !other {
+		return invited.Errorf(invited.EINVALIDSTATE, "an organization keeps at least one owner: make someone else owner first")
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package sqlstore
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/invitedhq/invited"
+)
+
+// Every list pages the same way: ordered by an id column descending (ids
+// sort by creation time, so newest first), seeking past the last id of the
+// previous page. A seek costs the same on page 1000 as on page 1, where an
+// OFFSET would read and discard every row before the page.
+
+// pageTokenV1 leads every page token, so that the format can change without
+// old tokens being misread.
+const pageTokenV1 = 1
+
+// idLen is the length of an id after its prefix (invited.NewID).
+const idLen = 26
+
+// keyset is one page request: its size and the last id of the page before.
+type keyset struct {
+	size  int
+	after string // "" on the first page
+}
+
+// newKeyset validates p for a list of ids starting with prefix.
+func newKeyset(p invited.Page, prefix string) (keyset, error) {
+	size, err := p.Size()
+	if err != nil {
+		return keyset{}, err
+	}
+	k := keyset{size: size}
+	if p.PageToken == "" {
+		return k, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p.PageToken)
+	if err != nil || len(b) != 1+len(prefix)+idLen || b[0] != pageTokenV1 || !strings.HasPrefix(string(b[1:]), prefix) {
+		return keyset{}, &invited.Error{Code: invited.EINVALID, Message: "the page_token is not valid",
+			Fields: map[string]string{"page_token": "not a next_page_token of this list"}}
+	}
+	k.after = string(b[1:])
+	return k, nil
+}
+
+// seek adds the condition that skips past the previous page to w and
+// returns the ORDER BY and LIMIT that end the query. It fetches one row
+// more than the page holds: that row's presence is how page() knows another
+// page follows.
+func (k keyset) seek(w *where, col string) string {
+	if k.after != "" {
+		w.add(col+" < ?", k.after)
+	}
+	return fmt.Sprintf(" ORDER BY %s DESC LIMIT %d", col, k.size+1)
+}
+
+// page cuts rows fetched with seek down to the page and returns the token of
+// the next page, "" on the last.
+func page[T any](k keyset, rows []T, id func(T) string) ([]T, string) {
+	if len(rows) <= k.size {
+		return rows, ""
+	}
+	rows = rows[:k.size]
+	return rows, pageToken(id(rows[len(rows)-1]))
+}
+
+func pageToken(lastID string) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{pageTokenV1}, lastID...))
+}

@@ -1,0 +1,76 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"slices"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var sqliteDialect = dialect{
+	name:   "sqlite",
+	rebind: func(query string) string { return query },
+	uniqueViolation: func(err error) bool {
+		var e *sqlite.Error
+		if !errors.As(err, &e) {
+			return false
+		}
+		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	},
+}
+
+// openSQLite opens the database file at path as two pools, the way
+// PocketBase runs SQLite. Writes go through a single connection whose
+// transactions start with BEGIN IMMEDIATE: SQLite admits one writer at a
+// time, and queuing writers for that one connection inside database/sql
+// means "database is locked" never reaches a user. Reads go to a pool of
+// query-only connections, which WAL lets run alongside the writer.
+func openSQLite(path string) (write, read *sql.DB, err error) {
+	switch {
+	case path == "":
+		return nil, nil, errors.New("sqlstore: sqlite: empty database path")
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		// Every connection to :memory: is a database of its own, so the
+		// two pools would not share data; tests use a temporary file.
+		return nil, nil, errors.New("sqlstore: sqlite: give a file path (in-memory and file: URIs are not supported)")
+	case strings.ContainsAny(path, "?#"):
+		// The driver takes its parameters after the first '?'.
+		return nil, nil, errors.New("sqlstore: sqlite: the database path may not contain '?' or '#'")
+	}
+
+	// The driver runs busy_timeout before any other pragma, so that the
+	// others wait for a lock instead of failing. synchronous=FULL makes
+	// every commit durable on its own: an accepted invitation must survive
+	// a power cut.
+	common := []string{"busy_timeout(5000)", "foreign_keys(ON)"}
+	w := url.Values{
+		"_pragma": slices.Concat(common, []string{"journal_mode(WAL)", "synchronous(FULL)"}),
+		"_txlock": {"immediate"},
+	}
+	r := url.Values{"_pragma": slices.Concat(common, []string{"query_only(1)"})}
+
+	write, err = sql.Open("sqlite", path+"?"+w.Encode())
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+
+	read, err = sql.Open("sqlite", path+"?"+r.Encode())
+	if err != nil {
+		write.Close()
+		return nil, nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return write, read, nil
+}

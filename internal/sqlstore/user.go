@@ -1,0 +1,154 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/invitedhq/invited"
+)
+
+const userColumns = `u.id, u.external_id, u.email, u.email_verified, u.phone, u.name, u.created_at, u.updated_at`
+
+func userDest(u *invited.User) []any {
+	return []any{&u.ID, textCol{&u.ExternalID}, textCol{&u.Email}, &u.EmailVerified, textCol{&u.Phone}, &u.Name,
+		timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}}
+}
+
+// userBy finds the user whose column col (id, external_id or email: all
+// unique) equals val.
+func (tx *Tx) userBy(ctx context.Context, col, val string) (*invited.User, error) {
+	u := &invited.User{}
+	err := tx.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.`+col+` = ?`, val).Scan(userDest(u)...)
+	return u, notFound(err, "user")
+}
+
+// acceptingUser finds the user an acceptor describes, by id, else external
+// id, else email, or creates them: accepting is the only way users come to
+// exist, so that nobody is stored merely for having been invited.
+func (tx *Tx) acceptingUser(ctx context.Context, a invited.Acceptor) (*invited.User, error) {
+	if a.ID != "" {
+		u, err := tx.userBy(ctx, "id", a.ID)
+		if isNotFound(err) {
+			// Ids are ours to give: an unknown one cannot name a new user.
+			return nil, &invited.Error{Code: invited.EINVALID, Message: "no such user",
+				Fields: map[string]string{"user.id": "no such user"}}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return tx.completeUser(ctx, u, a)
+	}
+	for _, by := range []struct{ col, val string }{{"external_id", a.ExternalID}, {"email", a.Email}} {
+		if by.val == "" {
+			continue
+		}
+		u, err := tx.userBy(ctx, by.col, by.val)
+		if err == nil {
+			return tx.completeUser(ctx, u, a)
+		}
+		if !isNotFound(err) {
+			return nil, err
+		}
+	}
+	u := &invited.User{
+		ID:            invited.NewID(invited.PrefixUser, tx.now),
+		ExternalID:    a.ExternalID,
+		Email:         a.Email,
+		EmailVerified: a.Email != "" && a.EmailVerified,
+		Phone:         a.Phone,
+		Name:          a.Name,
+		CreatedAt:     tx.now,
+		UpdatedAt:     tx.now,
+	}
+	_, err := tx.exec(ctx, `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.CreatedAt), ms(u.UpdatedAt))
+	return u, tx.userConflict(err)
+}
+
+// completeUser fills in what a stored user lacks from what the acceptor
+// vouches for, so that someone first known by phone can later accept an
+// invitation sent to their email. It never overwrites what is stored.
+func (tx *Tx) completeUser(ctx context.Context, u *invited.User, a invited.Acceptor) (*invited.User, error) {
+	if a.ExternalID != "" && u.ExternalID != "" && a.ExternalID != u.ExternalID {
+		return nil, invited.Errorf(invited.ECONFLICT, "this email address belongs to another user")
+	}
+	changed := false
+	fill := func(dst *string, src string) {
+		if *dst == "" && src != "" {
+			*dst, changed = src, true
+		}
+	}
+	fill(&u.ExternalID, a.ExternalID)
+	fill(&u.Email, a.Email)
+	fill(&u.Phone, a.Phone)
+	fill(&u.Name, a.Name)
+	if a.EmailVerified && a.Email != "" && a.Email == u.Email && !u.EmailVerified {
+		u.EmailVerified, changed = true, true
+	}
+	if !changed {
+		return u, nil
+	}
+	u.UpdatedAt = tx.now
+	_, err := tx.exec(ctx, `UPDATE users SET external_id = ?, email = ?, email_verified = ?, phone = ?, name = ?, updated_at = ? WHERE id = ?`,
+		nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.UpdatedAt), u.ID)
+	return u, tx.userConflict(err)
+}
+
+// userConflict turns a unique violation on users into the conflict it is:
+// the email or external id is another user's.
+func (tx *Tx) userConflict(err error) error {
+	if tx.db.dialect.uniqueViolation(err) {
+		return invited.Errorf(invited.ECONFLICT, "another user has this email address or external id")
+	}
+	return err
+}
+
+// grantsSQL reads a user's memberships together with every custom role of
+// those organizations, in one query; built-in roles are resolved in Go.
+const grantsSQL = `SELECT m.org_id, m.roles, r.name, r.permissions
+FROM memberships m LEFT JOIN roles r ON r.org_id = m.org_id
+WHERE m.user_id = ?`
+
+// grants returns the user's permissions per organization. Every
+// organization the user belongs to has an entry, even with no permission:
+// membership alone makes an organization visible.
+func (tx *Tx) grants(ctx context.Context, userID string) (map[string]invited.PermissionSet, error) {
+	rows, err := tx.query(ctx, grantsSQL, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	held := map[string][]string{}
+	roles := map[string]roleSet{}
+	for rows.Next() {
+		var orgID, custom string
+		var names []string
+		var perms []invited.Permission
+		if err := rows.Scan(&orgID, jsonCol{&names}, textCol{&custom}, jsonCol{&perms}); err != nil {
+			return nil, err
+		}
+		if roles[orgID] == nil {
+			roles[orgID], held[orgID] = newRoleSet(), names
+		}
+		if custom != "" {
+			roles[orgID][custom] = invited.NewPermissionSet(perms...)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	grants := make(map[string]invited.PermissionSet, len(roles))
+	for orgID, rs := range roles {
+		grants[orgID] = rs.permissions(held[orgID])
+	}
+	return grants, nil
+}
+
+// userActor is the actor of a known user, with their grants.
+func (tx *Tx) userActor(ctx context.Context, u *invited.User) (*invited.Actor, error) {
+	grants, err := tx.grants(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &invited.Actor{User: u, Grants: grants}, nil
+}
