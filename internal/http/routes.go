@@ -1,0 +1,176 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/openapi"
+)
+
+// Auth values beyond authPublic. They document, in the spec, what a route
+// needs; the services enforce it.
+const (
+	authAdmin      = "admin"
+	authScoped     = "scoped"
+	authOrgManage  = "admin or org:manage"
+	authAcceptance = "user token, or API key with the user"
+)
+
+// perm is the Auth of a route that needs one permission.
+func perm(p invited.Permission) string { return string(p) }
+
+// Error statuses per kind of route, for the spec.
+var (
+	errsRead   = []int{400, 401, 404}
+	errsWrite  = []int{400, 401, 403, 404, 409}
+	errsAction = []int{401, 403, 404, 409}
+	errsToken  = []int{404}
+	errsAccept = []int{400, 401, 403, 404, 409, 410}
+	errsBatch  = []int{400, 401, 403}
+)
+
+// Query parameters.
+var (
+	pageParams = []openapi.Param{
+		{Name: "page_size", Type: "integer", Description: "1 to 200; default 50"},
+		{Name: "page_token", Description: "next_page_token of the previous page"},
+	}
+	orgIDParam        = openapi.Param{Name: "org_id", Description: "only this organization's"}
+	invitationsParams = append([]openapi.Param{
+		orgIDParam,
+		{Name: "status", Description: "draft, pending, accepted, declined, revoked, expired or archived"},
+		{Name: "email", Description: "only invitations to this address"},
+	}, pageParams...)
+	apiKeysParams = append([]openapi.Param{orgIDParam}, pageParams...)
+)
+
+// Tags group the docs.
+var (
+	tagOrgs        = []string{"Organizations"}
+	tagMembers     = []string{"Members"}
+	tagInvitations = []string{"Invitations"}
+	tagLinks       = []string{"Invitation links"}
+	tagKeys        = []string{"API keys"}
+	tagSystem      = []string{"System"}
+)
+
+// routes is the whole API surface. The same table registers the handlers
+// (NewServer) and generates /openapi.json; an endpoint's request body,
+// answer and success status are taken from its handler (endpoint.describe).
+func (s *server) routes() []openapi.Route {
+	created := endpointOptions{status: http.StatusCreated, idempotent: true}
+
+	routes := []openapi.Route{
+		{Method: "POST", Path: "/v1/orgs", OperationID: "createOrganization", Tags: tagOrgs, Auth: authAdmin,
+			Summary: "Create an organization", Errors: errsWrite,
+			Handler: handle(s, s.createOrganization, created)},
+		{Method: "GET", Path: "/v1/orgs", OperationID: "listOrganizations", Tags: tagOrgs, Auth: authScoped,
+			Summary: "List the organizations the caller can see", Query: pageParams, Errors: errsRead,
+			Handler: bodyless(s, s.listOrganizations)},
+		{Method: "GET", Path: "/v1/orgs/{org}", OperationID: "getOrganization", Tags: tagOrgs, Auth: authScoped,
+			Summary: "Get an organization", Errors: errsRead,
+			Handler: bodyless(s, s.getOrganization)},
+		{Method: "PATCH", Path: "/v1/orgs/{org}", OperationID: "updateOrganization", Tags: tagOrgs, Auth: perm(invited.PermOrgManage),
+			Summary: "Rename an organization or change its settings", Errors: errsWrite,
+			Handler: handle(s, s.updateOrganization, endpointOptions{})},
+
+		{Method: "GET", Path: "/v1/orgs/{org}/members", OperationID: "listMembers", Tags: tagMembers, Auth: perm(invited.PermMembersRead),
+			Summary: "List an organization's members", Query: pageParams, Errors: []int{400, 401, 403, 404},
+			Handler: bodyless(s, s.listMembers)},
+		{Method: "PATCH", Path: "/v1/orgs/{org}/members/{user}", OperationID: "updateMember", Tags: tagMembers, Auth: perm(invited.PermMembersManage),
+			Summary: "Replace a member's roles", Description: "The last owner cannot lose the owner role.", Errors: errsWrite,
+			Handler: handle(s, s.updateMember, endpointOptions{})},
+		{Method: "DELETE", Path: "/v1/orgs/{org}/members/{user}", OperationID: "deleteMember", Tags: tagMembers, Auth: perm(invited.PermMembersManage),
+			Summary: "Remove a member", Description: "The last owner cannot be removed.", Errors: errsAction,
+			Handler: bodyless(s, s.deleteMember)},
+		{Method: "GET", Path: "/v1/orgs/{org}/roles", OperationID: "listRoles", Tags: tagMembers, Auth: authScoped,
+			Summary: "List an organization's roles, built-in and custom", Errors: errsRead,
+			Handler: bodyless(s, s.listRoles)},
+		{Method: "POST", Path: "/v1/orgs/{org}/roles", OperationID: "createRole", Tags: tagMembers, Auth: perm(invited.PermRolesManage),
+			Summary: "Create a custom role", Errors: errsWrite,
+			Handler: handle(s, s.createRole, created)},
+
+		{Method: "POST", Path: "/v1/orgs/{org}/invitations", OperationID: "createInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
+			Summary:     "Invite someone",
+			Description: `Creates and (unless "send": false) sends an invitation. The answer carries the secret link in "url", only here.`,
+			Errors:      errsWrite,
+			Handler:     handle(s, s.createInvitation, created)},
+		{Method: "POST", Path: "/v1/orgs/{org}/invitations/batch", OperationID: "createInvitations", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
+			Summary:     "Invite up to 1000 people",
+			Description: "Each item is created on its own merits and answered in results[index]; one bad item does not sink the rest.",
+			Errors:      errsBatch,
+			Handler:     handle(s, s.createInvitations, endpointOptions{maxBody: maxBatchSize, idempotent: true})},
+		{Method: "GET", Path: "/v1/invitations", OperationID: "listInvitations", Tags: tagInvitations, Auth: authScoped,
+			Summary: "List the invitations the caller may read", Query: invitationsParams, Errors: errsRead,
+			Handler: bodyless(s, s.listInvitations)},
+		{Method: "GET", Path: "/v1/invitations/{id}", OperationID: "getInvitation", Tags: tagInvitations, Auth: authScoped,
+			Summary: "Get an invitation", Errors: errsRead,
+			Handler: bodyless(s, s.invitationAction(invited.InvitationService.FindInvitationByID))},
+		{Method: "POST", Path: "/v1/invitations/{id}/send", OperationID: "sendInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
+			Summary: "Send a draft", Description: "The answer carries the secret link in \"url\".", Errors: errsAction,
+			Handler: bodyless(s, s.linkAction(invited.InvitationService.SendInvitation))},
+		{Method: "POST", Path: "/v1/invitations/{id}/resend", OperationID: "resendInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
+			Summary:     "Send again with a new link",
+			Description: "The previous link stops working. At most one send per minute. The answer carries the new link in \"url\".",
+			Errors:      []int{401, 403, 404, 409, 429},
+			Handler:     bodyless(s, s.linkAction(invited.InvitationService.ResendInvitation))},
+		{Method: "POST", Path: "/v1/invitations/{id}/renew", OperationID: "renewInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
+			Summary:     "Extend a pending or expired invitation",
+			Description: "Keeps the link. Without a body the new lifetime is the organization's invitation_ttl.",
+			Errors:      errsWrite,
+			Handler:     handle(s, s.renewInvitation, endpointOptions{optionalBody: true})},
+		{Method: "POST", Path: "/v1/invitations/{id}/revoke", OperationID: "revokeInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsRevoke),
+			Summary: "Revoke an invitation", Errors: errsAction,
+			Handler: bodyless(s, s.invitationAction(invited.InvitationService.RevokeInvitation))},
+		{Method: "DELETE", Path: "/v1/invitations/{id}", OperationID: "deleteInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsRevoke),
+			Summary: "Revoke an invitation", Description: "The same as POST /v1/invitations/{id}/revoke.", Errors: errsAction,
+			Handler: bodyless(s, s.invitationAction(invited.InvitationService.RevokeInvitation))},
+		{Method: "POST", Path: "/v1/invitations/{id}/archive", OperationID: "archiveInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
+			Summary: "File away an accepted invitation", Errors: errsAction,
+			Handler: bodyless(s, s.invitationAction(invited.InvitationService.ArchiveInvitation))},
+
+		{Method: "GET", Path: "/v1/invitation-tokens/{token}", OperationID: "previewInvitation", Tags: tagLinks, Auth: authPublic,
+			Summary:     "What an invitation link offers",
+			Description: "Anyone holding the link may see this; it names no email, phone or metadata.",
+			Errors:      errsToken,
+			Handler:     bodyless(s, s.previewInvitation)},
+		{Method: "POST", Path: "/v1/invitation-tokens/{token}/accept", OperationID: "acceptInvitation", Tags: tagLinks, Auth: authAcceptance,
+			Summary:     "Accept an invitation",
+			Description: `With a user access token, send no body. With an API key, name the person in "user"; the host application vouches for them.`,
+			Errors:      errsAccept,
+			Handler:     handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
+		{Method: "POST", Path: "/v1/invitation-tokens/{token}/decline", OperationID: "declineInvitation", Tags: tagLinks, Auth: authPublic,
+			Summary: "Decline an invitation", Description: "Answers the link's public view, now declined.",
+			Errors:  []int{404, 409, 410},
+			Handler: bodyless(s, s.declineInvitation)},
+
+		{Method: "POST", Path: "/v1/api-keys", OperationID: "createAPIKey", Tags: tagKeys, Auth: authOrgManage,
+			Summary:     "Create an API key",
+			Description: "The answer carries the secret, only here. A key never holds more than its creator.",
+			Errors:      errsWrite,
+			Handler:     handle(s, s.createAPIKey, created)},
+		{Method: "GET", Path: "/v1/api-keys", OperationID: "listAPIKeys", Tags: tagKeys, Auth: authOrgManage,
+			Summary: "List API keys", Query: apiKeysParams, Errors: errsRead,
+			Handler: bodyless(s, s.listAPIKeys)},
+		{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "deleteAPIKey", Tags: tagKeys, Auth: authOrgManage,
+			Summary: "Revoke an API key", Errors: errsAction,
+			Handler: bodyless(s, s.deleteAPIKey)},
+
+		{Method: "GET", Path: "/healthz", OperationID: "health", Tags: tagSystem, Auth: authPublic,
+			Summary: "Health", Description: `200 {"status":"ok"}, or 503 {"status":"unavailable"} when the database does not answer.`,
+			Response: Health{},
+			Handler:  http.HandlerFunc(s.healthz)},
+		{Method: "GET", Path: "/openapi.json", OperationID: "openapi", Tags: tagSystem, Auth: authPublic,
+			Summary: "This API's OpenAPI 3.1 document",
+			Handler: http.HandlerFunc(s.serveSpec)},
+		{Method: "GET", Path: "/docs", OperationID: "docs", Tags: tagSystem, Auth: authPublic,
+			Summary: "This API's reference, as a web page",
+			Handler: http.HandlerFunc(s.serveDocs)},
+	}
+	for i := range routes {
+		if e, ok := routes[i].Handler.(describer); ok {
+			routes[i].Request, routes[i].Response, routes[i].Status = e.describe()
+		}
+	}
+	return routes
+}

@@ -1,0 +1,214 @@
+// Package http is the JSON API of invited (DESIGN.md §4). NewServer returns
+// the whole API as one http.Handler; routes.go lists every endpoint in one
+// table, which both registers the handlers and generates the OpenAPI
+// document, so the two cannot drift apart.
+//
+// Like WTF's http package it wraps a dependency (net/http) and is named
+// after it; importers usually name it invitedhttp.
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/openapi"
+)
+
+// Deps is what the API needs. The services enforce authorization and tenant
+// isolation themselves; this package authenticates, decodes, and encodes.
+type Deps struct {
+	Orgs        invited.OrganizationService
+	Members     invited.MemberService
+	Roles       invited.RoleService
+	Invitations invited.InvitationService
+	APIKeys     invited.APIKeyService
+	Auth        invited.Authenticator
+	Idempotency invited.IdempotencyService
+
+	// Verifier checks user access tokens; nil disables them, and a JWT
+	// then answers 401 like any unknown credential.
+	Verifier *jwtauth.Verifier
+	// PublicURL is the base of invitation links: {PublicURL}/i/{token}.
+	PublicURL string
+	// Logger receives one line per request and every internal error; nil
+	// discards them.
+	Logger *slog.Logger
+	// Ping checks the database for GET /healthz; nil means always healthy.
+	Ping func(context.Context) error
+}
+
+type server struct {
+	deps   Deps
+	logger *slog.Logger
+	mux    *http.ServeMux
+	// spec and docs are rendered once at start from the route table.
+	spec []byte
+	docs http.Handler
+}
+
+func newServer(deps Deps) *server {
+	deps.PublicURL = strings.TrimRight(deps.PublicURL, "/")
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &server{deps: deps, logger: logger, mux: http.NewServeMux()}
+}
+
+// NewServer returns the JSON API.
+func NewServer(deps Deps) http.Handler { return newServer(deps).handler() }
+
+// handler registers the routes and returns the whole API.
+func (s *server) handler() http.Handler {
+	routes := s.routes()
+	var servers []string
+	if s.deps.PublicURL != "" {
+		servers = []string{s.deps.PublicURL}
+	}
+	doc := openapi.Spec(openapi.Info{
+		Title:       "invited",
+		Version:     invited.Version,
+		Description: "Invitations and memberships for multi-tenant applications.",
+	}, servers, routes)
+	s.spec = doc.JSON()
+	s.docs = openapi.DocsHandler(doc)
+
+	for _, rt := range routes {
+		h := rt.Handler
+		if rt.Auth == authPublic {
+			h = s.anonymous(h)
+		} else {
+			h = s.authenticate(h)
+		}
+		s.mux.Handle(rt.Pattern(), h)
+	}
+	return s.observe(http.HandlerFunc(s.route))
+}
+
+// Routes returns the route table of a server with deps: what NewServer
+// registers and describes in /openapi.json.
+func Routes(deps Deps) []openapi.Route { return newServer(deps).routes() }
+
+// route dispatches to the mux, except that the mux's own 404 and 405
+// answers (plain text) are made JSON errors like every other answer.
+func (s *server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// Run the mux's handler only to learn its status and Allow header.
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status != http.StatusMethodNotAllowed {
+		s.writeError(w, r, errNotFound)
+		return
+	}
+	allow := rec.header.Get("Allow")
+	w.Header().Set("Allow", allow)
+	s.writeError(w, r, invited.Errorf(codeMethodNotAllowed, "method %s is not allowed here; allowed: %s", r.Method, allow))
+}
+
+// headerRecorder is a ResponseWriter that keeps the status and headers and
+// drops the body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
+
+// observe gives every request an id, recovers from panics, and logs one
+// line per request. The line names the route pattern, not the path: paths
+// carry invitation tokens.
+func (s *server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !saneRequestID(id) {
+			id = rand.Text()
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		sw := &statusWriter{ResponseWriter: w}
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.logger.LogAttrs(r.Context(), slog.LevelError, "panic",
+					slog.String("request_id", id), slog.String("route", r.Pattern),
+					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				if sw.status == 0 {
+					writeJSON(sw, http.StatusInternalServerError, errorBody{ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}})
+				}
+			}
+			// ServeMux records the matched pattern on the request it was
+			// given, which is r.
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("route", route),
+				slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", id))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// saneRequestID accepts a caller's request id only if it is short and
+// plain, because it is echoed in a header and written to logs.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
