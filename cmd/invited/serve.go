@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/config"
+	api "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/jobs"
+	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/notify"
+	"github.com/invitedhq/invited/internal/sqlstore"
+)
+
+// serve runs the HTTP server and background jobs until ctx is done, then
+// shuts down gracefully. This is the one place where everything is wired.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse("serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{
+		Logger:   logger,
+		Notifier: &notify.Log{Logger: logger, Link: cfg.PublicLink},
+	})
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+
+	if err := bootstrapAdminKey(ctx, db, cfg, stdout); err != nil {
+		return err
+	}
+
+	var verifier *jwtauth.Verifier
+	if cfg.JWTIssuer != "" {
+		verifier, err = jwtauth.NewVerifier(jwtauth.Config{Issuer: cfg.JWTIssuer, JWKSURL: cfg.JWKSURL, Audience: cfg.JWTAudience})
+		if err != nil {
+			return fmt.Errorf("user tokens: %w", err)
+		}
+	}
+
+	handler := api.NewServer(api.Deps{
+		Orgs:        db,
+		Members:     db,
+		Roles:       db,
+		Invitations: db,
+		APIKeys:     db,
+		Auth:        db,
+		Idempotency: db,
+		Verifier:    verifier,
+		PublicURL:   cfg.PublicURL,
+		Logger:      logger,
+		Ping:        db.Ping,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("invited listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "version", invited.Version)
+
+	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		(&jobs.Sweeper{Expirer: db, Purger: db, Interval: cfg.SweepInterval, Logger: logger}).Run(jobCtx)
+	})
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopJobs()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// bootstrapAdminKey ensures INVITED_ADMIN_API_KEY is an admin key, or, on an
+// empty database without it, creates one and prints it once: the operator
+// needs some credential to start with, and it must not be guessable.
+func bootstrapAdminKey(ctx context.Context, db *sqlstore.DB, cfg config.Config, stdout io.Writer) error {
+	if cfg.AdminAPIKey != "" {
+		if _, err := db.EnsureAdminAPIKey(ctx, cfg.AdminAPIKey, "INVITED_ADMIN_API_KEY"); err != nil {
+			return fmt.Errorf("admin key from INVITED_ADMIN_API_KEY: %w", err)
+		}
+		return nil
+	}
+	secret, err := db.CreateFirstAdminKey(ctx)
+	if err != nil {
+		return fmt.Errorf("first admin key: %w", err)
+	}
+	if secret != "" {
+		fmt.Fprintf(stdout, "\nCreated the first admin API key. It is shown only once; store it now:\n\n    %s\n\nUse it as: Authorization: Bearer <key>\n\n", secret)
+	}
+	return nil
+}
+
+// migrate applies the embedded migrations and exits.
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer db.Close()
+	fmt.Fprintln(stdout, "database is up to date")
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
