@@ -3,6 +3,7 @@ package invited
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // Actor is who is calling: an API key, a user, or a key acting for a user.
@@ -83,6 +84,28 @@ func (a *Actor) Authorize(orgID string, p Permission) error {
 		return Errorf(ENOTFOUND, "organization not found")
 	}
 	return Errorf(EFORBIDDEN, "this needs the %s permission in the organization", p)
+}
+
+// MayGrant returns forbidden unless the actor holds every permission in
+// granted within orgID, apart from those of the built-in member role: an
+// inviter with nothing but invitations:create can still bring people in as
+// members, but nobody hands out more than that beyond what they hold,
+// whether through an invitation's roles, a member's new roles or an API key.
+func (a *Actor) MayGrant(orgID string, granted PermissionSet) error {
+	member, _ := BuiltInRole(RoleMember)
+	excess := granted &^ a.Permissions(orgID) &^ NewPermissionSet(member.Permissions...)
+	if excess == 0 {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "you cannot grant permissions you do not hold: %s", joinPermissions(excess.List()))
+}
+
+func joinPermissions(ps []Permission) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ", ")
 }
 
 // VisibleOrgIDs returns the organizations the actor can see, or all=true.

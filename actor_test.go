@@ -132,3 +132,41 @@ func TestNewIDAndSecrets(t *testing.T) {
 		t.Error("hash is not SHA-256")
 	}
 }
+
+func TestMayGrant(t *testing.T) {
+	perms := func(name string) invited.PermissionSet {
+		r, _ := invited.BuiltInRole(name)
+		return invited.NewPermissionSet(r.Permissions...)
+	}
+	inviter := invited.Actor{User: &invited.User{ID: "usr_i"}, Grants: map[string]invited.PermissionSet{
+		"org_a": invited.NewPermissionSet(invited.PermInvitationsCreate),
+		"org_b": perms("admin"),
+	}}
+	tests := []struct {
+		name    string
+		actor   invited.Actor
+		org     string
+		granted invited.PermissionSet
+		ok      bool
+	}{
+		{"create-only inviter grants member", inviter, "org_a", perms("member"), true},
+		{"create-only inviter grants what it holds", inviter, "org_a", invited.NewPermissionSet(invited.PermInvitationsCreate), true},
+		{"create-only inviter grants admin", inviter, "org_a", perms("admin"), false},
+		{"admin grants admin", inviter, "org_b", perms("admin"), true},
+		{"admin grants owner", inviter, "org_b", perms("owner"), false},
+		{"admin key grants owner", invited.Actor{Admin: true}, "org_a", perms("owner"), true},
+		{"org key grants beyond its list", invited.Actor{KeyOrgID: "org_a", KeyPermissions: invited.NewPermissionSet(invited.PermOrgManage)}, "org_a", invited.NewPermissionSet(invited.PermOrgDelete), false},
+		{"outsider grants member elsewhere is still bounded", inviter, "org_x", perms("admin"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.actor.MayGrant(tt.org, tt.granted)
+			if (err == nil) != tt.ok {
+				t.Fatalf("MayGrant = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && invited.ErrorCode(err) != invited.EFORBIDDEN {
+				t.Fatalf("code %s", invited.ErrorCode(err))
+			}
+		})
+	}
+}

@@ -40,8 +40,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, c invited.APIKeyCreate) (*invite
 		if err := a.Authorize(c.OrgID, invited.PermOrgManage); err != nil {
 			return nil, "", err
 		}
-		if !a.Permissions(c.OrgID).Contains(invited.NewPermissionSet(c.Permissions...)) {
-			return nil, "", invited.Errorf(invited.EFORBIDDEN, "a key cannot hold permissions its creator lacks")
+		if err := a.MayGrant(c.OrgID, invited.NewPermissionSet(c.Permissions...)); err != nil {
+			return nil, "", err
 		}
 	}
 	var key *invited.APIKey

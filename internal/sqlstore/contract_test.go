@@ -51,6 +51,7 @@ var contract = []struct {
 	{"Idempotency", testIdempotency},
 	{"APIKeys", testAPIKeys},
 	{"APIKeyEscalation", testAPIKeyEscalation},
+	{"RoleEscalation", testRoleEscalation},
 	{"Bootstrap", testBootstrap},
 	{"ActAsUser", testActAsUser},
 	{"Batch", testBatch},
@@ -874,6 +875,46 @@ func testAPIKeyEscalation(t *testing.T, e *env) {
 			wantCode(t, err, tt.code)
 		}
 	}
+}
+
+// testRoleEscalation checks that nobody grants, by invitation or by a
+// role change, permissions they do not hold (member's always excepted).
+func testRoleEscalation(t *testing.T, e *env) {
+	org, _ := e.orgWithOwner(nil)
+	_, err := e.db.CreateRole(e.admin, org.ID, invited.RoleCreate{Name: "inviter", Permissions: []invited.Permission{invited.PermInvitationsCreate}})
+	must(t, err)
+	adminCtx, _ := e.member(org.ID, invited.RoleAdmin)
+	inviterCtx, _ := e.member(org.ID, "inviter")
+	_, target := e.member(org.ID, invited.RoleMember)
+
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		roles []string
+		code  string
+	}{
+		{"inviter invites a member", inviterCtx, []string{"member"}, ""},
+		{"inviter invites an inviter", inviterCtx, []string{"inviter"}, ""},
+		{"inviter invites an admin", inviterCtx, []string{"admin"}, invited.EFORBIDDEN},
+		{"admin invites an admin", adminCtx, []string{"admin"}, ""},
+		{"admin invites an owner", adminCtx, []string{"owner"}, invited.EFORBIDDEN},
+		{"admin key invites an owner", e.admin, []string{"owner"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := e.db.CreateInvitation(tt.ctx, org.ID, invited.InvitationCreate{
+				Email: fmt.Sprintf("esc%d@example.com", e.next()), Roles: tt.roles})
+			if tt.code == "" {
+				must(t, err)
+				return
+			}
+			wantCode(t, err, tt.code)
+		})
+	}
+	_, err = e.db.UpdateMember(adminCtx, org.ID, target.ID, invited.MemberUpdate{Roles: []string{"owner"}})
+	wantCode(t, err, invited.EFORBIDDEN)
+	_, err = e.db.UpdateMember(adminCtx, org.ID, target.ID, invited.MemberUpdate{Roles: []string{"admin"}})
+	must(t, err)
 }
 
 func testBootstrap(t *testing.T, e *env) {

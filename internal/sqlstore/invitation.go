@@ -207,6 +207,9 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		for i, c := range cs {
 			results[i].Invitation, results[i].Err = invited.NewInvitation(c, org, roles.exists, inviter, tx.now)
 			if results[i].Err == nil {
+				results[i].Err = a.MayGrant(orgID, roles.permissions(results[i].Invitation.Roles))
+			}
+			if results[i].Err == nil {
 				valid = append(valid, results[i].Invitation)
 			}
 		}

@@ -70,6 +70,9 @@ func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.
 		if err := f.Err(); err != nil {
 			return err
 		}
+		if err := invited.ActorFromContext(ctx).MayGrant(orgID, rs.permissions(u.Roles)); err != nil {
+			return err
+		}
 		if m, err = tx.member(ctx, orgID, userID); err != nil {
 			return err
 		}
