@@ -3,7 +3,9 @@ package invited_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/invitedhq/invited"
 )
@@ -168,5 +170,25 @@ func TestMayGrant(t *testing.T) {
 				t.Fatalf("code %s", invited.ErrorCode(err))
 			}
 		})
+	}
+}
+
+func TestValidID(t *testing.T) {
+	id := invited.NewID(invited.PrefixInvitation, time.Now())
+	tests := []struct {
+		s, prefix string
+		want      bool
+	}{
+		{id, invited.PrefixInvitation, true},
+		{id, invited.PrefixOrganization, false},
+		{id + "0", invited.PrefixInvitation, false},
+		{strings.ToUpper(id), invited.PrefixInvitation, false},
+		{"inv_" + strings.Repeat("u", 26), invited.PrefixInvitation, false}, // u is not in the alphabet
+		{"inv_../../etc/passwd", invited.PrefixInvitation, false},
+	}
+	for _, tt := range tests {
+		if got := invited.ValidID(tt.s, tt.prefix); got != tt.want {
+			t.Errorf("ValidID(%q, %q) = %v", tt.s, tt.prefix, got)
+		}
 	}
 }

@@ -57,6 +57,13 @@ func NewID(prefix string, now time.Time) string {
 	return prefix + string(out[:])
 }
 
+// ValidID reports whether s has the shape of an id that NewID minted with
+// prefix, so that transports can turn garbage into not_found without a query.
+func ValidID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	return ok && len(rest) == 26 && strings.Trim(rest, crockford) == ""
+}
+
 // Secret prefixes make leaked credentials recognizable to secret scanners.
 const (
 	SecretPrefixAPIKey = "ik_"

@@ -273,7 +273,7 @@ func pageOf(q url.Values, f invited.FieldErrors) invited.Page {
 // queryOrgID reads the optional org_id filter.
 func queryOrgID(q url.Values, f invited.FieldErrors) string {
 	id := q.Get("org_id")
-	if id != "" && !validID(id, invited.PrefixOrganization) {
+	if id != "" && !invited.ValidID(id, invited.PrefixOrganization) {
 		f.Add("org_id", "must be an organization id (org_…)")
 	}
 	return id
@@ -299,22 +299,12 @@ func invitationFilterOf(q url.Values) (invited.InvitationFilter, error) {
 	return filter, f.Err()
 }
 
-// idAlphabet is the alphabet of the 26 characters after an id's prefix
-// (invited.NewID).
-const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-
-// validID reports whether s has the shape of an id minted with prefix.
-func validID(s, prefix string) bool {
-	rest, ok := strings.CutPrefix(s, prefix)
-	return ok && len(rest) == 26 && strings.Trim(rest, idAlphabet) == ""
-}
-
 // pathID returns the path parameter called name when it has the shape of an
 // id with prefix. Anything else cannot name a resource, so it answers
 // not_found without asking the store, exactly as an unknown id would.
 func pathID(r *http.Request, name, prefix string) (string, error) {
 	id := r.PathValue(name)
-	if !validID(id, prefix) {
+	if !invited.ValidID(id, prefix) {
 		return "", errNotFound
 	}
 	return id, nil

@@ -262,14 +262,15 @@ func parsePath(pattern string) (string, []Parameter) {
 }
 
 // newErrorSchema is the body of every error answer:
-// {"error":{"code":…,"message":…,"fields":{…}?}}.
+// {"error":{"code":…,"message":…,"fields":{…}?,"existing_id":…?}}.
 func newErrorSchema() *Schema {
 	str := func(desc string) *Schema { return &Schema{Type: SchemaType{"string"}, Description: desc} }
 	detail := &Schema{
 		Type: SchemaType{"object"},
 		Properties: map[string]*Schema{
-			"code":    str("Stable machine-readable error code, e.g. not_found."),
-			"message": str("Human-readable explanation."),
+			"code":        str("Stable machine-readable error code, e.g. not_found."),
+			"message":     str("Human-readable explanation."),
+			"existing_id": str("With invitation_exists: the id of the open invitation to the same invitee."),
 			"fields": {
 				Type:                 SchemaType{"object"},
 				AdditionalProperties: &Schema{Type: SchemaType{"string"}},

@@ -327,6 +327,7 @@ func TestSpec(t *testing.T) {
 		}
 		want := `{"type":"object","properties":{"error":{"type":"object","properties":{` +
 			`"code":{"type":"string","description":"Stable machine-readable error code, e.g. not_found."},` +
+			`"existing_id":{"type":"string","description":"With invitation_exists: the id of the open invitation to the same invitee."},` +
 			`"fields":{"type":"object","description":"Invalid request fields, each with what is wrong with it.","additionalProperties":{"type":"string"}},` +
 			`"message":{"type":"string","description":"Human-readable explanation."}},` +
 			`"required":["code","message"]}},"required":["error"]}`
