@@ -279,7 +279,7 @@ func TestMalformedInput(t *testing.T) {
 		{name: "empty body", body: "", msg: "needs a JSON body"},
 		{name: "not an object", body: `["a@example.com"]`, msg: "JSON object"},
 		{name: "null", body: `null`, msg: "JSON object"},
-		{name: "not JSON", body: valid, ctype: "text/plain", msg: "Content-Type"},
+		{name: "form encoded", body: "email=a%40example.com&roles=member", ctype: "application/x-www-form-urlencoded", msg: "JSON object"},
 		{name: "roles not an array", body: `{"email":"a@example.com","roles":"member"}`, field: "roles"},
 		{name: "role not a string", body: `{"email":"a@example.com","roles":["member",7]}`, field: "roles[1]"},
 		{name: "bad duration", body: `{"email":"a@example.com","roles":["member"],"expires_in":"soon"}`, field: "expires_in"},
