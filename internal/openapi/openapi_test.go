@@ -51,6 +51,7 @@ type (
 		Tags   []string          `json:"tags"`
 		Home   Address           `json:"home"`
 		Prev   []Address         `json:"previous,omitempty"`
+		Shared []*Address        `json:"shared,omitempty"`
 		Maybe  *Address          `json:"maybe" doc:"absent when unknown"`
 		Labels map[string]string `json:"labels,omitempty"`
 		Meta   map[string]any    `json:"meta,omitempty"`
@@ -94,6 +95,7 @@ func TestSchemaProperties(t *testing.T) {
 		{"tags", `{"type":"array","items":{"type":"string"}}`},
 		{"home", `{"$ref":"#/components/schemas/Address"}`},
 		{"previous", `{"type":"array","items":{"$ref":"#/components/schemas/Address"}}`},
+		{"shared", `{"type":"array","items":{"$ref":"#/components/schemas/Address"}}`}, // pointer elements are never null
 		{"maybe", `{"description":"absent when unknown","anyOf":[{"$ref":"#/components/schemas/Address"},{"type":"null"}]}`},
 		{"labels", `{"type":"object","additionalProperties":{"type":"string"}}`},
 		{"meta", `{"type":"object"}`},

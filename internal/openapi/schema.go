@@ -126,7 +126,13 @@ func (g *generator) schema(t reflect.Type) *Schema {
 		if t.Elem().Kind() == reflect.Uint8 && !implements(t.Elem(), marshalerType) && !implements(t.Elem(), textType) {
 			return &Schema{Type: SchemaType{"string"}, Format: "byte"} // encoding/json base64-encodes []byte
 		}
-		return &Schema{Type: SchemaType{"array"}, Items: g.schema(t.Elem())}
+		elem := t.Elem()
+		if elem.Kind() == reflect.Pointer {
+			// []*T holds pointers to share values, not to say "null": no
+			// list the API answers has null elements.
+			elem = elem.Elem()
+		}
+		return &Schema{Type: SchemaType{"array"}, Items: g.schema(elem)}
 	case reflect.Array:
 		return &Schema{Type: SchemaType{"array"}, Items: g.schema(t.Elem())}
 	case reflect.Map:
