@@ -120,7 +120,9 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 }
 
 // EnsureAdminAPIKey makes secret a valid admin key: the operator's
-// configuration says it must work, so a revoked one is restored.
+// configuration says it must work, so a revoked one is restored. Instances
+// starting together take turns, so that the later ones find the key the
+// first one stored.
 func (db *DB) EnsureAdminAPIKey(ctx context.Context, secret, name string) (*invited.APIKey, error) {
 	if len(secret) < 16 {
 		return nil, &invited.Error{Code: invited.EINVALID, Message: "an admin key must be at least 16 characters",
@@ -128,6 +130,9 @@ func (db *DB) EnsureAdminAPIKey(ctx context.Context, secret, name string) (*invi
 	}
 	var key *invited.APIKey
 	err := db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.lockSetup(ctx); err != nil {
+			return err
+		}
 		var err error
 		key, err = scanAPIKey(tx.queryRow(ctx, apiKeyByHashSQL, invited.HashSecret(secret)))
 		switch {
@@ -171,10 +176,14 @@ func (tx *Tx) restoreAdminKey(ctx context.Context, key *invited.APIKey) error {
 }
 
 // CreateFirstAdminKey creates an admin key on a database without keys and
-// returns its secret; with keys present it returns "".
+// returns its secret; with keys present it returns "". Of instances
+// starting together on an empty database, only the first creates one.
 func (db *DB) CreateFirstAdminKey(ctx context.Context) (string, error) {
 	var secret string
 	err := db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.lockSetup(ctx); err != nil {
+			return err
+		}
 		var exists bool
 		if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys)`).Scan(&exists); err != nil || exists {
 			return err

@@ -7,19 +7,39 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/pgtest"
 )
 
-// The benchmarks run on a temporary file with production durability
-// (WAL, synchronous=FULL): every write transaction is an fsync.
+// The benchmarks run once per backend, with production durability: SQLite
+// on a temporary file (WAL, synchronous=FULL), PostgreSQL on a cluster of
+// the benchmark's own with fsync and synchronous_commit on. Every write
+// transaction is an fsync.
 //
 //	go test -bench . -run '^$' ./internal/sqlstore/
+
+// opener opens a fresh, migrated database.
+type opener = func(testing.TB, Options) *DB
+
+// benchBackends runs bench as one sub-benchmark per backend.
+func benchBackends(b *testing.B, bench func(*testing.B, opener)) {
+	b.Run("sqlite", func(b *testing.B) { bench(b, openSQLiteFile) })
+	// The cluster starts here, not in the sub-benchmark, which testing may
+	// call several times while it sizes b.N; and after SQLite's run, so
+	// that a missing PostgreSQL skips only its own.
+	c := pgtest.Start(b, pgtest.Options{Durable: true})
+	b.Run("postgres", func(b *testing.B) {
+		bench(b, func(tb testing.TB, opts Options) *DB { return openURL(tb, c.NewDatabase(tb), opts) })
+	})
+}
 
 func reportOps(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
 
-func BenchmarkCreateInvitation(b *testing.B) {
-	e := newEnv(b, openSQLiteFile)
+func BenchmarkCreateInvitation(b *testing.B) { benchBackends(b, benchCreateInvitation) }
+
+func benchCreateInvitation(b *testing.B, open opener) {
+	e := newEnv(b, open)
 	org := e.org(nil)
 	for i := 0; b.Loop(); i++ {
 		if _, _, err := e.db.CreateInvitation(e.admin, org.ID, invited.InvitationCreate{
@@ -53,8 +73,10 @@ func inviteMany(b *testing.B, e *env, orgID string, n, offset int) []string {
 	return tokens
 }
 
-func BenchmarkPreviewInvitation(b *testing.B) {
-	e := newEnv(b, openSQLiteFile)
+func BenchmarkPreviewInvitation(b *testing.B) { benchBackends(b, benchPreviewInvitation) }
+
+func benchPreviewInvitation(b *testing.B, open opener) {
+	e := newEnv(b, open)
 	tokens := inviteMany(b, e, e.org(nil).ID, 1000, 0)
 	ctx := context.Background()
 	b.ResetTimer()
@@ -69,8 +91,10 @@ func BenchmarkPreviewInvitation(b *testing.B) {
 	reportOps(b)
 }
 
-func BenchmarkAcceptInvitation(b *testing.B) {
-	e := newEnv(b, openSQLiteFile)
+func BenchmarkAcceptInvitation(b *testing.B) { benchBackends(b, benchAcceptInvitation) }
+
+func benchAcceptInvitation(b *testing.B, open opener) {
+	e := newEnv(b, open)
 	org, _ := e.orgWithOwner(&invited.OrgSettingsPatch{RequireEmailMatch: ptr(false)})
 	var tokens []string
 	for i := 0; b.Loop(); i++ {
@@ -88,14 +112,21 @@ func BenchmarkAcceptInvitation(b *testing.B) {
 
 // BenchmarkFindInvitationsPage compares the first page with one deep into a
 // table of 100k invitations: a seek costs the same wherever it lands.
-func BenchmarkFindInvitationsPage(b *testing.B) {
+func BenchmarkFindInvitationsPage(b *testing.B) { benchBackends(b, benchFindInvitationsPage) }
+
+func benchFindInvitationsPage(b *testing.B, open opener) {
 	const rows, deep = 100_000, 90_000
-	e := newEnv(b, openSQLiteFile)
+	e := newEnv(b, open)
 	org := e.org(nil)
 	e.org(nil) // an empty neighbour, so that the org filter filters
 	bulkInvite(b, e, org, rows)
+	// Statistics, as PostgreSQL's autovacuum would gather them soon after
+	// such a load; SQLite plans these queries the same with or without.
+	if _, err := e.db.write.Exec(`ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
 	var deepID string
-	if err := e.db.read.QueryRow(`SELECT id FROM invitations ORDER BY id DESC LIMIT 1 OFFSET ?`, deep).Scan(&deepID); err != nil {
+	if err := e.db.read.QueryRow(e.db.dialect.rebind(`SELECT id FROM invitations ORDER BY id DESC LIMIT 1 OFFSET ?`), deep).Scan(&deepID); err != nil {
 		b.Fatal(err)
 	}
 	for _, bc := range []struct {

@@ -48,22 +48,25 @@ type Options struct {
 
 // DB is the store. All its methods are safe for concurrent use.
 type DB struct {
-	write    *sql.DB // write transactions only
-	read     *sql.DB // read-only transactions
-	dialect  dialect
-	now      func() time.Time
-	notifier invited.Notifier
-	logger   *slog.Logger
+	write      *sql.DB // write transactions only
+	read       *sql.DB // read-only transactions; on PostgreSQL the same pool
+	closePools func() error
+	dialect    dialect
+	now        func() time.Time
+	notifier   invited.Notifier
+	logger     *slog.Logger
 }
 
-// Open opens the database named by dsn ("sqlite:PATH") and, unless
-// opts.SkipMigrate, brings its schema up to date.
+// Open opens the database named by dsn ("sqlite:PATH", or a PostgreSQL URL
+// "postgres://…") and, unless opts.SkipMigrate, brings its schema up to
+// date.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	d, write, read, err := openPools(dsn)
+	d, p, err := openPools(dsn)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{write: write, read: read, dialect: d, now: opts.Now, notifier: opts.Notifier, logger: opts.Logger}
+	db := &DB{write: p.write, read: p.read, closePools: p.close, dialect: d,
+		now: opts.Now, notifier: opts.Notifier, logger: opts.Logger}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -73,8 +76,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}
-	// The writer connects first: it sets the persistent journal mode that
-	// the read-only connections rely on.
+	// The writer connects first: on SQLite it sets the persistent journal
+	// mode that the read-only connections rely on.
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -88,15 +91,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools.
-func (db *DB) Close() error {
-	return errors.Join(db.write.Close(), db.read.Close())
-}
+// Close closes the pools.
+func (db *DB) Close() error { return db.closePools() }
 
-// Ping checks that both pools can reach the database.
+// Ping checks that the pools can reach the database.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: ping writer: %w", err)
+	}
+	if db.read == db.write {
+		return nil
 	}
 	if err := db.read.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: ping reader: %w", err)
@@ -106,12 +110,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Migrate applies the embedded migrations of the dialect that have not been
 // applied yet, each in its own transaction, recording each by file name.
-// Running it again, or from two processes at once, changes nothing.
+// Running it again, or from two processes at once, changes nothing: each
+// transaction takes the setup lock before it looks at schema_migrations.
 func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlstore: migrate: %w", err)
-	}
 	files, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql") // sorted: NNNN_ order
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
@@ -127,6 +128,16 @@ func (db *DB) Migrate(ctx context.Context) error {
 func (db *DB) migrateFile(ctx context.Context, file string) error {
 	name := path.Base(file)
 	return db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.lockSetup(ctx); err != nil {
+			return err
+		}
+		// Under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail
+		// on PostgreSQL. BIGINT is INTEGER to SQLite, and holds
+		// milliseconds on PostgreSQL.
+		if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+			return err
+		}
 		var applied bool
 		if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = ?)`, name).Scan(&applied); err != nil || applied {
 			return err
@@ -171,7 +182,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) error {
 func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("sqlstore: begin: %w", err)
+		return db.edgeError(ctx, fmt.Errorf("begin: %w", err))
 	}
 	// After a commit this does nothing; after a panic in fn it frees the
 	// connection, which for the writer is the only one.
@@ -180,10 +191,10 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	// equals what a later read returns.
 	tx := &Tx{tx: stx, db: db, now: db.now().UTC().Truncate(time.Millisecond)}
 	if err := fn(tx); err != nil {
-		return edgeError(err)
+		return db.edgeError(ctx, err)
 	}
 	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", err)
+		return db.edgeError(ctx, fmt.Errorf("commit: %w", err))
 	}
 	for _, f := range tx.afterCommit {
 		f()
@@ -192,10 +203,16 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 }
 
 // edgeError is where driver errors stop: domain errors pass as they are,
-// anything else is internal and says it came from here.
-func edgeError(err error) error {
+// a database that cannot be reached becomes unavailable (which the caller
+// may retry), and anything else is internal and says it came from here.
+func (db *DB) edgeError(ctx context.Context, err error) error {
 	if _, ok := errors.AsType[*invited.Error](err); ok {
 		return err
+	}
+	if db.dialect.unavailable(err) {
+		// The answer hides the cause; the operator needs it.
+		db.logger.WarnContext(ctx, "database unavailable", "err", err)
+		return &invited.Error{Code: invited.EUNAVAILABLE, Message: "the database is unavailable"}
 	}
 	return fmt.Errorf("sqlstore: %w", err)
 }
@@ -203,6 +220,20 @@ func edgeError(err error) error {
 // onCommit runs f once the transaction has committed, so that nobody is
 // told about a change that was rolled back.
 func (tx *Tx) onCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+// lock returns the row-locking clause for a query to end with, or "" where
+// the database needs none; see dialect.lock.
+func (tx *Tx) lock(clause string) string { return tx.db.dialect.lock(clause) }
+
+// lockSetup makes the one-time setup done by concurrently starting
+// instances take turns, where write transactions do not take turns anyway.
+func (tx *Tx) lockSetup(ctx context.Context) error {
+	if tx.db.dialect.setupLock == "" {
+		return nil
+	}
+	_, err := tx.exec(ctx, tx.db.dialect.setupLock)
+	return err
+}
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), args...)

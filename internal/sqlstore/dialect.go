@@ -18,17 +18,51 @@ type dialect struct {
 	// uniqueViolation reports whether err is a unique-constraint violation,
 	// which callers turn into the domain error the constraint stands for.
 	uniqueViolation func(err error) bool
+	// unavailable reports whether err says the database cannot be reached
+	// or is refusing work for now: a condition to retry later, not a bug.
+	unavailable func(err error) bool
+	// rowLocks says that the database runs write transactions side by side
+	// and offers SELECT … FOR UPDATE to make them take turns on a row.
+	// Without it (SQLite) write transactions run one at a time, which makes
+	// row locks unnecessary.
+	rowLocks bool
+	// setupLock starts the transactions of one-time setup (migrations, the
+	// first admin key), so that instances starting together take turns; ""
+	// where write transactions take turns anyway.
+	setupLock string
+}
+
+// lock returns the locking clause, preceded by a space, for a query to end
+// with where the database has row locks, and "" where it has none. The
+// clause is written in PostgreSQL's syntax, the only one that has them.
+func (d dialect) lock(clause string) string {
+	if !d.rowLocks {
+		return ""
+	}
+	return " " + clause
 }
 
 // errUnsupportedURL does not repeat the URL: a database URL may hold a
 // password.
-var errUnsupportedURL = errors.New("sqlstore: unsupported database URL: want sqlite:PATH")
+var errUnsupportedURL = errors.New("sqlstore: unsupported database URL: want sqlite:PATH or postgres://…")
 
-// openPools picks the dialect of dsn and opens its write and read pools.
-func openPools(dsn string) (dialect, *sql.DB, *sql.DB, error) {
+// pools are the connection pools of a database: one for write
+// transactions and one for read-only ones, which may be the same pool.
+type pools struct {
+	write, read *sql.DB
+	// close closes the pools and whatever they are built on.
+	close func() error
+}
+
+// openPools picks the dialect of dsn and opens its pools.
+func openPools(dsn string) (dialect, pools, error) {
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		w, r, err := openSQLite(path)
-		return sqliteDialect, w, r, err
+		p, err := openSQLite(path)
+		return sqliteDialect, p, err
 	}
-	return dialect{}, nil, nil, errUnsupportedURL
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		p, err := openPostgres(dsn)
+		return postgresDialect, p, err
+	}
+	return dialect{}, pools{}, errUnsupportedURL
 }

@@ -4,33 +4,49 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/pgtest"
 )
 
-// backend opens a fresh, migrated database for one test. The contract
-// suite runs unchanged against every backend; PostgreSQL joins this list
-// when it lands.
+// TestMain stops the shared PostgreSQL cluster once the tests are done.
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+// backend is a database the store runs on. The contract suite runs
+// unchanged against every backend.
 type backend struct {
 	name string
-	open func(tb testing.TB, opts Options) *DB
+	// url names a fresh, empty database for one test. A backend that is
+	// not installed skips the test (fails it under CI=true) from here, so
+	// that it never takes the other backends' tests with it.
+	url func(tb testing.TB) string
 }
 
-func backends(tb testing.TB) []backend {
-	tb.Helper()
-	return []backend{{name: "sqlite", open: openSQLiteFile}}
+func backends() []backend {
+	return []backend{
+		{name: "sqlite", url: sqliteURL},
+		// One server for the whole test binary, a database per test.
+		{name: "postgres", url: func(tb testing.TB) string { return pgtest.Shared(tb).NewDatabase(tb) }},
+	}
 }
 
-// openSQLiteFile opens a database in a temporary file, not :memory:, so that
-// the read and write pools share it. Durability stays at its production
-// setting.
-func openSQLiteFile(tb testing.TB, opts Options) *DB {
+// open opens a fresh, migrated database of the backend for one test.
+func (b backend) open(tb testing.TB, opts Options) *DB { return openURL(tb, b.url(tb), opts) }
+
+// sqliteURL names a temporary file, not :memory:, so that the read and
+// write pools share it. Durability stays at its production setting.
+func sqliteURL(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "invited.db") }
+
+func openSQLiteFile(tb testing.TB, opts Options) *DB { return openURL(tb, sqliteURL(tb), opts) }
+
+func openURL(tb testing.TB, url string, opts Options) *DB {
 	tb.Helper()
-	db, err := Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "invited.db"), opts)
+	db, err := Open(context.Background(), url, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -174,11 +190,11 @@ func (e *env) invite(ctx context.Context, orgID string, c invited.InvitationCrea
 	return inv, token
 }
 
-// count runs a COUNT query straight on the database.
+// count runs a COUNT query, with ? placeholders, straight on the database.
 func (e *env) count(query string, args ...any) int {
 	e.t.Helper()
 	var n int
-	if err := e.db.read.QueryRow(query, args...).Scan(&n); err != nil {
+	if err := e.db.read.QueryRow(e.db.dialect.rebind(query), args...).Scan(&n); err != nil {
 		e.t.Fatal(err)
 	}
 	return n
@@ -188,7 +204,7 @@ func (e *env) count(query string, args ...any) int {
 func (e *env) rawStatus(id string) invited.Status {
 	e.t.Helper()
 	var s invited.Status
-	if err := e.db.read.QueryRow(`SELECT status FROM invitations WHERE id = ?`, id).Scan(&s); err != nil {
+	if err := e.db.read.QueryRow(e.db.dialect.rebind(`SELECT status FROM invitations WHERE id = ?`), id).Scan(&s); err != nil {
 		e.t.Fatal(err)
 	}
 	return s

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -21,28 +22,39 @@ func (db *DB) BeginIdempotent(ctx context.Context, scope, key, hash string) (*in
 			scope, key, ms(tx.idempotencyCutoff())); err != nil {
 			return err
 		}
-		res, err := tx.exec(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, created_at)
-			VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`, scope, key, hash, ms(tx.now))
-		if err != nil {
-			return err
+		// The insert is the reservation: of concurrent requests with one
+		// key, the unique index lets exactly one insert, and on PostgreSQL
+		// makes the others wait until that one's transaction ends. The
+		// reservation they then read can be gone again, abandoned by its
+		// request where writers run side by side; the key is free then, so
+		// they try again.
+		for range 3 {
+			res, err := tx.exec(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, created_at)
+				VALUES (?, ?, ?, 0, ?) ON CONFLICT DO NOTHING`, scope, key, hash, ms(tx.now))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				return err // reserved
+			}
+			var storedHash string
+			var r invited.IdempotentResponse
+			err = tx.queryRow(ctx, `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?`,
+				scope, key).Scan(&storedHash, &r.Status, &r.Body)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				continue
+			case err != nil:
+				return err
+			case storedHash != hash:
+				return invited.Errorf(invited.ECONFLICT, "Idempotency-Key was used with a different request")
+			case r.Status == 0:
+				return errInProgress()
+			}
+			stored = &r
+			return nil
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err // reserved
-		}
-		var storedHash string
-		var r invited.IdempotentResponse
-		if err := tx.queryRow(ctx, `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?`,
-			scope, key).Scan(&storedHash, &r.Status, &r.Body); err != nil {
-			return err
-		}
-		switch {
-		case storedHash != hash:
-			return invited.Errorf(invited.ECONFLICT, "Idempotency-Key was used with a different request")
-		case r.Status == 0:
-			return invited.Errorf(invited.ECONFLICT, "a request with this Idempotency-Key is in progress")
-		}
-		stored = &r
-		return nil
+		return errInProgress() // others keep taking and dropping the key
 	})
 	return stored, err
 }
@@ -83,6 +95,10 @@ func (db *DB) PurgeIdempotencyKeys(ctx context.Context) (int, error) {
 		return err
 	})
 	return int(n), err
+}
+
+func errInProgress() error {
+	return invited.Errorf(invited.ECONFLICT, "a request with this Idempotency-Key is in progress")
 }
 
 func (tx *Tx) idempotencyCutoff() time.Time { return tx.now.Add(-invited.IdempotencyKeyTTL) }

@@ -58,10 +58,22 @@ LEFT JOIN users iu ON iu.id = i.inviter_user_id`
 	// unique index, which lets SQLite search that index.
 	expireOverdueInviteeSQL = `UPDATE invitations SET status = 'expired', updated_at = ?
 WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending') AND status = 'pending' AND expires_at <= ? AND id <> ?`
-
-	expireInvitationsSQL = `UPDATE invitations SET status = 'expired', updated_at = ?
-WHERE id IN (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at LIMIT ?)`
 )
+
+// expireInvitationsSQL persists the expiry of a batch of overdue
+// invitations; its arguments are now, the batch size, and now again. Where
+// writers run side by side, the batch skips the rows other transactions
+// hold (another sweeper's batch, an invitation being accepted or renewed),
+// so that sweepers running together take disjoint batches; the status
+// guard keeps a row that changed meanwhile from being expired regardless.
+// The batch is a materialized CTE, not an IN subquery: PostgreSQL may run
+// such a subquery again for each row it updates, and each run, skipping
+// the rows just updated, would pick another batch.
+func expireInvitationsSQL(d dialect) string {
+	return `WITH due AS MATERIALIZED (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= ?
+	ORDER BY expires_at LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED") + `)
+UPDATE invitations SET status = 'expired', updated_at = ? FROM due WHERE invitations.id = due.id AND status = 'pending'`
+}
 
 func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
 	return []any{inv.ID, inv.OrgID, inv.Status, nullText(inv.Email), nullText(inv.Phone), nullText(inv.UserID),
@@ -92,6 +104,15 @@ type invitationRow struct {
 	inviterEmail string
 }
 
+// lockInvitationRow loads, as invitationRow does, an invitation about to
+// change, and locks it until the transaction ends: concurrent changes of
+// one invitation then take turns, each seeing the outcome of the one
+// before. Of N concurrent accepts, the losers find it accepted and say so,
+// instead of tripping over the status guard of saveInvitation.
+func (tx *Tx) lockInvitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
+	return tx.invitationRow(ctx, query+tx.lock("FOR UPDATE OF i"), arg)
+}
+
 func (tx *Tx) invitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
 	r := &invitationRow{inv: &invited.Invitation{}, org: &invited.Organization{}}
 	dest := slices.Concat(invitationDest(r.inv), orgDest(r.org), []any{textCol{&r.inviterEmail}})
@@ -105,12 +126,13 @@ func (r *invitationRow) notice(token string) invited.InvitationNotice {
 	return invited.InvitationNotice{Invitation: r.inv, Organization: r.org, Token: token, InviterEmail: r.inviterEmail}
 }
 
-// invitationFor loads invitation id for an operation that needs p. It is
-// not_found to an actor who cannot see its organization and, for the
-// operations that need invitations:create, to one whose read scope does not
-// hold it: someone who may only create touches only their own invitations.
+// invitationFor loads and locks invitation id for an operation that needs
+// p. It is not_found to an actor who cannot see its organization and, for
+// the operations that need invitations:create, to one whose read scope does
+// not hold it: someone who may only create touches only their own
+// invitations.
 func (tx *Tx) invitationFor(ctx context.Context, a *invited.Actor, id string, p invited.Permission) (*invitationRow, error) {
-	r, err := tx.invitationRow(ctx, invitationByIDSQL, id)
+	r, err := tx.lockInvitationRow(ctx, invitationByIDSQL, id)
 	if err != nil {
 		return nil, err
 	}
@@ -217,11 +239,8 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		if err != nil {
 			return err
 		}
-		for i := range results {
+		for _, i := range writeOrder(results) {
 			r := &results[i]
-			if r.Err != nil {
-				continue
-			}
 			token, err := tx.createInvitation(ctx, r.Invitation, who)
 			if err != nil {
 				if _, ok := errors.AsType[*invited.Error](err); !ok {
@@ -231,8 +250,10 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 				continue
 			}
 			r.Token = token
-			if token != "" {
-				n := invited.InvitationNotice{Invitation: r.Invitation, Organization: org, Token: token, InviterEmail: inviterEmail}
+		}
+		for _, r := range results {
+			if r.Err == nil && r.Token != "" {
+				n := invited.InvitationNotice{Invitation: r.Invitation, Organization: org, Token: r.Token, InviterEmail: inviterEmail}
 				tx.onCommit(func() { db.notifier.InvitationSent(ctx, n) })
 			}
 		}
@@ -242,6 +263,24 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		return nil, err
 	}
 	return results, nil
+}
+
+// writeOrder returns the indexes of the valid items of a batch in the order
+// of their invitees. Concurrent batches that share invitees then wait for
+// each other's index entries in one order, never in a cycle, which
+// PostgreSQL would break by failing one of them. The sort is stable, so
+// that of an invitee named twice in a batch the first item still wins.
+func writeOrder(results []invited.BatchResult) []int {
+	keys := make([]string, len(results))
+	order := make([]int, 0, len(results))
+	for i, r := range results {
+		if r.Err == nil {
+			keys[i] = r.Invitation.InviteeKey()
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	return order
 }
 
 // createInvitation stores one validated invitation and returns its token
@@ -546,7 +585,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Inv
 	}
 	var inv *invited.Invitation
 	err = db.writeTx(ctx, func(tx *Tx) error {
-		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
+		r, err := tx.lockInvitationRow(ctx, invitationByTokenSQL, hash)
 		if err != nil {
 			return err
 		}
@@ -562,7 +601,8 @@ func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Inv
 
 // AcceptInvitation is atomic and single-use: the token lookup, the checks,
 // the user, the membership and the status change happen in one write
-// transaction, and write transactions run one at a time.
+// transaction, which holds the invitation's row lock (on SQLite: the one
+// write transaction) from the lookup on.
 func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.Acceptor) (*invited.Acceptance, error) {
 	a := invited.ActorFromContext(ctx)
 	acceptor, err := acceptorFor(a, body)
@@ -575,7 +615,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.A
 	}
 	var acc *invited.Acceptance
 	err = db.writeTx(ctx, func(tx *Tx) error {
-		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
+		r, err := tx.lockInvitationRow(ctx, invitationByTokenSQL, hash)
 		if err != nil {
 			return err
 		}
@@ -648,8 +688,13 @@ func keyReaches(a *invited.Actor, orgID string) bool {
 
 // join gives the user roles in orgID, merging them into an existing
 // membership. The first member of an organization also becomes its owner,
-// so that someone can manage it.
+// so that someone can manage it. The organization's lock makes concurrent
+// joins take turns, so that exactly one of them is first, and a user
+// accepting two invitations at once gets one membership.
 func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*invited.Membership, error) {
+	if err := tx.lockOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
 	m, err := tx.member(ctx, orgID, userID)
 	if err == nil {
 		m.Roles = invited.MergeRoles(m.Roles, roles)
@@ -680,7 +725,7 @@ func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
 	}
 	var n int64
 	err := db.writeTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, expireInvitationsSQL, ms(tx.now), ms(tx.now), limit)
+		res, err := tx.exec(ctx, expireInvitationsSQL(db.dialect), ms(tx.now), limit, ms(tx.now))
 		if err != nil {
 			return err
 		}

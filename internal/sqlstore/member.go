@@ -51,6 +51,9 @@ func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.
 	}
 	var m *invited.Member
 	err := db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.lockOrganization(ctx, orgID); err != nil {
+			return err
+		}
 		rs, err := tx.orgRoles(ctx, orgID)
 		if err != nil {
 			return err
@@ -92,6 +95,9 @@ func (db *DB) DeleteMember(ctx context.Context, orgID, userID string) error {
 		return err
 	}
 	return db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.lockOrganization(ctx, orgID); err != nil {
+			return err
+		}
 		m, err := tx.member(ctx, orgID, userID)
 		if err != nil {
 			return err
@@ -125,7 +131,8 @@ const otherOwnerSQL = `SELECT EXISTS (SELECT 1 FROM memberships
 WHERE org_id = ? AND user_id <> ? AND roles LIKE '%"owner"%')`
 
 // keepAnOwner refuses to leave the organization of m without an owner when
-// m's roles become roles.
+// m's roles become roles. The caller holds the organization's lock, so that
+// two owners demoting each other at once cannot both succeed.
 func (tx *Tx) keepAnOwner(ctx context.Context, m *invited.Member, roles []string) error {
 	if !slices.Contains(m.Roles, invited.RoleOwner) || slices.Contains(roles, invited.RoleOwner) {
 		return nil

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 
 	"github.com/invitedhq/invited"
 )
@@ -105,4 +107,23 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, u invited.Organ
 func (tx *Tx) organization(ctx context.Context, id string) (*invited.Organization, error) {
 	org, err := scanOrganization(tx.queryRow(ctx, `SELECT `+orgColumns+` FROM organizations o WHERE o.id = ?`, id))
 	return org, notFound(err, "organization")
+}
+
+// lockOrganization makes the transactions that change who belongs to an
+// organization, and with which roles, take turns where writers run side by
+// side: "the first member becomes owner" and "an organization keeps an
+// owner" read the memberships before they write them. NO KEY UPDATE is the
+// weakest lock that excludes itself; unlike FOR UPDATE it does not hold up
+// inserts that merely reference the organization (invitations, roles,
+// keys), whose foreign-key checks take KEY SHARE.
+func (tx *Tx) lockOrganization(ctx context.Context, id string) error {
+	if !tx.db.dialect.rowLocks {
+		return nil // write transactions take turns already
+	}
+	var locked string
+	err := tx.queryRow(ctx, `SELECT id FROM organizations WHERE id = ? FOR NO KEY UPDATE`, id).Scan(&locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // nothing to guard; what follows reports it missing
+	}
+	return err
 }

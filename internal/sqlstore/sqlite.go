@@ -17,11 +17,14 @@ var sqliteDialect = dialect{
 	name:   "sqlite",
 	rebind: func(query string) string { return query },
 	uniqueViolation: func(err error) bool {
-		var e *sqlite.Error
-		if !errors.As(err, &e) {
-			return false
-		}
-		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+		e, ok := errors.AsType[*sqlite.Error](err)
+		return ok && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	// SQLITE_BUSY reaches a caller only when another process held the
+	// database for longer than busy_timeout: it is busy, not broken.
+	unavailable: func(err error) bool {
+		e, ok := errors.AsType[*sqlite.Error](err)
+		return ok && e.Code()&0xff == sqlite3.SQLITE_BUSY
 	},
 }
 
@@ -31,17 +34,17 @@ var sqliteDialect = dialect{
 // time, and queuing writers for that one connection inside database/sql
 // means "database is locked" never reaches a user. Reads go to a pool of
 // query-only connections, which WAL lets run alongside the writer.
-func openSQLite(path string) (write, read *sql.DB, err error) {
+func openSQLite(path string) (pools, error) {
 	switch {
 	case path == "":
-		return nil, nil, errors.New("sqlstore: sqlite: empty database path")
+		return pools{}, errors.New("sqlstore: sqlite: empty database path")
 	case path == ":memory:" || strings.HasPrefix(path, "file:"):
 		// Every connection to :memory: is a database of its own, so the
 		// two pools would not share data; tests use a temporary file.
-		return nil, nil, errors.New("sqlstore: sqlite: give a file path (in-memory and file: URIs are not supported)")
+		return pools{}, errors.New("sqlstore: sqlite: give a file path (in-memory and file: URIs are not supported)")
 	case strings.ContainsAny(path, "?#"):
 		// The driver takes its parameters after the first '?'.
-		return nil, nil, errors.New("sqlstore: sqlite: the database path may not contain '?' or '#'")
+		return pools{}, errors.New("sqlstore: sqlite: the database path may not contain '?' or '#'")
 	}
 
 	// The driver runs busy_timeout before any other pragma, so that the
@@ -55,22 +58,22 @@ func openSQLite(path string) (write, read *sql.DB, err error) {
 	}
 	r := url.Values{"_pragma": slices.Concat(common, []string{"query_only(1)"})}
 
-	write, err = sql.Open("sqlite", path+"?"+w.Encode())
+	write, err := sql.Open("sqlite", path+"?"+w.Encode())
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+		return pools{}, fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
 
-	read, err = sql.Open("sqlite", path+"?"+r.Encode())
+	read, err := sql.Open("sqlite", path+"?"+r.Encode())
 	if err != nil {
 		write.Close()
-		return nil, nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+		return pools{}, fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return write, read, nil
+	return pools{write: write, read: read, close: func() error { return errors.Join(write.Close(), read.Close()) }}, nil
 }

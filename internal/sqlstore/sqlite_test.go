@@ -37,7 +37,7 @@ func TestSQLitePragmas(t *testing.T) {
 }
 
 func TestSQLiteOpenRejects(t *testing.T) {
-	for _, dsn := range []string{"sqlite:", "sqlite::memory:", "sqlite:file:x.db", "sqlite:a?b.db", "postgres://u:p@h/db", "x.db"} {
+	for _, dsn := range []string{"sqlite:", "sqlite::memory:", "sqlite:file:x.db", "sqlite:a?b.db", "mysql://u:p@h/db", "x.db"} {
 		if db, err := Open(context.Background(), dsn, Options{}); err == nil {
 			db.Close()
 			t.Errorf("%q opened", dsn)
