@@ -7,13 +7,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/invitedhq/invited/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,32 +39,14 @@ type env struct {
 	h     http.Handler // what srv serves, for in-process requests
 	idp   *identityProvider
 	admin string // the admin key's secret
-	log   *syncBuffer
-	clock *clock
-}
-
-// clock is the store's time, which tests move forward.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	log   *testutil.SyncBuffer
+	clock *testutil.Clock
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC()}
+	clk := testutil.NewClock(time.Now().UTC())
 	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +62,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &testutil.SyncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", log)
@@ -258,22 +240,4 @@ func tokenOf(t testing.TB, link string) string {
 		t.Fatalf("link %q is not %s/i/{token}", link, testBaseURL)
 	}
 	return token
-}
-
-// syncBuffer collects the server's log, written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/invitedhq/invited/internal/testutil"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -74,23 +75,6 @@ func defaultJWKS() []jose.JSONWebKey {
 	}
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // jwksServer serves a mutable JWKS and counts requests.
 type jwksServer struct {
 	*httptest.Server
@@ -138,7 +122,7 @@ func (s *jwksServer) set(f func(s *jwksServer)) {
 	f(s)
 }
 
-func newTestVerifier(t *testing.T, srv *jwksServer, clock *fakeClock) *Verifier {
+func newTestVerifier(t *testing.T, srv *jwksServer, clock *testutil.Clock) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(Config{
 		Issuer:     testIssuer,
@@ -305,7 +289,7 @@ func TestVerify(t *testing.T) {
 	}
 
 	srv := newJWKSServer(t, defaultJWKS()...)
-	clock := &fakeClock{t: start}
+	clock := testutil.NewClock(start)
 	v := newTestVerifier(t, srv, clock)
 
 	for _, tt := range tests {
@@ -340,7 +324,7 @@ func TestNoKidSingleKeyJWKS(t *testing.T) {
 	k := keys()
 	start := time.Now()
 	srv := newJWKSServer(t, pubJWK("", k.ec, ""))
-	v := newTestVerifier(t, srv, &fakeClock{t: start})
+	v := newTestVerifier(t, srv, testutil.NewClock(start))
 	if _, err := v.Verify(context.Background(), sign(t, jose.ES256, k.ec, "", baseClaims(start))); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -349,7 +333,7 @@ func TestNoKidSingleKeyJWKS(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	k := keys()
 	start := time.Now()
-	clock := &fakeClock{t: start}
+	clock := testutil.NewClock(start)
 	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
 	v := newTestVerifier(t, srv, clock)
 	ctx := context.Background()
@@ -383,7 +367,7 @@ func TestKeyRotation(t *testing.T) {
 func TestStaleKeysRefreshedInBackground(t *testing.T) {
 	k := keys()
 	start := time.Now()
-	clock := &fakeClock{t: start}
+	clock := testutil.NewClock(start)
 	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
 	v := newTestVerifier(t, srv, clock)
 	ctx := context.Background()
@@ -413,7 +397,7 @@ func TestStaleKeysRefreshedInBackground(t *testing.T) {
 func TestJWKSDownServesCachedKeys(t *testing.T) {
 	k := keys()
 	start := time.Now()
-	clock := &fakeClock{t: start}
+	clock := testutil.NewClock(start)
 	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""), pubJWK("ec1", k.ec, ""))
 	v := newTestVerifier(t, srv, clock)
 	ctx := context.Background()
@@ -443,7 +427,7 @@ func TestJWKSDownServesCachedKeys(t *testing.T) {
 func TestInitialFetchFailure(t *testing.T) {
 	k := keys()
 	start := time.Now()
-	clock := &fakeClock{t: start}
+	clock := testutil.NewClock(start)
 	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
 	srv.set(func(s *jwksServer) { s.down = true })
 	v := newTestVerifier(t, srv, clock)
@@ -474,7 +458,7 @@ func TestJWKSTooLarge(t *testing.T) {
 		s.body = append([]byte(`{"keys":[],"pad":"`), strings.Repeat("x", maxJWKSBytes)...)
 		s.body = append(s.body, `"}`...)
 	})
-	v := newTestVerifier(t, srv, &fakeClock{t: start})
+	v := newTestVerifier(t, srv, testutil.NewClock(start))
 	_, err := v.Verify(context.Background(), sign(t, jose.RS256, k.rsa1, "rsa1", baseClaims(start)))
 	if !errors.Is(err, ErrKeysUnavailable) || !strings.Contains(err.Error(), "1 MiB") {
 		t.Fatalf("err = %v, want size-limit ErrKeysUnavailable", err)
@@ -484,7 +468,7 @@ func TestJWKSTooLarge(t *testing.T) {
 func TestConcurrentUnknownKidSingleFetch(t *testing.T) {
 	k := keys()
 	start := time.Now()
-	clock := &fakeClock{t: start}
+	clock := testutil.NewClock(start)
 	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
 	v := newTestVerifier(t, srv, clock)
 	ctx := context.Background()
@@ -533,7 +517,7 @@ func TestVerifyContextCanceledWhileWaiting(t *testing.T) {
 	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
 	srv.set(func(s *jwksServer) { s.gate = gate })
 	defer close(gate)
-	v := newTestVerifier(t, srv, &fakeClock{t: start})
+	v := newTestVerifier(t, srv, testutil.NewClock(start))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

@@ -82,7 +82,7 @@ func testSendDraft(t *testing.T, e *env) {
 	}
 
 	// A draft sent later gets its full lifetime from the moment it is sent.
-	e.clock.Add(3 * time.Hour)
+	e.clock.Advance(3 * time.Hour)
 	inv, token, err := e.db.SendInvitation(e.admin, draft.ID)
 	must(t, err)
 	if token == "" || inv.Status != invited.StatusPending || !inv.ExpiresAt.Equal(e.clock.Now().Add(time.Hour)) {
@@ -107,7 +107,7 @@ func testResend(t *testing.T, e *env) {
 	if e := wantCode(t, err, invited.ERATELIMITED); e.RetryAfterSeconds != 60 {
 		t.Fatalf("retry after %d", e.RetryAfterSeconds)
 	}
-	e.clock.Add(invited.ResendInterval)
+	e.clock.Advance(invited.ResendInterval)
 	got, fresh, err := e.db.ResendInvitation(e.admin, inv.ID)
 	must(t, err)
 	if fresh == "" || fresh == old || !got.SentAt.Equal(e.clock.Now()) {
@@ -133,7 +133,7 @@ func testRenew(t *testing.T, e *env) {
 		t.Fatalf("expires %v", got.ExpiresAt)
 	}
 	// Expired, and persisted so by the sweeper: renew reopens it.
-	e.clock.Add(3 * time.Hour)
+	e.clock.Advance(3 * time.Hour)
 	_, err = e.db.ExpireInvitations(context.Background(), 10)
 	must(t, err)
 	if s := e.rawStatus(inv.ID); s != invited.StatusExpired {
@@ -153,7 +153,7 @@ func testRenew(t *testing.T, e *env) {
 	wantCode(t, err, invited.EINVALID)
 
 	// Renewing must not reopen an invitation over a newer open one.
-	e.clock.Add(2 * org.Settings.TTL())
+	e.clock.Advance(2 * org.Settings.TTL())
 	newer, _ := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}})
 	_, err = e.db.RenewInvitation(e.admin, inv.ID, invited.Renewal{})
 	if e := wantCode(t, err, invited.EINVITATIONEXISTS); e.ExistingID != newer.ID {
@@ -231,7 +231,7 @@ func testReadTimeExpiry(t *testing.T, e *env) {
 	if !listed(invited.StatusPending) || listed(invited.StatusExpired) {
 		t.Fatal("a fresh invitation is not listed as pending")
 	}
-	e.clock.Add(time.Hour) // exactly at expires_at: expired
+	e.clock.Advance(time.Hour) // exactly at expires_at: expired
 	got, err := e.db.FindInvitationByID(e.admin, inv.ID)
 	must(t, err)
 	if got.Status != invited.StatusExpired || e.rawStatus(inv.ID) != invited.StatusPending {
@@ -271,7 +271,7 @@ func testSweeper(t *testing.T, e *env) {
 	if n != 0 {
 		t.Fatalf("expired %d before anything was due", n)
 	}
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	var got []int
 	for {
 		n, err := e.db.ExpireInvitations(context.Background(), 10)
@@ -328,7 +328,7 @@ func testOneOpenInvitation(t *testing.T, e *env) {
 
 	// An overdue pending invitation does not block, and is stored expired.
 	overdue, _ := e.invite(e.admin, org.ID, c)
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	fresh, _ := e.invite(e.admin, org.ID, c)
 	if s := e.rawStatus(overdue.ID); s != invited.StatusExpired || fresh.Status != invited.StatusPending {
 		t.Fatalf("overdue stored %s, fresh %s", s, fresh.Status)
@@ -606,7 +606,7 @@ func testScoping(t *testing.T, e *env) {
 	_, _, err = e.db.CreateInvitation(readerCtx, acme.ID, invited.InvitationCreate{Email: "x@example.com", Roles: []string{"member"}})
 	wantCode(t, err, invited.EFORBIDDEN)
 	// A create-only user may resend and renew their own invitations only.
-	e.clock.Add(invited.ResendInterval)
+	e.clock.Advance(invited.ResendInterval)
 	_, _, err = e.db.ResendInvitation(inviterCtx, own.ID)
 	must(t, err)
 	_, _, err = e.db.ResendInvitation(inviterCtx, byOwner.ID)
@@ -782,7 +782,7 @@ func testIdempotency(t *testing.T, e *env) {
 		t.Fatal("finished an unreserved key")
 	}
 	// Past the TTL a key is forgotten, and the purge removes it.
-	e.clock.Add(invited.IdempotencyKeyTTL)
+	e.clock.Advance(invited.IdempotencyKeyTTL)
 	if r, err := begin("k1", "h9"); r != nil || err != nil {
 		t.Fatalf("expired key: %v %v", r, err)
 	}
@@ -816,13 +816,13 @@ func testAPIKeys(t *testing.T, e *env) {
 		return keys[0].LastUsedAt
 	}
 	first := lastUsed()
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	_, err = e.db.AuthenticateAPIKey(context.Background(), secret)
 	must(t, err)
 	if got := lastUsed(); first == nil || !got.Equal(*first) {
 		t.Fatalf("last used %v then %v: written within a minute", first, got)
 	}
-	e.clock.Add(30 * time.Second)
+	e.clock.Advance(30 * time.Second)
 	_, err = e.db.AuthenticateAPIKey(context.Background(), secret)
 	must(t, err)
 	if got := lastUsed(); !got.Equal(e.clock.Now()) {
@@ -1230,7 +1230,7 @@ func testConcurrentSweepers(t *testing.T, e *env) {
 	for _, r := range results {
 		must(t, r.Err)
 	}
-	e.clock.Add(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	const sweepers = 4
 	counts := make([]int, sweepers)
 	errs := race(sweepers, func(i int) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/invitedhq/invited/internal/testutil"
 	"os"
 	"path/filepath"
 	"sync"
@@ -54,24 +55,6 @@ func openURL(tb testing.TB, url string, opts Options) *DB {
 	return db
 }
 
-// clock is a settable Options.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // recorder is a Notifier that remembers what it was told.
 type recorder struct {
 	mu       sync.Mutex
@@ -102,7 +85,7 @@ func (r *recorder) counts() (sent, accepted int) {
 type env struct {
 	t     testing.TB
 	db    *DB
-	clock *clock
+	clock *testutil.Clock
 	notes *recorder
 	admin context.Context
 	seq   int
@@ -110,7 +93,7 @@ type env struct {
 
 func newEnv(t testing.TB, open func(testing.TB, Options) *DB) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}, notes: &recorder{}}
+	e := &env{t: t, clock: testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), notes: &recorder{}}
 	e.db = open(t, Options{Now: e.clock.Now, Notifier: e.notes})
 	ctx := context.Background()
 	secret, err := e.db.CreateFirstAdminKey(ctx)
