@@ -59,6 +59,7 @@ var contract = []struct {
 	{"OrganizationsAndRoles", testOrganizationsAndRoles},
 	{"ConcurrentAccept", testConcurrentAccept},
 	{"ConcurrentFirstMembers", testConcurrentFirstMembers},
+	{"ConcurrentNewUser", testConcurrentNewUser},
 	{"ConcurrentSweepers", testConcurrentSweepers},
 	{"ConcurrentIdempotencyKey", testConcurrentIdempotencyKey},
 	{"Migrate", testMigrate},
@@ -1288,5 +1289,44 @@ func testMigrate(t *testing.T, e *env) {
 	must(t, e.db.Migrate(context.Background()))
 	if n := e.count(`SELECT COUNT(*) FROM schema_migrations`); n != 1 {
 		t.Fatalf("%d migrations recorded", n)
+	}
+}
+
+// testConcurrentNewUser has one new person accept invitations from several
+// organizations at the same moment: every accept succeeds and they all
+// land on one user.
+func testConcurrentNewUser(t *testing.T, e *env) {
+	const n = 8
+	tokens := make([]string, n)
+	for i := range tokens {
+		org := e.org(nil)
+		_, tokens[i] = e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "new@example.com", Roles: []string{"member"}})
+	}
+	users := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, token := range tokens {
+		wg.Go(func() {
+			<-start
+			acc, err := e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: "ext-new", Email: "new@example.com"})
+			if errs[i] = err; err == nil {
+				users[i] = acc.User.ID
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		must(t, err)
+		if users[i] != users[0] {
+			t.Fatalf("accept %d made user %s, accept 0 made %s", i, users[i], users[0])
+		}
+	}
+	if u := e.count(`SELECT COUNT(*) FROM users`); u != 1 {
+		t.Fatalf("%d users", u)
+	}
+	if m := e.count(`SELECT COUNT(*) FROM memberships WHERE user_id = ?`, users[0]); m != n {
+		t.Fatalf("%d memberships, want %d", m, n)
 	}
 }

@@ -25,6 +25,39 @@ func (tx *Tx) userBy(ctx context.Context, col, val string) (*invited.User, error
 // id, else email, or creates them: accepting is the only way users come to
 // exist, so that nobody is stored merely for having been invited.
 func (tx *Tx) acceptingUser(ctx context.Context, a invited.Acceptor) (*invited.User, error) {
+	u, err := tx.findAcceptor(ctx, a)
+	if !isNotFound(err) {
+		return u, err
+	}
+	u = &invited.User{
+		ID:            invited.NewID(invited.PrefixUser, tx.now),
+		ExternalID:    a.ExternalID,
+		Email:         a.Email,
+		EmailVerified: a.Email != "" && a.EmailVerified,
+		Phone:         a.Phone,
+		Name:          a.Name,
+		CreatedAt:     tx.now,
+		UpdatedAt:     tx.now,
+	}
+	err = tx.savepoint(ctx, func() error {
+		_, err := tx.exec(ctx, `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.CreatedAt), ms(u.UpdatedAt))
+		return err
+	})
+	if tx.db.dialect.uniqueViolation(err) {
+		// The same person accepted another invitation at the same moment
+		// (on PostgreSQL, into another organization: accepts into one are
+		// serialized by its row lock). A unique violation is reported only
+		// once that transaction committed, so the user is now visible.
+		return tx.findAcceptor(ctx, a)
+	}
+	return u, err
+}
+
+// findAcceptor finds an existing user for a and completes what is stored
+// about them, or answers not_found.
+func (tx *Tx) findAcceptor(ctx context.Context, a invited.Acceptor) (*invited.User, error) {
 	if a.ID != "" {
 		u, err := tx.userBy(ctx, "id", a.ID)
 		if isNotFound(err) {
@@ -42,27 +75,14 @@ func (tx *Tx) acceptingUser(ctx context.Context, a invited.Acceptor) (*invited.U
 			continue
 		}
 		u, err := tx.userBy(ctx, by.col, by.val)
-		if err == nil {
+		if !isNotFound(err) {
+			if err != nil {
+				return nil, err
+			}
 			return tx.completeUser(ctx, u, a)
 		}
-		if !isNotFound(err) {
-			return nil, err
-		}
 	}
-	u := &invited.User{
-		ID:            invited.NewID(invited.PrefixUser, tx.now),
-		ExternalID:    a.ExternalID,
-		Email:         a.Email,
-		EmailVerified: a.Email != "" && a.EmailVerified,
-		Phone:         a.Phone,
-		Name:          a.Name,
-		CreatedAt:     tx.now,
-		UpdatedAt:     tx.now,
-	}
-	_, err := tx.exec(ctx, `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.CreatedAt), ms(u.UpdatedAt))
-	return u, tx.userConflict(err)
+	return nil, invited.Errorf(invited.ENOTFOUND, "user not found")
 }
 
 // completeUser fills in what a stored user lacks from what the acceptor
