@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +49,30 @@ func benchCreateInvitation(b *testing.B, open opener) {
 			b.Fatal(err)
 		}
 	}
+	reportOps(b)
+}
+
+// BenchmarkCreateInvitationParallel creates from 16 goroutines at once, the
+// concurrency of the design targets: where writes take turns (SQLite),
+// group commit lets them share fsyncs.
+func BenchmarkCreateInvitationParallel(b *testing.B) {
+	benchBackends(b, benchCreateInvitationParallel)
+}
+
+func benchCreateInvitationParallel(b *testing.B, open opener) {
+	e := newEnv(b, open)
+	org := e.org(nil)
+	var seq atomic.Int64
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := e.db.CreateInvitation(e.admin, org.ID, invited.InvitationCreate{
+				Email: fmt.Sprintf("p%d@example.com", seq.Add(1)), Roles: []string{"member"}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 	reportOps(b)
 }
 

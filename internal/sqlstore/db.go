@@ -52,6 +52,7 @@ type DB struct {
 	read       *sql.DB // read-only transactions; on PostgreSQL the same pool
 	closePools func() error
 	dialect    dialect
+	group      *committer // group commit, where write transactions take turns
 	now        func() time.Time
 	notifier   invited.Notifier
 	logger     *slog.Logger
@@ -76,6 +77,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}
+	if !d.rowLocks {
+		db.group = newCommitter(db, db.write)
+	}
 	// The writer connects first: on SQLite it sets the persistent journal
 	// mode that the read-only connections rely on.
 	if err := db.Ping(ctx); err != nil {
@@ -91,8 +95,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// Close closes the pools.
-func (db *DB) Close() error { return db.closePools() }
+// Close finishes the write group in progress and closes the pools.
+func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
+	return db.closePools()
+}
 
 // Ping checks that the pools can reach the database.
 func (db *DB) Ping(ctx context.Context) error {
@@ -166,6 +175,10 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
+	// shared marks a transaction of a write group: its statements ignore
+	// the caller's cancellation, because on SQLite an interrupted write
+	// rolls back the whole transaction, the other requests' writes included.
+	shared bool
 }
 
 // readTx runs fn in a read-only transaction on the read pool.
@@ -174,8 +187,14 @@ func (db *DB) readTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // writeTx runs fn in a write transaction and commits if fn returns nil;
-// then it runs the hooks fn registered with onCommit.
+// then it runs the hooks fn registered with onCommit. Where writes take
+// turns (SQLite), fn shares its transaction with the other writes waiting
+// at the time, inside a savepoint of its own (see committer): its outcome is
+// the same as alone, at a fraction of the fsyncs.
 func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) error {
+	if db.group != nil {
+		return db.group.do(ctx, fn)
+	}
 	return db.runTx(ctx, db.write, nil, fn)
 }
 
@@ -236,36 +255,50 @@ func (tx *Tx) lockSetup(ctx context.Context) error {
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), args...)
+	return tx.tx.ExecContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.dialect.rebind(query), args...)
+	return tx.tx.QueryContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), args...)
+	return tx.tx.QueryRowContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+}
+
+// context is the context statements run under; see Tx.shared.
+func (tx *Tx) context(ctx context.Context) context.Context {
+	if tx.shared {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // savepoint runs fn so that, when it fails, its writes alone are undone and
 // the transaction goes on: one bad item of a batch does not sink the rest.
 // It returns fn's error as it is, for the caller to inspect.
 func (tx *Tx) savepoint(ctx context.Context, fn func() error) error {
-	if _, err := tx.exec(ctx, `SAVEPOINT item`); err != nil {
+	return tx.savepointNamed(ctx, "item", fn)
+}
+
+// savepointNamed is savepoint with a name of the caller's, so that
+// savepoints can nest.
+func (tx *Tx) savepointNamed(ctx context.Context, name string, fn func() error) error {
+	if _, err := tx.exec(ctx, `SAVEPOINT `+name); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
 		// RELEASE after ROLLBACK TO pops the savepoint, so that a batch of
 		// failures does not pile them up.
-		if _, rbErr := tx.exec(ctx, `ROLLBACK TO SAVEPOINT item`); rbErr != nil {
+		if _, rbErr := tx.exec(ctx, `ROLLBACK TO SAVEPOINT `+name); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
-		if _, rbErr := tx.exec(ctx, `RELEASE SAVEPOINT item`); rbErr != nil {
+		if _, rbErr := tx.exec(ctx, `RELEASE SAVEPOINT `+name); rbErr != nil {
 			return errors.Join(err, rbErr)
 		}
 		return err
 	}
-	_, err := tx.exec(ctx, `RELEASE SAVEPOINT item`)
+	_, err := tx.exec(ctx, `RELEASE SAVEPOINT `+name)
 	return err
 }
 
