@@ -43,7 +43,7 @@ type Cluster struct {
 	URL string
 
 	bin, dir, port string // empty for an external server
-	runAs              string
+	runAs          string
 }
 
 // External reports whether the cluster was given by INVITED_TEST_POSTGRES_URL

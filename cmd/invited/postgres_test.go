@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the test's own look into the database
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/jobs"
+	"github.com/invitedhq/invited/internal/pgtest"
+)
+
+// TestMain stops the shared PostgreSQL cluster once the tests are done.
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+const pgAdminKey = "test-admin-key-0123456789"
+
+// TestTwoInstancesOneDatabase runs two `invited serve` processes on one
+// PostgreSQL database, as behind a load balancer, and checks what must
+// coordinate through the database: of many accepts of one link spread over
+// both, exactly one wins; overdue invitations are expired once, by
+// whichever sweeper gets to them.
+func TestTwoInstancesOneDatabase(t *testing.T) {
+	dbURL := pgtest.Shared(t).NewDatabase(t)
+	bin := buildInvited(t)
+
+	// Started together on an empty database: both migrate at once.
+	env := map[string]string{
+		"INVITED_DATABASE_URL":   dbURL,
+		"INVITED_ADMIN_API_KEY":  pgAdminKey,
+		"INVITED_SWEEP_INTERVAL": "1s",
+		"INVITED_LOG_FORMAT":     "json",
+	}
+	a := startProcess(t, bin, "a", env)
+	b := startProcess(t, bin, "b", env)
+	a.waitHealthy(t)
+	b.waitHealthy(t)
+	instances := []*process{a, b}
+	t.Cleanup(func() {
+		for _, p := range instances {
+			if errs := p.logRecords(t, func(r map[string]any) bool { return r["level"] == "ERROR" }); len(errs) > 0 {
+				t.Errorf("instance %s logged errors: %v", p.name, errs)
+			}
+		}
+	})
+
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	t.Cleanup(client.CloseIdleConnections)
+	mustCall := func(code int, method, url string, body any) map[string]any {
+		t.Helper()
+		got, out, err := doJSON(client, method, url, pgAdminKey, body)
+		if err != nil || got != code {
+			t.Fatalf("%s %s: %d %v %v, want %d", method, url, got, out, err, code)
+		}
+		return out
+	}
+
+	// Accepted by anyone who holds the link: the acceptors below are all
+	// different people, so that the race is between users, too.
+	org := mustCall(http.StatusCreated, "POST", a.URL+"/v1/orgs", map[string]any{
+		"name": "Acme", "settings": map[string]any{"require_email_match": false}})
+	orgID := org["id"].(string)
+	inv := mustCall(http.StatusCreated, "POST", b.URL+"/v1/orgs/"+orgID+"/invitations", map[string]any{
+		"email": "ann@example.com", "roles": []string{"member"}})
+	token := inv["url"].(string)[strings.LastIndex(inv["url"].(string), "/i/")+3:]
+
+	const accepts = 120
+	var (
+		mu       sync.Mutex
+		outcomes = map[string]int{}
+		wg       sync.WaitGroup
+		start    = make(chan struct{})
+	)
+	for i := range accepts {
+		wg.Go(func() {
+			target := instances[i%2]
+			body := map[string]any{"user": map[string]any{
+				"external_id": fmt.Sprintf("ext-%d", i), "email": fmt.Sprintf("u%d@example.com", i), "name": "U"}}
+			<-start
+			code, out, err := doJSON(client, "POST", target.URL+"/v1/invitation-tokens/"+token+"/accept", pgAdminKey, body)
+			key := fmt.Sprintf("%d %s", code, errorCode(out))
+			if err != nil {
+				key = "error: " + err.Error()
+			}
+			mu.Lock()
+			outcomes[key]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	if outcomes["200 "] != 1 || outcomes["409 invitation_already_accepted"] != accepts-1 {
+		t.Fatalf("%d concurrent accepts over two instances: %v; want one 200, the rest 409 invitation_already_accepted", accepts, outcomes)
+	}
+	for _, p := range instances {
+		members := mustCall(http.StatusOK, "GET", p.URL+"/v1/orgs/"+orgID+"/members", nil)
+		if n := len(members["members"].([]any)); n != 1 {
+			t.Fatalf("instance %s lists %d members, want 1: %v", p.name, n, members)
+		}
+	}
+
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return n
+	}
+	if n := count(`SELECT count(*) FROM users`); n != 1 {
+		t.Fatalf("%d users after one successful accept, want 1: a losing accept left a user behind", n)
+	}
+
+	// The sweepers, made to run at the same moment on the same backlog:
+	// the test holds a SHARE lock on invitations, which every sweep's
+	// UPDATE waits for, while it makes the invitations overdue (the schema
+	// stores expires_at as unix milliseconds); once both instances'
+	// sweepers are waiting, it commits, and they go at the backlog
+	// together. It is larger than two sweep batches, so that each
+	// sweeper's first batch is full and the two must share.
+	const overdue = 2*jobs.SweepBatch + 200
+	for first := 0; first < overdue; first += invited.MaxBatchSize {
+		items := make([]map[string]any, min(invited.MaxBatchSize, overdue-first))
+		for i := range items {
+			items[i] = map[string]any{"email": fmt.Sprintf("s%04d@example.com", first+i), "roles": []string{"member"}}
+		}
+		batch := mustCall(http.StatusOK, "POST", a.URL+"/v1/orgs/"+orgID+"/invitations/batch", map[string]any{"invitations": items})
+		for _, r := range batch["results"].([]any) {
+			if inv, _ := r.(map[string]any)["invitation"].(map[string]any); inv == nil || inv["status"] != "pending" {
+				t.Fatalf("batch item: %v", r)
+			}
+		}
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE invitations IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tx.Exec(`UPDATE invitations SET expires_at = $1 WHERE org_id = $2 AND status = 'pending'`,
+		time.Now().Add(-time.Hour).UnixMilli(), orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != overdue {
+		t.Fatalf("made %d invitations overdue, want %d", n, overdue)
+	}
+	// Nothing else writes invitations now, and each instance has one
+	// sweeper: two waiters are both instances' sweepers.
+	for deadline := time.Now().Add(10 * time.Second); count(`SELECT count(*) FROM pg_locks
+		WHERE relation = 'invitations'::regclass AND NOT granted`) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the sweepers of both instances are not waiting for the invitations table")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	swept := func() (perInstance []int, total int) {
+		for _, p := range instances {
+			n := 0
+			for _, r := range p.logRecords(t, func(r map[string]any) bool { return r["msg"] == "expired invitations" }) {
+				c, _ := r["count"].(float64)
+				n += int(c)
+			}
+			perInstance = append(perInstance, n)
+			total += n
+		}
+		return perInstance, total
+	}
+	const expiredSQL = `SELECT count(*) FROM invitations WHERE status = 'expired'`
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, total := swept()
+		if total >= overdue && count(expiredSQL) == overdue {
+			break
+		}
+		if time.Now().After(deadline) {
+			per, _ := swept()
+			t.Fatalf("sweepers did not catch up: %d stored as expired, logged per instance %v, want %d", count(expiredSQL), per, overdue)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Two more sweeps each: a second pass over the same rows would show now.
+	time.Sleep(2500 * time.Millisecond)
+	per, total := swept()
+	if total != overdue {
+		t.Fatalf("sweepers logged %v expired invitations (sum %d), want %d in all: some were processed twice", per, total, overdue)
+	}
+	if n := count(expiredSQL); n != overdue {
+		t.Fatalf("%d invitations stored as expired, want %d", n, overdue)
+	}
+	if n := count(`SELECT count(*) FROM invitations WHERE status = 'pending'`); n != 0 {
+		t.Fatalf("%d invitations still pending, want 0", n)
+	}
+	t.Logf("expired invitations logged per instance: a=%d b=%d", per[0], per[1])
+	if per[0] == 0 || per[1] == 0 {
+		t.Errorf("one sweeper did all the work (%v), although both ran on the backlog at once", per)
+	}
+
+	// Each instance lists them all as expired.
+	for _, p := range instances {
+		seen, next := 0, ""
+		for pages := 0; ; pages++ {
+			page := mustCall(http.StatusOK, "GET", p.URL+"/v1/invitations?status=expired&page_size=200&org_id="+orgID+"&page_token="+next, nil)
+			seen += len(page["invitations"].([]any))
+			if next = page["next_page_token"].(string); next == "" || pages > 10 {
+				break
+			}
+		}
+		if seen != overdue {
+			t.Fatalf("instance %s lists %d expired invitations, want %d", p.name, seen, overdue)
+		}
+	}
+}
+
+// TestDatabaseOutage stops PostgreSQL under a running server: requests
+// must answer 503 unavailable within a bounded time instead of hanging or
+// answering 500, and once the database is back the same server serves
+// again, writes included, without a restart.
+func TestDatabaseOutage(t *testing.T) {
+	cluster := pgtest.Start(t, pgtest.Options{})
+	srv := startServe(t, map[string]string{
+		"INVITED_DATABASE_URL":   cluster.NewDatabase(t),
+		"INVITED_ADMIN_API_KEY":  pgAdminKey,
+		"INVITED_SWEEP_INTERVAL": "1s",
+	})
+	u := srv.URL
+	client := &http.Client{Timeout: 10 * time.Second} // a hang fails the test
+	t.Cleanup(client.CloseIdleConnections)
+
+	code, org, err := doJSON(client, "POST", u+"/v1/orgs", pgAdminKey, map[string]any{"name": "Acme"})
+	if err != nil || code != http.StatusCreated {
+		t.Fatalf("create org: %d %v %v", code, org, err)
+	}
+	orgID := org["id"].(string)
+	createInvitation := func(email string) (int, map[string]any, error) {
+		return doJSON(client, "POST", u+"/v1/orgs/"+orgID+"/invitations", pgAdminKey,
+			map[string]any{"email": email, "roles": []string{"member"}})
+	}
+
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: the first round meets the pool's connections that the server
+	// cut off, the second finds no server to connect to.
+	for round := range 2 {
+		for _, req := range []struct{ method, path, key string }{
+			{"GET", "/v1/orgs", pgAdminKey},
+			{"GET", "/healthz", ""},
+			{"GET", "/v1/orgs/" + orgID, pgAdminKey},
+		} {
+			code, body, err := doJSON(client, req.method, u+req.path, req.key, nil)
+			if err != nil {
+				t.Fatalf("round %d, database down: %s %s: %v", round, req.method, req.path, err)
+			}
+			if code != http.StatusServiceUnavailable || (errorCode(body) != "unavailable" && body["status"] != "unavailable") {
+				t.Fatalf("round %d, database down: %s %s: %d %v, want 503 unavailable", round, req.method, req.path, code, body)
+			}
+		}
+		if code, body, err := createInvitation(fmt.Sprintf("down%d@example.com", round)); err != nil || code != http.StatusServiceUnavailable || errorCode(body) != "unavailable" {
+			t.Fatalf("round %d, database down: create invitation: %d %v %v, want 503 unavailable", round, code, body, err)
+		}
+	}
+
+	if err := cluster.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		hc, _, herr := doJSON(client, "GET", u+"/healthz", "", nil)
+		oc, orgs, oerr := doJSON(client, "GET", u+"/v1/orgs", pgAdminKey, nil)
+		if herr == nil && oerr == nil && hc == http.StatusOK && oc == http.StatusOK {
+			if n := len(orgs["orgs"].([]any)); n != 1 {
+				t.Fatalf("after the outage: %d orgs, want 1: %v", n, orgs)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving again after the database came back: healthz %d %v, orgs %d %v %v", hc, herr, oc, orgs, oerr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, body, err := createInvitation("back@example.com"); err != nil || code != http.StatusCreated {
+		t.Fatalf("create invitation after the outage: %d %v %v", code, body, err)
+	}
+	if code, body, err := doJSON(client, "GET", u+"/v1/orgs/"+orgID, pgAdminKey, nil); err != nil || code != http.StatusOK {
+		t.Fatalf("read org after the outage: %d %v %v", code, body, err)
+	}
+}
+
+// doJSON is call for goroutines and bounded clients: it returns what went
+// wrong instead of failing the test.
+func doJSON(client *http.Client, method, url, key string, body any) (int, map[string]any, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]any{}
+	if resp.StatusCode != http.StatusNoContent {
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			return resp.StatusCode, nil, fmt.Errorf("%s %s: %d, body is not JSON: %v", method, url, resp.StatusCode, err)
+		}
+	}
+	return resp.StatusCode, out, nil
+}
+
+// buildInvited builds the invited binary into the test's temporary
+// directory. The go command is the one running the tests.
+func buildInvited(t *testing.T) string {
+	t.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build invited: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "invited")
+	cmd := exec.Command(goCmd, "build", "-o", bin, ".") // tests run in the package directory
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// process is an `invited serve` running as a child process.
+type process struct {
+	name   string
+	URL    string
+	stderr *syncBuffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // its exit, once done
+}
+
+// startProcess starts bin serve on a free loopback port with env and none
+// of the INVITED_* variables of the test's own environment. It is stopped
+// with SIGTERM when the test ends, and must then exit cleanly.
+func startProcess(t *testing.T, bin, name string, env map[string]string) *process {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	p := &process{name: name, URL: "http://" + addr, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd := exec.Command(bin, "serve")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "INVITED_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, "INVITED_ADDR="+addr, "INVITED_PUBLIC_URL="+p.URL)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+			if p.err != nil {
+				t.Errorf("instance %s exited with %v after SIGTERM\nstderr:\n%s", name, p.err, p.stderr)
+			}
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-p.done
+			t.Errorf("instance %s did not stop within 20s of SIGTERM", name)
+		}
+	})
+	return p
+}
+
+// waitHealthy polls /healthz until it answers 200.
+func (p *process) waitHealthy(t *testing.T) {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get(p.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("instance %s exited early: %v\nstderr:\n%s", p.name, p.err, p.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance %s not healthy in time\nstderr:\n%s", p.name, p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// logRecords returns the JSON log records of the process that match.
+func (p *process) logRecords(t *testing.T, match func(map[string]any) bool) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(p.stderr.String()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("instance %s: a log line is not JSON: %q", p.name, sc.Text())
+		}
+		if match(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
