@@ -1,0 +1,489 @@
+// Command invited-load is the project's HTTP load generator. It sets up
+// what a scenario needs through the API (an organization, invitations),
+// then runs -c concurrent workers against one or more invited instances
+// for -d or -n requests, whichever comes first, and reports throughput,
+// latency percentiles and non-2xx answers. It only ever talks to loopback
+// addresses.
+//
+//	invited-load -url http://127.0.0.1:8080 -key $KEY -scenario create -c 16 -d 10s
+//	invited-load -scenario lookup -urls http://127.0.0.1:8080,http://127.0.0.1:8081 -key $KEY
+//	invited-load -serve-hello :8090                        # a bare net/http hello world, until Ctrl-C
+//	invited-load -scenario hello -url http://127.0.0.1:8090   # measure it with the same client
+//
+// Scenarios:
+//
+//	create  POST /v1/orgs/{org}/invitations, one new invitee per request
+//	lookup  GET /v1/invitation-tokens/{token}, round-robin over -tokens pre-created invitations
+//	accept  POST /v1/invitation-tokens/{token}/accept with the admin key, each of
+//	        -n pre-created invitations (default 20000) accepted once; creation is not timed
+//	hello   GET the URL as given (no setup, no key): the baseline
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+const (
+	// maxRequests bounds every run, whatever -n and -d say.
+	maxRequests = 10_000_000
+	// defaultAccepts is the number of invitations prepared for the accept
+	// scenario when -n is not given: more than a 10 s run at 16 connections
+	// accepts on the development machine.
+	defaultAccepts = 20_000
+	batchSize      = 1000 // invited.MaxBatchSize
+)
+
+type config struct {
+	urls       []string
+	key        string
+	scenario   string
+	conns      int
+	duration   time.Duration
+	max        int
+	tokens     int
+	serveHello string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "invited-load:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("invited-load", flag.ContinueOnError)
+	var cfg config
+	one := fs.String("url", "http://127.0.0.1:8080", "base URL of the service (for hello: the URL to GET)")
+	many := fs.String("urls", "", "comma-separated base URLs to spread the load over (overrides -url; setup uses the first)")
+	fs.StringVar(&cfg.key, "key", os.Getenv("INVITED_ADMIN_API_KEY"), "admin API key (default $INVITED_ADMIN_API_KEY)")
+	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, lookup, accept or hello")
+	fs.IntVar(&cfg.conns, "c", 16, "concurrent connections (workers)")
+	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "run time")
+	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept)", maxRequests, defaultAccepts))
+	fs.IntVar(&cfg.tokens, "tokens", 1000, "lookup: invitations to pre-create and look up round-robin")
+	fs.StringVar(&cfg.serveHello, "serve-hello", "", "serve a bare net/http hello world on this loopback address (:8090 means 127.0.0.1:8090); "+
+		"without -scenario hello, serve until interrupted")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	scenarioSet := false
+	fs.Visit(func(f *flag.Flag) { scenarioSet = scenarioSet || f.Name == "scenario" })
+
+	if cfg.serveHello != "" {
+		ln, err := listenLoopback(cfg.serveHello)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(hello)}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		helloURL := "http://" + ln.Addr().String() + "/"
+		if !scenarioSet {
+			fmt.Fprintf(out, "serving hello world on %s until interrupted\n", helloURL)
+			<-ctx.Done()
+			return nil
+		}
+		if cfg.scenario != "hello" {
+			return errors.New("-serve-hello runs only with -scenario hello (or alone)")
+		}
+		*one, *many = helloURL, ""
+	}
+
+	cfg.urls = []string{*one}
+	if *many != "" {
+		cfg.urls = strings.Split(*many, ",")
+	}
+	for i, u := range cfg.urls {
+		clean, err := checkURL(u)
+		if err != nil {
+			return err
+		}
+		cfg.urls[i] = clean
+	}
+	if cfg.conns < 1 || cfg.conns > 1024 {
+		return errors.New("-c must be 1 to 1024")
+	}
+	if cfg.duration <= 0 || cfg.duration > time.Hour {
+		return errors.New("-d must be positive and at most 1h")
+	}
+	if cfg.max < 0 || cfg.max > maxRequests {
+		return fmt.Errorf("-n must be 0 to %d", maxRequests)
+	}
+	if cfg.max == 0 {
+		cfg.max = maxRequests
+		if cfg.scenario == "accept" {
+			cfg.max = defaultAccepts
+		}
+	}
+
+	client := newClient(cfg.conns)
+	s, err := setup(ctx, client, cfg)
+	if err != nil {
+		return err
+	}
+	res := load(ctx, client, cfg, s)
+	res.print(out, cfg)
+	return nil
+}
+
+// hello is the baseline handler: as little as net/http allows.
+func hello(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "Hello, World!\n")
+}
+
+// checkURL accepts only http(s) URLs whose host is a loopback IP literal,
+// so that load can never leave the machine (not even through a name that
+// resolves elsewhere). It returns the URL without a trailing slash.
+func checkURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("%q: only http and https URLs", raw)
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("%q: refusing a non-loopback host; use 127.0.0.1", raw)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("%q: no credentials in the URL; use -key", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// listenLoopback listens on addr, which must be a loopback address or a
+// bare :port (then 127.0.0.1:port).
+func listenLoopback(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("-serve-hello %q: only loopback addresses", addr)
+	}
+	return net.Listen("tcp", net.JoinHostPort(host, port))
+}
+
+// newClient pools one connection per worker and re-checks, at dial time,
+// that every address is loopback; it never follows redirects.
+func newClient(conns int) *http.Client {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+				return nil, fmt.Errorf("refusing to dial %s: not loopback", addr)
+			}
+			return dialer.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        conns * 2,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// state is what setup prepared for the timed requests.
+type state struct {
+	run    string   // random id of this run, for unique names
+	org    string   // org_…
+	tokens []string // lookup, accept
+}
+
+// setup prepares a scenario through the API; none of it is timed.
+func setup(ctx context.Context, c *http.Client, cfg config) (*state, error) {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	s := &state{run: hex.EncodeToString(b[:])}
+	switch cfg.scenario {
+	case "hello":
+		return s, nil
+	case "create", "lookup", "accept":
+	default:
+		return nil, fmt.Errorf("unknown scenario %q", cfg.scenario)
+	}
+	if cfg.key == "" {
+		return nil, errors.New("-key (an admin API key) is required for " + cfg.scenario)
+	}
+	api := &apiClient{c: c, base: cfg.urls[0], key: cfg.key}
+	var org struct{ ID string }
+	if err := api.do(ctx, "POST", "/v1/orgs", map[string]string{"name": "load " + s.run}, &org); err != nil {
+		return nil, fmt.Errorf("create organization: %w", err)
+	}
+	s.org = org.ID
+	switch cfg.scenario {
+	case "lookup":
+		if cfg.tokens < 1 || cfg.tokens > 100_000 {
+			return nil, errors.New("-tokens must be 1 to 100000")
+		}
+		return s, s.invite(ctx, api, cfg.tokens)
+	case "accept":
+		return s, s.invite(ctx, api, cfg.max)
+	}
+	return s, nil
+}
+
+// invite creates n invitations to s.email(0..n-1) through the batch API
+// and keeps their tokens, in order.
+func (s *state) invite(ctx context.Context, api *apiClient, n int) error {
+	type item struct {
+		Email string   `json:"email"`
+		Roles []string `json:"roles"`
+	}
+	for len(s.tokens) < n {
+		var req struct {
+			Invitations []item `json:"invitations"`
+		}
+		for i := len(s.tokens); i < n && len(req.Invitations) < batchSize; i++ {
+			req.Invitations = append(req.Invitations, item{Email: s.email(i), Roles: []string{"member"}})
+		}
+		var resp struct {
+			Results []struct {
+				URL   string
+				Error *struct{ Code, Message string }
+			}
+		}
+		if err := api.do(ctx, "POST", "/v1/orgs/"+s.org+"/invitations/batch", req, &resp); err != nil {
+			return fmt.Errorf("create invitations: %w", err)
+		}
+		if len(resp.Results) != len(req.Invitations) {
+			return fmt.Errorf("create invitations: %d results for %d", len(resp.Results), len(req.Invitations))
+		}
+		for _, r := range resp.Results {
+			if r.Error != nil {
+				return fmt.Errorf("create invitation: %s: %s", r.Error.Code, r.Error.Message)
+			}
+			tok, err := url.PathUnescape(path.Base(r.URL))
+			if err != nil || r.URL == "" {
+				return fmt.Errorf("create invitation: no token in url %q", r.URL)
+			}
+			s.tokens = append(s.tokens, tok)
+		}
+	}
+	return nil
+}
+
+func (s *state) email(i int) string { return fmt.Sprintf("load-%s-%d@example.com", s.run, i) }
+
+// request builds the i-th timed request against base (hello: the URL as
+// given). ok is false when the scenario has nothing left to do (accept ran
+// out of invitations).
+func (s *state) request(ctx context.Context, cfg config, base string, i int) (req *http.Request, ok bool) {
+	var (
+		method, target = "GET", base
+		body           []byte
+	)
+	switch cfg.scenario {
+	case "create":
+		method, target = "POST", base+"/v1/orgs/"+s.org+"/invitations"
+		body = fmt.Appendf(nil, `{"email":%q,"roles":["member"]}`, "new-"+s.email(i))
+	case "lookup":
+		target = base + "/v1/invitation-tokens/" + s.tokens[i%len(s.tokens)]
+	case "accept":
+		if i >= len(s.tokens) {
+			return nil, false
+		}
+		method, target = "POST", base+"/v1/invitation-tokens/"+s.tokens[i]+"/accept"
+		body = fmt.Appendf(nil, `{"user":{"external_id":"load-%s-%d","email":%q}}`, s.run, i, s.email(i))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	if err != nil {
+		panic(err) // the URL was checked; cannot happen
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cfg.scenario != "hello" && cfg.scenario != "lookup" {
+		req.Header.Set("Authorization", "Bearer "+cfg.key)
+	}
+	return req, true
+}
+
+// result is what a run measured.
+type result struct {
+	elapsed   time.Duration
+	latencies []time.Duration // of every answered request
+	status    map[int]int     // answers by status code
+	netErrs   int             // requests without an answer
+	firstErr  string          // the first transport error or non-2xx body, for the report
+	exhausted bool            // the scenario ran out of work before -d
+}
+
+// load runs cfg.conns workers until cfg.duration has passed or cfg.max
+// requests have been started, whichever comes first.
+func load(ctx context.Context, c *http.Client, cfg config, s *state) *result {
+	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	defer cancel()
+	var (
+		next      atomic.Int64
+		exhausted atomic.Bool
+		mu        sync.Mutex
+		wg        sync.WaitGroup
+		res       = &result{status: map[int]int{}}
+	)
+	start := time.Now()
+	for w := range cfg.conns {
+		base := cfg.urls[w%len(cfg.urls)]
+		wg.Go(func() {
+			var lat []time.Duration
+			status := map[int]int{}
+			netErrs, firstErr := 0, ""
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= cfg.max {
+					break
+				}
+				req, ok := s.request(ctx, cfg, base, i)
+				if !ok {
+					exhausted.Store(true)
+					break
+				}
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				if err != nil {
+					if ctx.Err() != nil {
+						break // cut off by the deadline: not an error
+					}
+					netErrs++
+					if firstErr == "" {
+						firstErr = err.Error()
+					}
+					continue
+				}
+				var b []byte
+				if resp.StatusCode/100 != 2 && firstErr == "" {
+					b, _ = io.ReadAll(io.LimitReader(resp.Body, 512))
+					firstErr = fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, bytes.TrimSpace(b))
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil && ctx.Err() != nil {
+					break
+				}
+				lat = append(lat, time.Since(t0))
+				status[resp.StatusCode]++
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.latencies = append(res.latencies, lat...)
+			for k, v := range status {
+				res.status[k] += v
+			}
+			res.netErrs += netErrs
+			if res.firstErr == "" {
+				res.firstErr = firstErr
+			}
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.exhausted = exhausted.Load()
+	slices.Sort(res.latencies)
+	return res
+}
+
+// percentile returns the nearest-rank p-th percentile (0 < p ≤ 100) of
+// sorted: the smallest value with at least p % of the values at or below it.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+func (r *result) print(w io.Writer, cfg config) {
+	n := len(r.latencies)
+	fmt.Fprintf(w, "scenario %s, %d connections, %s over %s\n", cfg.scenario, cfg.conns, cfg.duration, strings.Join(cfg.urls, ","))
+	fmt.Fprintf(w, "requests   %d in %.2fs = %.1f req/s\n", n, r.elapsed.Seconds(), float64(n)/r.elapsed.Seconds())
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(w, "latency    p50 %s  p90 %s  p99 %s  max %s\n",
+		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 90)), ms(percentile(r.latencies, 99)), ms(percentile(r.latencies, 100)))
+	var parts []string
+	non2xx := 0
+	for _, k := range slices.Sorted(maps.Keys(r.status)) {
+		parts = append(parts, fmt.Sprintf("%d×%d", k, r.status[k]))
+		if k/100 != 2 {
+			non2xx += r.status[k]
+		}
+	}
+	fmt.Fprintf(w, "status     %s\n", strings.Join(parts, " "))
+	fmt.Fprintf(w, "errors     %d non-2xx, %d without answer\n", non2xx, r.netErrs)
+	if r.firstErr != "" {
+		fmt.Fprintf(w, "first err  %s\n", r.firstErr)
+	}
+	if r.exhausted {
+		fmt.Fprintf(w, "note       ran out of prepared invitations before -d; raise -n\n")
+	}
+}
+
+// apiClient makes the setup calls.
+type apiClient struct {
+	c         *http.Client
+	base, key string
+}
+
+func (a *apiClient) do(ctx context.Context, method, p string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+p, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a.key)
+	resp, err := a.c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %d %s", method, p, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return json.Unmarshal(b, out)
+}
