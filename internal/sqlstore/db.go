@@ -82,7 +82,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	// The writer connects first: on SQLite it sets the persistent journal
 	// mode that the read-only connections rely on.
-	if err := db.Ping(ctx); err != nil {
+	if err := db.connect(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -93,6 +93,30 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// connectPatience is how long Open waits for a database that is busy or
+// not yet reachable: as long as SQLite's busy_timeout.
+const connectPatience = 5 * time.Second
+
+// connect pings until the database answers, retrying for connectPatience
+// while it says it is busy or unreachable. A new SQLite file's switch to
+// WAL does not wait on the busy handler, so a process opening the same new
+// file at the same moment is told "database is locked" at once; and
+// instances often start alongside their PostgreSQL.
+func (db *DB) connect(ctx context.Context) error {
+	deadline := time.Now().Add(connectPatience)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		err := db.Ping(ctx)
+		if err == nil || !db.dialect.unavailable(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Close finishes the write group in progress and closes the pools.
