@@ -276,6 +276,30 @@ func TestServeEndToEnd(t *testing.T) {
 	if strings.Contains(srv.Stderr.String(), admin) {
 		t.Fatal("the admin key appears in the log")
 	}
+
+	// serve wires metrics: transitions are counted, and no label holds a token.
+	resp, err := http.Get(u + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	for _, want := range []string{
+		`invited_invitation_transitions_total{action="accepted"} 1`,
+		`invited_invitation_transitions_total{action="created"} 6`,
+		`invited_http_requests_total{method="GET",route="GET /v1/invitation-tokens/{token}",status="200"} 1`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(metrics), token) {
+		t.Error("/metrics holds an invitation token")
+	}
 }
 
 func TestCommands(t *testing.T) {

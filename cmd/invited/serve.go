@@ -16,8 +16,10 @@ import (
 	api "github.com/invitedhq/invited/internal/http"
 	"github.com/invitedhq/invited/internal/jobs"
 	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/notify"
 	"github.com/invitedhq/invited/internal/sqlstore"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // serve runs the HTTP server and background jobs until ctx is done, then
@@ -53,6 +55,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	// One registry per serve, not Prometheus's default global one.
+	m := metrics.New(prometheus.NewRegistry())
 	handler := api.NewServer(api.Deps{
 		Orgs:        db,
 		Members:     db,
@@ -61,10 +65,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		APIKeys:     db,
 		Auth:        db,
 		Idempotency: db,
+		Audit:       db,
 		Verifier:    verifier,
 		PublicURL:   cfg.PublicURL,
 		Logger:      logger,
 		Ping:        db.Ping,
+		Metrics:     m,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -83,7 +89,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		(&jobs.Sweeper{Expirer: db, Purger: db, Interval: cfg.SweepInterval, Logger: logger}).Run(jobCtx)
+		(&jobs.Sweeper{Expirer: db, Purger: db, Interval: cfg.SweepInterval, Logger: logger,
+			Expired: func(n int) { m.Transition(metrics.Expired, n) }}).Run(jobCtx)
 	})
 
 	serveErr := make(chan error, 1)

@@ -43,7 +43,8 @@ type env struct {
 	clock *testutil.Clock
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts the API; opts may change its Deps before it starts.
+func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Now().UTC())
@@ -68,13 +69,17 @@ func newEnv(t testing.TB) *env {
 			t.Logf("server log:\n%s", log)
 		}
 	})
-	h := NewServer(Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Auth: db, Idempotency: db,
+	deps := Deps{
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Auth: db, Idempotency: db, Audit: db,
 		Verifier:  verifier,
 		PublicURL: testBaseURL,
 		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ping:      db.Ping,
-	})
+	}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	h := NewServer(deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, db: db, srv: srv, h: h, idp: idp, admin: admin, log: log, clock: clk}

@@ -42,6 +42,11 @@ var (
 		{Name: "email", Description: "only invitations to this address"},
 	}, pageParams...)
 	apiKeysParams = append([]openapi.Param{orgIDParam}, pageParams...)
+	auditParams   = append([]openapi.Param{
+		orgIDParam,
+		{Name: "resource", Description: "organization, role, membership, invitation or api_key"},
+		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
+	}, pageParams...)
 )
 
 // Tags group the docs.
@@ -51,6 +56,7 @@ var (
 	tagInvitations = []string{"Invitations"}
 	tagLinks       = []string{"Invitation links"}
 	tagKeys        = []string{"API keys"}
+	tagAudit       = []string{"Audit log"}
 	tagSystem      = []string{"System"}
 )
 
@@ -155,6 +161,12 @@ func (s *server) routes() []openapi.Route {
 		{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "deleteAPIKey", Tags: tagKeys, Auth: authOrgManage,
 			Summary: "Revoke an API key", Errors: errsAction,
 			Handler: bodyless(s, s.deleteAPIKey)},
+
+		{Method: "GET", Path: "/v1/audit-events", OperationID: "listAuditEvents", Tags: tagAudit, Auth: authOrgManage,
+			Summary:     "List audit events",
+			Description: "Every mutation, newest first: who (user, API key), what, which resource, when, from which address. An admin key sees all; others the organizations where they hold org:manage.",
+			Query:       auditParams, Errors: []int{400, 401, 403, 404},
+			Handler: bodyless(s, s.listAuditEvents)},
 
 		{Method: "GET", Path: "/healthz", OperationID: "health", Tags: tagSystem, Auth: authPublic,
 			Summary: "Health", Description: `200 {"status":"ok"}, or 503 {"status":"unavailable"} when the database does not answer.`,

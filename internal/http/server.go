@@ -8,6 +8,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
 )
 
@@ -32,6 +34,7 @@ type Deps struct {
 	APIKeys     invited.APIKeyService
 	Auth        invited.Authenticator
 	Idempotency invited.IdempotencyService
+	Audit       invited.AuditService
 
 	// Verifier checks user access tokens; nil disables them, and a JWT
 	// then answers 401 like any unknown credential.
@@ -43,6 +46,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Ping checks the database for GET /healthz; nil means always healthy.
 	Ping func(context.Context) error
+	// Metrics, when set, counts requests and invitation transitions and
+	// is served at GET /metrics; nil means no metrics and no such route.
+	Metrics *metrics.Metrics
 }
 
 type server struct {
@@ -60,6 +66,9 @@ func newServer(deps Deps) *server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Metrics != nil && deps.Invitations != nil {
+		deps.Invitations = countingInvitations{InvitationService: deps.Invitations, m: deps.Metrics}
+	}
 	return &server{deps: deps, logger: logger, mux: http.NewServeMux()}
 }
 
@@ -68,7 +77,7 @@ func NewServer(deps Deps) http.Handler { return newServer(deps).handler() }
 
 // handler registers the routes and returns the whole API.
 func (s *server) handler() http.Handler {
-	routes := s.routes()
+	routes := s.table()
 	var servers []string
 	if s.deps.PublicURL != "" {
 		servers = []string{s.deps.PublicURL}
@@ -95,7 +104,16 @@ func (s *server) handler() http.Handler {
 
 // Routes returns the route table of a server with deps: what NewServer
 // registers and describes in /openapi.json.
-func Routes(deps Deps) []openapi.Route { return newServer(deps).routes() }
+func Routes(deps Deps) []openapi.Route { return newServer(deps).table() }
+
+// table is routes() plus the routes that depend on optional deps.
+func (s *server) table() []openapi.Route {
+	routes := s.routes()
+	if s.deps.Metrics != nil {
+		routes = append(routes, s.metricsRoute())
+	}
+	return routes
+}
 
 // route dispatches to the mux, except that the mux's own 404 and 405
 // answers (plain text) are made JSON errors like every other answer.
@@ -128,9 +146,9 @@ func (h *headerRecorder) Header() http.Header         { return h.header }
 func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 
-// observe gives every request an id, recovers from panics, and logs one
-// line per request. The line names the route pattern, not the path: paths
-// carry invitation tokens.
+// observe gives every request an id, recovers from panics, and logs and
+// counts (Deps.Metrics) each request. The log line and the metric labels
+// name the route pattern, not the path: paths carry invitation tokens.
 func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -158,11 +176,17 @@ func (s *server) observe(next http.Handler) http.Handler {
 			// given, which is r.
 			route := r.Pattern
 			if route == "" {
-				route = "unmatched"
+				route = metrics.Unmatched
+			}
+			elapsed := time.Since(start)
+			if s.deps.Metrics != nil {
+				// A handler that wrote nothing answered 200.
+				status := cmp.Or(sw.status, http.StatusOK)
+				s.deps.Metrics.ObserveRequest(route, r.Method, status, elapsed)
 			}
 			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", route),
-				slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)),
+				slog.Int("status", sw.status), slog.Duration("duration", elapsed),
 				slog.String("request_id", id))
 		}()
 		next.ServeHTTP(sw, r)

@@ -30,6 +30,9 @@ type Sweeper struct {
 	Purger   IdempotencyPurger
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Expired, if set, is told how many invitations each committed batch
+	// expired (for invited_invitation_transitions_total).
+	Expired func(n int)
 }
 
 // Run sweeps every Interval until ctx is done.
@@ -55,6 +58,9 @@ func (s *Sweeper) Sweep(ctx context.Context) {
 		if err != nil {
 			s.Logger.ErrorContext(ctx, "expiry sweep failed", "err", err)
 			break
+		}
+		if s.Expired != nil && n > 0 {
+			s.Expired(n)
 		}
 		if n < SweepBatch {
 			break

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 )
 
@@ -57,5 +58,22 @@ func TestSweepDrainsInBatches(t *testing.T) {
 				t.Fatalf("purged %d times", b.purged)
 			}
 		})
+	}
+}
+
+func TestSweepReportsExpirations(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		b := &backlog{overdue: 2*SweepBatch + 7, fail: fail}
+		var reported []int
+		s := &Sweeper{Expirer: b, Purger: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Expired: func(n int) { reported = append(reported, n) }}
+		s.Sweep(context.Background())
+		want := []int{SweepBatch, SweepBatch, 7}
+		if fail {
+			want = nil
+		}
+		if !slices.Equal(reported, want) {
+			t.Errorf("fail=%v: reported %v, want %v", fail, reported, want)
+		}
 	}
 }

@@ -20,12 +20,15 @@ func scanAPIKey(s scanner) (*invited.APIKey, error) {
 		timeCol{&k.CreatedAt}, nullTimeCol{&k.LastUsedAt}, nullTimeCol{&k.RevokedAt})
 }
 
-// insertAPIKey stores k with the hash of its secret, never the secret.
+// insertAPIKey stores k with the hash of its secret, never the secret, and
+// records its creation.
 func (tx *Tx) insertAPIKey(ctx context.Context, k *invited.APIKey, secret string) error {
-	_, err := tx.exec(ctx, `INSERT INTO api_keys (id, name, org_id, admin, permissions, prefix, secret_hash, created_by, created_at)
+	if _, err := tx.exec(ctx, `INSERT INTO api_keys (id, name, org_id, admin, permissions, prefix, secret_hash, created_by, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Name, nullText(k.OrgID), k.Admin, jsonText(k.Permissions), k.Prefix, invited.HashSecret(secret), k.CreatedBy, ms(k.CreatedAt))
-	return err
+		k.ID, k.Name, nullText(k.OrgID), k.Admin, jsonText(k.Permissions), k.Prefix, invited.HashSecret(secret), k.CreatedBy, ms(k.CreatedAt)); err != nil {
+		return err
+	}
+	return tx.audit(ctx, "api_key.created", invited.ResourceAPIKey, k.ID, k.OrgID)
 }
 
 // CreateAPIKey creates a key and returns its secret, shown only here. Admin
@@ -114,8 +117,10 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		_, err = tx.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(tx.now), id)
-		return err
+		if _, err = tx.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(tx.now), id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, "api_key.revoked", invited.ResourceAPIKey, id, k.OrgID)
 	})
 }
 
@@ -171,8 +176,10 @@ func (tx *Tx) restoreAdminKey(ctx context.Context, key *invited.APIKey) error {
 	}
 	tx.db.logger.WarnContext(ctx, "restoring a revoked admin API key named by the configuration", "key_id", key.ID)
 	key.RevokedAt = nil
-	_, err := tx.exec(ctx, `UPDATE api_keys SET revoked_at = NULL WHERE id = ?`, key.ID)
-	return err
+	if _, err := tx.exec(ctx, `UPDATE api_keys SET revoked_at = NULL WHERE id = ?`, key.ID); err != nil {
+		return err
+	}
+	return tx.audit(ctx, "api_key.restored", invited.ResourceAPIKey, key.ID, "")
 }
 
 // CreateFirstAdminKey creates an admin key on a database without keys and

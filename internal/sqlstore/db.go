@@ -27,6 +27,7 @@ var (
 	_ invited.APIKeyService       = (*DB)(nil)
 	_ invited.Authenticator       = (*DB)(nil)
 	_ invited.IdempotencyService  = (*DB)(nil)
+	_ invited.AuditService        = (*DB)(nil)
 )
 
 //go:embed migrations

@@ -61,7 +61,8 @@ WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending') AND stat
 )
 
 // expireInvitationsSQL persists the expiry of a batch of overdue
-// invitations; its arguments are now, the batch size, and now again. Where
+// invitations; its arguments are now, the batch size, and now again, and
+// it returns the id and organization of each invitation it expired. Where
 // writers run side by side, the batch skips the rows other transactions
 // hold (another sweeper's batch, an invitation being accepted or renewed),
 // so that sweepers running together take disjoint batches; the status
@@ -72,7 +73,8 @@ WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending') AND stat
 func expireInvitationsSQL(d dialect) string {
 	return `WITH due AS MATERIALIZED (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= ?
 	ORDER BY expires_at LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED") + `)
-UPDATE invitations SET status = 'expired', updated_at = ? FROM due WHERE invitations.id = due.id AND status = 'pending'`
+UPDATE invitations SET status = 'expired', updated_at = ? FROM due WHERE invitations.id = due.id AND status = 'pending'
+RETURNING invitations.id, invitations.org_id`
 }
 
 func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
@@ -239,6 +241,7 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		if err != nil {
 			return err
 		}
+		var created []target
 		for _, i := range writeOrder(results) {
 			r := &results[i]
 			token, err := tx.createInvitation(ctx, r.Invitation, who)
@@ -250,6 +253,10 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 				continue
 			}
 			r.Token = token
+			created = append(created, target{r.Invitation.ID, orgID})
+		}
+		if err := tx.auditAll(ctx, "invitation.created", invited.ResourceInvitation, created); err != nil {
+			return err
 		}
 		for _, r := range results {
 			if r.Err == nil && r.Token != "" {
@@ -474,8 +481,9 @@ func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, 
 
 // transition runs one lifecycle operation on invitation id, which needs p,
 // in a write transaction. step changes the invitation and returns a new
-// token when it issues one; the new link is delivered once committed.
-func (db *DB) transition(ctx context.Context, id string, p invited.Permission, step func(*Tx, *invitationRow) (string, error)) (*invited.Invitation, string, error) {
+// token when it issues one; the new link is delivered once committed. The
+// change is recorded in the audit log as action.
+func (db *DB) transition(ctx context.Context, id string, p invited.Permission, action string, step func(*Tx, *invitationRow) (string, error)) (*invited.Invitation, string, error) {
 	a := invited.ActorFromContext(ctx)
 	var r *invitationRow
 	var token string
@@ -495,12 +503,20 @@ func (db *DB) transition(ctx context.Context, id string, p invited.Permission, s
 			n.Resend = from != invited.StatusDraft
 			tx.onCommit(func() { db.notifier.InvitationSent(ctx, n) })
 		}
-		return tx.saveInvitation(ctx, r.inv, from, hash)
+		return tx.saveAudited(ctx, r.inv, from, hash, action)
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return r.inv, token, nil
+}
+
+// saveAudited is saveInvitation that records action as well.
+func (tx *Tx) saveAudited(ctx context.Context, inv *invited.Invitation, from invited.Status, tokenHash []byte, action string) error {
+	if err := tx.saveInvitation(ctx, inv, from, tokenHash); err != nil {
+		return err
+	}
+	return tx.audit(ctx, action, invited.ResourceInvitation, inv.ID, inv.OrgID)
 }
 
 // apply is a step that only moves the invitation by action.
@@ -512,7 +528,7 @@ func apply(action invited.Action) func(*Tx, *invitationRow) (string, error) {
 
 // SendInvitation moves a draft to pending and returns its first token.
 func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.PermInvitationsCreate, func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.PermInvitationsCreate, "invitation.sent", func(tx *Tx, r *invitationRow) (string, error) {
 		if err := r.inv.Apply(invited.ActionSend, tx.now); err != nil {
 			return "", err
 		}
@@ -523,7 +539,7 @@ func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitatio
 // ResendInvitation issues a new token; the old link stops working, because
 // its hash is replaced.
 func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.PermInvitationsCreate, func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.PermInvitationsCreate, "invitation.resent", func(tx *Tx, r *invitationRow) (string, error) {
 		sent := r.inv.SentAt
 		if err := r.inv.Apply(invited.ActionResend, tx.now); err != nil {
 			return "", err
@@ -540,7 +556,7 @@ func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitat
 
 // RenewInvitation sets a new expiry and keeps the link.
 func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsCreate, func(tx *Tx, r *invitationRow) (string, error) {
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsCreate, "invitation.renewed", func(tx *Tx, r *invitationRow) (string, error) {
 		return "", r.inv.Renew(rn, r.org.Settings.TTL(), tx.now)
 	})
 	return inv, err
@@ -548,14 +564,14 @@ func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal
 
 // RevokeInvitation needs invitations:revoke.
 func (db *DB) RevokeInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, apply(invited.ActionRevoke))
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, "invitation.revoked", apply(invited.ActionRevoke))
 	return inv, err
 }
 
 // ArchiveInvitation files away an accepted invitation; it needs
 // invitations:revoke, like every other way of closing one.
 func (db *DB) ArchiveInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, apply(invited.ActionArchive))
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, "invitation.archived", apply(invited.ActionArchive))
 	return inv, err
 }
 
@@ -594,7 +610,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Inv
 		if err := inv.Apply(invited.ActionDecline, tx.now); err != nil {
 			return err
 		}
-		return tx.saveInvitation(ctx, inv, from, nil)
+		return tx.saveAudited(ctx, inv, from, nil, "invitation.declined")
 	})
 	return inv, err
 }
@@ -638,7 +654,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.A
 			return err
 		}
 		r.inv.AcceptedUserID = u.ID
-		if err := tx.saveInvitation(ctx, r.inv, from, nil); err != nil {
+		if err := tx.saveAudited(acceptorContext(ctx, a, u), r.inv, from, nil, "invitation.accepted"); err != nil {
 			return err
 		}
 		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.inv.RedirectURL}
@@ -648,6 +664,18 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.A
 		return nil
 	})
 	return acc, err
+}
+
+// acceptorContext is ctx with the accepting user as the actor's user when
+// the actor is a user token of someone who had no account until now, so
+// that the audit log names who accepted.
+func acceptorContext(ctx context.Context, a *invited.Actor, u *invited.User) context.Context {
+	if !a.IsUser() || a.UserID() != "" {
+		return ctx
+	}
+	b := *a
+	b.User = u
+	return invited.NewContextWithActor(ctx, &b)
 }
 
 // acceptorFor says who is accepting: the calling user, or the person an API
@@ -716,7 +744,8 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 	return mem, err
 }
 
-// ExpireInvitations persists the expiry of up to limit overdue invitations.
+// ExpireInvitations persists the expiry of up to limit overdue invitations
+// and records an invitation.expired event, without an actor, for each.
 // The partial index on expires_at holds pending invitations only, so the
 // cost follows what expired, not the size of the table.
 func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
@@ -725,12 +754,14 @@ func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
 	}
 	var n int64
 	err := db.writeTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, expireInvitationsSQL(db.dialect), ms(tx.now), limit, ms(tx.now))
+		expired, err := queryList(ctx, tx, func(s scanner) (t target, err error) {
+			return t, s.Scan(&t.id, &t.orgID)
+		}, expireInvitationsSQL(db.dialect), ms(tx.now), limit, ms(tx.now))
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		n = int64(len(expired))
+		return tx.auditAll(ctx, "invitation.expired", invited.ResourceInvitation, expired)
 	})
 	return int(n), err
 }

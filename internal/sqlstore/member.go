@@ -84,7 +84,10 @@ func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.
 			return err
 		}
 		m.Roles = roles
-		return tx.setRoles(ctx, &m.Membership)
+		if err := tx.setRoles(ctx, &m.Membership); err != nil {
+			return err
+		}
+		return tx.audit(ctx, "membership.updated", invited.ResourceMembership, userID, orgID)
 	})
 	return m, err
 }
@@ -105,8 +108,10 @@ func (db *DB) DeleteMember(ctx context.Context, orgID, userID string) error {
 		if err := tx.keepAnOwner(ctx, m, nil); err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, `DELETE FROM memberships WHERE org_id = ? AND user_id = ?`, orgID, userID)
-		return err
+		if _, err = tx.exec(ctx, `DELETE FROM memberships WHERE org_id = ? AND user_id = ?`, orgID, userID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, "membership.deleted", invited.ResourceMembership, userID, orgID)
 	})
 }
 

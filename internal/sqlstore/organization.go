@@ -37,7 +37,10 @@ func (db *DB) CreateOrganization(ctx context.Context, c invited.OrganizationCrea
 			return &invited.Error{Code: invited.ECONFLICT, Message: "an organization with this slug exists",
 				Fields: map[string]string{"slug": "already taken"}}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.audit(ctx, "organization.created", invited.ResourceOrganization, org.ID, org.ID)
 	})
 	return org, err
 }
@@ -97,9 +100,11 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, u invited.Organ
 		if err := org.Apply(u, tx.now); err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, `UPDATE organizations SET name = ?, settings = ?, updated_at = ? WHERE id = ?`,
-			org.Name, jsonText(org.Settings), ms(org.UpdatedAt), org.ID)
-		return err
+		if _, err = tx.exec(ctx, `UPDATE organizations SET name = ?, settings = ?, updated_at = ? WHERE id = ?`,
+			org.Name, jsonText(org.Settings), ms(org.UpdatedAt), org.ID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, "organization.updated", invited.ResourceOrganization, org.ID, org.ID)
 	})
 	return org, err
 }

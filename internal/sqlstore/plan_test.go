@@ -50,6 +50,11 @@ func hotQueries(d dialect) []planQuery {
 		q, args := invitationListQuery(s, f, k, now)
 		return planQuery{name, q, args, true}
 	}
+	auditCursor := keyset{size: 50, after: invited.NewID(invited.PrefixAuditEvent, now)}
+	auditQuery := func(name string, orgIDs []string, f invited.AuditFilter, k keyset) planQuery {
+		q, args := auditListQuery(orgIDs, f, k)
+		return planQuery{name, q, args, true}
+	}
 	unpaged := func(q planQuery) planQuery {
 		q.paged = false
 		return q
@@ -75,6 +80,12 @@ func hotQueries(d dialect) []planQuery {
 		{"sweeper", expireInvitationsSQL(d), []any{0, 500, 0}, false},
 		{"open invitation probe", openInvitationSQL, []any{"org_a", "email:a@example.com"}, false},
 		{"overdue invitee expiry", expireOverdueInviteeSQL, []any{0, "org_a", "email:a@example.com", 0, id}, false},
+		auditQuery("audit org page", []string{"org_a"}, invited.AuditFilter{}, auditCursor),
+		auditQuery("audit org resource page", []string{"org_a"}, invited.AuditFilter{Resource: invited.ResourceInvitation}, auditCursor),
+		auditQuery("audit all page", nil, invited.AuditFilter{}, auditCursor),
+		auditQuery("audit resource page", nil, invited.AuditFilter{Resource: invited.ResourceInvitation}, auditCursor),
+		auditQuery("audit user page", nil, invited.AuditFilter{Actor: "usr_a"}, auditCursor),
+		auditQuery("audit key page", nil, invited.AuditFilter{Actor: "key_a"}, auditCursor),
 		{"api key auth", apiKeyByHashSQL, []any{hash}, false},
 		{"grants", grantsSQL, []any{"usr_a"}, false},
 	}

@@ -65,7 +65,10 @@ func (db *DB) CreateRole(ctx context.Context, orgID string, c invited.RoleCreate
 			return &invited.Error{Code: invited.ECONFLICT, Message: "the organization has a role with this name",
 				Fields: map[string]string{"name": "already exists"}}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.audit(ctx, "role.created", invited.ResourceRole, role.ID, orgID)
 	})
 	return role, err
 }

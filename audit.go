@@ -1,0 +1,74 @@
+package invited
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// PrefixAuditEvent names audit events.
+const PrefixAuditEvent = "evt_"
+
+// AuditEvent records one mutation: who did it (a user, an API key, both
+// when a key acts for a user, or neither for the system's own work such as
+// the expiry sweeper), what, to which resource, when and from where. Events
+// are written in the same transaction as the change they record, so a
+// change that was rolled back leaves none.
+type AuditEvent struct {
+	ID string `json:"id"`
+	// OrgID is the organization the resource belongs to; empty for
+	// system-wide resources such as admin API keys.
+	OrgID         string `json:"org_id,omitempty"`
+	ActorUserID   string `json:"actor_user_id,omitempty"`
+	ActorAPIKeyID string `json:"actor_api_key_id,omitempty"`
+	// Action is "<resource>.<verb>", such as "invitation.revoked".
+	Action     string    `json:"action"`
+	Resource   string    `json:"resource" doc:"organization, role, membership, invitation or api_key"`
+	ResourceID string    `json:"resource_id"`
+	RemoteAddr string    `json:"remote_addr,omitempty" doc:"the client address the request came from"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Audited resources.
+const (
+	ResourceOrganization = "organization"
+	ResourceRole         = "role"
+	ResourceMembership   = "membership"
+	ResourceInvitation   = "invitation"
+	ResourceAPIKey       = "api_key"
+)
+
+// AuditResources lists the resources events are recorded for.
+var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey}
+
+// AuditFilter selects audit events. Actor is a user id (usr_…) or an API
+// key id (key_…) and matches events where it acted in either role.
+type AuditFilter struct {
+	OrgID    string
+	Resource string
+	Actor    string
+	Page
+}
+
+// Validate checks the filter's values.
+func (f AuditFilter) Validate() error {
+	errs := FieldErrors{}
+	if f.Resource != "" && !slices.Contains(AuditResources, f.Resource) {
+		errs.Add("resource", "must be one of "+strings.Join(AuditResources, ", "))
+	}
+	if f.Actor != "" && !ValidID(f.Actor, PrefixUser) && !ValidID(f.Actor, PrefixAPIKey) {
+		errs.Add("actor", "must be a user id (usr_…) or an API key id (key_…)")
+	}
+	return errs.Err()
+}
+
+// AuditService reads the audit log.
+type AuditService interface {
+	// FindAuditEvents lists events newest first. An admin key sees every
+	// event; anyone else sees the events of the organizations where they
+	// hold org:manage (the permission that governs an organization as a
+	// whole, as for API keys). Naming an organization the actor cannot see
+	// answers not_found; one they see without org:manage, forbidden.
+	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, string, error)
+}
