@@ -17,6 +17,9 @@
 //	accept  POST /v1/invitation-tokens/{token}/accept with the admin key, each of
 //	        -n pre-created invitations (default 20000) accepted once; creation is not timed
 //	hello   GET the URL as given (no setup, no key): the baseline
+//
+// -orgs spreads the invitations over several organizations (default one):
+// on PostgreSQL, accepts into one organization take turns on its row lock.
 package main
 
 import (
@@ -63,6 +66,7 @@ type config struct {
 	duration   time.Duration
 	max        int
 	tokens     int
+	orgs       int
 	serveHello string
 }
 
@@ -88,6 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "run time")
 	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept)", maxRequests, defaultAccepts))
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "lookup: invitations to pre-create and look up round-robin")
+	fs.IntVar(&cfg.orgs, "orgs", 1, "create, lookup, accept: spread the invitations round-robin over this many organizations")
 	fs.StringVar(&cfg.serveHello, "serve-hello", "", "serve a bare net/http hello world on this loopback address (:8090 means 127.0.0.1:8090); "+
 		"without -scenario hello, serve until interrupted")
 	if err := fs.Parse(args); err != nil {
@@ -135,6 +140,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if cfg.duration <= 0 || cfg.duration > time.Hour {
 		return errors.New("-d must be positive and at most 1h")
+	}
+	if cfg.orgs < 1 || cfg.orgs > 1000 {
+		return errors.New("-orgs must be 1 to 1000")
 	}
 	if cfg.max < 0 || cfg.max > maxRequests {
 		return fmt.Errorf("-n must be 0 to %d", maxRequests)
@@ -225,8 +233,8 @@ func newClient(conns int) *http.Client {
 // state is what setup prepared for the timed requests.
 type state struct {
 	run    string   // random id of this run, for unique names
-	org    string   // org_…
-	tokens []string // lookup, accept
+	orgs   []string // org_…; invitation i goes to orgs[i%len(orgs)]
+	tokens []string // lookup, accept: the token of invitation i
 }
 
 // setup prepares a scenario through the API; none of it is timed.
@@ -245,11 +253,13 @@ func setup(ctx context.Context, c *http.Client, cfg config) (*state, error) {
 		return nil, errors.New("-key (an admin API key) is required for " + cfg.scenario)
 	}
 	api := &apiClient{c: c, base: cfg.urls[0], key: cfg.key}
-	var org struct{ ID string }
-	if err := api.do(ctx, "POST", "/v1/orgs", map[string]string{"name": "load " + s.run}, &org); err != nil {
-		return nil, fmt.Errorf("create organization: %w", err)
+	for k := range cfg.orgs {
+		var org struct{ ID string }
+		if err := api.do(ctx, "POST", "/v1/orgs", map[string]string{"name": fmt.Sprintf("load %s %d", s.run, k)}, &org); err != nil {
+			return nil, fmt.Errorf("create organization: %w", err)
+		}
+		s.orgs = append(s.orgs, org.ID)
 	}
-	s.org = org.ID
 	switch cfg.scenario {
 	case "lookup":
 		if cfg.tokens < 1 || cfg.tokens > 100_000 {
@@ -262,45 +272,65 @@ func setup(ctx context.Context, c *http.Client, cfg config) (*state, error) {
 	return s, nil
 }
 
-// invite creates n invitations to s.email(0..n-1) through the batch API
-// and keeps their tokens, in order.
+// invite creates invitations 0..n-1 (invitation i to s.email(i) in
+// s.org(i)) through the batch API and keeps their tokens.
 func (s *state) invite(ctx context.Context, api *apiClient, n int) error {
-	type item struct {
-		Email string   `json:"email"`
-		Roles []string `json:"roles"`
-	}
-	for len(s.tokens) < n {
-		var req struct {
-			Invitations []item `json:"invitations"`
-		}
-		for i := len(s.tokens); i < n && len(req.Invitations) < batchSize; i++ {
-			req.Invitations = append(req.Invitations, item{Email: s.email(i), Roles: []string{"member"}})
-		}
-		var resp struct {
-			Results []struct {
-				URL   string
-				Error *struct{ Code, Message string }
+	s.tokens = make([]string, n)
+	// Each round fills batchSize invitations of every organization.
+	for i0 := 0; i0 < n; i0 += batchSize * len(s.orgs) {
+		for k := range s.orgs {
+			if err := s.inviteBatch(ctx, api, i0+k, min(n, i0+batchSize*len(s.orgs))); err != nil {
+				return err
 			}
-		}
-		if err := api.do(ctx, "POST", "/v1/orgs/"+s.org+"/invitations/batch", req, &resp); err != nil {
-			return fmt.Errorf("create invitations: %w", err)
-		}
-		if len(resp.Results) != len(req.Invitations) {
-			return fmt.Errorf("create invitations: %d results for %d", len(resp.Results), len(req.Invitations))
-		}
-		for _, r := range resp.Results {
-			if r.Error != nil {
-				return fmt.Errorf("create invitation: %s: %s", r.Error.Code, r.Error.Message)
-			}
-			tok, err := url.PathUnescape(path.Base(r.URL))
-			if err != nil || r.URL == "" {
-				return fmt.Errorf("create invitation: no token in url %q", r.URL)
-			}
-			s.tokens = append(s.tokens, tok)
 		}
 	}
 	return nil
 }
+
+// inviteBatch creates invitations first, first+len(s.orgs), … below end,
+// which all belong to one organization, in one batch.
+func (s *state) inviteBatch(ctx context.Context, api *apiClient, first, end int) error {
+	type item struct {
+		Email string   `json:"email"`
+		Roles []string `json:"roles"`
+	}
+	var req struct {
+		Invitations []item `json:"invitations"`
+	}
+	var at []int
+	for i := first; i < end; i += len(s.orgs) {
+		req.Invitations = append(req.Invitations, item{Email: s.email(i), Roles: []string{"member"}})
+		at = append(at, i)
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	var resp struct {
+		Results []struct {
+			URL   string
+			Error *struct{ Code, Message string }
+		}
+	}
+	if err := api.do(ctx, "POST", "/v1/orgs/"+s.org(first)+"/invitations/batch", req, &resp); err != nil {
+		return fmt.Errorf("create invitations: %w", err)
+	}
+	if len(resp.Results) != len(at) {
+		return fmt.Errorf("create invitations: %d results for %d", len(resp.Results), len(at))
+	}
+	for j, r := range resp.Results {
+		if r.Error != nil {
+			return fmt.Errorf("create invitation: %s: %s", r.Error.Code, r.Error.Message)
+		}
+		tok, err := url.PathUnescape(path.Base(r.URL))
+		if err != nil || r.URL == "" {
+			return fmt.Errorf("create invitation: no token in url %q", r.URL)
+		}
+		s.tokens[at[j]] = tok
+	}
+	return nil
+}
+
+func (s *state) org(i int) string { return s.orgs[i%len(s.orgs)] }
 
 func (s *state) email(i int) string { return fmt.Sprintf("load-%s-%d@example.com", s.run, i) }
 
@@ -314,7 +344,7 @@ func (s *state) request(ctx context.Context, cfg config, base string, i int) (re
 	)
 	switch cfg.scenario {
 	case "create":
-		method, target = "POST", base+"/v1/orgs/"+s.org+"/invitations"
+		method, target = "POST", base+"/v1/orgs/"+s.org(i)+"/invitations"
 		body = fmt.Appendf(nil, `{"email":%q,"roles":["member"]}`, "new-"+s.email(i))
 	case "lookup":
 		target = base + "/v1/invitation-tokens/" + s.tokens[i%len(s.tokens)]
