@@ -5,53 +5,40 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/invitedhq/invited/internal/testutil"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// syncBuffer collects a server's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // instance is one `invited serve` started through run().
 type instance struct {
 	URL            string
-	Stdout, Stderr *syncBuffer
+	Stdout, Stderr *testutil.SyncBuffer
+}
+
+// freeAddr returns a loopback address with a port free at the moment.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // startServe runs `invited serve` with env on a free loopback port until the
 // test ends, and waits for /healthz.
 func startServe(t *testing.T, env map[string]string) *instance {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	inst := &instance{URL: "http://" + addr, Stdout: &syncBuffer{}, Stderr: &syncBuffer{}}
+	addr := freeAddr(t)
+	inst := &instance{URL: "http://" + addr, Stdout: &testutil.SyncBuffer{}, Stderr: &testutil.SyncBuffer{}}
 	getenv := func(k string) string {
 		switch k {
 		case "INVITED_ADDR":

@@ -6,8 +6,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/invitedhq/invited/internal/testutil"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -368,7 +368,7 @@ func buildInvited(t *testing.T) string {
 type process struct {
 	name   string
 	URL    string
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit, once done
 }
@@ -378,14 +378,8 @@ type process struct {
 // with SIGTERM when the test ends, and must then exit cleanly.
 func startProcess(t *testing.T, bin, name string, env map[string]string) *process {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	p := &process{name: name, URL: "http://" + addr, stderr: &syncBuffer{}, done: make(chan struct{})}
+	addr := freeAddr(t)
+	p := &process{name: name, URL: "http://" + addr, stderr: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	cmd := exec.Command(bin, "serve")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "INVITED_") {
