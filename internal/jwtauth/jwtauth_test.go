@@ -122,6 +122,20 @@ func (s *jwksServer) set(f func(s *jwksServer)) {
 	f(s)
 }
 
+// warmVerifier starts the cache tests: a verifier on a JWKS server serving
+// jwks, whose key cache one successful verify with rsa1 has already
+// filled (one fetch).
+func warmVerifier(t *testing.T, k testKeys, jwks ...jose.JSONWebKey) (*testutil.Clock, *jwksServer, *Verifier) {
+	t.Helper()
+	clock := testutil.NewClock(time.Now())
+	srv := newJWKSServer(t, jwks...)
+	v := newTestVerifier(t, srv, clock)
+	if _, err := v.Verify(context.Background(), sign(t, jose.RS256, k.rsa1, "rsa1", baseClaims(clock.Now()))); err != nil {
+		t.Fatalf("warm-up verify: %v", err)
+	}
+	return clock, srv, v
+}
+
 func newTestVerifier(t *testing.T, srv *jwksServer, clock *testutil.Clock) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(Config{
@@ -332,15 +346,8 @@ func TestNoKidSingleKeyJWKS(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	k := keys()
-	start := time.Now()
-	clock := testutil.NewClock(start)
-	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
-	v := newTestVerifier(t, srv, clock)
-	ctx := context.Background()
-
-	if _, err := v.Verify(ctx, sign(t, jose.RS256, k.rsa1, "rsa1", baseClaims(start))); err != nil {
-		t.Fatalf("old key: %v", err)
-	}
+	clock, srv, v := warmVerifier(t, k, pubJWK("rsa1", k.rsa1, ""))
+	start, ctx := clock.Now(), context.Background()
 	srv.set(func(s *jwksServer) { s.keys = append(s.keys, pubJWK("rsa2", k.rsa2, "")) })
 
 	// Within the rate-limit window an unknown kid must not trigger a fetch.
@@ -366,15 +373,8 @@ func TestKeyRotation(t *testing.T) {
 
 func TestStaleKeysRefreshedInBackground(t *testing.T) {
 	k := keys()
-	start := time.Now()
-	clock := testutil.NewClock(start)
-	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
-	v := newTestVerifier(t, srv, clock)
+	clock, srv, v := warmVerifier(t, k, pubJWK("rsa1", k.rsa1, ""))
 	ctx := context.Background()
-
-	if _, err := v.Verify(ctx, sign(t, jose.RS256, k.rsa1, "rsa1", baseClaims(start))); err != nil {
-		t.Fatal(err)
-	}
 	// The key is revoked upstream; once the cache is stale, the cached key
 	// is still served while a refresh runs, after which it is rejected.
 	srv.set(func(s *jwksServer) { s.keys = []jose.JSONWebKey{pubJWK("rsa2", k.rsa2, "")} })
@@ -396,15 +396,8 @@ func TestStaleKeysRefreshedInBackground(t *testing.T) {
 
 func TestJWKSDownServesCachedKeys(t *testing.T) {
 	k := keys()
-	start := time.Now()
-	clock := testutil.NewClock(start)
-	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""), pubJWK("ec1", k.ec, ""))
-	v := newTestVerifier(t, srv, clock)
+	clock, srv, v := warmVerifier(t, k, pubJWK("rsa1", k.rsa1, ""), pubJWK("ec1", k.ec, ""))
 	ctx := context.Background()
-
-	if _, err := v.Verify(ctx, sign(t, jose.RS256, k.rsa1, "rsa1", baseClaims(start))); err != nil {
-		t.Fatal(err)
-	}
 	srv.set(func(s *jwksServer) { s.down = true })
 	clock.Advance(maxKeyAge + time.Second) // stale, so a refresh is attempted and fails
 	now := clock.Now()
@@ -467,15 +460,8 @@ func TestJWKSTooLarge(t *testing.T) {
 
 func TestConcurrentUnknownKidSingleFetch(t *testing.T) {
 	k := keys()
-	start := time.Now()
-	clock := testutil.NewClock(start)
-	srv := newJWKSServer(t, pubJWK("rsa1", k.rsa1, ""))
-	v := newTestVerifier(t, srv, clock)
+	clock, srv, v := warmVerifier(t, k, pubJWK("rsa1", k.rsa1, ""))
 	ctx := context.Background()
-
-	if _, err := v.Verify(ctx, sign(t, jose.RS256, k.rsa1, "rsa1", baseClaims(start))); err != nil {
-		t.Fatal(err)
-	}
 	clock.Advance(minRefetchInterval + time.Second)
 	gate := make(chan struct{})
 	srv.set(func(s *jwksServer) {
