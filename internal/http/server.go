@@ -179,14 +179,14 @@ func (s *server) observe(next http.Handler) http.Handler {
 				route = metrics.Unmatched
 			}
 			elapsed := time.Since(start)
+			// A handler that wrote nothing answered 200.
+			status := cmp.Or(sw.status, http.StatusOK)
 			if s.deps.Metrics != nil {
-				// A handler that wrote nothing answered 200.
-				status := cmp.Or(sw.status, http.StatusOK)
 				s.deps.Metrics.ObserveRequest(route, r.Method, status, elapsed)
 			}
 			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", route),
-				slog.Int("status", sw.status), slog.Duration("duration", elapsed),
+				slog.Int("status", status), slog.Duration("duration", elapsed),
 				slog.String("request_id", id))
 		}()
 		next.ServeHTTP(sw, r)
