@@ -28,6 +28,17 @@ const (
 	Expired  = "expired"
 )
 
+// Outcomes of invited_delivery_attempts_total.
+const (
+	Delivered = "delivered" // the receiver took the message
+	Failed    = "failed"    // the attempt failed; the message will be retried
+	Dead      = "dead"      // the attempt failed and the message gave up
+)
+
+// channels are the outbox channels (invited.Channels; this package does
+// not import the domain).
+var channels = []string{"email", "sms", "webhook"}
+
 // Unmatched is the route label of requests that matched no route, whose
 // path must not become a label: it may hold a token, and it is unbounded.
 const Unmatched = "unmatched"
@@ -38,6 +49,8 @@ type Metrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	transitions *prometheus.CounterVec
+	deliveries  *prometheus.CounterVec
+	pending     *prometheus.GaugeVec
 }
 
 // New registers invited's metrics and the Go runtime and process
@@ -58,13 +71,27 @@ func New(reg *prometheus.Registry) *Metrics {
 			Name: "invited_invitation_transitions_total",
 			Help: "Invitation lifecycle transitions made by this process, by action.",
 		}, []string{"action"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "invited_delivery_attempts_total",
+			Help: "Outbox delivery attempts made by this process, by channel and outcome (delivered, failed, dead).",
+		}, []string{"channel", "outcome"}),
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "invited_outbox_pending_messages",
+			Help: "Messages waiting in the outbox (shared by every instance), by channel, as last counted.",
+		}, []string{"channel"}),
 	}
 	// Every action is present from the start, so that rate() and absent
 	// alerts work before the first transition of a kind.
 	for _, a := range []string{Created, Sent, Resent, Renewed, Accepted, Declined, Revoked, Archived, Expired} {
 		m.transitions.WithLabelValues(a)
 	}
-	reg.MustRegister(m.requests, m.duration, m.transitions,
+	for _, c := range channels {
+		m.pending.WithLabelValues(c)
+		for _, o := range []string{Delivered, Failed, Dead} {
+			m.deliveries.WithLabelValues(c, o)
+		}
+	}
+	reg.MustRegister(m.requests, m.duration, m.transitions, m.deliveries, m.pending,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -88,6 +115,19 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 func (m *Metrics) Transition(action string, n int) {
 	if n > 0 {
 		m.transitions.WithLabelValues(action).Add(float64(n))
+	}
+}
+
+// DeliveryAttempt counts one delivery attempt on channel with outcome.
+func (m *Metrics) DeliveryAttempt(channel, outcome string) {
+	m.deliveries.WithLabelValues(channel, outcome).Inc()
+}
+
+// SetOutboxPending records the pending messages by channel; channels
+// missing from counts have none.
+func (m *Metrics) SetOutboxPending(counts map[string]int) {
+	for _, c := range channels {
+		m.pending.WithLabelValues(c).Set(float64(counts[c]))
 	}
 }
 

@@ -1,0 +1,188 @@
+package invited
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+)
+
+// PrefixMessage names outbox messages.
+const PrefixMessage = "msg_"
+
+// The channels a message travels by.
+const (
+	ChannelEmail   = "email"
+	ChannelSMS     = "sms"
+	ChannelWebhook = "webhook"
+)
+
+// Channels lists every channel.
+var Channels = []string{ChannelEmail, ChannelSMS, ChannelWebhook}
+
+// The kinds of message written to people (email and SMS). A webhook
+// message's kind is its event type.
+const (
+	KindInvitation = "invitation" // the first link to the invitee
+	KindResend     = "resend"     // a fresh link to the invitee
+	KindReminder   = "reminder"   // the link again, shortly before it expires
+	KindAccepted   = "accepted"   // to the inviter: the invitee joined
+)
+
+// LetterKinds lists the kinds of message written to people.
+var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted}
+
+// Message statuses. A pending message waits for its next attempt; the
+// others are final, except that dead ones can be replayed.
+const (
+	MessagePending   = "pending"
+	MessageDelivered = "delivered"
+	// MessageDead: every attempt failed until the delivery horizon passed,
+	// or a transport said retrying cannot help.
+	MessageDead = "dead"
+	// MessageCancelled: there was no point sending it any more, such as a
+	// link to an invitation that was revoked, accepted or resent meanwhile,
+	// or a delivery to a webhook endpoint that was deleted.
+	MessageCancelled = "cancelled"
+)
+
+// MessageStatuses lists every message status.
+var MessageStatuses = []string{MessagePending, MessageDelivered, MessageDead, MessageCancelled}
+
+// Message is one entry of the transactional outbox: something to deliver,
+// written in the same transaction as the change it tells of, and delivered
+// at least once by the dispatcher. Its id is stable across attempts and
+// replays, so receivers can de-duplicate on it.
+type Message struct {
+	ID      string `json:"id"`
+	OrgID   string `json:"org_id,omitempty"`
+	Channel string `json:"channel" enum:"email,sms,webhook"`
+	// Kind is invitation, resend, reminder or accepted for email and SMS,
+	// and the event type for webhooks.
+	Kind string `json:"kind"`
+	// To is the email address or phone number, or the endpoint URL.
+	To           string `json:"to"`
+	InvitationID string `json:"invitation_id,omitempty"`
+	WebhookID    string `json:"webhook_id,omitempty"`
+	Status       string `json:"status" enum:"pending,delivered,dead,cancelled"`
+	AttemptCount int    `json:"attempt_count"`
+	LastError    string `json:"last_error,omitempty"`
+	// DueAt is when the message was first due (later than CreatedAt for a
+	// reminder); the delivery horizon counts from it.
+	DueAt         time.Time  `json:"due_at"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty" doc:"set while pending"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
+	// Attempts is the delivery history, oldest first; filled in when one
+	// message is read.
+	Attempts []Attempt `json:"attempts,omitempty"`
+
+	// What to deliver. None of it leaves through the API.
+
+	// Letter is what an email or SMS says.
+	Letter *Letter `json:"-"`
+	// Token is the plaintext secret of the invitation link the letter
+	// carries, until the message is delivered; then it is scrubbed.
+	Token string `json:"-"`
+	// Payload is a webhook's body, signed as it is.
+	Payload json.RawMessage `json:"-"`
+	// Secret is the webhook endpoint's signing secret, loaded when the
+	// message is claimed for delivery.
+	Secret string `json:"-"`
+}
+
+// Attempt is one try at delivering a message.
+type Attempt struct {
+	At         time.Time `json:"at"`
+	DurationMS int64     `json:"duration_ms"`
+	// Error is why the attempt failed; empty when it succeeded.
+	Error string `json:"error,omitempty"`
+}
+
+// Letter is what an email or SMS tells a person; templates render it.
+// Every field but Link is stored with the message.
+type Letter struct {
+	Kind string `json:"kind"`
+	// To is the recipient's email address or phone number, and ToName how
+	// to greet them ("" when unknown).
+	To     string `json:"to"`
+	ToName string `json:"to_name,omitempty"`
+	// Organization is the organization's name and Inviter the inviter's
+	// ("" when an API key invited without acting for a user).
+	Organization string    `json:"organization"`
+	Inviter      string    `json:"inviter,omitempty"`
+	Roles        []string  `json:"roles,omitempty"`
+	Message      string    `json:"message,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	// Acceptor names who joined, in an accepted letter.
+	Acceptor string `json:"acceptor,omitempty"`
+	// Link is the invitation's secret link, set just before delivery from
+	// the message's token; empty for an accepted letter.
+	Link string `json:"-"`
+}
+
+// Transport delivers the messages of one channel. Deliver returns nil once
+// the receiver has taken the message; an error wrapping ErrUndeliverable
+// when retrying cannot help (the message goes dead at once); any other
+// error to be retried.
+type Transport interface {
+	Deliver(ctx context.Context, m *Message) error
+}
+
+// ErrUndeliverable marks a delivery error that retrying cannot cure, such as
+// an address the mail server rejects for good.
+var ErrUndeliverable = errors.New("undeliverable")
+
+// MessageFilter selects outbox messages.
+type MessageFilter struct {
+	OrgID     string
+	WebhookID string
+	Channel   string
+	Status    string
+	Page
+}
+
+// Validate checks the filter's values.
+func (f MessageFilter) Validate() error {
+	errs := FieldErrors{}
+	if f.Channel != "" && !slices.Contains(Channels, f.Channel) {
+		errs.Add("channel", "must be one of "+strings.Join(Channels, ", "))
+	}
+	if f.Status != "" && !slices.Contains(MessageStatuses, f.Status) {
+		errs.Add("status", "must be one of "+strings.Join(MessageStatuses, ", "))
+	}
+	return errs.Err()
+}
+
+// OutboxService reads and replays outbox messages. Its scope is the audit
+// log's: an admin key sees every message, anyone else the messages of the
+// organizations where they hold org:manage.
+type OutboxService interface {
+	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, string, error)
+	// FindMessageByID returns a message with its attempts.
+	FindMessageByID(ctx context.Context, id string) (*Message, error)
+	// ReplayMessage makes a dead message, or any finished webhook message,
+	// pending again, due now, with a fresh delivery horizon. A letter whose
+	// link was scrubbed on delivery cannot be replayed: that would need a
+	// new link, which is what resend is for.
+	ReplayMessage(ctx context.Context, id string) (*Message, error)
+}
+
+// Outbox is the dispatcher's side of the outbox. It runs without an actor.
+type Outbox interface {
+	// ClaimMessages leases up to limit due messages for delivery: no
+	// dispatcher, in this process or another, claims them again until
+	// lease has passed, so a dispatcher that dies mid-delivery leaves them
+	// to be retried. Messages that are no longer worth sending are
+	// cancelled instead of returned.
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]*Message, error)
+	// RecordAttempt records an attempt at a claimed message. A successful
+	// attempt marks it delivered and scrubs its token; a failed one makes it
+	// due again at retryAt, or dead when retryAt is zero.
+	RecordAttempt(ctx context.Context, id string, a Attempt, retryAt time.Time) error
+	// PendingMessages counts the pending messages by channel.
+	PendingMessages(ctx context.Context) (map[string]int, error)
+}

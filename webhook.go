@@ -1,0 +1,150 @@
+package invited
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// PrefixWebhook names webhook endpoints.
+const PrefixWebhook = "whk_"
+
+// ResourceWebhook is the audited resource of webhook endpoints.
+const ResourceWebhook = "webhook"
+
+// WebhookSecretPrefix starts every webhook signing secret, as the Standard
+// Webhooks specification has it.
+const WebhookSecretPrefix = "whsec_"
+
+// The events webhooks announce.
+const (
+	EventInvitationCreated  = "invitation.created"
+	EventInvitationSent     = "invitation.sent"
+	EventInvitationResent   = "invitation.resent"
+	EventInvitationRenewed  = "invitation.renewed"
+	EventInvitationAccepted = "invitation.accepted"
+	EventInvitationDeclined = "invitation.declined"
+	EventInvitationRevoked  = "invitation.revoked"
+	EventInvitationExpired  = "invitation.expired"
+	EventMembershipCreated  = "membership.created"
+	EventMembershipUpdated  = "membership.updated"
+	EventMembershipDeleted  = "membership.deleted"
+)
+
+// WebhookEvents lists every event a webhook endpoint can receive. The
+// audit log records the same changes under the same names.
+var WebhookEvents = []string{
+	EventInvitationCreated, EventInvitationSent, EventInvitationResent, EventInvitationRenewed,
+	EventInvitationAccepted, EventInvitationDeclined, EventInvitationRevoked, EventInvitationExpired,
+	EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted,
+}
+
+// Webhook is an endpoint that receives events: those of one organization,
+// or of every organization when OrgID is empty (admin only).
+type Webhook struct {
+	ID          string    `json:"id"`
+	OrgID       string    `json:"org_id,omitempty" doc:"absent for a system-wide endpoint"`
+	URL         string    `json:"url"`
+	Events      []string  `json:"events" doc:"the events sent to the endpoint; empty means all"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	// Secret signs the deliveries (whsec_…); it is in the create answer
+	// only.
+	Secret string `json:"secret,omitempty"`
+}
+
+// WebhookCreate is the input for a new endpoint.
+type WebhookCreate struct {
+	OrgID       string   `json:"org_id,omitempty" doc:"absent: every organization's events (admin only)"`
+	URL         string   `json:"url" doc:"http or https URL that receives POSTs"`
+	Events      []string `json:"events,omitempty" doc:"event types to send; empty or absent means all"`
+	Description string   `json:"description,omitempty"`
+}
+
+// WebhookFilter selects endpoints.
+type WebhookFilter struct {
+	OrgID string
+	Page
+}
+
+// WebhookService manages webhook endpoints. Endpoints of an organization
+// need org:manage there; system-wide ones an admin key.
+type WebhookService interface {
+	// CreateWebhook returns the endpoint with its secret, shown only here.
+	CreateWebhook(ctx context.Context, c WebhookCreate) (*Webhook, error)
+	FindWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, string, error)
+	FindWebhookByID(ctx context.Context, id string) (*Webhook, error)
+	// DeleteWebhook removes the endpoint and cancels its pending
+	// deliveries.
+	DeleteWebhook(ctx context.Context, id string) error
+}
+
+// NewWebhook validates c and returns the endpoint with a new secret.
+func NewWebhook(c WebhookCreate, now time.Time) (*Webhook, error) {
+	f := FieldErrors{}
+	u, err := url.Parse(c.URL)
+	switch {
+	case len(c.URL) > 2000:
+		f.Add("url", "at most 2000 characters")
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "":
+		f.Add("url", "must be an absolute http or https URL without a fragment")
+	case u.User != nil:
+		f.Add("url", "must not carry credentials; the signature authenticates deliveries")
+	}
+	events := slices.Clone(c.Events)
+	for _, e := range events {
+		if !slices.Contains(WebhookEvents, e) {
+			f.Add("events", "unknown event "+quote(e)+"; events are "+strings.Join(WebhookEvents, ", "))
+		}
+	}
+	slices.Sort(events)
+	events = slices.Compact(events)
+	if events == nil {
+		events = []string{}
+	}
+	if !utf8.ValidString(c.Description) || utf8.RuneCountInString(c.Description) > 200 {
+		f.Add("description", "at most 200 characters of UTF-8")
+	}
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	return &Webhook{
+		ID:          NewID(PrefixWebhook, now),
+		OrgID:       c.OrgID,
+		URL:         c.URL,
+		Events:      events,
+		Description: c.Description,
+		CreatedAt:   now,
+		Secret:      NewWebhookSecret(),
+	}, nil
+}
+
+// Wants reports whether the endpoint receives event.
+func (w *Webhook) Wants(event string) bool {
+	return len(w.Events) == 0 || slices.Contains(w.Events, event)
+}
+
+// NewWebhookSecret returns a signing secret as Standard Webhooks has it:
+// whsec_ and 32 random bytes in standard base64. Unlike tokens it is
+// stored as it is, because signing needs it.
+func NewWebhookSecret() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("invited: crypto/rand failed: " + err.Error())
+	}
+	return WebhookSecretPrefix + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// WebhookPayload is the body of every webhook delivery, as Standard
+// Webhooks has it: the event type, when it happened, and the resource as
+// the API shows it.
+type WebhookPayload struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      any       `json:"data"`
+}
