@@ -1,0 +1,294 @@
+package ratelimit
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/invitedhq/invited/internal/testutil"
+)
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Rate
+		str  string // String of the result
+	}{
+		{"600/1m", Rate{600, time.Minute}, "600/1m"},
+		{"60/m", Rate{60, time.Minute}, "60/1m"},
+		{"5/h", Rate{5, time.Hour}, "5/1h"},
+		{"10/30s", Rate{10, 30 * time.Second}, "10/30s"},
+		{"100/1h", Rate{100, time.Hour}, "100/1h"},
+		{"1/s", Rate{1, time.Second}, "1/1s"},
+		{"3/90s", Rate{3, 90 * time.Second}, "3/90s"},
+		{"3/1.5s", Rate{3, 1500 * time.Millisecond}, "3/1.5s"},
+		{"2/.5h", Rate{2, 30 * time.Minute}, "2/30m"},
+		{"20/24h", Rate{20, 24 * time.Hour}, "20/24h"},
+		{"50/ms", Rate{50, time.Millisecond}, "50/1ms"},
+		{" 7 / 2m ", Rate{7, 2 * time.Minute}, "7/2m"},
+		{"off", Rate{}, "off"},
+		{"OFF", Rate{}, "off"},
+		{"0", Rate{}, "off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseRate(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+			if s := got.String(); s != tt.str {
+				t.Errorf("String() = %q, want %q", s, tt.str)
+			}
+			if again, err := ParseRate(got.String()); err != nil || again != got {
+				t.Errorf("ParseRate(%q) = %+v, %v: does not round-trip", got.String(), again, err)
+			}
+		})
+	}
+}
+
+func TestParseRateErrors(t *testing.T) {
+	tests := []struct {
+		in, err string
+	}{
+		{"", "want N/PERIOD"},
+		{"600", "want N/PERIOD"},
+		{"1m", "want N/PERIOD"},
+		{"on", "want N/PERIOD"},
+		{"/1m", "count must be a positive whole number"},
+		{"0/1m", "count must be a positive whole number"},
+		{"-5/1m", "count must be a positive whole number"},
+		{"1.5/1m", "count must be a positive whole number"},
+		{"ten/1m", "count must be a positive whole number"},
+		{"10/", "period must be a positive duration"},
+		{"10/0s", "period must be a positive duration"},
+		{"10/-1m", "period must be a positive duration"},
+		{"10/d", "period must be a positive duration"},
+		{"10/1 m", "period must be a positive duration"},
+		{"10/minute", "period must be a positive duration"},
+		{"10/1m/2", "period must be a positive duration"},
+		{"1001/1us", "more than one event per nanosecond"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := ParseRate(tt.in)
+			if err == nil {
+				t.Fatalf("got %+v, want an error", r)
+			}
+			if !strings.Contains(err.Error(), tt.err) || !strings.Contains(err.Error(), fmt.Sprintf("%q", strings.TrimSpace(tt.in))) {
+				t.Errorf("error %q, want it to quote the input and say %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestRateStringUnlimited(t *testing.T) {
+	for _, r := range []Rate{{}, {N: 5}, {Per: time.Second}, {N: -1, Per: time.Second}} {
+		if s := r.String(); s != "off" {
+			t.Errorf("%+v: %q, want off", r, s)
+		}
+	}
+}
+
+// step is one call of Allow, after moving the clock by advance.
+type step struct {
+	advance time.Duration
+	key     string
+	n       int
+	ok      bool
+	retry   time.Duration
+}
+
+func run(t *testing.T, r Rate, steps []step) *Limiter {
+	t.Helper()
+	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	l := NewLimiter(r)
+	l.Now = clock.Now
+	for i, s := range steps {
+		clock.Advance(s.advance)
+		key := s.key
+		if key == "" {
+			key = "k"
+		}
+		ok, retry := l.Allow(key, s.n)
+		if ok != s.ok || retry != s.retry {
+			t.Fatalf("step %d (+%v, %s, n=%d): Allow = %v, %v; want %v, %v", i, s.advance, key, s.n, ok, retry, s.ok, s.retry)
+		}
+	}
+	return l
+}
+
+func TestAllow(t *testing.T) {
+	const ms = time.Millisecond
+	fourPerSecond := Rate{4, time.Second} // T = 250ms, burst 4
+	tests := []struct {
+		name  string
+		rate  Rate
+		steps []step
+	}{
+		{"burst then refuse", fourPerSecond, []step{
+			{n: 1, ok: true}, {n: 1, ok: true}, {n: 1, ok: true}, {n: 1, ok: true},
+			{n: 1, retry: 250 * ms},
+			{n: 2, retry: 500 * ms},
+			{n: 4, retry: time.Second},
+		}},
+		{"refill over time", fourPerSecond, []step{
+			{n: 4, ok: true},
+			{advance: 100 * ms, n: 1, retry: 150 * ms},
+			{advance: 149 * ms, n: 1, retry: ms},
+			{advance: ms, n: 1, ok: true},
+			{n: 1, retry: 250 * ms},
+			// A whole period idle fills the bucket, and no more.
+			{advance: 10 * time.Second, n: 4, ok: true},
+			{n: 1, retry: 250 * ms},
+		}},
+		{"partial refill allows a partial burst", fourPerSecond, []step{
+			{n: 4, ok: true},
+			{advance: 500 * ms, n: 3, retry: 250 * ms},
+			{n: 2, ok: true},
+			{n: 1, retry: 250 * ms},
+		}},
+		{"retry after is exact to the nanosecond", Rate{3, time.Second}, []step{
+			// T = 333333333ns.
+			{n: 3, ok: true},
+			{n: 1, retry: 333333333},
+			{advance: 333333332, n: 1, retry: 1},
+			{advance: 1, n: 1, ok: true},
+		}},
+		{"a cost above the burst needs a full bucket, then owes", fourPerSecond, []step{
+			{n: 1, ok: true},
+			// Not full: wait until it is (250ms), not forever.
+			{n: 10, retry: 250 * ms},
+			{advance: 250 * ms, n: 10, ok: true},
+			// 2.5s of debt: one more needs the bucket back to within
+			// one second less a T of full.
+			{n: 1, retry: 1750 * ms},
+			{advance: 1750 * ms, n: 1, ok: true},
+			{n: 10, retry: time.Second},
+			{advance: time.Second, n: 10, ok: true},
+		}},
+		{"a cost of exactly the burst is ordinary", fourPerSecond, []step{
+			{n: 4, ok: true},
+			{advance: 250 * ms, n: 4, retry: 750 * ms},
+		}},
+		{"keys are independent", fourPerSecond, []step{
+			{key: "a", n: 4, ok: true},
+			{key: "a", n: 1, retry: 250 * ms},
+			{key: "b", n: 4, ok: true},
+			{key: "b", n: 1, retry: 250 * ms},
+			{key: "c", n: 40, ok: true},
+			{advance: 250 * ms, key: "a", n: 1, ok: true},
+			{key: "c", n: 1, retry: 9 * time.Second},
+		}},
+		{"no cost", fourPerSecond, []step{
+			{n: 4, ok: true},
+			{n: 0, ok: true},
+			{n: -3, ok: true},
+			{n: 1, retry: 250 * ms},
+		}},
+		{"absurd cost saturates", Rate{1, time.Hour}, []step{
+			{n: 1 << 62, ok: true},
+			{advance: 100 * 365 * 24 * time.Hour, n: 1, ok: false, retry: time.Duration(1<<63-1) - 100*365*24*time.Hour},
+		}},
+		{"600 a minute", Rate{600, time.Minute}, []step{
+			{n: 600, ok: true},
+			{n: 1, retry: 100 * ms},
+			{advance: 30 * time.Second, n: 300, ok: true},
+			{n: 1, retry: 100 * ms},
+			{advance: time.Minute, n: 1000, ok: true},
+			{n: 1, retry: 40*time.Second + 100*ms},
+		}},
+		{"unlimited", Rate{}, []step{
+			{n: 1 << 40, ok: true},
+			{n: 1 << 40, ok: true},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run(t, tt.rate, tt.steps)
+		})
+	}
+}
+
+func TestUnlimitedHoldsNoState(t *testing.T) {
+	for _, l := range []*Limiter{nil, NewLimiter(Rate{}), NewLimiter(Rate{N: 5})} {
+		for i := range 10000 {
+			if ok, retry := l.Allow(fmt.Sprint(i), 1000); !ok || retry != 0 {
+				t.Fatalf("refused: %v", retry)
+			}
+		}
+		if l != nil && len(l.tat) != 0 {
+			t.Errorf("%d keys held", len(l.tat))
+		}
+	}
+}
+
+func TestEviction(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	l := NewLimiter(Rate{10, time.Second}) // a single event keeps a key for 100ms
+	l.Now = clock.Now
+	// One key that stays in debt throughout.
+	if ok, _ := l.Allow("heavy", 1000); !ok {
+		t.Fatal("heavy refused")
+	}
+	// A new key every 10µs: about 10,000 of them are active at a time,
+	// 200,000 in all.
+	const total = 200_000
+	largest := 0
+	for i := range total {
+		clock.Advance(10 * time.Microsecond)
+		if ok, _ := l.Allow(fmt.Sprint(i), 1); !ok {
+			t.Fatalf("key %d refused", i)
+		}
+		largest = max(largest, len(l.tat))
+	}
+	if largest > 40_000 {
+		t.Errorf("the map grew to %d keys for about 10,000 active", largest)
+	}
+	// Evicting only full buckets changes nothing: the key in debt is
+	// still refused, for exactly as long as before.
+	elapsed := total * 10 * time.Microsecond
+	if ok, retry := l.Allow("heavy", 1); ok || retry != 100*time.Second+100*time.Millisecond-time.Second-elapsed {
+		t.Errorf("heavy: %v, %v", ok, retry)
+	}
+	// Once every bucket is full again, the next sweep empties the map.
+	clock.Advance(100 * time.Second)
+	l.mu.Lock()
+	l.sweepAt = 0
+	l.mu.Unlock()
+	l.Allow("last", 1)
+	if n := len(l.tat); n != 1 {
+		t.Errorf("%d keys left, want 1", n)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	const keys, perKey, goroutines = 8, 50, 16
+	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	l := NewLimiter(Rate{perKey, time.Minute})
+	l.Now = clock.Now
+	var allowed [keys]atomic.Int64
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range 100 {
+				k := (g + i) % keys
+				if ok, _ := l.Allow(fmt.Sprint("key", k), 1); ok {
+					allowed[k].Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// The clock stood still, so each key got exactly its burst.
+	for k := range keys {
+		if n := allowed[k].Load(); n != perKey {
+			t.Errorf("key %d: %d allowed, want %d", k, n, perKey)
+		}
+	}
+}
