@@ -361,6 +361,27 @@ type Renewal struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
+// Resend limits: one send per ResendInterval, and at most ResendsPerDay
+// resends in any 24 hours, so that a link cannot be used to flood someone.
+const (
+	ResendInterval = time.Minute
+	ResendsPerDay  = 5
+)
+
+// ResendDelay is how long to wait before an invitation last sent at sentAt
+// (nil for a draft) may be resent, zero when it may be now. resends are the
+// times of its resends in the past 24 hours, oldest first.
+func ResendDelay(sentAt *time.Time, resends []time.Time, now time.Time) time.Duration {
+	var wait time.Duration
+	if sentAt != nil {
+		wait = sentAt.Add(ResendInterval).Sub(now)
+	}
+	if n := len(resends); n >= ResendsPerDay {
+		wait = max(wait, resends[n-ResendsPerDay].Add(24*time.Hour).Sub(now))
+	}
+	return max(wait, 0)
+}
+
 // Renew extends a pending or expired invitation: it becomes pending with a
 // new expiry and keeps its link.
 func (inv *Invitation) Renew(r Renewal, ttl time.Duration, now time.Time) error {

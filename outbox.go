@@ -102,6 +102,14 @@ type Attempt struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Outcome is how an attempt at a claimed message went, to be recorded.
+type Outcome struct {
+	MessageID string
+	Attempt   Attempt
+	// RetryAt is when to try a failed message again; zero gives up.
+	RetryAt time.Time
+}
+
 // Letter is what an email or SMS tells a person; templates render it.
 // Every field but Link is stored with the message.
 type Letter struct {
@@ -179,10 +187,40 @@ type Outbox interface {
 	// to be retried. Messages that are no longer worth sending are
 	// cancelled instead of returned.
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]*Message, error)
-	// RecordAttempt records an attempt at a claimed message. A successful
-	// attempt marks it delivered and scrubs its token; a failed one makes it
-	// due again at retryAt, or dead when retryAt is zero.
-	RecordAttempt(ctx context.Context, id string, a Attempt, retryAt time.Time) error
+	// RecordAttempts records attempts at claimed messages, in one
+	// transaction. A successful attempt marks its message delivered and
+	// scrubs its token; a failed one makes it due again at RetryAt, or dead
+	// when RetryAt is zero. A message that is no longer pending (its
+	// endpoint was deleted meanwhile) keeps its status.
+	RecordAttempts(ctx context.Context, outcomes []Outcome) error
 	// PendingMessages counts the pending messages by channel.
 	PendingMessages(ctx context.Context) (map[string]int, error)
+}
+
+// InviteeLetter is the letter of kind (invitation, resend or reminder) that
+// takes inv's link to the invitee at to: an email address or phone number.
+func (inv *Invitation) InviteeLetter(kind, to string, org *Organization) *Letter {
+	return &Letter{
+		Kind:         kind,
+		To:           to,
+		ToName:       strings.TrimSpace(inv.FirstName + " " + inv.LastName),
+		Organization: org.Name,
+		Inviter:      inv.Inviter.Name,
+		Roles:        inv.Roles,
+		Message:      inv.Message,
+		ExpiresAt:    inv.ExpiresAt,
+	}
+}
+
+// ReminderAt is when to remind the invitee of an invitation sent at sentAt
+// that expires at expiresAt: before its expiry. There is no reminder
+// (false) when before is zero, or when that moment falls in the first half
+// of the invitation's life: a reminder so soon after the invitation would
+// be noise.
+func ReminderAt(before time.Duration, sentAt, expiresAt time.Time) (time.Time, bool) {
+	at := expiresAt.Add(-before)
+	if before <= 0 || at.Before(sentAt.Add(expiresAt.Sub(sentAt)/2)) {
+		return time.Time{}, false
+	}
+	return at, true
 }

@@ -56,7 +56,7 @@ type InvitationService interface {
 	// SendInvitation moves a draft to pending and returns its new token.
 	SendInvitation(ctx context.Context, id string) (*Invitation, string, error)
 	// ResendInvitation issues a fresh token, invalidating the previous one.
-	// At most one resend per ResendInterval.
+	// Resends are limited by ResendDelay.
 	ResendInvitation(ctx context.Context, id string) (*Invitation, string, error)
 	// RenewInvitation sets a new expiry and keeps the token.
 	RenewInvitation(ctx context.Context, id string, r Renewal) (*Invitation, error)
@@ -76,9 +76,6 @@ type InvitationService interface {
 	// invitations and returns how many it changed. Background job; no actor.
 	ExpireInvitations(ctx context.Context, limit int) (int, error)
 }
-
-// ResendInterval is the least time between two sends of one invitation.
-const ResendInterval = time.Minute
 
 // APIKeyService manages API keys and authenticates requests.
 type APIKeyService interface {
@@ -134,22 +131,3 @@ type IdempotentResponse struct {
 
 // IdempotencyKeyTTL is how long an Idempotency-Key is remembered.
 const IdempotencyKeyTTL = 24 * time.Hour
-
-// Notifier delivers messages about invitations. Until the outbox lands
-// (delivery issue) it is called after the transaction commits.
-type Notifier interface {
-	// InvitationSent delivers the link to the invitee (send, resend).
-	InvitationSent(ctx context.Context, n InvitationNotice)
-	// InvitationAccepted tells the inviter.
-	InvitationAccepted(ctx context.Context, n InvitationNotice)
-}
-
-// InvitationNotice is what a notification is built from.
-type InvitationNotice struct {
-	Invitation   *Invitation
-	Organization *Organization
-	Token        string // plaintext, only for InvitationSent
-	Resend       bool
-	Acceptor     *User // for InvitationAccepted
-	InviterEmail string
-}

@@ -40,11 +40,15 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	bin := buildInvited(t)
 
 	// Started together on an empty database: both migrate at once.
+	// Without rate limits: the test sends a thousand invitations and a
+	// hundred accepts from one address in moments.
 	env := map[string]string{
-		"INVITED_DATABASE_URL":   dbURL,
-		"INVITED_ADMIN_API_KEY":  pgAdminKey,
-		"INVITED_SWEEP_INTERVAL": "1s",
-		"INVITED_LOG_FORMAT":     "json",
+		"INVITED_DATABASE_URL":      dbURL,
+		"INVITED_ADMIN_API_KEY":     pgAdminKey,
+		"INVITED_SWEEP_INTERVAL":    "1s",
+		"INVITED_LOG_FORMAT":        "json",
+		"INVITED_RATE_LIMIT_CREATE": "off",
+		"INVITED_RATE_LIMIT_PUBLIC": "off",
 	}
 	a := startProcess(t, bin, "a", env)
 	b := startProcess(t, bin, "b", env)

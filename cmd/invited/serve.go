@@ -13,12 +13,16 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/config"
+	"github.com/invitedhq/invited/internal/email"
 	api "github.com/invitedhq/invited/internal/http"
 	"github.com/invitedhq/invited/internal/jobs"
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/notify"
+	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/sms"
 	"github.com/invitedhq/invited/internal/sqlstore"
+	"github.com/invitedhq/invited/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -34,14 +38,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// One registry per serve, not Prometheus's default global one.
+	m := metrics.New(prometheus.NewRegistry())
+	dispatcher := &jobs.Dispatcher{Link: cfg.PublicLink, Horizon: cfg.DeliveryHorizon, Logger: logger, Metrics: m}
+	var mailbox *email.Mailbox
+	if dispatcher.Transports, mailbox, err = transports(cfg, logger); err != nil {
+		return err
+	}
+
 	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{
-		Logger:   logger,
-		Notifier: &notify.Log{Logger: logger, Link: cfg.PublicLink},
+		Logger:         logger,
+		ReminderBefore: cfg.ReminderBefore,
+		Enqueued:       dispatcher.Wake,
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
+	dispatcher.Outbox = db
 
 	if err := bootstrapAdminKey(ctx, db, cfg, stdout); err != nil {
 		return err
@@ -55,23 +69,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	// One registry per serve, not Prometheus's default global one.
-	m := metrics.New(prometheus.NewRegistry())
-	handler := api.NewServer(api.Deps{
-		Orgs:        db,
-		Members:     db,
-		Roles:       db,
-		Invitations: db,
-		APIKeys:     db,
-		Auth:        db,
-		Idempotency: db,
-		Audit:       db,
-		Verifier:    verifier,
-		PublicURL:   cfg.PublicURL,
-		Logger:      logger,
-		Ping:        db.Ping,
-		Metrics:     m,
+	var handler http.Handler = api.NewServer(api.Deps{
+		Orgs:           db,
+		Members:        db,
+		Roles:          db,
+		Invitations:    db,
+		APIKeys:        db,
+		Auth:           db,
+		Idempotency:    db,
+		Audit:          db,
+		Webhooks:       db,
+		Outbox:         db,
+		CreateLimit:    ratelimit.NewLimiter(cfg.RateLimitCreate),
+		PublicLimit:    ratelimit.NewLimiter(cfg.RateLimitPublic),
+		TrustedProxies: cfg.TrustedProxies,
+		Verifier:       verifier,
+		PublicURL:      cfg.PublicURL,
+		Logger:         logger,
+		Ping:           db.Ping,
+		Metrics:        m,
 	})
+	if mailbox != nil {
+		// Development only: the page shows secret links.
+		mux := http.NewServeMux()
+		mux.Handle("GET /dev/outbox", mailbox)
+		mux.Handle("/", handler)
+		handler = mux
+		logger.Warn("development mode: GET /dev/outbox shows every email and text message, secret links included")
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -92,6 +117,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		(&jobs.Sweeper{Expirer: db, Purger: db, Interval: cfg.SweepInterval, Logger: logger,
 			Expired: func(n int) { m.Transition(metrics.Expired, n) }}).Run(jobCtx)
 	})
+	wg.Go(func() { dispatcher.Run(jobCtx) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -110,6 +136,43 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = nil
 	}
 	return err
+}
+
+// transports returns the transport of each channel: SMTP and the SMS
+// provider when configured, else the log (and, in development mode, the
+// mailbox of GET /dev/outbox, which it returns too).
+func transports(cfg config.Config, logger *slog.Logger) (map[string]invited.Transport, *email.Mailbox, error) {
+	templates, err := email.LoadTemplates(cfg.EmailTemplates)
+	if err != nil {
+		return nil, nil, fmt.Errorf("email templates: %w", err)
+	}
+	logged := &notify.Log{Logger: logger, Subject: func(l *invited.Letter) string {
+		if r, err := templates.Render(l); err == nil {
+			return r.Subject
+		}
+		return l.Kind
+	}}
+	var mailbox *email.Mailbox
+	if cfg.Dev {
+		mailbox = &email.Mailbox{Templates: templates, SMSText: sms.Text}
+		logged.Also = mailbox
+	}
+	ts := map[string]invited.Transport{
+		invited.ChannelEmail:   logged,
+		invited.ChannelSMS:     logged,
+		invited.ChannelWebhook: webhook.NewSender(nil, "invited/"+invited.Version),
+	}
+	if cfg.SMTPURL != "" {
+		if ts[invited.ChannelEmail], err = email.NewSender(cfg.SMTPURL, templates); err != nil {
+			return nil, nil, fmt.Errorf("INVITED_SMTP_URL: %w", err)
+		}
+	}
+	if cfg.SMSURL != "" {
+		if ts[invited.ChannelSMS], err = sms.NewTwilio(cfg.SMSURL, nil); err != nil {
+			return nil, nil, fmt.Errorf("INVITED_SMS_URL: %w", err)
+		}
+	}
+	return ts, mailbox, nil
 }
 
 // bootstrapAdminKey ensures INVITED_ADMIN_API_KEY is an admin key, or, on an

@@ -8,10 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // Config is everything `invited serve` needs.
@@ -29,6 +33,18 @@ type Config struct {
 	LogLevel  string // INVITED_LOG_LEVEL: debug, info, warn, error
 
 	SweepInterval time.Duration // INVITED_SWEEP_INTERVAL: how often overdue invitations are marked expired
+
+	SMTPURL         string        // INVITED_SMTP_URL (or _FILE): email transport; unset logs emails instead
+	EmailTemplates  string        // INVITED_EMAIL_TEMPLATES: directory of templates overriding the embedded ones
+	SMSURL          string        // INVITED_SMS_URL (or _FILE): Twilio-compatible SMS transport; unset logs texts instead
+	ReminderBefore  time.Duration // INVITED_REMINDER_BEFORE: remind invitees this long before expiry; 0 disables
+	DeliveryHorizon time.Duration // INVITED_DELIVERY_HORIZON: retry a message this long before it goes dead
+
+	RateLimitCreate ratelimit.Rate // INVITED_RATE_LIMIT_CREATE: invitations created per organization
+	RateLimitPublic ratelimit.Rate // INVITED_RATE_LIMIT_PUBLIC: invitation-link requests per client address
+	TrustedProxies  []netip.Prefix // INVITED_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed
+
+	Dev bool // INVITED_DEV: serve GET /dev/outbox, the mailbox of what would have been sent
 }
 
 // Default returns the configuration of a fresh install.
@@ -40,6 +56,11 @@ func Default() Config {
 		LogFormat:     "json",
 		LogLevel:      "info",
 		SweepInterval: time.Minute,
+
+		ReminderBefore:  72 * time.Hour,
+		DeliveryHorizon: 72 * time.Hour,
+		RateLimitCreate: ratelimit.Rate{N: 600, Per: time.Minute},
+		RateLimitPublic: ratelimit.Rate{N: 60, Per: time.Minute},
 	}
 }
 
@@ -62,23 +83,42 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		}
 		return nil
 	}
-	var sweep string
+	var dev string
 	for key, dst := range map[string]*string{
 		"ADDR": &c.Addr, "DATABASE_URL": &c.DatabaseURL, "PUBLIC_URL": &c.PublicURL,
 		"ADMIN_API_KEY": &c.AdminAPIKey, "JWT_ISSUER": &c.JWTIssuer, "JWKS_URL": &c.JWKSURL,
 		"JWT_AUDIENCE": &c.JWTAudience, "LOG_FORMAT": &c.LogFormat, "LOG_LEVEL": &c.LogLevel,
-		"SWEEP_INTERVAL": &sweep,
+		"SMTP_URL": &c.SMTPURL, "EMAIL_TEMPLATES": &c.EmailTemplates, "SMS_URL": &c.SMSURL, "DEV": &dev,
 	} {
 		if err := env(key, dst); err != nil {
 			return c, err
 		}
 	}
-	if sweep != "" {
-		d, err := time.ParseDuration(sweep)
-		if err != nil {
-			return c, fmt.Errorf("INVITED_SWEEP_INTERVAL: %w", err)
+	if dev != "" {
+		var err error
+		if c.Dev, err = strconv.ParseBool(dev); err != nil {
+			return c, fmt.Errorf("INVITED_DEV: %w", err)
 		}
-		c.SweepInterval = d
+	}
+	// Values that parse are flag.Values, so that the environment and the
+	// flags read them alike.
+	values := []struct {
+		key, flag, usage string
+		v                flag.Value
+	}{
+		{"SWEEP_INTERVAL", "sweep-interval", "how often overdue invitations are marked expired", (*durationValue)(&c.SweepInterval)},
+		{"REMINDER_BEFORE", "reminder-before", "remind invitees this long before their invitation expires; 0 disables", (*durationValue)(&c.ReminderBefore)},
+		{"DELIVERY_HORIZON", "delivery-horizon", "how long a message is retried before it goes dead", (*durationValue)(&c.DeliveryHorizon)},
+		{"RATE_LIMIT_CREATE", "rate-limit-create", "invitations created per organization, as N/PERIOD or off", (*rateValue)(&c.RateLimitCreate)},
+		{"RATE_LIMIT_PUBLIC", "rate-limit-public", "invitation-link lookups, accepts and declines per client address, as N/PERIOD or off", (*rateValue)(&c.RateLimitPublic)},
+		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is believed", (*prefixesValue)(&c.TrustedProxies)},
+	}
+	for _, v := range values {
+		if s := getenv("INVITED_" + v.key); s != "" {
+			if err := v.v.Set(s); err != nil {
+				return c, fmt.Errorf("INVITED_%s: %w", v.key, err)
+			}
+		}
 	}
 
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -91,7 +131,13 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience of user access tokens (INVITED_JWT_AUDIENCE)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (INVITED_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (INVITED_LOG_LEVEL)")
-	fs.DurationVar(&c.SweepInterval, "sweep-interval", c.SweepInterval, "how often overdue invitations are marked expired (INVITED_SWEEP_INTERVAL)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server: smtp://user:pass@host:587?from=... (INVITED_SMTP_URL)")
+	fs.StringVar(&c.EmailTemplates, "email-templates", c.EmailTemplates, "directory of email templates overriding the embedded ones (INVITED_EMAIL_TEMPLATES)")
+	fs.StringVar(&c.SMSURL, "sms-url", c.SMSURL, "Twilio-compatible SMS API: https://SID:TOKEN@api.twilio.com?from=+1... (INVITED_SMS_URL)")
+	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode: serve GET /dev/outbox with what would have been sent (INVITED_DEV)")
+	for _, v := range values {
+		fs.Var(v.v, v.flag, v.usage+" (INVITED_"+v.key+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -121,10 +167,68 @@ func (c Config) validate() error {
 	if c.SweepInterval < time.Second {
 		errs = append(errs, errors.New("sweep interval must be at least 1s"))
 	}
+	if c.ReminderBefore < 0 {
+		errs = append(errs, errors.New("reminder-before must not be negative"))
+	}
+	if c.DeliveryHorizon < time.Minute {
+		errs = append(errs, errors.New("delivery horizon must be at least 1m"))
+	}
 	return errors.Join(errs...)
 }
 
 // PublicLink is the secret link of an invitation token.
 func (c Config) PublicLink(token string) string {
 	return strings.TrimRight(c.PublicURL, "/") + "/i/" + token
+}
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	*d = durationValue(v)
+	return err
+}
+
+type rateValue ratelimit.Rate
+
+func (r *rateValue) String() string { return ratelimit.Rate(*r).String() }
+
+func (r *rateValue) Set(s string) error {
+	v, err := ratelimit.ParseRate(s)
+	*r = rateValue(v)
+	return err
+}
+
+type prefixesValue []netip.Prefix
+
+func (p *prefixesValue) String() string {
+	var out []string
+	for _, prefix := range *p {
+		out = append(out, prefix.String())
+	}
+	return strings.Join(out, ",")
+}
+
+// Set reads addresses ("10.0.0.1", a single host) and CIDR prefixes
+// ("10.0.0.0/8").
+func (p *prefixesValue) Set(s string) error {
+	*p = nil
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return fmt.Errorf("%q is neither an address nor a CIDR prefix", item)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		*p = append(*p, prefix.Masked())
+	}
+	return nil
 }

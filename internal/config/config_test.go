@@ -2,10 +2,14 @@ package config
 
 import (
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 func TestParse(t *testing.T) {
@@ -21,7 +25,7 @@ func TestParse(t *testing.T) {
 		check   func(t *testing.T, c Config)
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
-			if c != Default() {
+			if !reflect.DeepEqual(c, Default()) {
 				t.Fatalf("%+v", c)
 			}
 		}},
@@ -49,6 +53,27 @@ func TestParse(t *testing.T) {
 		{name: "issuer without jwks", env: map[string]string{"INVITED_JWT_ISSUER": "https://id.example.com"}, wantErr: true},
 		{name: "bad log format", args: []string{"--log-format", "xml"}, wantErr: true},
 		{name: "bad sweep interval", env: map[string]string{"INVITED_SWEEP_INTERVAL": "soon"}, wantErr: true},
+		{name: "delivery settings", env: map[string]string{"INVITED_SMTP_URL": "smtp://mail:25?from=a@b.co&tls=none",
+			"INVITED_REMINDER_BEFORE": "0s", "INVITED_DELIVERY_HORIZON": "24h", "INVITED_RATE_LIMIT_CREATE": "off",
+			"INVITED_RATE_LIMIT_PUBLIC": "10/1s", "INVITED_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "INVITED_DEV": "true"},
+			check: func(t *testing.T, c Config) {
+				want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32")}
+				if c.SMTPURL == "" || c.ReminderBefore != 0 || c.DeliveryHorizon != 24*time.Hour || c.RateLimitCreate != (ratelimit.Rate{}) ||
+					c.RateLimitPublic != (ratelimit.Rate{N: 10, Per: time.Second}) || !reflect.DeepEqual(c.TrustedProxies, want) || !c.Dev {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "flags for delivery settings", args: []string{"--dev", "--rate-limit-public", "5/m", "--reminder-before", "48h"},
+			check: func(t *testing.T, c Config) {
+				if !c.Dev || c.RateLimitPublic != (ratelimit.Rate{N: 5, Per: time.Minute}) || c.ReminderBefore != 48*time.Hour {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "bad rate", env: map[string]string{"INVITED_RATE_LIMIT_CREATE": "lots"}, wantErr: true},
+		{name: "bad proxy", env: map[string]string{"INVITED_TRUSTED_PROXIES": "proxy.local"}, wantErr: true},
+		{name: "bad dev", env: map[string]string{"INVITED_DEV": "maybe"}, wantErr: true},
+		{name: "negative reminder", env: map[string]string{"INVITED_REMINDER_BEFORE": "-1h"}, wantErr: true},
+		{name: "short horizon", args: []string{"--delivery-horizon", "1s"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
 	}
 	for _, tt := range tests {

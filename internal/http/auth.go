@@ -2,7 +2,6 @@ package http
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 
@@ -27,7 +26,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		actor.RemoteAddr = remoteHost(r)
+		actor.RemoteAddr = s.clientAddr(r)
 		next.ServeHTTP(w, r.WithContext(invited.NewContextWithActor(r.Context(), actor)))
 	})
 }
@@ -36,7 +35,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 // still records where the request came from, for the audit trail.
 func (s *server) anonymous(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor := &invited.Actor{RemoteAddr: remoteHost(r)}
+		actor := &invited.Actor{RemoteAddr: s.clientAddr(r)}
 		next.ServeHTTP(w, r.WithContext(invited.NewContextWithActor(r.Context(), actor)))
 	})
 }
@@ -93,13 +92,4 @@ func bearer(header string) (string, bool) {
 	scheme, cred, ok := strings.Cut(header, " ")
 	cred = strings.TrimSpace(cred)
 	return cred, ok && strings.EqualFold(scheme, "Bearer") && cred != ""
-}
-
-// remoteHost is the client address without the port. Forwarded headers are
-// not trusted: nothing says which proxies sit in front.
-func remoteHost(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }

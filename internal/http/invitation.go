@@ -87,6 +87,9 @@ func (s *server) createInvitation(r *http.Request, c invited.InvitationCreate) (
 	if err != nil {
 		return InvitationWithURL{}, err
 	}
+	if err := s.throttleCreates(r, orgID, 1); err != nil {
+		return InvitationWithURL{}, err
+	}
 	inv, token, err := s.deps.Invitations.CreateInvitation(r.Context(), orgID, c)
 	if err != nil {
 		return InvitationWithURL{}, err
@@ -116,6 +119,9 @@ func (s *server) createInvitations(r *http.Request, b BatchRequest) (BatchRespon
 	}
 	if len(creates) == 0 {
 		return BatchResponse{Results: results}, nil
+	}
+	if err := s.throttleCreates(r, orgID, len(creates)); err != nil {
+		return BatchResponse{}, err
 	}
 	created, err := s.deps.Invitations.CreateInvitations(r.Context(), orgID, creates)
 	if err != nil {
@@ -190,8 +196,13 @@ func (s *server) renewInvitation(r *http.Request, renewal invited.Renewal) (*inv
 // anything longer is not worth hashing to find out.
 const maxTokenLength = 256
 
-// pathToken returns the invitation token of the path.
-func pathToken(r *http.Request) (string, error) {
+// publicToken returns the invitation token of the path, once the client's
+// address is within its allowance of token requests: a malformed token
+// spends it too, as guessing would.
+func (s *server) publicToken(r *http.Request) (string, error) {
+	if err := s.throttlePublic(r); err != nil {
+		return "", err
+	}
 	token := r.PathValue("token")
 	if token == "" || len(token) > maxTokenLength {
 		return "", errNotFound
@@ -200,7 +211,7 @@ func pathToken(r *http.Request) (string, error) {
 }
 
 func (s *server) previewInvitation(r *http.Request) (*invited.InvitationPreview, error) {
-	token, err := pathToken(r)
+	token, err := s.publicToken(r)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +222,7 @@ func (s *server) previewInvitation(r *http.Request) (*invited.InvitationPreview,
 // the caller is anyone holding the link, who may not see the invitation's
 // email, phone or metadata.
 func (s *server) declineInvitation(r *http.Request) (*invited.InvitationPreview, error) {
-	token, err := pathToken(r)
+	token, err := s.publicToken(r)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +233,7 @@ func (s *server) declineInvitation(r *http.Request) (*invited.InvitationPreview,
 }
 
 func (s *server) acceptInvitation(r *http.Request, body AcceptRequest) (*invited.Acceptance, error) {
-	token, err := pathToken(r)
+	token, err := s.publicToken(r)
 	if err != nil {
 		return nil, err
 	}

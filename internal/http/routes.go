@@ -24,9 +24,10 @@ var (
 	errsRead   = []int{400, 401, 404}
 	errsWrite  = []int{400, 401, 403, 404, 409}
 	errsAction = []int{401, 403, 404, 409}
-	errsToken  = []int{404}
-	errsAccept = []int{400, 401, 403, 404, 409, 410}
-	errsBatch  = []int{400, 401, 403}
+	errsCreate = []int{400, 401, 403, 404, 409, 429}
+	errsToken  = []int{404, 429}
+	errsAccept = []int{400, 401, 403, 404, 409, 410, 429}
+	errsBatch  = []int{400, 401, 403, 429}
 )
 
 // Query parameters.
@@ -41,10 +42,16 @@ var (
 		{Name: "status", Description: "draft, pending, accepted, declined, revoked, expired or archived"},
 		{Name: "email", Description: "only invitations to this address"},
 	}, pageParams...)
-	apiKeysParams = append([]openapi.Param{orgIDParam}, pageParams...)
-	auditParams   = append([]openapi.Param{
+	apiKeysParams  = append([]openapi.Param{orgIDParam}, pageParams...)
+	webhooksParams = append([]openapi.Param{orgIDParam}, pageParams...)
+	messagesParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "resource", Description: "organization, role, membership, invitation or api_key"},
+		{Name: "channel", Description: "email, sms or webhook"},
+		{Name: "status", Description: "pending, delivered, dead or cancelled"},
+	}, pageParams...)
+	auditParams = append([]openapi.Param{
+		orgIDParam,
+		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook or message"},
 		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
 	}, pageParams...)
 )
@@ -56,6 +63,7 @@ var (
 	tagInvitations = []string{"Invitations"}
 	tagLinks       = []string{"Invitation links"}
 	tagKeys        = []string{"API keys"}
+	tagWebhooks    = []string{"Webhooks and deliveries"}
 	tagAudit       = []string{"Audit log"}
 	tagSystem      = []string{"System"}
 )
@@ -99,7 +107,7 @@ func (s *server) routes() []openapi.Route {
 		{Method: "POST", Path: "/v1/orgs/{org}/invitations", OperationID: "createInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
 			Summary:     "Invite someone",
 			Description: `Creates and (unless "send": false) sends an invitation. The answer carries the secret link in "url", only here.`,
-			Errors:      errsWrite,
+			Errors:      errsCreate,
 			Handler:     handle(s, s.createInvitation, created)},
 		{Method: "POST", Path: "/v1/orgs/{org}/invitations/batch", OperationID: "createInvitations", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
 			Summary:     "Invite up to 1000 people",
@@ -117,7 +125,7 @@ func (s *server) routes() []openapi.Route {
 			Handler: bodyless(s, s.linkAction(invited.InvitationService.SendInvitation))},
 		{Method: "POST", Path: "/v1/invitations/{id}/resend", OperationID: "resendInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
 			Summary:     "Send again with a new link",
-			Description: "The previous link stops working. At most one send per minute. The answer carries the new link in \"url\".",
+			Description: "The previous link stops working. At most one send per minute and five resends a day. The answer carries the new link in \"url\".",
 			Errors:      []int{401, 403, 404, 409, 429},
 			Handler:     bodyless(s, s.linkAction(invited.InvitationService.ResendInvitation))},
 		{Method: "POST", Path: "/v1/invitations/{id}/renew", OperationID: "renewInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
@@ -147,7 +155,7 @@ func (s *server) routes() []openapi.Route {
 			Handler:     handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
 		{Method: "POST", Path: "/v1/invitation-tokens/{token}/decline", OperationID: "declineInvitation", Tags: tagLinks, Auth: authPublic,
 			Summary: "Decline an invitation", Description: "Answers the link's public view, now declined.",
-			Errors:  []int{404, 409, 410},
+			Errors:  []int{404, 409, 410, 429},
 			Handler: bodyless(s, s.declineInvitation)},
 
 		{Method: "POST", Path: "/v1/api-keys", OperationID: "createAPIKey", Tags: tagKeys, Auth: authOrgManage,
@@ -161,6 +169,39 @@ func (s *server) routes() []openapi.Route {
 		{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "deleteAPIKey", Tags: tagKeys, Auth: authOrgManage,
 			Summary: "Revoke an API key", Errors: errsAction,
 			Handler: bodyless(s, s.deleteAPIKey)},
+
+		{Method: "POST", Path: "/v1/webhooks", OperationID: "createWebhook", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary: "Register a webhook endpoint",
+			Description: "Without org_id the endpoint hears of every organization (admin only). The answer carries the signing secret (whsec_…), only here. " +
+				"Deliveries are signed per Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature.",
+			Errors:  errsWrite,
+			Handler: handle(s, s.createWebhook, created)},
+		{Method: "GET", Path: "/v1/webhooks", OperationID: "listWebhooks", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary: "List webhook endpoints", Query: webhooksParams, Errors: errsRead,
+			Handler: bodyless(s, s.listWebhooks)},
+		{Method: "GET", Path: "/v1/webhooks/{id}", OperationID: "getWebhook", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary: "Get a webhook endpoint", Errors: errsRead,
+			Handler: bodyless(s, s.getWebhook)},
+		{Method: "DELETE", Path: "/v1/webhooks/{id}", OperationID: "deleteWebhook", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary: "Delete a webhook endpoint", Description: "Its pending deliveries are cancelled.", Errors: errsAction,
+			Handler: bodyless(s, s.deleteWebhook)},
+		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", OperationID: "listWebhookDeliveries", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary: "List an endpoint's deliveries", Description: "GET /v1/messages for this endpoint; GET /v1/messages/{id} shows each attempt.",
+			Query: messagesParams, Errors: errsRead,
+			Handler: bodyless(s, s.listDeliveries)},
+		{Method: "GET", Path: "/v1/messages", OperationID: "listMessages", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary:     "List outbox messages",
+			Description: "Emails, text messages and webhook deliveries, newest first. An admin key sees all; others the organizations where they hold org:manage.",
+			Query:       messagesParams, Errors: []int{400, 401, 403, 404},
+			Handler: bodyless(s, s.listMessages)},
+		{Method: "GET", Path: "/v1/messages/{id}", OperationID: "getMessage", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary: "Get a message with its delivery attempts", Errors: errsRead,
+			Handler: bodyless(s, s.getMessage)},
+		{Method: "POST", Path: "/v1/messages/{id}/replay", OperationID: "replayMessage", Tags: tagWebhooks, Auth: authOrgManage,
+			Summary:     "Deliver a message again",
+			Description: "A dead message, or any finished webhook delivery, becomes pending again with the same id and a fresh delivery horizon. A letter whose link was scrubbed cannot be replayed: resend the invitation.",
+			Errors:      errsAction,
+			Handler:     bodyless(s, s.replayMessage)},
 
 		{Method: "GET", Path: "/v1/audit-events", OperationID: "listAuditEvents", Tags: tagAudit, Auth: authOrgManage,
 			Summary:     "List audit events",

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // Deps is what the API needs. The services enforce authorization and tenant
@@ -35,6 +37,17 @@ type Deps struct {
 	Auth        invited.Authenticator
 	Idempotency invited.IdempotencyService
 	Audit       invited.AuditService
+	Webhooks    invited.WebhookService
+	Outbox      invited.OutboxService
+
+	// CreateLimit throttles the invitations created per organization, and
+	// PublicLimit the public invitation-link requests (lookup, accept,
+	// decline) per client address; nil limiters do not limit.
+	CreateLimit *ratelimit.Limiter
+	PublicLimit *ratelimit.Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; from anyone else the header is ignored.
+	TrustedProxies []netip.Prefix
 
 	// Verifier checks user access tokens; nil disables them, and a JWT
 	// then answers 401 like any unknown credential.

@@ -21,6 +21,7 @@ const (
 	defaultBatch   = 50
 	defaultWorkers = 8
 	defaultPoll    = time.Second
+	defaultGather  = 50 * time.Millisecond
 )
 
 // pendingEvery is how often Run recounts the pending messages for the
@@ -63,7 +64,10 @@ type Dispatcher struct {
 	Workers int
 	// Poll is how often Run looks for due messages when nobody wakes it,
 	// which is how retries and reminders come due. Default 1s.
-	Poll    time.Duration
+	Poll time.Duration
+	// Gather is how long a woken Run waits before its pass, so that one
+	// pass takes the messages of many requests. Default 50ms.
+	Gather  time.Duration
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default: discard
 	Metrics *metrics.Metrics // nil: none
@@ -119,6 +123,15 @@ func (d *Dispatcher) idle(ctx context.Context, poll, pending <-chan time.Time) b
 		case <-ctx.Done():
 			return false
 		case <-d.wake:
+			// Let the messages of the requests arriving meanwhile
+			// gather: a pass costs two write transactions however many
+			// messages it takes, and on SQLite's single writer a pass
+			// per request would cost as much as the requests.
+			select {
+			case <-ctx.Done():
+				return false
+			case <-time.After(d.gather()):
+			}
 			return true
 		case <-poll:
 			return true
@@ -147,10 +160,11 @@ func (d *Dispatcher) drain(ctx context.Context) {
 }
 
 // Dispatch runs one pass: it claims up to Batch due messages, delivers them
-// up to Workers at a time and records each attempt. It returns how many
-// messages it attempted, and only the claim's error: a failed delivery is
-// recorded and retried, and a failed record is logged and left to the
-// lease.
+// up to Workers at a time and records the attempts, together, in one write
+// (on SQLite's single writer, a write per message would cost as much as
+// the invitations themselves). It returns how many messages it attempted,
+// and only the claim's error: a failed delivery is recorded and retried,
+// and a failed record is logged and left to the lease.
 //
 // Deliveries are not cancelled with ctx, so that a graceful shutdown
 // records the attempts it has started (transports have their own
@@ -163,8 +177,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 	dctx := context.WithoutCancel(ctx)
 	sem := make(chan struct{}, d.workers())
 	var wg sync.WaitGroup
+	outcomes := make([]invited.Outcome, len(msgs))
 	n := 0
-	for _, m := range msgs {
+	for i, m := range msgs {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -175,15 +190,23 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 		n++
 		wg.Go(func() {
 			defer func() { <-sem }()
-			d.attempt(dctx, m)
+			outcomes[i] = d.attempt(dctx, m)
 		})
 	}
 	wg.Wait()
+	if n == 0 {
+		return 0, nil
+	}
+	if err := d.Outbox.RecordAttempts(dctx, outcomes[:n]); err != nil {
+		// The messages stay leased; when the lease passes they are
+		// claimed and delivered again.
+		d.logger().ErrorContext(ctx, "recording delivery attempts failed", "messages", n, "err", err)
+	}
 	return n, nil
 }
 
-// attempt delivers one claimed message and records the attempt.
-func (d *Dispatcher) attempt(ctx context.Context, m *invited.Message) {
+// attempt delivers one claimed message and returns the outcome to record.
+func (d *Dispatcher) attempt(ctx context.Context, m *invited.Message) invited.Outcome {
 	number := m.AttemptCount + 1
 	start := d.now()
 	err := d.deliver(ctx, m)
@@ -222,11 +245,7 @@ func (d *Dispatcher) attempt(ctx context.Context, m *invited.Message) {
 	if d.Metrics != nil {
 		d.Metrics.DeliveryAttempt(m.Channel, outcome)
 	}
-	if err := d.Outbox.RecordAttempt(ctx, m.ID, a, retryAt); err != nil {
-		// The message stays leased; when the lease passes it is claimed
-		// and delivered again.
-		log.ErrorContext(ctx, "recording delivery attempt failed", "err", err)
-	}
+	return invited.Outcome{MessageID: m.ID, Attempt: a, RetryAt: retryAt}
 }
 
 // deliver hands m to its channel's transport, with the letter's link
@@ -331,6 +350,7 @@ func (d *Dispatcher) logger() *slog.Logger {
 func (d *Dispatcher) horizon() time.Duration { return positive(d.Horizon, defaultHorizon) }
 func (d *Dispatcher) lease() time.Duration   { return positive(d.Lease, defaultLease) }
 func (d *Dispatcher) poll() time.Duration    { return positive(d.Poll, defaultPoll) }
+func (d *Dispatcher) gather() time.Duration  { return positive(d.Gather, defaultGather) }
 func (d *Dispatcher) batch() int             { return positive(d.Batch, defaultBatch) }
 func (d *Dispatcher) workers() int           { return positive(d.Workers, defaultWorkers) }
 

@@ -25,12 +25,8 @@ const deadline = 10 * time.Second
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// record is one RecordAttempt call.
-type record struct {
-	ID      string
-	Attempt invited.Attempt
-	RetryAt time.Time
-}
+// record is one recorded outcome.
+type record = invited.Outcome
 
 // memOutbox is an in-memory invited.Outbox with the store's leasing and
 // recording rules, enough to drive the dispatcher. It hands out copies of
@@ -99,30 +95,32 @@ func (o *memOutbox) notify(n int) {
 	}
 }
 
-func (o *memOutbox) RecordAttempt(_ context.Context, id string, a invited.Attempt, retryAt time.Time) error {
+func (o *memOutbox) RecordAttempts(_ context.Context, outcomes []invited.Outcome) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.recordErr != nil {
 		return o.recordErr
 	}
-	m := o.find(id)
-	if m == nil || !o.leases[id].After(o.now()) {
-		return fmt.Errorf("message %s is not claimed", id)
-	}
-	delete(o.leases, id)
-	o.records = append(o.records, record{id, a, retryAt})
-	m.AttemptCount++
-	m.LastError = a.Error
-	switch {
-	case a.Error == "":
-		m.Status = invited.MessageDelivered
-		m.Token = ""
-		m.NextAttemptAt = nil
-	case retryAt.IsZero():
-		m.Status = invited.MessageDead
-		m.NextAttemptAt = nil
-	default:
-		m.NextAttemptAt = &retryAt
+	for _, r := range outcomes {
+		m := o.find(r.MessageID)
+		if m == nil || !o.leases[r.MessageID].After(o.now()) {
+			return fmt.Errorf("message %s is not claimed", r.MessageID)
+		}
+		delete(o.leases, r.MessageID)
+		o.records = append(o.records, r)
+		m.AttemptCount++
+		m.LastError = r.Attempt.Error
+		switch {
+		case r.Attempt.Error == "":
+			m.Status = invited.MessageDelivered
+			m.Token = ""
+			m.NextAttemptAt = nil
+		case r.RetryAt.IsZero():
+			m.Status = invited.MessageDead
+			m.NextAttemptAt = nil
+		default:
+			m.NextAttemptAt = &r.RetryAt
+		}
 	}
 	return nil
 }
@@ -344,7 +342,7 @@ func TestDispatchOutcomes(t *testing.T) {
 				t.Fatalf("%d attempts recorded, want 1", len(recs))
 			}
 			r := recs[0]
-			if r.ID != "msg_1" || !r.Attempt.At.Equal(t0) {
+			if r.MessageID != "msg_1" || !r.Attempt.At.Equal(t0) {
 				t.Errorf("recorded %+v", r)
 			}
 			if tt.err == "" && r.Attempt.Error != "" {
@@ -675,7 +673,7 @@ func TestRunFinishesInFlightOnShutdown(t *testing.T) {
 	// The delivery in flight was recorded; the one that had not started
 	// was not attempted, and waits for its lease to pass.
 	recs := ob.recorded()
-	if len(recs) != 1 || recs[0].ID != "msg_1" || recs[0].Attempt.Error != "" {
+	if len(recs) != 1 || recs[0].MessageID != "msg_1" || recs[0].Attempt.Error != "" {
 		t.Fatalf("recorded %+v, want msg_1 delivered", recs)
 	}
 	if m := ob.message("msg_2"); m.Status != invited.MessagePending || m.AttemptCount != 0 {
@@ -778,7 +776,7 @@ func TestDispatchLogsNoSecrets(t *testing.T) {
 	// The attempt history is shown through the API: redacted too.
 	for _, r := range ob.recorded() {
 		if strings.Contains(r.Attempt.Error, "SECRET") {
-			t.Errorf("attempt of %s records %q", r.ID, r.Attempt.Error)
+			t.Errorf("attempt of %s records %q", r.MessageID, r.Attempt.Error)
 		}
 	}
 }
@@ -797,7 +795,7 @@ func TestDispatchRecordFailure(t *testing.T) {
 	if n, err := d.Dispatch(context.Background()); n != 1 || err != nil {
 		t.Fatalf("Dispatch = %d, %v", n, err)
 	}
-	if out := logs.String(); !strings.Contains(out, `"msg":"recording delivery attempt failed","message_id":"msg_1"`) ||
+	if out := logs.String(); !strings.Contains(out, `"msg":"recording delivery attempts failed","messages":1`) ||
 		!strings.Contains(out, "disk full") {
 		t.Errorf("log:\n%s", out)
 	}

@@ -1,7 +1,6 @@
-// Package notify delivers invitation messages. Until the delivery issue
-// brings SMTP, SMS and the outbox, the only transport is the log: DESIGN.md
-// §6 says that with no SMTP configured, deliveries are written to the log
-// (recipient, subject, link).
+// Package notify holds the log transport: where email and SMS go when no
+// SMTP server or SMS provider is configured. DESIGN.md §6 says that then
+// deliveries are written to the log (recipient, subject, link).
 package notify
 
 import (
@@ -11,58 +10,46 @@ import (
 	"github.com/invitedhq/invited"
 )
 
-// Log writes each delivery to a structured log. The link it logs is the
+// Log writes each letter to a structured log. The link it logs is the
 // secret itself: that is the point of a log transport, so it is used only
-// when no real transport is configured, and its records are marked.
+// when no real transport is configured, and its records say so.
 type Log struct {
 	Logger *slog.Logger
-	// Link turns a token into the URL the invitee opens.
-	Link func(token string) string
+	// Subject titles a letter as its email would; nil logs the kind alone.
+	Subject func(*invited.Letter) string
+	// Also, if set, is handed every message logged: the development
+	// mailbox behind GET /dev/outbox.
+	Also invited.Transport
 }
 
-var _ invited.Notifier = (*Log)(nil)
+var _ invited.Transport = (*Log)(nil)
 
-// InvitationSent logs the message an invitee would receive.
-func (l *Log) InvitationSent(ctx context.Context, n invited.InvitationNotice) {
-	inv := n.Invitation
-	subject := "You are invited to join " + n.Organization.Name
-	if n.Resend {
-		subject = "Reminder: you are invited to join " + n.Organization.Name
+// Deliver logs m, and hands it to Also.
+func (l *Log) Deliver(ctx context.Context, m *invited.Message) error {
+	if l.Also != nil {
+		if err := l.Also.Deliver(ctx, m); err != nil {
+			return err
+		}
 	}
-	l.Logger.LogAttrs(ctx, slog.LevelInfo, "delivery (log transport)",
-		slog.String("kind", "invitation"),
-		slog.String("channel", inv.Channel),
-		slog.String("to", recipient(inv)),
-		slog.String("subject", subject),
-		slog.String("link", l.Link(n.Token)),
-		slog.String("invitation_id", inv.ID),
-	)
-}
-
-// InvitationAccepted logs the note to the inviter.
-func (l *Log) InvitationAccepted(ctx context.Context, n invited.InvitationNotice) {
-	to := n.InviterEmail
-	if to == "" {
-		to = "inviter " + n.Invitation.Inviter.UserID + n.Invitation.Inviter.APIKeyID
+	// Rendering the subject costs a template run: not for a record that
+	// would be dropped.
+	if !l.Logger.Enabled(ctx, slog.LevelInfo) {
+		return nil
 	}
-	who := n.Acceptor.Name
-	if who == "" {
-		who = n.Acceptor.Email
+	attrs := []slog.Attr{
+		slog.String("message_id", m.ID),
+		slog.String("channel", m.Channel),
+		slog.String("kind", m.Kind),
+		slog.String("to", m.To),
 	}
-	l.Logger.LogAttrs(ctx, slog.LevelInfo, "delivery (log transport)",
-		slog.String("kind", "invitation_accepted"),
-		slog.String("to", to),
-		slog.String("subject", who+" joined "+n.Organization.Name),
-		slog.String("invitation_id", n.Invitation.ID),
-	)
-}
-
-func recipient(inv *invited.Invitation) string {
-	switch {
-	case inv.Email != "":
-		return inv.Email
-	case inv.Phone != "":
-		return inv.Phone
+	if m.Letter != nil {
+		if l.Subject != nil {
+			attrs = append(attrs, slog.String("subject", l.Subject(m.Letter)))
+		}
+		if m.Letter.Link != "" {
+			attrs = append(attrs, slog.String("link", m.Letter.Link))
+		}
 	}
-	return inv.UserID
+	l.Logger.LogAttrs(ctx, slog.LevelInfo, "delivery (log transport: no "+m.Channel+" transport configured)", attrs...)
+	return nil
 }

@@ -19,14 +19,18 @@ func scanAuditEvent(s scanner) (*invited.AuditEvent, error) {
 		&e.ResourceID, &e.RemoteAddr, timeCol{&e.CreatedAt})
 }
 
-// target is a resource an event is about, and its organization ("" for a
-// system-wide one).
-type target struct{ id, orgID string }
+// target is a resource an event is about, its organization ("" for a
+// system-wide one) and, for the events webhooks hear of, the resource as the
+// API shows it after the change.
+type target struct {
+	id, orgID string
+	data      any
+}
 
 // audit records that the actor of ctx did action to the resource
 // resourceID of orgID, now.
 func (tx *Tx) audit(ctx context.Context, action, resource, resourceID, orgID string) error {
-	return tx.auditAll(ctx, action, resource, []target{{resourceID, orgID}})
+	return tx.auditAll(ctx, action, resource, []target{{id: resourceID, orgID: orgID}})
 }
 
 // auditChunk bounds the rows of one multi-row insert, well inside every
@@ -62,39 +66,10 @@ func (db *DB) FindAuditEvents(ctx context.Context, f invited.AuditFilter) ([]*in
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
-	k, err := newKeyset(f.Page, invited.PrefixAuditEvent)
-	if err != nil {
-		return nil, "", err
-	}
-	a := invited.ActorFromContext(ctx)
-	var orgIDs []string // nil: every organization, and system-wide events
-	if f.OrgID != "" {
-		if err := a.Authorize(f.OrgID, invited.PermOrgManage); err != nil {
-			return nil, "", err
-		}
-		orgIDs = []string{f.OrgID}
-	} else if ids, all := a.OrgIDsWith(invited.PermOrgManage); !all {
-		if len(ids) == 0 {
-			return []*invited.AuditEvent{}, "", nil
-		}
-		orgIDs = ids
-	}
-	query, args := auditListQuery(orgIDs, f, k)
-	var events []*invited.AuditEvent
-	err = db.readTx(ctx, func(tx *Tx) (err error) {
-		if f.OrgID != "" {
-			if _, err := tx.organization(ctx, f.OrgID); err != nil {
-				return err // an admin may name any organization
-			}
-		}
-		events, err = queryList(ctx, tx, scanAuditEvent, query, args...)
-		return err
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	events, next := page(k, events, func(e *invited.AuditEvent) string { return e.ID })
-	return events, next, nil
+	return findManaged(ctx, db, f.OrgID, f.Page, invited.PrefixAuditEvent, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.AuditEvent, error) {
+		query, args := auditListQuery(orgIDs, f, k)
+		return queryList(ctx, tx, scanAuditEvent, query, args...)
+	}, func(e *invited.AuditEvent) string { return e.ID })
 }
 
 // auditListQuery builds the list query of the events of orgIDs (nil for

@@ -28,6 +28,9 @@ var (
 	_ invited.Authenticator       = (*DB)(nil)
 	_ invited.IdempotencyService  = (*DB)(nil)
 	_ invited.AuditService        = (*DB)(nil)
+	_ invited.WebhookService      = (*DB)(nil)
+	_ invited.OutboxService       = (*DB)(nil)
+	_ invited.Outbox              = (*DB)(nil)
 )
 
 //go:embed migrations
@@ -37,9 +40,13 @@ var migrations embed.FS
 type Options struct {
 	// Now is the clock; tests move it. Default time.Now.
 	Now func() time.Time
-	// Notifier is told about sent and accepted invitations after the
-	// transaction commits. Default: nobody.
-	Notifier invited.Notifier
+	// ReminderBefore is how long before its expiry an invitee is reminded
+	// of an invitation, once (see invited.ReminderAt); zero sends no
+	// reminders.
+	ReminderBefore time.Duration
+	// Enqueued, if set, is called after a transaction that wrote outbox
+	// messages commits: the dispatcher's cue to look now.
+	Enqueued func()
 	// Logger receives what the store has to report outside a request's
 	// error: migrations, failed bookkeeping. Default: discarded.
 	Logger *slog.Logger
@@ -55,8 +62,10 @@ type DB struct {
 	dialect    dialect
 	group      *committer // group commit, where write transactions take turns
 	now        func() time.Time
-	notifier   invited.Notifier
 	logger     *slog.Logger
+
+	reminderBefore time.Duration
+	enqueued       func()
 }
 
 // Open opens the database named by dsn ("sqlite:PATH", or a PostgreSQL URL
@@ -68,12 +77,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{write: p.write, read: p.read, closePools: p.close, dialect: d,
-		now: opts.Now, notifier: opts.Notifier, logger: opts.Logger}
+		now: opts.Now, logger: opts.Logger,
+		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued}
 	if db.now == nil {
 		db.now = time.Now
-	}
-	if db.notifier == nil {
-		db.notifier = nopNotifier{}
 	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
@@ -326,9 +333,3 @@ func (tx *Tx) savepointNamed(ctx context.Context, name string, fn func() error) 
 	_, err := tx.exec(ctx, `RELEASE SAVEPOINT `+name)
 	return err
 }
-
-// nopNotifier stands in when Options.Notifier is nil.
-type nopNotifier struct{}
-
-func (nopNotifier) InvitationSent(context.Context, invited.InvitationNotice)     {}
-func (nopNotifier) InvitationAccepted(context.Context, invited.InvitationNotice) {}

@@ -7,7 +7,6 @@ import (
 	"github.com/invitedhq/invited/internal/testutil"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,46 +54,20 @@ func openURL(tb testing.TB, url string, opts Options) *DB {
 	return db
 }
 
-// recorder is a Notifier that remembers what it was told.
-type recorder struct {
-	mu       sync.Mutex
-	sent     []invited.InvitationNotice
-	accepted []invited.InvitationNotice
-}
-
-func (r *recorder) InvitationSent(_ context.Context, n invited.InvitationNotice) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sent = append(r.sent, n)
-}
-
-func (r *recorder) InvitationAccepted(_ context.Context, n invited.InvitationNotice) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.accepted = append(r.accepted, n)
-}
-
-func (r *recorder) counts() (sent, accepted int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.sent), len(r.accepted)
-}
-
-// env is one contract case's world: a fresh database, its clock and
-// notifier, and an admin key, all made through the store's own API.
+// env is one contract case's world: a fresh database, its clock, and an
+// admin key, all made through the store's own API.
 type env struct {
 	t     testing.TB
 	db    *DB
 	clock *testutil.Clock
-	notes *recorder
 	admin context.Context
 	seq   int
 }
 
 func newEnv(t testing.TB, open func(testing.TB, Options) *DB) *env {
 	t.Helper()
-	e := &env{t: t, clock: testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), notes: &recorder{}}
-	e.db = open(t, Options{Now: e.clock.Now, Notifier: e.notes})
+	e := &env{t: t, clock: testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))}
+	e.db = open(t, Options{Now: e.clock.Now, ReminderBefore: 24 * time.Hour})
 	ctx := context.Background()
 	secret, err := e.db.CreateFirstAdminKey(ctx)
 	if err != nil || secret == "" {
@@ -181,6 +154,42 @@ func (e *env) count(query string, args ...any) int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// letter is a letter in the outbox as stored.
+type letter struct{ kind, to, token, status string }
+
+// letters lists the letters (email and SMS) in the outbox, oldest first.
+func (e *env) letters() []letter {
+	e.t.Helper()
+	rows, err := e.db.read.Query(`SELECT kind, recipient, COALESCE(token, ''), status FROM messages WHERE channel <> 'webhook' ORDER BY id`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []letter
+	for rows.Next() {
+		var l letter
+		if err := rows.Scan(&l.kind, &l.to, &l.token, &l.status); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// lettersOf returns the letters of kind.
+func (e *env) lettersOf(kind string) []letter {
+	var out []letter
+	for _, l := range e.letters() {
+		if l.kind == kind {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // rawStatus is the status as stored, before read-time expiry.

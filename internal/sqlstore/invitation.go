@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -124,10 +125,6 @@ func (tx *Tx) invitationRow(ctx context.Context, query string, arg any) (*invita
 	return r, nil
 }
 
-func (r *invitationRow) notice(token string) invited.InvitationNotice {
-	return invited.InvitationNotice{Invitation: r.inv, Organization: r.org, Token: token, InviterEmail: r.inviterEmail}
-}
-
 // invitationFor loads and locks invitation id for an operation that needs
 // p. It is not_found to an actor who cannot see its organization and, for
 // the operations that need invitations:create, to one whose read scope does
@@ -213,9 +210,8 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 			Fields: map[string]string{"invitations": "must hold 1 to 1000 invitations"}}
 	}
 	inviter := invited.Inviter{UserID: a.UserID(), APIKeyID: a.APIKeyID}
-	var inviterEmail string
 	if a.User != nil {
-		inviter.Name, inviterEmail = a.User.Name, a.User.Email
+		inviter.Name = a.User.Name
 	}
 	results := make([]invited.BatchResult, len(cs))
 	err := db.writeTx(ctx, func(tx *Tx) error {
@@ -242,6 +238,7 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 			return err
 		}
 		var created []target
+		var letters []*invited.Message
 		for _, i := range writeOrder(results) {
 			r := &results[i]
 			token, err := tx.createInvitation(ctx, r.Invitation, who)
@@ -253,18 +250,19 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 				continue
 			}
 			r.Token = token
-			created = append(created, target{r.Invitation.ID, orgID})
-		}
-		if err := tx.auditAll(ctx, "invitation.created", invited.ResourceInvitation, created); err != nil {
-			return err
-		}
-		for _, r := range results {
-			if r.Err == nil && r.Token != "" {
-				n := invited.InvitationNotice{Invitation: r.Invitation, Organization: org, Token: r.Token, InviterEmail: inviterEmail}
-				tx.onCommit(func() { db.notifier.InvitationSent(ctx, n) })
+			created = append(created, target{r.Invitation.ID, orgID, r.Invitation})
+			if token != "" {
+				msgs, err := tx.linkLetters(ctx, r.Invitation, org, invited.KindInvitation, token)
+				if err != nil {
+					return err
+				}
+				letters = append(letters, msgs...)
 			}
 		}
-		return nil
+		if err := tx.enqueue(ctx, letters); err != nil {
+			return err
+		}
+		return tx.record(ctx, invited.EventInvitationCreated, invited.ResourceInvitation, created...)
 	})
 	if err != nil {
 		return nil, err
@@ -481,8 +479,8 @@ func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, 
 
 // transition runs one lifecycle operation on invitation id, which needs p,
 // in a write transaction. step changes the invitation and returns a new
-// token when it issues one; the new link is delivered once committed. The
-// change is recorded in the audit log as action.
+// token when it issues one; the new link goes into the outbox. The change
+// is recorded as action.
 func (db *DB) transition(ctx context.Context, id string, p invited.Permission, action string, step func(*Tx, *invitationRow) (string, error)) (*invited.Invitation, string, error) {
 	a := invited.ActorFromContext(ctx)
 	var r *invitationRow
@@ -499,11 +497,19 @@ func (db *DB) transition(ctx context.Context, id string, p invited.Permission, a
 		var hash []byte
 		if token != "" {
 			hash = invited.HashSecret(token)
-			n := r.notice(token)
-			n.Resend = from != invited.StatusDraft
-			tx.onCommit(func() { db.notifier.InvitationSent(ctx, n) })
+			kind := invited.KindResend
+			if from == invited.StatusDraft {
+				kind = invited.KindInvitation
+			}
+			msgs, err := tx.linkLetters(ctx, r.inv, r.org, kind, token)
+			if err != nil {
+				return err
+			}
+			if err := tx.enqueue(ctx, msgs); err != nil {
+				return err
+			}
 		}
-		return tx.saveAudited(ctx, r.inv, from, hash, action)
+		return tx.saveRecorded(ctx, r.inv, from, hash, action)
 	})
 	if err != nil {
 		return nil, "", err
@@ -511,12 +517,12 @@ func (db *DB) transition(ctx context.Context, id string, p invited.Permission, a
 	return r.inv, token, nil
 }
 
-// saveAudited is saveInvitation that records action as well.
-func (tx *Tx) saveAudited(ctx context.Context, inv *invited.Invitation, from invited.Status, tokenHash []byte, action string) error {
+// saveRecorded is saveInvitation that records action as well.
+func (tx *Tx) saveRecorded(ctx context.Context, inv *invited.Invitation, from invited.Status, tokenHash []byte, action string) error {
 	if err := tx.saveInvitation(ctx, inv, from, tokenHash); err != nil {
 		return err
 	}
-	return tx.audit(ctx, action, invited.ResourceInvitation, inv.ID, inv.OrgID)
+	return tx.record(ctx, action, invited.ResourceInvitation, target{inv.ID, inv.OrgID, inv})
 }
 
 // apply is a step that only moves the invitation by action.
@@ -528,7 +534,7 @@ func apply(action invited.Action) func(*Tx, *invitationRow) (string, error) {
 
 // SendInvitation moves a draft to pending and returns its first token.
 func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.PermInvitationsCreate, "invitation.sent", func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.PermInvitationsCreate, invited.EventInvitationSent, func(tx *Tx, r *invitationRow) (string, error) {
 		if err := r.inv.Apply(invited.ActionSend, tx.now); err != nil {
 			return "", err
 		}
@@ -536,19 +542,28 @@ func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitatio
 	})
 }
 
+// resentSinceSQL lists when an invitation was resent since a time, from the
+// audit log.
+const resentSinceSQL = `SELECT created_at FROM audit_events
+WHERE resource_id = ? AND action = 'invitation.resent' AND created_at > ? ORDER BY created_at`
+
 // ResendInvitation issues a new token; the old link stops working, because
-// its hash is replaced.
+// its hash is replaced. Resends are limited by invited.ResendDelay.
 func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.PermInvitationsCreate, "invitation.resent", func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.PermInvitationsCreate, invited.EventInvitationResent, func(tx *Tx, r *invitationRow) (string, error) {
 		sent := r.inv.SentAt
 		if err := r.inv.Apply(invited.ActionResend, tx.now); err != nil {
 			return "", err
 		}
-		if sent != nil {
-			if wait := invited.ResendInterval - tx.now.Sub(*sent); wait > 0 {
-				return "", &invited.Error{Code: invited.ERATELIMITED, Message: "the invitation was sent moments ago; wait before resending",
-					RetryAfterSeconds: int(math.Ceil(wait.Seconds()))}
-			}
+		resends, err := queryList(ctx, tx, func(s scanner) (t time.Time, err error) {
+			return t, s.Scan(timeCol{&t})
+		}, resentSinceSQL, r.inv.ID, ms(tx.now.Add(-24*time.Hour)))
+		if err != nil {
+			return "", err
+		}
+		if wait := invited.ResendDelay(sent, resends, tx.now); wait > 0 {
+			return "", &invited.Error{Code: invited.ERATELIMITED, Message: "the invitation was resent too often; wait before resending",
+				RetryAfterSeconds: int(math.Ceil(wait.Seconds()))}
 		}
 		return newToken(), nil
 	})
@@ -556,15 +571,18 @@ func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitat
 
 // RenewInvitation sets a new expiry and keeps the link.
 func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsCreate, "invitation.renewed", func(tx *Tx, r *invitationRow) (string, error) {
-		return "", r.inv.Renew(rn, r.org.Settings.TTL(), tx.now)
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsCreate, invited.EventInvitationRenewed, func(tx *Tx, r *invitationRow) (string, error) {
+		if err := r.inv.Renew(rn, r.org.Settings.TTL(), tx.now); err != nil {
+			return "", err
+		}
+		return "", tx.rescheduleReminder(ctx, r.inv)
 	})
 	return inv, err
 }
 
 // RevokeInvitation needs invitations:revoke.
 func (db *DB) RevokeInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, "invitation.revoked", apply(invited.ActionRevoke))
+	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, invited.EventInvitationRevoked, apply(invited.ActionRevoke))
 	return inv, err
 }
 
@@ -610,7 +628,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Inv
 		if err := inv.Apply(invited.ActionDecline, tx.now); err != nil {
 			return err
 		}
-		return tx.saveAudited(ctx, inv, from, nil, "invitation.declined")
+		return tx.saveRecorded(ctx, inv, from, nil, invited.EventInvitationDeclined)
 	})
 	return inv, err
 }
@@ -649,19 +667,24 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.A
 		if err := invited.CheckAcceptor(r.inv, r.org.Settings, u); err != nil {
 			return err
 		}
-		m, err := tx.join(ctx, r.inv.OrgID, u.ID, r.inv.Roles)
+		m, joined, err := tx.join(ctx, r.inv.OrgID, u.ID, r.inv.Roles)
 		if err != nil {
 			return err
 		}
 		r.inv.AcceptedUserID = u.ID
-		if err := tx.saveAudited(acceptorContext(ctx, a, u), r.inv, from, nil, "invitation.accepted"); err != nil {
+		actx := acceptorContext(ctx, a, u)
+		if err := tx.saveRecorded(actx, r.inv, from, nil, invited.EventInvitationAccepted); err != nil {
+			return err
+		}
+		event := invited.EventMembershipUpdated
+		if joined {
+			event = invited.EventMembershipCreated
+		}
+		if err := tx.record(actx, event, invited.ResourceMembership, target{u.ID, m.OrgID, m}); err != nil {
 			return err
 		}
 		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.inv.RedirectURL}
-		n := r.notice("")
-		n.Acceptor = u
-		tx.onCommit(func() { db.notifier.InvitationAccepted(ctx, n) })
-		return nil
+		return tx.enqueue(ctx, tx.acceptedLetter(r, u))
 	})
 	return acc, err
 }
@@ -714,26 +737,39 @@ func keyReaches(a *invited.Actor, orgID string) bool {
 	return a.IsUser()
 }
 
+// acceptedLetter tells the inviter, when they have an email address, that
+// u accepted.
+func (tx *Tx) acceptedLetter(r *invitationRow, u *invited.User) []*invited.Message {
+	if r.inviterEmail == "" {
+		return nil
+	}
+	m := tx.newMessage(invited.ChannelEmail, invited.KindAccepted, r.inv.OrgID, r.inviterEmail, tx.now)
+	m.InvitationID = r.inv.ID
+	m.Letter = &invited.Letter{Kind: invited.KindAccepted, To: r.inviterEmail, ToName: r.inv.Inviter.Name,
+		Organization: r.org.Name, Roles: r.inv.Roles, ExpiresAt: r.inv.ExpiresAt, Acceptor: cmp.Or(u.Name, u.Email, u.Phone)}
+	return []*invited.Message{m}
+}
+
 // join gives the user roles in orgID, merging them into an existing
-// membership. The first member of an organization also becomes its owner,
+// membership, and reports whether the membership is new. The first member of an organization also becomes its owner,
 // so that someone can manage it. The organization's lock makes concurrent
 // joins take turns, so that exactly one of them is first, and a user
 // accepting two invitations at once gets one membership.
-func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*invited.Membership, error) {
+func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*invited.Membership, bool, error) {
 	if err := tx.lockOrganization(ctx, orgID); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	m, err := tx.member(ctx, orgID, userID)
 	if err == nil {
 		m.Roles = invited.MergeRoles(m.Roles, roles)
-		return &m.Membership, tx.setRoles(ctx, &m.Membership)
+		return &m.Membership, false, tx.setRoles(ctx, &m.Membership)
 	}
 	if !isNotFound(err) {
-		return nil, err
+		return nil, false, err
 	}
 	var others bool
 	if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`, orgID).Scan(&others); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !others {
 		roles = invited.MergeRoles(roles, []string{invited.RoleOwner})
@@ -741,7 +777,7 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 	mem := &invited.Membership{OrgID: orgID, UserID: userID, Roles: roles, CreatedAt: tx.now, UpdatedAt: tx.now}
 	_, err = tx.exec(ctx, `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
-	return mem, err
+	return mem, true, err
 }
 
 // ExpireInvitations persists the expiry of up to limit overdue invitations
@@ -761,7 +797,43 @@ func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
 			return err
 		}
 		n = int64(len(expired))
-		return tx.auditAll(ctx, "invitation.expired", invited.ResourceInvitation, expired)
+		if err := tx.auditAll(ctx, invited.EventInvitationExpired, invited.ResourceInvitation, expired); err != nil {
+			return err
+		}
+		return tx.announceExpired(ctx, expired)
 	})
 	return int(n), err
+}
+
+// announceExpired tells the webhooks that hear of it that invitations
+// expired. The sweeper's batch knows their ids alone; they are loaded only
+// when an endpoint listens.
+func (tx *Tx) announceExpired(ctx context.Context, expired []target) error {
+	var orgIDs, ids []string
+	for _, t := range expired {
+		ids = append(ids, t.id)
+		if !slices.Contains(orgIDs, t.orgID) {
+			orgIDs = append(orgIDs, t.orgID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	eps, err := tx.endpoints(ctx, orgIDs)
+	if err != nil || !slices.ContainsFunc(eps, func(e endpoint) bool {
+		return (&invited.Webhook{Events: e.events}).Wants(invited.EventInvitationExpired)
+	}) {
+		return err
+	}
+	var w where
+	w.in("i.id", ids)
+	invs, err := queryList(ctx, tx, scanInvitation, `SELECT `+invitationColumns+` FROM invitations i`+w.String(), w.args...)
+	if err != nil {
+		return err
+	}
+	changes := make([]target, len(invs))
+	for i, inv := range invs {
+		changes[i] = target{inv.ID, inv.OrgID, inv}
+	}
+	return tx.announce(ctx, invited.EventInvitationExpired, changes)
 }

@@ -87,7 +87,7 @@ func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.
 		if err := tx.setRoles(ctx, &m.Membership); err != nil {
 			return err
 		}
-		return tx.audit(ctx, "membership.updated", invited.ResourceMembership, userID, orgID)
+		return tx.record(ctx, invited.EventMembershipUpdated, invited.ResourceMembership, target{userID, orgID, &m.Membership})
 	})
 	return m, err
 }
@@ -111,7 +111,7 @@ func (db *DB) DeleteMember(ctx context.Context, orgID, userID string) error {
 		if _, err = tx.exec(ctx, `DELETE FROM memberships WHERE org_id = ? AND user_id = ?`, orgID, userID); err != nil {
 			return err
 		}
-		return tx.audit(ctx, "membership.deleted", invited.ResourceMembership, userID, orgID)
+		return tx.record(ctx, invited.EventMembershipDeleted, invited.ResourceMembership, target{userID, orgID, &m.Membership})
 	})
 }
 

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/invitedhq/invited/internal/testutil/smtptest"
+)
+
+// smsProvider plays a Twilio-compatible API on a local HTTP server and
+// records the texts it is asked to send.
+type smsProvider struct {
+	*httptest.Server
+	mu    sync.Mutex
+	texts []url.Values
+}
+
+func startSMSProvider(t *testing.T) *smsProvider {
+	p := &smsProvider{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sid, token, ok := r.BasicAuth()
+		if !ok || sid != "ACtest" || token != "sms-token" || r.URL.Path != "/2010-04-01/Accounts/ACtest/Messages.json" {
+			http.Error(w, `{"code":20003,"message":"Authenticate"}`, http.StatusUnauthorized)
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		p.mu.Lock()
+		p.texts = append(p.texts, r.PostForm)
+		p.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"sid":"SM1","status":"queued"}`)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *smsProvider) sent() []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.texts)
+}
+
+// hookReceiver is a webhook endpoint that checks every delivery with the
+// Standard Webhooks reference implementation, an implementation of the
+// specification independent of ours.
+type hookReceiver struct {
+	*httptest.Server
+	mu       sync.Mutex
+	verifier *standardwebhooks.Webhook
+	events   []string // types of the verified deliveries
+	invalid  []string // why deliveries failed verification
+}
+
+func startHookReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.verifier == nil {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		if err := h.verifier.Verify(body, r.Header); err != nil {
+			h.invalid = append(h.invalid, err.Error())
+			http.Error(w, "bad signature", http.StatusBadRequest)
+			return
+		}
+		var payload struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(body, &payload); err != nil {
+			h.invalid = append(h.invalid, err.Error())
+		}
+		h.events = append(h.events, payload.Type)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hookReceiver) trust(t *testing.T, secret string) {
+	v, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.verifier = v
+	h.mu.Unlock()
+}
+
+func (h *hookReceiver) received() (events, invalid []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.events), slices.Clone(h.invalid)
+}
+
+// TestDeliveryEndToEnd runs the program against a real SMTP server, an SMS
+// provider's API and a webhook endpoint, all local, and follows the
+// messages an invitation sends from the API call to the receiver; and
+// checks that no token or secret reaches the logs, even at debug level.
+func TestDeliveryEndToEnd(t *testing.T) {
+	const admin = "test-admin-key-0123456789"
+	smtpServer := smtptest.Start(t, smtptest.Config{})
+	sms := startSMSProvider(t)
+	hooks := startHookReceiver(t)
+	smsURL, _ := url.Parse(sms.URL)
+	smsURL.User = url.UserPassword("ACtest", "sms-token")
+	smsURL.RawQuery = "from=%2B15550001111"
+	srv := startServe(t, map[string]string{
+		"INVITED_DATABASE_URL":      "sqlite:" + filepath.Join(t.TempDir(), "invited.db"),
+		"INVITED_ADMIN_API_KEY":     admin,
+		"INVITED_SMTP_URL":          "smtp://" + smtpServer.Addr + "?tls=none&from=" + url.QueryEscape("Invited <no-reply@invited.test>"),
+		"INVITED_SMS_URL":           smsURL.String(),
+		"INVITED_LOG_LEVEL":         "debug",
+		"INVITED_RATE_LIMIT_PUBLIC": "8/1m",
+	})
+	u := srv.URL
+
+	_, org := call(t, "POST", u+"/v1/orgs", admin, map[string]any{"name": "Acme"})
+	orgID := org["id"].(string)
+	code, hook := call(t, "POST", u+"/v1/webhooks", admin, map[string]any{"org_id": orgID, "url": hooks.URL,
+		"events": []string{"invitation.created", "invitation.accepted", "membership.created"}})
+	secret, _ := hook["secret"].(string)
+	if code != http.StatusCreated || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("create webhook: %d %v", code, hook)
+	}
+	hooks.trust(t, secret)
+
+	// Ann is invited by email, accepts, and becomes the owner; acting as
+	// her, the admin key invites Bob by email and Cy by phone.
+	var links []string
+	invite := func(body map[string]any, headers ...string) string {
+		t.Helper()
+		body["roles"] = []string{"member"}
+		code, inv := call(t, "POST", u+"/v1/orgs/"+orgID+"/invitations", admin, body, headers...)
+		if code != http.StatusCreated {
+			t.Fatalf("invite: %d %v", code, inv)
+		}
+		links = append(links, inv["url"].(string))
+		return strings.TrimPrefix(inv["url"].(string), u+"/i/")
+	}
+	accept := func(token string, user map[string]any) {
+		t.Helper()
+		if code, acc := call(t, "POST", u+"/v1/invitation-tokens/"+token+"/accept", admin, map[string]any{"user": user}); code != http.StatusOK {
+			t.Fatalf("accept: %d %v", code, acc)
+		}
+	}
+	// Each letter is awaited before its invitation is accepted: a link
+	// that no longer opens a pending invitation is not sent.
+	emails := func(n int) func() bool { return func() bool { return len(smtpServer.Received()) == n } }
+	annToken := invite(map[string]any{"email": "ann@example.com", "first_name": "Ann"})
+	eventually(t, "Ann's invitation", emails(1), srv)
+	accept(annToken, map[string]any{"external_id": "ann", "email": "ann@example.com", "name": "Ann Lee"})
+	asAnn := []string{"Invited-Acting-User", "ann"}
+	bobToken := invite(map[string]any{"email": "bob@example.com", "first_name": "Bob", "message": "<b>Welcome</b> aboard"}, asAnn...)
+	invite(map[string]any{"phone": "+14155550100"}, asAnn...)
+	eventually(t, "Bob's invitation", emails(2), srv)
+	accept(bobToken, map[string]any{"external_id": "bob", "email": "bob@example.com", "name": "Bob Roe"})
+
+	// Email: the two invitations, and Bob's acceptance told to Ann.
+	eventually(t, "the acceptance told to Ann", emails(3), srv)
+	byRecipient := map[string][]*mail.Message{}
+	for _, m := range smtpServer.Received() {
+		msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byRecipient[strings.Join(m.To, ",")] = append(byRecipient[strings.Join(m.To, ",")], msg)
+	}
+	bob := byRecipient["bob@example.com"]
+	if len(bob) != 1 || len(byRecipient["ann@example.com"]) != 2 {
+		t.Fatalf("emails by recipient: %v", byRecipient)
+	}
+	subject, _ := new(mime.WordDecoder).DecodeHeader(bob[0].Header.Get("Subject"))
+	if !strings.Contains(subject, "Acme") || !strings.Contains(bob[0].Header.Get("Message-Id"), "msg_") {
+		t.Fatalf("Bob's email headers: %v", bob[0].Header)
+	}
+	parts := mimeParts(t, bob[0])
+	if !strings.Contains(parts["text/plain"], links[1]) || !strings.Contains(parts["text/html"], links[1]) ||
+		!strings.Contains(parts["text/html"], "&lt;b&gt;Welcome&lt;/b&gt;") || !strings.Contains(parts["text/plain"], "Ann Lee") {
+		t.Fatalf("Bob's email:\n%s\n---\n%s", parts["text/plain"], parts["text/html"])
+	}
+
+	// SMS: Cy's link, in one text.
+	eventually(t, "a text message", func() bool { return len(sms.sent()) == 1 })
+	if text := sms.sent()[0]; text.Get("To") != "+14155550100" || text.Get("From") != "+15550001111" || !strings.Contains(text.Get("Body"), links[2]) {
+		t.Fatalf("text %v", text)
+	}
+
+	// Webhooks: every delivery verified, the events the endpoint asked for.
+	want := []string{"invitation.accepted", "invitation.accepted", "invitation.created", "invitation.created",
+		"invitation.created", "membership.created", "membership.created"}
+	eventually(t, "seven webhook deliveries", func() bool { events, _ := hooks.received(); return len(events) == len(want) })
+	events, invalid := hooks.received()
+	slices.Sort(events)
+	if !slices.Equal(events, want) || len(invalid) != 0 {
+		t.Fatalf("webhook events %v, invalid %v", events, invalid)
+	}
+	eventually(t, "the webhook messages to be recorded delivered", func() bool {
+		_, msgs := call(t, "GET", u+"/v1/webhooks/"+hook["id"].(string)+"/deliveries?status=delivered", admin, nil)
+		return len(msgs["messages"].([]any)) == len(want)
+	})
+	_, msgs := call(t, "GET", u+"/v1/messages?channel=email", admin, nil)
+	first := msgs["messages"].([]any)[0].(map[string]any)
+	_, one := call(t, "GET", u+"/v1/messages/"+first["id"].(string), admin, nil)
+	if one["status"] != "delivered" || len(one["attempts"].([]any)) != 1 {
+		t.Fatalf("message %v", one)
+	}
+
+	// Public link requests are limited per client address.
+	var limited *http.Response
+	for range 9 {
+		resp, err := http.Get(u + "/v1/invitation-tokens/" + bobToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		limited = resp
+	}
+	if limited.StatusCode != http.StatusTooManyRequests || limited.Header.Get("Retry-After") == "" {
+		t.Fatalf("9th lookup in a minute: %d, Retry-After %q", limited.StatusCode, limited.Header.Get("Retry-After"))
+	}
+
+	// Nothing secret was logged, at any level: no link token, no webhook
+	// secret, no provider credentials.
+	logs := srv.Stderr.String()
+	if !strings.Contains(logs, `"level":"DEBUG"`) {
+		t.Fatal("no debug records: the check below would prove little")
+	}
+	for _, l := range links {
+		secrets := []string{strings.TrimPrefix(l, u+"/i/")}
+		for _, s := range append(secrets, strings.TrimPrefix(secret, "whsec_"), "sms-token", admin) {
+			if strings.Contains(logs, s) {
+				t.Errorf("the logs hold a secret %q", s)
+			}
+		}
+	}
+}
+
+// mimeParts returns the text parts of a multipart/alternative message by
+// content type, decoded.
+func mimeParts(t *testing.T, m *mail.Message) map[string]string {
+	t.Helper()
+	mediaType, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/alternative" {
+		t.Fatalf("content type %q: %v", m.Header.Get("Content-Type"), err)
+	}
+	parts := map[string]string{}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			return parts
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mediaType, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		parts[mediaType] = string(body)
+	}
+}
+
+// TestDevOutbox: with --dev and no SMTP server, what would have been sent
+// is listed at /dev/outbox with its link, so the flow can be clicked
+// through; without --dev there is no such page.
+func TestDevOutbox(t *testing.T) {
+	const admin = "test-admin-key-0123456789"
+	for _, dev := range []bool{true, false} {
+		srv := startServe(t, map[string]string{
+			"INVITED_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "invited.db"),
+			"INVITED_ADMIN_API_KEY": admin,
+			"INVITED_DEV":           map[bool]string{true: "true", false: ""}[dev],
+		})
+		_, org := call(t, "POST", srv.URL+"/v1/orgs", admin, map[string]any{"name": "Acme"})
+		_, inv := call(t, "POST", srv.URL+"/v1/orgs/"+org["id"].(string)+"/invitations", admin,
+			map[string]any{"email": "ann@example.com", "roles": []string{"member"}})
+		link := inv["url"].(string)
+		eventually(t, "the delivery", func() bool { return strings.Contains(srv.Stderr.String(), link) })
+		resp, err := http.Get(srv.URL + "/dev/outbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case dev && (resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `href="`+link+`"`)):
+			t.Fatalf("dev outbox: %d\n%s", resp.StatusCode, page)
+		case !dev && resp.StatusCode != http.StatusNotFound:
+			t.Fatalf("without --dev: %d", resp.StatusCode)
+		}
+	}
+}

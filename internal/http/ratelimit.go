@@ -1,0 +1,80 @@
+package http
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/ratelimit"
+)
+
+// throttle spends n of key's allowance under l, or answers rate_limited
+// with how long to wait. A nil l does not limit.
+func throttle(l *ratelimit.Limiter, key string, n int, message string) error {
+	ok, wait := l.Allow(key, n)
+	if ok {
+		return nil
+	}
+	return &invited.Error{Code: invited.ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
+}
+
+// throttleCreates limits the invitations created in orgID. Only a caller
+// who may create there spends its allowance: anyone else is refused by the
+// service, and must not be able to use up another tenant's.
+func (s *server) throttleCreates(r *http.Request, orgID string, n int) error {
+	if !invited.ActorFromContext(r.Context()).Can(orgID, invited.PermInvitationsCreate) {
+		return nil
+	}
+	return throttle(s.deps.CreateLimit, orgID, n, "this organization is creating invitations too fast; slow down")
+}
+
+// throttlePublic limits the public token requests of one client address:
+// tokens are unguessable, but lookups should not be free to hammer.
+func (s *server) throttlePublic(r *http.Request) error {
+	addr := invited.ActorFromContext(r.Context()).RemoteAddr
+	return throttle(s.deps.PublicLimit, addr, 1, "too many invitation link requests from this address; slow down")
+}
+
+// clientAddr is the address of the client: the peer's, or, when the peer
+// is a trusted proxy, the address the proxies say they forwarded for. The
+// X-Forwarded-For list is read from the right, skipping trusted proxies,
+// because only its trusted end is not the client's own invention.
+func (s *server) clientAddr(r *http.Request) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	if !s.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break // garbage: stop at the last address we could vouch for
+		}
+		peer = hop
+		if !s.trusted(hop) {
+			break
+		}
+	}
+	return peer
+}
+
+// trusted reports whether addr is one of the trusted proxies.
+func (s *server) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.deps.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
