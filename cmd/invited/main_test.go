@@ -184,7 +184,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 	code, inv := call(t, "POST", u+"/v1/orgs/"+orgID+"/invitations", admin, map[string]any{
 		"email": "ann@example.com", "roles": []string{"admin"}, "first_name": "Ann",
-		"message": "Welcome!", "metadata": map[string]any{"secret": "s3"},
+		"message": "Welcome!", "metadata": map[string]any{"secret": "metadata-secret-value"},
 	})
 	if code != http.StatusCreated || inv["status"] != "pending" {
 		t.Fatalf("create invitation: %d %v", code, inv)
@@ -203,7 +203,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("public lookup: %d %v", code, view)
 	}
 	raw, _ := json.Marshal(view)
-	for _, leak := range []string{"ann@example.com", "s3", "metadata", inv["id"].(string)} {
+	for _, leak := range []string{"ann@example.com", "metadata-secret-value", "metadata", inv["id"].(string)} {
 		if strings.Contains(string(raw), leak) {
 			t.Errorf("public lookup leaks %q: %s", leak, raw)
 		}
