@@ -820,9 +820,7 @@ func (tx *Tx) announceExpired(ctx context.Context, expired []target) error {
 		return nil
 	}
 	eps, err := tx.endpoints(ctx, orgIDs)
-	if err != nil || !slices.ContainsFunc(eps, func(e endpoint) bool {
-		return (&invited.Webhook{Events: e.events}).Wants(invited.EventInvitationExpired)
-	}) {
+	if err != nil || !slices.ContainsFunc(eps, func(e endpoint) bool { return e.wants(invited.EventInvitationExpired) }) {
 		return err
 	}
 	var w where

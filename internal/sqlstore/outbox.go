@@ -80,10 +80,16 @@ func (tx *Tx) enqueue(ctx context.Context, msgs []*invited.Message) error {
 		}
 		rest = rest[n:]
 	}
+	tx.wakeDispatcher()
+	return nil
+}
+
+// wakeDispatcher tells the dispatcher, once the transaction commits, that
+// messages are due.
+func (tx *Tx) wakeDispatcher() {
 	if tx.db.enqueued != nil {
 		tx.onCommit(tx.db.enqueued)
 	}
-	return nil
 }
 
 // linkLetters returns the letter of kind that takes inv's new link (token)
@@ -138,6 +144,9 @@ type endpoint struct {
 	events         []string
 }
 
+// wants reports whether the endpoint receives event.
+func (e endpoint) wants(event string) bool { return (&invited.Webhook{Events: e.events}).Wants(event) }
+
 // endpoints returns the live endpoints that hear of orgIDs: their own and
 // the system-wide ones.
 func (tx *Tx) endpoints(ctx context.Context, orgIDs []string) ([]endpoint, error) {
@@ -175,8 +184,7 @@ func (tx *Tx) announce(ctx context.Context, event string, changes []target) erro
 	for _, c := range changes {
 		var payload []byte
 		for _, ep := range eps {
-			wh := invited.Webhook{Events: ep.events}
-			if (ep.orgID != "" && ep.orgID != c.orgID) || !wh.Wants(event) {
+			if (ep.orgID != "" && ep.orgID != c.orgID) || !ep.wants(event) {
 				continue
 			}
 			if payload == nil {
@@ -264,49 +272,60 @@ func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration)
 // liveLinks says which of msgs carry a link that still opens a pending
 // invitation.
 func (tx *Tx) liveLinks(ctx context.Context, msgs []*invited.Message) (map[string]bool, error) {
-	var ids []string
-	for _, m := range msgs {
-		if m.Token != "" && !slices.Contains(ids, m.InvitationID) {
-			ids = append(ids, m.InvitationID)
+	ids := distinct(msgs, func(m *invited.Message) string {
+		if m.Token == "" {
+			return ""
 		}
-	}
+		return m.InvitationID
+	})
 	live := map[string]bool{}
 	if len(ids) == 0 {
 		return live, nil
 	}
-	type link struct {
-		inv  invited.Invitation
-		hash []byte
-	}
 	var w where
 	w.in("id", ids)
-	links, err := queryList(ctx, tx, func(s scanner) (*link, error) {
-		l := &link{}
-		return l, s.Scan(&l.inv.ID, &l.inv.Status, timeCol{&l.inv.ExpiresAt}, &l.hash)
-	}, `SELECT id, status, expires_at, token_hash FROM invitations`+w.String(), w.args...)
+	rows, err := tx.query(ctx, `SELECT id, status, expires_at, token_hash FROM invitations`+w.String(), w.args...)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	pending := map[string][]byte{} // the token hash of each pending invitation, by id
+	for rows.Next() {
+		var inv invited.Invitation
+		var hash []byte
+		if err := rows.Scan(&inv.ID, &inv.Status, timeCol{&inv.ExpiresAt}, &hash); err != nil {
+			return nil, err
+		}
+		if inv.StatusAt(tx.now) == invited.StatusPending {
+			pending[inv.ID] = hash
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	for _, m := range msgs {
-		for _, l := range links {
-			if l.inv.ID == m.InvitationID && l.inv.StatusAt(tx.now) == invited.StatusPending &&
-				bytes.Equal(l.hash, invited.HashSecret(m.Token)) {
-				live[m.ID] = true
-			}
+		if hash, ok := pending[m.InvitationID]; ok && m.Token != "" && bytes.Equal(hash, invited.HashSecret(m.Token)) {
+			live[m.ID] = true
 		}
 	}
 	return live, nil
 }
 
+// distinct returns the distinct non-empty values of key over msgs.
+func distinct(msgs []*invited.Message, key func(*invited.Message) string) []string {
+	var out []string
+	for _, m := range msgs {
+		if k := key(m); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // webhookSecrets returns the signing secrets of the live endpoints msgs go
 // to, by endpoint id.
 func (tx *Tx) webhookSecrets(ctx context.Context, msgs []*invited.Message) (map[string]string, error) {
-	var ids []string
-	for _, m := range msgs {
-		if m.WebhookID != "" && !slices.Contains(ids, m.WebhookID) {
-			ids = append(ids, m.WebhookID)
-		}
-	}
+	ids := distinct(msgs, func(m *invited.Message) string { return m.WebhookID })
 	secrets := map[string]string{}
 	if len(ids) == 0 {
 		return secrets, nil
@@ -484,7 +503,7 @@ func (tx *Tx) message(ctx context.Context, id, lock string) (*invited.Message, e
 		return nil, notFound(err, "message")
 	}
 	a := invited.ActorFromContext(ctx)
-	if !a.Admin && (m.OrgID == "" || !a.Can(m.OrgID, invited.PermOrgManage)) {
+	if !manages(a, m.OrgID) {
 		return nil, errNotFound("message")
 	}
 	return m, nil
@@ -512,9 +531,7 @@ func (db *DB) ReplayMessage(ctx context.Context, id string) (*invited.Message, e
 WHERE id = ?`, ms(tx.now), ms(tx.now), ms(tx.now), id); err != nil {
 			return err
 		}
-		if tx.db.enqueued != nil {
-			tx.onCommit(tx.db.enqueued)
-		}
+		tx.wakeDispatcher()
 		return tx.audit(ctx, "message.replayed", invited.ResourceMessage, id, m.OrgID)
 	})
 	return m, err

@@ -25,6 +25,13 @@ func authorizeWebhooks(a *invited.Actor, orgID string) error {
 	return a.Authorize(orgID, invited.PermOrgManage)
 }
 
+// manages reports whether a governs what belongs to orgID (a webhook
+// endpoint, a message): an admin key governs everything, system-wide
+// things ("" orgID) included; anyone else needs org:manage there.
+func manages(a *invited.Actor, orgID string) bool {
+	return a.Admin || (orgID != "" && a.Can(orgID, invited.PermOrgManage))
+}
+
 // CreateWebhook needs org:manage in the organization, or an admin key for
 // a system-wide endpoint.
 func (db *DB) CreateWebhook(ctx context.Context, c invited.WebhookCreate) (*invited.Webhook, error) {
@@ -80,7 +87,7 @@ func (tx *Tx) webhook(ctx context.Context, a *invited.Actor, id string) (*invite
 	if err != nil {
 		return nil, notFound(err, "webhook")
 	}
-	if !a.Admin && (w.OrgID == "" || !a.Can(w.OrgID, invited.PermOrgManage)) {
+	if !manages(a, w.OrgID) {
 		return nil, errNotFound("webhook")
 	}
 	return w, nil
