@@ -22,6 +22,8 @@ const (
 	EEMAILMISMATCH    = "email_mismatch"
 	EDOMAINNOTALLOWED = "email_domain_not_allowed"
 	ECONFLICT         = "conflict"
+	ETICKETREDEEMED   = "ticket_already_redeemed"
+	ETICKETEXPIRED    = "ticket_expired"
 	ERATELIMITED      = "rate_limited"
 	EUNAVAILABLE      = "unavailable"
 	EINTERNAL         = "internal"

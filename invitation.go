@@ -503,6 +503,8 @@ type Acceptance struct {
 	Membership  *Membership `json:"membership"`
 	User        *User       `json:"user"`
 	RedirectURL string      `json:"redirect_url"`
+	// Ticket is issued by AcceptInvitationByLink only.
+	Ticket *AcceptanceTicket `json:"-"`
 }
 
 // BatchResult is the outcome of one item of a batch create: the invitation

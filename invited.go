@@ -29,6 +29,8 @@ const (
 	PrefixInvitation   = "inv_"
 	PrefixAPIKey       = "key_"
 	PrefixRole         = "rol_"
+	PrefixTicket       = "tkt_"
+	PrefixSigningKey   = "sig_"
 )
 
 // crockford is Crockford's base32 alphabet in lower case: no i, l, o, u, so

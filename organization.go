@@ -2,6 +2,7 @@ package invited
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -33,6 +34,13 @@ type OrgSettings struct {
 	AllowedEmailDomains    []string `json:"allowed_email_domains" doc:"when non-empty, only these email domains may be invited or accept"`
 	RequireEmailMatch      bool     `json:"require_email_match" doc:"the accepting user must own the invited email, phone or user id"`
 	Contact                string   `json:"contact" doc:"shown on dead-link pages"`
+
+	// The hosted pages (DESIGN.md §5).
+	DisplayName        string `json:"display_name" doc:"the name hosted pages show; default the organization's name"`
+	LogoURL            string `json:"logo_url" doc:"https URL of a logo for hosted pages"`
+	AccentColor        string `json:"accent_color" doc:"#rrggbb for buttons and links on hosted pages"`
+	DefaultRedirectURL string `json:"default_redirect_url" doc:"where the hosted page sends an invitee who accepted, with ?ticket=…, when the invitation has no redirect_url; must match allowed_redirect_origins"`
+	SignInURL          string `json:"sign_in_url" doc:"the host app's sign-in page; phone and user-id invitees are sent there with ?invitation_token=…; must match allowed_redirect_origins"`
 }
 
 // DefaultOrgSettings are the settings of a new organization.
@@ -52,6 +60,11 @@ type OrgSettingsPatch struct {
 	AllowedEmailDomains    *[]string `json:"allowed_email_domains,omitempty"`
 	RequireEmailMatch      *bool     `json:"require_email_match,omitempty"`
 	Contact                *string   `json:"contact,omitempty"`
+	DisplayName            *string   `json:"display_name,omitempty"`
+	LogoURL                *string   `json:"logo_url,omitempty"`
+	AccentColor            *string   `json:"accent_color,omitempty"`
+	DefaultRedirectURL     *string   `json:"default_redirect_url,omitempty"`
+	SignInURL              *string   `json:"sign_in_url,omitempty"`
 }
 
 // OrganizationCreate is the input for a new organization.
@@ -151,6 +164,72 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
 			f.Add("settings.contact", "must be at most 500 characters")
 		}
 	}
+	if p.DisplayName != nil {
+		s.DisplayName = strings.TrimSpace(*p.DisplayName)
+		if len([]rune(s.DisplayName)) > 200 {
+			f.Add("settings.display_name", "must be at most 200 characters")
+		}
+	}
+	if p.LogoURL != nil {
+		s.LogoURL = strings.TrimSpace(*p.LogoURL)
+		if s.LogoURL != "" && !validLogoURL(s.LogoURL) {
+			f.Add("settings.logo_url", "must be an https URL of at most 2000 characters")
+		}
+	}
+	if p.AccentColor != nil {
+		s.AccentColor = strings.ToLower(strings.TrimSpace(*p.AccentColor))
+		if s.AccentColor != "" && !accentColor.MatchString(s.AccentColor) {
+			f.Add("settings.accent_color", "must be a colour like #1a73e8")
+		}
+	}
+	if p.DefaultRedirectURL != nil {
+		s.DefaultRedirectURL = strings.TrimSpace(*p.DefaultRedirectURL)
+	}
+	if p.SignInURL != nil {
+		s.SignInURL = strings.TrimSpace(*p.SignInURL)
+	}
+	// Checked whenever anything changes, against the allowlist as it ends
+	// up: narrowing the allowlist must not leave a URL behind that the
+	// hosted pages would refuse to send anyone to.
+	if s.DefaultRedirectURL != "" && !s.RedirectAllowed(s.DefaultRedirectURL) {
+		f.Add("settings.default_redirect_url", "origin is not in allowed_redirect_origins")
+	}
+	if s.SignInURL != "" && !s.RedirectAllowed(s.SignInURL) {
+		f.Add("settings.sign_in_url", "origin is not in allowed_redirect_origins")
+	}
+}
+
+var accentColor = regexp.MustCompile(`^#[0-9a-f]{6}$`)
+
+// validLogoURL accepts only absolute https URLs: a hosted page must not
+// load anything over plain http, nor from a data: or javascript: URL.
+func validLogoURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && len(s) <= 2000 && u.Scheme == "https" && u.Host != "" && u.User == nil
+}
+
+// DisplayName returns the name hosted pages show for o.
+func (o *Organization) DisplayName() string {
+	if o.Settings.DisplayName != "" {
+		return o.Settings.DisplayName
+	}
+	return o.Name
+}
+
+// LandingURL is where the hosted page sends an invitee who accepted inv:
+// its redirect_url, else the organization's default_redirect_url; "" when
+// neither is set or the allowlist no longer admits it (the allowlist is
+// checked again here because it may have changed since).
+func (s OrgSettings) LandingURL(inv *Invitation) string {
+	for _, u := range []string{inv.RedirectURL, s.DefaultRedirectURL} {
+		if u != "" {
+			if s.RedirectAllowed(u) {
+				return u
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // TTL returns the organization's default invitation lifetime.

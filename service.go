@@ -71,6 +71,17 @@ type InvitationService interface {
 	// actor's user, or from a when an API key vouches for the person.
 	AcceptInvitation(ctx context.Context, token string, a Acceptor) (*Acceptance, error)
 	DeclineInvitation(ctx context.Context, token string) (*Invitation, error)
+	// OpenInvitationLink returns the invitation a link opens, with its
+	// organization, for the hosted pages; not_found for an unknown token.
+	// The transport must show the token holder no more than Preview does.
+	OpenInvitationLink(ctx context.Context, token string) (*Invitation, *Organization, error)
+	// AcceptInvitationByLink accepts an email invitation on the hosted
+	// page. Following the emailed link proves control of the address, so
+	// the user with that email is found, or created with the address
+	// verified and named name; the acceptance carries a new Ticket for the
+	// host app. Phone and user-id invitations answer invalid_state: the
+	// host app signs those people in and accepts through the API.
+	AcceptInvitationByLink(ctx context.Context, token, name string) (*Acceptance, error)
 
 	// ExpireInvitations persists the expired status of up to limit overdue
 	// invitations and returns how many it changed. Background job; no actor.

@@ -74,6 +74,17 @@ var contract = []struct {
 	{"WebhookFanOut", testWebhookFanOut},
 	{"MessageReplay", testMessageReplay},
 	{"ConcurrentClaims", testConcurrentClaims},
+	{"LinkOpen", testLinkOpen},
+	{"LinkAccept", testLinkAccept},
+	{"LinkAcceptKnownUser", testLinkAcceptKnownUser},
+	{"LinkAcceptMember", testLinkAcceptMember},
+	{"LinkAcceptRefusals", testLinkAcceptRefusals},
+	{"ConcurrentLinkAccept", testConcurrentLinkAccept},
+	{"RedeemTicket", testRedeemTicket},
+	{"ConcurrentRedeem", testConcurrentRedeem},
+	{"SigningKeys", testSigningKeys},
+	{"ConcurrentSigningKeys", testConcurrentSigningKeys},
+	{"HostedPageSettings", testHostedPageSettings},
 }
 
 func testSendDraft(t *testing.T, e *env) {
@@ -1170,6 +1181,22 @@ func race(n int, f func(i int) error) []error {
 	return errs
 }
 
+// winners counts the successes of a race, failing t on any error but the
+// losers' code.
+func winners(t testing.TB, errs []error, loser string) int {
+	t.Helper()
+	n := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			n++
+		case invited.ErrorCode(err) != loser:
+			t.Fatalf("unexpected: %v", err)
+		}
+	}
+	return n
+}
+
 // testConcurrentAccept races many acceptors for one link: exactly one wins,
 // and every other one learns that the invitation was accepted.
 func testConcurrentAccept(t *testing.T, e *env) {
@@ -1179,15 +1206,7 @@ func testConcurrentAccept(t *testing.T, e *env) {
 		_, err := e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: fmt.Sprintf("racer-%d", i), Email: fmt.Sprintf("racer%d@example.com", i)})
 		return err
 	})
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case invited.ErrorCode(err) != invited.EALREADYACCEPTED:
-			t.Fatalf("unexpected: %v", err)
-		}
-	}
+	wins := winners(t, errs, invited.EALREADYACCEPTED)
 	if wins != 1 {
 		t.Fatalf("%d acceptances", wins)
 	}
@@ -1283,16 +1302,7 @@ func testConcurrentIdempotencyKey(t *testing.T, e *env) {
 		}
 		return err
 	})
-	reserved := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			reserved++
-		case invited.ErrorCode(err) != invited.ECONFLICT:
-			t.Fatalf("unexpected: %v", err)
-		}
-	}
-	if reserved != 1 {
+	if reserved := winners(t, errs, invited.ECONFLICT); reserved != 1 {
 		t.Fatalf("%d reservations", reserved)
 	}
 }

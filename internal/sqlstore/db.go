@@ -31,6 +31,8 @@ var (
 	_ invited.WebhookService      = (*DB)(nil)
 	_ invited.OutboxService       = (*DB)(nil)
 	_ invited.Outbox              = (*DB)(nil)
+	_ invited.TicketService       = (*DB)(nil)
+	_ invited.SigningKeyService   = (*DB)(nil)
 )
 
 //go:embed migrations

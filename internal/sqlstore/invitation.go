@@ -595,20 +595,26 @@ func (db *DB) ArchiveInvitation(ctx context.Context, id string) (*invited.Invita
 
 // PreviewInvitation shows the holder of a link what they were offered.
 func (db *DB) PreviewInvitation(ctx context.Context, token string) (*invited.InvitationPreview, error) {
+	var p *invited.InvitationPreview
+	err := db.readLink(ctx, token, func(tx *Tx, r *invitationRow) { p = r.inv.Preview(r.org, tx.now) })
+	return p, err
+}
+
+// readLink loads, in a read transaction, the invitation that the link
+// token opens, with its organization, and hands it to use.
+func (db *DB) readLink(ctx context.Context, token string, use func(*Tx, *invitationRow)) error {
 	hash, err := tokenHash(token)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var p *invited.InvitationPreview
-	err = db.readTx(ctx, func(tx *Tx) error {
+	return db.readTx(ctx, func(tx *Tx) error {
 		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
 		if err != nil {
 			return err
 		}
-		p = r.inv.Preview(r.org, tx.now)
+		use(tx, r)
 		return nil
 	})
-	return p, err
 }
 
 // DeclineInvitation is authorized by the token alone.
@@ -633,28 +639,52 @@ func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Inv
 	return inv, err
 }
 
-// AcceptInvitation is atomic and single-use: the token lookup, the checks,
-// the user, the membership and the status change happen in one write
-// transaction, which holds the invitation's row lock (on SQLite: the one
-// write transaction) from the lookup on.
+// AcceptInvitation accepts for the calling user, or for the person an API
+// key vouches for, on the one accept path (see accept).
 func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.Acceptor) (*invited.Acceptance, error) {
 	a := invited.ActorFromContext(ctx)
 	acceptor, err := acceptorFor(a, body)
 	if err != nil {
 		return nil, err
 	}
+	return db.accept(ctx, token, acceptRoute{admit: func(r *invitationRow) (invited.Acceptor, error) {
+		if !keyReaches(a, r.inv.OrgID) {
+			return invited.Acceptor{}, errNotFound("invitation")
+		}
+		return acceptor, nil
+	}})
+}
+
+// acceptRoute is what differs between the ways of accepting: through the
+// API (AcceptInvitation) and on the hosted page (AcceptInvitationByLink).
+type acceptRoute struct {
+	// admit checks, before anything changes, that the caller may accept
+	// the invitation r holds, and says who is accepting.
+	admit func(r *invitationRow) (invited.Acceptor, error)
+	// ticket issues an acceptance ticket for the host application.
+	ticket bool
+}
+
+// accept is atomic and single-use: the token lookup, the checks, the user,
+// the membership, the status change, the audit events, the webhook and
+// letter messages and the ticket happen in one write transaction, which
+// holds the invitation's row lock (on SQLite: the one write transaction)
+// from the lookup on.
+func (db *DB) accept(ctx context.Context, token string, route acceptRoute) (*invited.Acceptance, error) {
 	hash, err := tokenHash(token)
 	if err != nil {
 		return nil, err
 	}
+	a := invited.ActorFromContext(ctx)
 	var acc *invited.Acceptance
 	err = db.writeTx(ctx, func(tx *Tx) error {
 		r, err := tx.lockInvitationRow(ctx, invitationByTokenSQL, hash)
 		if err != nil {
 			return err
 		}
-		if !keyReaches(a, r.inv.OrgID) {
-			return errNotFound("invitation")
+		acceptor, err := route.admit(r)
+		if err != nil {
+			return err
 		}
 		from := r.inv.Status
 		if err := r.inv.Apply(invited.ActionAccept, tx.now); err != nil {
@@ -683,7 +713,12 @@ func (db *DB) AcceptInvitation(ctx context.Context, token string, body invited.A
 		if err := tx.record(actx, event, invited.ResourceMembership, target{u.ID, m.OrgID, m}); err != nil {
 			return err
 		}
-		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.inv.RedirectURL}
+		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.org.Settings.LandingURL(r.inv)}
+		if route.ticket {
+			if acc.Ticket, err = tx.issueTicket(ctx, acc); err != nil {
+				return err
+			}
+		}
 		return tx.enqueue(ctx, tx.acceptedLetter(r, u))
 	})
 	return acc, err

@@ -43,6 +43,7 @@ func TestQueryPlans(t *testing.T) {
 func hotQueries(d dialect) []planQuery {
 	now := time.Now()
 	id := invited.NewID(invited.PrefixInvitation, now)
+	ticket := invited.NewID(invited.PrefixTicket, now)
 	hash := invited.HashSecret("x")
 	cursor := keyset{size: 50, after: id}
 	one := invited.InvitationScope{OrgIDs: []string{"org_a"}}
@@ -88,6 +89,10 @@ func hotQueries(d dialect) []planQuery {
 		auditQuery("audit key page", nil, invited.AuditFilter{Actor: "key_a"}, auditCursor),
 		{"api key auth", apiKeyByHashSQL, []any{hash}, false},
 		{"grants", grantsSQL, []any{"usr_a"}, false},
+		{"ticket redemption", redeemTicketSQL, []any{0, ticket, 0}, false},
+		{"ticket lookup", ticketByIDSQL, []any{ticket}, false},
+		{"signing keys", signingKeysSQL, []any{0}, false},
+		{"active signing key", activeSigningKeySQL, nil, false},
 	}
 }
 

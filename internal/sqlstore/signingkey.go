@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/invitedhq/invited"
+)
+
+const signingKeyColumns = `id, algorithm, private_key, created_at, retired_at`
+
+func scanSigningKey(s scanner) (*invited.SigningKey, error) {
+	k := &invited.SigningKey{}
+	return k, s.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, timeCol{&k.CreatedAt}, nullTimeCol{&k.RetiredAt})
+}
+
+const (
+	// signingKeysSQL lists the active key and the keys retired since a
+	// time: the active one first, then the newest first.
+	signingKeysSQL = `SELECT ` + signingKeyColumns + ` FROM signing_keys WHERE retired_at IS NULL OR retired_at >= ?
+ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id DESC`
+
+	activeSigningKeySQL = `SELECT ` + signingKeyColumns + ` FROM signing_keys WHERE retired_at IS NULL`
+)
+
+// SigningKeys returns the active key first, then the keys retired at or
+// after since, newest first.
+func (db *DB) SigningKeys(ctx context.Context, since time.Time) ([]*invited.SigningKey, error) {
+	var keys []*invited.SigningKey
+	err := db.readTx(ctx, func(tx *Tx) (err error) {
+		keys, err = queryList(ctx, tx, scanSigningKey, signingKeysSQL, ms(since))
+		return err
+	})
+	return keys, err
+}
+
+// AddSigningKey makes k the active key, retiring the active one at
+// k.CreatedAt when rotate is set, and otherwise keeps an active key there
+// is. Instances starting together take turns on the setup lock, where
+// writers run side by side, so that all of them return the one key that
+// got in; the partial unique index signing_keys_active backs that up.
+func (db *DB) AddSigningKey(ctx context.Context, k *invited.SigningKey, rotate bool) (*invited.SigningKey, error) {
+	if !invited.ValidID(k.ID, invited.PrefixSigningKey) || k.Algorithm == "" || len(k.PrivateKey) == 0 || k.CreatedAt.IsZero() {
+		return nil, errors.New("sqlstore: a signing key needs an id (sig_…), an algorithm, a private key and its creation time")
+	}
+	// Milliseconds, as stored, so that the key returned equals the key
+	// read back.
+	key := &invited.SigningKey{ID: k.ID, Algorithm: k.Algorithm, PrivateKey: k.PrivateKey,
+		CreatedAt: k.CreatedAt.UTC().Truncate(time.Millisecond)}
+	var active *invited.SigningKey
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		if err := tx.lockSetup(ctx); err != nil {
+			return err
+		}
+		if rotate {
+			if _, err := tx.exec(ctx, `UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL`, ms(key.CreatedAt)); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			active, err = scanSigningKey(tx.queryRow(ctx, activeSigningKeySQL))
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		active = key
+		_, err := tx.exec(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, NULL)`,
+			key.ID, key.Algorithm, key.PrivateKey, ms(key.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return active, nil
+}
