@@ -2,6 +2,7 @@
 //
 //	invited serve     run the HTTP API and background jobs
 //	invited migrate   apply database migrations and exit
+//	invited keys      rotate or list the keys that sign acceptance tickets
 //	invited version   print the version
 package main
 
@@ -16,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/config"
+	"github.com/invitedhq/invited/internal/sqlstore"
 )
 
 func main() {
@@ -34,6 +37,8 @@ const usage = `usage: invited <command> [flags]
 commands:
   serve     run the HTTP API and background jobs
   migrate   apply database migrations and exit
+  keys      rotate or list the keys that sign acceptance tickets
+            (invited keys rotate, invited keys list)
   version   print the version
 
 Run 'invited <command> -h' for the flags of a command. Every flag can also
@@ -52,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return keys(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "invited %s %s\n", invited.Version, invited.Commit)
 		return nil
@@ -61,4 +68,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// openDatabase opens, and migrates, the database that the configuration of
+// command names, for the commands that work on it and exit.
+func openDatabase(ctx context.Context, command string, args []string, getenv func(string) string, stderr io.Writer) (*sqlstore.DB, config.Config, error) {
+	cfg, err := config.Parse(command, args, getenv, stderr)
+	if err != nil {
+		return nil, cfg, err
+	}
+	logger, err := newLogger(cfg, stderr)
+	if err != nil {
+		return nil, cfg, err
+	}
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: logger})
+	if err != nil {
+		return nil, cfg, fmt.Errorf("%s: %w", command, err)
+	}
+	return db, cfg, nil
 }

@@ -22,6 +22,8 @@ import (
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/sms"
 	"github.com/invitedhq/invited/internal/sqlstore"
+	"github.com/invitedhq/invited/internal/ticket"
+	"github.com/invitedhq/invited/internal/web"
 	"github.com/invitedhq/invited/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -60,6 +62,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := bootstrapAdminKey(ctx, db, cfg, stdout); err != nil {
 		return err
 	}
+	// Acceptance tickets are signed from the first request on, so the
+	// first key is made now rather than on demand.
+	ticketKeys := ticket.New(db, cfg.PublicURL, nil)
+	if err := ticketKeys.Ensure(ctx); err != nil {
+		return err
+	}
 
 	var verifier *jwtauth.Verifier
 	if cfg.JWTIssuer != "" {
@@ -67,6 +75,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return fmt.Errorf("user tokens: %w", err)
 		}
+	}
+
+	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
+	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
+	pages, err := web.New(web.Deps{
+		Orgs:        db,
+		Members:     db,
+		Roles:       db,
+		Invitations: db,
+		Credentials: &api.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies},
+		Tickets:     ticketKeys,
+		CreateLimit: createLimit,
+		PublicLimit: publicLimit,
+		PublicURL:   cfg.PublicURL,
+		Logger:      logger,
+	})
+	if err != nil {
+		return fmt.Errorf("hosted pages: %w", err)
 	}
 
 	var handler http.Handler = api.NewServer(api.Deps{
@@ -80,14 +106,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Audit:          db,
 		Webhooks:       db,
 		Outbox:         db,
-		CreateLimit:    ratelimit.NewLimiter(cfg.RateLimitCreate),
-		PublicLimit:    ratelimit.NewLimiter(cfg.RateLimitPublic),
+		Tickets:        db,
+		TicketKeys:     ticketKeys,
+		CreateLimit:    createLimit,
+		PublicLimit:    publicLimit,
 		TrustedProxies: cfg.TrustedProxies,
 		Verifier:       verifier,
 		PublicURL:      cfg.PublicURL,
 		Logger:         logger,
 		Ping:           db.Ping,
 		Metrics:        m,
+		Pages:          pages.Routes(),
 	})
 	if mailbox != nil {
 		// Development only: the page shows secret links.
@@ -197,17 +226,9 @@ func bootstrapAdminKey(ctx context.Context, db *sqlstore.DB, cfg config.Config, 
 
 // migrate applies the embedded migrations and exits.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := config.Parse("migrate", args, getenv, stderr)
+	db, _, err := openDatabase(ctx, "migrate", args, getenv, stderr)
 	if err != nil {
 		return err
-	}
-	logger, err := newLogger(cfg, stderr)
-	if err != nil {
-		return err
-	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: logger})
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
 	}
 	defer db.Close()
 	fmt.Fprintln(stdout, "database is up to date")

@@ -28,6 +28,8 @@ var statuses = map[string]int{
 	invited.EALREADYACCEPTED:  http.StatusConflict,
 	invited.EINVALIDSTATE:     http.StatusConflict,
 	invited.ECONFLICT:         http.StatusConflict,
+	invited.ETICKETREDEEMED:   http.StatusConflict,
+	invited.ETICKETEXPIRED:    http.StatusGone,
 	invited.EEXPIRED:          http.StatusGone,
 	invited.EREVOKED:          http.StatusGone,
 	invited.EDECLINED:         http.StatusGone,
@@ -53,15 +55,26 @@ type errorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
+// ErrorStatus returns the HTTP status of err's code, and false when err is
+// internal: not an *invited.Error, or one whose code answers 500. The
+// hosted pages use it to answer as the API would.
+func ErrorStatus(err error) (int, bool) {
+	if e, ok := errors.AsType[*invited.Error](err); ok {
+		if status, known := statuses[e.Code]; known && status != http.StatusInternalServerError {
+			return status, true
+		}
+	}
+	return http.StatusInternalServerError, false
+}
+
 // errorDetail turns err into what the caller may see, and its status.
 // Anything that is not an *invited.Error is internal: it is logged here, with
 // the request id, and answered without detail so that no internals leak.
 // Other errors are the caller's business and are not logged.
 func (s *server) errorDetail(r *http.Request, err error) (int, ErrorDetail) {
-	if e, ok := errors.AsType[*invited.Error](err); ok {
-		if status, known := statuses[e.Code]; known && status != http.StatusInternalServerError {
-			return status, ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID}
-		}
+	if status, ok := ErrorStatus(err); ok {
+		e, _ := errors.AsType[*invited.Error](err)
+		return status, ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID}
 	}
 	s.logInternal(r, "internal error", err)
 	return http.StatusInternalServerError, ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}

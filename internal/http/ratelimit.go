@@ -38,16 +38,16 @@ func (s *server) throttlePublic(r *http.Request) error {
 	return throttle(s.deps.PublicLimit, addr, 1, "too many invitation link requests from this address; slow down")
 }
 
-// clientAddr is the address of the client: the peer's, or, when the peer
+// ClientAddr is the address of the client: the peer's, or, when the peer
 // is a trusted proxy, the address the proxies say they forwarded for. The
 // X-Forwarded-For list is read from the right, skipping trusted proxies,
 // because only its trusted end is not the client's own invention.
-func (s *server) clientAddr(r *http.Request) string {
+func (c *Credentials) ClientAddr(r *http.Request) string {
 	peer := r.RemoteAddr
 	if host, _, err := net.SplitHostPort(peer); err == nil {
 		peer = host
 	}
-	if !s.trusted(peer) {
+	if !c.trusted(peer) {
 		return peer
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
@@ -57,7 +57,7 @@ func (s *server) clientAddr(r *http.Request) string {
 			break // garbage: stop at the last address we could vouch for
 		}
 		peer = hop
-		if !s.trusted(hop) {
+		if !c.trusted(hop) {
 			break
 		}
 	}
@@ -65,13 +65,13 @@ func (s *server) clientAddr(r *http.Request) string {
 }
 
 // trusted reports whether addr is one of the trusted proxies.
-func (s *server) trusted(addr string) bool {
+func (c *Credentials) trusted(addr string) bool {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return false
 	}
 	ip = ip.Unmap()
-	for _, p := range s.deps.TrustedProxies {
+	for _, p := range c.TrustedProxies {
 		if p.Contains(ip) {
 			return true
 		}

@@ -51,7 +51,7 @@ var (
 	}, pageParams...)
 	auditParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook or message"},
+		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook, message or acceptance_ticket"},
 		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
 	}, pageParams...)
 )
@@ -65,6 +65,7 @@ var (
 	tagKeys        = []string{"API keys"}
 	tagWebhooks    = []string{"Webhooks and deliveries"}
 	tagAudit       = []string{"Audit log"}
+	tagTickets     = []string{"Acceptance tickets"}
 	tagSystem      = []string{"System"}
 )
 
@@ -157,6 +158,20 @@ func (s *server) routes() []openapi.Route {
 			Summary: "Decline an invitation", Description: "Answers the link's public view, now declined.",
 			Errors:  []int{404, 409, 410, 429},
 			Handler: bodyless(s, s.declineInvitation)},
+
+		{Method: "POST", Path: "/v1/acceptance-tickets/redeem", OperationID: "redeemAcceptanceTicket", Tags: tagTickets, Auth: authScoped,
+			Summary: "Redeem an acceptance ticket",
+			Description: "The host app sends the ticket the invitee's browser brought back from the hosted page (?ticket=…). " +
+				"Its signature is checked against the keys of GET /.well-known/jwks.json; a ticket can be redeemed once, within five minutes of its issue. " +
+				"Only a caller who can see the ticket's organization may redeem it.",
+			Errors:  []int{400, 401, 404, 409, 410},
+			Handler: handle(s, s.redeemTicket, endpointOptions{})},
+		{Method: "GET", Path: "/.well-known/jwks.json", OperationID: "getJWKS", Tags: tagTickets, Auth: authPublic,
+			Summary: "The keys that verify acceptance tickets",
+			Description: "A JSON Web Key Set of ES256 keys: the signing key and retired keys whose tickets may still be alive. " +
+				"Cacheable for 60 seconds; fetch it again when a ticket names an unknown kid.",
+			Response: JWKSet{},
+			Handler:  http.HandlerFunc(s.serveJWKS)},
 
 		{Method: "POST", Path: "/v1/api-keys", OperationID: "createAPIKey", Tags: tagKeys, Auth: authOrgManage,
 			Summary:     "Create an API key",

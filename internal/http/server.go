@@ -39,6 +39,10 @@ type Deps struct {
 	Audit       invited.AuditService
 	Webhooks    invited.WebhookService
 	Outbox      invited.OutboxService
+	// Tickets redeems acceptance tickets; TicketKeys verifies them and
+	// publishes the keys that sign them (internal/ticket).
+	Tickets    invited.TicketService
+	TicketKeys TicketKeys
 
 	// CreateLimit throttles the invitations created per organization, and
 	// PublicLimit the public invitation-link requests (lookup, accept,
@@ -62,10 +66,15 @@ type Deps struct {
 	// Metrics, when set, counts requests and invitation transitions and
 	// is served at GET /metrics; nil means no metrics and no such route.
 	Metrics *metrics.Metrics
+	// Pages are the hosted pages by mux pattern (internal/web). They are
+	// served beside the API, outside its route table and spec, and do
+	// their own authentication.
+	Pages map[string]http.Handler
 }
 
 type server struct {
 	deps   Deps
+	creds  *Credentials
 	logger *slog.Logger
 	mux    *http.ServeMux
 	// spec and docs are rendered once at start from the route table.
@@ -82,7 +91,8 @@ func newServer(deps Deps) *server {
 	if deps.Metrics != nil && deps.Invitations != nil {
 		deps.Invitations = countingInvitations{InvitationService: deps.Invitations, m: deps.Metrics}
 	}
-	return &server{deps: deps, logger: logger, mux: http.NewServeMux()}
+	creds := &Credentials{Auth: deps.Auth, Verifier: deps.Verifier, TrustedProxies: deps.TrustedProxies}
+	return &server{deps: deps, creds: creds, logger: logger, mux: http.NewServeMux()}
 }
 
 // NewServer returns the JSON API.
@@ -111,6 +121,9 @@ func (s *server) handler() http.Handler {
 			h = s.authenticate(h)
 		}
 		s.mux.Handle(rt.Pattern(), h)
+	}
+	for pattern, h := range s.deps.Pages {
+		s.mux.Handle(pattern, h)
 	}
 	return s.observe(http.HandlerFunc(s.route))
 }
@@ -207,6 +220,10 @@ func (s *server) observe(next http.Handler) http.Handler {
 }
 
 type requestIDKey struct{}
+
+// RequestID returns the id observe gave the request of ctx, for the log
+// lines of handlers registered through Deps.Pages.
+func RequestID(ctx context.Context) string { return requestID(ctx) }
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)

@@ -1,0 +1,359 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/invitedhq/invited"
+	invitedhttp "github.com/invitedhq/invited/internal/http"
+)
+
+// The admin console (issue 5) keeps the API key or user access token an
+// admin signs in with in a cookie, and on every request resolves it again
+// through the API's Credentials: the console can do exactly what the API
+// would let the same credential do, and a revoked key or an expired token
+// ends the session at once. Authorization and tenant isolation stay with
+// the services, as for the API.
+
+// The session cookie. SameSite=Strict keeps it off every request another
+// site starts, and HttpOnly out of reach of scripts; it goes only to the
+// console's own paths.
+const (
+	sessionCookie = "invited_session"
+	sessionPath   = "/console"
+	sessionMaxAge = 8 * time.Hour
+)
+
+// console serves the admin console's pages.
+type console struct{ *Pages }
+
+// consoleRoutes are the admin console's pages.
+func (p *Pages) consoleRoutes() map[string]http.Handler {
+	c := &console{p}
+	routes := map[string]http.Handler{
+		"POST /console/sign-in":  http.HandlerFunc(c.signIn),
+		"POST /console/sign-out": http.HandlerFunc(c.signOut),
+	}
+	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /console":  c.home,
+		"GET /console/": c.notFound,
+
+		"GET /console/orgs/{org}/invitations":         c.inOrg(c.invitations),
+		"GET /console/orgs/{org}/invitations/new":     c.inOrg(c.newInvitation),
+		"POST /console/orgs/{org}/invitations":        c.inOrg(c.createInvitation),
+		"GET /console/orgs/{org}/invitations/upload":  c.inOrg(c.uploadForm),
+		"POST /console/orgs/{org}/invitations/upload": c.inOrg(c.upload),
+		"GET /console/invitations/{id}/{action}":      c.onInvitation(c.confirm),
+		"POST /console/invitations/{id}/{action}":     c.onInvitation(c.perform),
+
+		"GET /console/orgs/{org}/members":         c.inOrg(c.members),
+		"GET /console/orgs/{org}/members/{user}":  c.inOrg(c.member),
+		"POST /console/orgs/{org}/members/{user}": c.inOrg(c.updateMember),
+	} {
+		routes[pattern] = c.signedIn(h)
+	}
+	return routes
+}
+
+// frame is what every console page shows around its content: the
+// navigation, for the organization the page is about.
+type frame struct {
+	SignedIn bool
+	Org      *invited.Organization // nil on pages above any one organization
+	Section  string                // "invitations" or "members": marked current in the navigation
+}
+
+// signedIn serves h with the session's actor in the request's context.
+// The cookie is trusted for nothing but to be handed to
+// Credentials.Actor, which treats it exactly as the API treats a bearer
+// credential.
+func (c *console) signedIn(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cookie, err := r.Cookie(sessionCookie)
+		if err != nil || cookie.Value == "" {
+			c.signInPage(w, r, signedOutStatus(r), "", comeBack(r))
+			return
+		}
+		actor, err := c.deps.Credentials.Actor(r.Context(), cookie.Value, "")
+		switch {
+		case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
+			c.setSession(w, "", -1)
+			c.signInPage(w, r, signedOutStatus(r), "Your session has ended: the key was revoked or the token expired. Sign in again.", comeBack(r))
+			return
+		case err != nil:
+			// Such as an identity provider that cannot be reached: not
+			// the session's fault, so it is kept.
+			c.fail(w, r, defaultBrand, err)
+			return
+		}
+		actor.RemoteAddr = c.deps.Credentials.ClientAddr(r)
+		h(w, r.WithContext(invited.NewContextWithActor(r.Context(), actor)))
+	})
+}
+
+// signedOutStatus is the status of the sign-in page shown instead of r's
+// answer: the console's front door is the sign-in page, anywhere else a
+// missing session is 401.
+func signedOutStatus(r *http.Request) int {
+	if r.Pattern == "GET /console" {
+		return http.StatusOK
+	}
+	return http.StatusUnauthorized
+}
+
+// signInData is the sign-in page's.
+type signInData struct {
+	frame
+	Error string
+	// Next is the console page to go on to once signed in.
+	Next string
+}
+
+// signInPage answers the sign-in form, which goes on to next once signed
+// in.
+func (c *console) signInPage(w http.ResponseWriter, r *http.Request, status int, problem, next string) {
+	c.render(w, r, page{Status: status, Template: "console/sign-in", Title: "Sign in",
+		Data: signInData{Error: problem, Next: returnPath(next)}})
+}
+
+// comeBack is where to go once signed in from r, which found no session:
+// back to its page (a form posted without a session comes back to its
+// form, unsent).
+func comeBack(r *http.Request) string {
+	if r.Method == http.MethodGet && r.URL.RawQuery != "" {
+		return r.URL.Path + "?" + r.URL.RawQuery
+	}
+	return r.URL.Path
+}
+
+// signIn checks the credential exactly as the API would and keeps it in
+// the session cookie.
+func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
+	credential := strings.TrimSpace(r.PostFormValue("credential"))
+	next := returnPath(r.PostFormValue("next"))
+	switch err := c.checkCredential(r.Context(), credential); {
+	case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
+		c.signInPage(w, r, http.StatusUnauthorized, "That API key or access token was not accepted: it is unknown, revoked or expired.", next)
+		return
+	case err != nil:
+		c.fail(w, r, defaultBrand, err)
+		return
+	}
+	c.setSession(w, credential, int(sessionMaxAge/time.Second))
+	if next == "" {
+		next = sessionPath
+	}
+	seeOther(w, next)
+}
+
+// checkCredential resolves credential as the API would. One that a cookie
+// cannot keep as it is is refused too: it would make a session that never
+// works.
+func (c *console) checkCredential(ctx context.Context, credential string) error {
+	if credential == "" || !cookieSafe(credential) {
+		return invited.Errorf(invited.EUNAUTHENTICATED, "not a credential")
+	}
+	_, err := c.deps.Credentials.Actor(ctx, credential, "")
+	return err
+}
+
+// signOut forgets the session. The credential itself stays valid: it is
+// the API's, to be revoked there.
+func (c *console) signOut(w http.ResponseWriter, r *http.Request) {
+	c.setSession(w, "", -1)
+	seeOther(w, sessionPath)
+}
+
+// setSession sets the session cookie to credential for maxAge seconds; a
+// negative maxAge deletes it.
+func (c *console) setSession(w http.ResponseWriter, credential string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: credential, Path: sessionPath, MaxAge: maxAge,
+		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// cookieSafe reports whether s survives as a cookie value unchanged: an
+// operator's admin key may be any string, and net/http drops the bytes a
+// cookie cannot hold.
+func cookieSafe(s string) bool {
+	for _, b := range []byte(s) {
+		if b <= ' ' || b >= 0x7f || b == '"' || b == ',' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// returnPath returns next if it is a console page to go back to, else "":
+// it comes from a form, and must never send anyone to another site.
+func returnPath(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || !strings.HasPrefix(next, sessionPath+"/") || strings.Contains(next, `\`) || u.Host != "" {
+		return ""
+	}
+	return next
+}
+
+// orgList is the page of organizations.
+type orgList struct {
+	frame
+	Orgs     []*invited.Organization
+	NextPage string
+}
+
+// home lists the organizations the actor can see, or goes straight to the
+// only one.
+func (c *console) home(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("page_token")
+	orgs, next, err := c.deps.Orgs.FindOrganizations(r.Context(), invited.OrganizationFilter{Page: invited.Page{PageToken: token}})
+	if err != nil {
+		c.fail(w, r, defaultBrand, err)
+		return
+	}
+	if len(orgs) == 1 && token == "" && next == "" {
+		seeOther(w, orgPath(orgs[0].ID, "/invitations"))
+		return
+	}
+	data := orgList{frame: frame{SignedIn: true}, Orgs: orgs}
+	if next != "" {
+		data.NextPage = pageURL(sessionPath, url.Values{"page_token": {next}})
+	}
+	c.render(w, r, page{Template: "console/orgs", Title: "Organizations", Data: data})
+}
+
+// seeOther redirects to path after a change, or to the only page worth
+// showing. Unlike http.Redirect it writes no body, which would be a page
+// without the pages' headers.
+func seeOther(w http.ResponseWriter, path string) {
+	w.Header().Set("Location", path)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// notFound answers a console path that names no page.
+func (c *console) notFound(w http.ResponseWriter, r *http.Request) {
+	c.fail(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "There is no such page in the console."))
+}
+
+// orgHandler serves a page about one organization.
+type orgHandler func(w http.ResponseWriter, r *http.Request, org *invited.Organization)
+
+// inOrg serves h with the organization of the path's {org}; one the actor
+// cannot see is not_found, as in the API.
+func (c *console) inOrg(h orgHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		org, err := c.deps.Orgs.FindOrganizationByID(r.Context(), r.PathValue("org"))
+		if err != nil {
+			c.fail(w, r, defaultBrand, err)
+			return
+		}
+		h(w, r, org)
+	}
+}
+
+// orgPage is a page about org in section of the navigation.
+func orgPage(org *invited.Organization, section string) frame {
+	return frame{SignedIn: true, Org: org, Section: section}
+}
+
+// orgPath is the path of an organization's console page: rest is what
+// follows /console/orgs/{org}.
+func orgPath(orgID, rest string) string {
+	return "/console/orgs/" + url.PathEscape(orgID) + rest
+}
+
+// pageURL is path with the non-empty values of q as its query.
+func pageURL(path string, q url.Values) string {
+	for k, v := range q {
+		if len(v) == 0 || v[0] == "" {
+			delete(q, k)
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// notices are what a page says after a change redirected to it, by the
+// done= value of the redirect: fixed texts, so that a link cannot make
+// the console say anything else.
+var notices = map[string]string{
+	"revoked": "The invitation was revoked: its link no longer works.",
+	"resent":  "A new link was sent. The previous link no longer works.",
+	"renewed": "The invitation was renewed: its link works until the new expiry.",
+	"roles":   "The member's roles were saved.",
+}
+
+// notice is the notice of r's done= value, or "".
+func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+
+// problem is how err reads beside a form or in a table cell: its message,
+// or the problems of the fields it names. An internal error is logged and
+// named by the request's id alone.
+func (c *console) problem(r *http.Request, err error) string {
+	if _, ok := invitedhttp.ErrorStatus(err); !ok {
+		return "Something went wrong on our side (request " + c.logError(r, err) + ")."
+	}
+	e, _ := errors.AsType[*invited.Error](err)
+	if len(e.Fields) == 0 {
+		return e.Message
+	}
+	parts := make([]string, 0, len(e.Fields))
+	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
+		parts = append(parts, f+": "+e.Fields[f])
+	}
+	return strings.Join(parts, "; ")
+}
+
+// spendCreate spends one of the organization's allowance of created
+// invitations, the same allowance the API spends (internal/http
+// throttleCreates). Only an actor who may create there spends it:
+// anyone else is refused by the service, and must not be able to use up
+// another tenant's allowance.
+func (c *console) spendCreate(ctx context.Context, orgID string) error {
+	if !invited.ActorFromContext(ctx).Can(orgID, invited.PermInvitationsCreate) {
+		return nil
+	}
+	ok, wait := c.deps.CreateLimit.Allow(orgID, 1)
+	if ok {
+		return nil
+	}
+	seconds := max(1, int(math.Ceil(wait.Seconds())))
+	return &invited.Error{Code: invited.ERATELIMITED, RetryAfterSeconds: seconds,
+		Message: fmt.Sprintf("Rate limited: this organization is creating invitations too fast; try again in %d seconds.", seconds)}
+}
+
+// lifetime writes d as the forms take it back: whole days as "7d", else
+// as Go writes durations ("36h0m0s").
+func lifetime(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d > 0 && d%day == 0 {
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return d.String()
+}
+
+// parseLifetime reads a form's expires_in: nil when empty (the
+// organization's default), else a duration, or a problem added to f.
+func parseLifetime(s string, f invited.FieldErrors) *invited.Duration {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	d, err := invited.ParseDuration(s)
+	if err != nil {
+		f.Add("expires_in", "write a lifetime such as 72h or 14d")
+		return nil
+	}
+	return &d
+}

@@ -1,0 +1,338 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/invitedhq/invited"
+)
+
+// maxTokenLength bounds a path token, as the API does: real ones are far
+// shorter, and anything longer is not worth hashing to find out.
+const maxTokenLength = 256
+
+// landingRoutes are the invitee's pages. Every one of them spends the
+// client address's allowance of the API's public token requests, the
+// catch-all too: guessing paths is guessing tokens.
+func (p *Pages) landingRoutes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /i/{token}":          p.link(p.showLanding),
+		"POST /i/{token}/accept":  p.link(p.acceptLanding),
+		"POST /i/{token}/decline": p.link(p.declineLanding),
+		// A bare /i/ or an unknown sub-path is a token that opens nothing.
+		"/i/": p.link(func(w http.ResponseWriter, r *http.Request, _ string) { p.unknownLink(w, r) }),
+	}
+}
+
+// link serves a token page: it puts an anonymous actor with the client's
+// address in the context (for the audit trail), spends one request of that
+// address's allowance, and hands over the path's token, or answers the
+// unknown-link page for a token that cannot be one.
+func (p *Pages) link(serve func(w http.ResponseWriter, r *http.Request, token string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := p.deps.Credentials.ClientAddr(r)
+		if err := throttle(p.deps.PublicLimit, addr, 1, "too many invitation link requests from this address; slow down"); err != nil {
+			p.fail(w, r, defaultBrand, err)
+			return
+		}
+		r = r.WithContext(invited.NewContextWithActor(r.Context(), &invited.Actor{RemoteAddr: addr}))
+		token := r.PathValue("token")
+		if token == "" || len(token) > maxTokenLength {
+			p.unknownLink(w, r)
+			return
+		}
+		serve(w, r, token)
+	})
+}
+
+// landing is what the landing page shows: the public preview of the
+// invitation (DESIGN.md §4) and nothing else about the invitee but the
+// name to prefill. It is built field by field, never from the invitation
+// as a whole, so that no template can reach the email, phone or metadata.
+type landing struct {
+	Token     string
+	Org       string
+	Inviter   string
+	FirstName string
+	Roles     []string
+	Message   string
+	ExpiresAt time.Time
+	// ByEmail invitations are accepted on the page; the others are handed
+	// to the host app's SignInURL ("" when the organization has none).
+	ByEmail   bool
+	SignInURL string
+	Name      string // the name field's value
+	NameError string
+}
+
+// dead is what the dead-link page shows. Org is nil for an unknown token.
+type dead struct {
+	Status    string // expired, revoked, accepted or declined
+	Org       string
+	Inviter   string
+	ExpiresAt time.Time
+	Contact   string
+	SignInURL string
+	// JustDeclined is set on the answer to the invitee's own decline.
+	JustDeclined bool
+}
+
+// joined is what the accepted page shows.
+type joined struct {
+	Org       string
+	SignInURL string
+}
+
+// deadTitles are the dead-link pages' titles by status.
+var deadTitles = map[string]string{
+	"expired":  "This invitation has expired",
+	"revoked":  "This invitation is no longer valid",
+	"accepted": "This invitation was already accepted",
+	"declined": "This invitation was declined",
+}
+
+// deadByStatus is how a link to an invitation in s explains itself, or
+// "" while it is live. An archived invitation was accepted first; a draft
+// has no link, so a token that opens one is as good as withdrawn.
+func deadByStatus(s invited.Status) string {
+	switch s {
+	case invited.StatusPending:
+		return ""
+	case invited.StatusAccepted, invited.StatusArchived:
+		return "accepted"
+	case invited.StatusExpired, invited.StatusDeclined:
+		return string(s)
+	}
+	return "revoked"
+}
+
+// deadByError is how a link explains an accept or decline that found it
+// dead in the meantime, or "" for any other error.
+func deadByError(err error) string {
+	switch invited.ErrorCode(err) {
+	case invited.EEXPIRED:
+		return "expired"
+	case invited.EREVOKED:
+		return "revoked"
+	case invited.EDECLINED:
+		return "declined"
+	case invited.EALREADYACCEPTED:
+		return "accepted"
+	}
+	return ""
+}
+
+// open returns the invitation token opens, with its organization. When
+// the link is unknown or no longer live it answers the dead-link page
+// itself and returns ok false.
+func (p *Pages) open(w http.ResponseWriter, r *http.Request, token string) (inv *invited.Invitation, org *invited.Organization, ok bool) {
+	inv, org, err := p.deps.Invitations.OpenInvitationLink(r.Context(), token)
+	switch {
+	case invited.ErrorCode(err) == invited.ENOTFOUND:
+		p.unknownLink(w, r)
+		return nil, nil, false
+	case err != nil:
+		p.fail(w, r, defaultBrand, err)
+		return nil, nil, false
+	}
+	// The store reports the status as of now: an overdue invitation
+	// reads as expired before the sweeper has written it down.
+	if status := deadByStatus(inv.Status); status != "" {
+		p.deadLink(w, r, status, inv, org)
+		return nil, nil, false
+	}
+	return inv, org, true
+}
+
+// showLanding answers GET /i/{token}.
+func (p *Pages) showLanding(w http.ResponseWriter, r *http.Request, token string) {
+	inv, org, ok := p.open(w, r, token)
+	if !ok {
+		return
+	}
+	p.renderLanding(w, r, token, inv, org, strings.TrimSpace(inv.FirstName+" "+inv.LastName), "")
+}
+
+// renderLanding answers the landing page, with nameError next to the name
+// field when it is not empty.
+func (p *Pages) renderLanding(w http.ResponseWriter, r *http.Request, token string, inv *invited.Invitation, org *invited.Organization, name, nameError string) {
+	l := landing{
+		Token:     token,
+		Org:       org.DisplayName(),
+		Inviter:   inv.Inviter.Name,
+		FirstName: inv.FirstName,
+		Roles:     inv.Roles,
+		Message:   inv.Message,
+		ExpiresAt: inv.ExpiresAt,
+		ByEmail:   inv.Email != "",
+		Name:      name,
+		NameError: nameError,
+	}
+	var formActions []string
+	if l.ByEmail {
+		// The accept form's answer redirects to the host app, and the
+		// browser holds that redirect to this page's form-action.
+		if origin := originOf(org.Settings.LandingURL(inv)); origin != "" {
+			formActions = []string{origin}
+		}
+	} else if u := signInURL(org); u != "" {
+		// RedirectAllowed parsed u, so adding to its query cannot fail.
+		l.SignInURL, _ = withQuery(u, "invitation_token", token)
+	}
+	pg := page{Template: "landing", Title: "Your invitation", Brand: brandOf(org), Data: l, FormActions: formActions}
+	if nameError != "" {
+		pg.Status = http.StatusBadRequest
+		pg.Title = "Error: " + pg.Title
+	}
+	p.render(w, r, pg)
+}
+
+// acceptLanding answers POST /i/{token}/accept: an email invitee accepts
+// under the name they give, and goes on to the host app with a ticket.
+func (p *Pages) acceptLanding(w http.ResponseWriter, r *http.Request, token string) {
+	inv, org, ok := p.open(w, r, token)
+	if !ok {
+		return
+	}
+	name := r.PostFormValue("name")
+	acc, err := p.deps.Invitations.AcceptInvitationByLink(r.Context(), token, name)
+	switch e, _ := errors.AsType[*invited.Error](err); {
+	case e != nil && e.Code == invited.EINVALID && e.Fields["name"] != "":
+		// The service checks the name; the page shows why next to it.
+		p.renderLanding(w, r, token, inv, org, name, e.Fields["name"])
+		return
+	case err != nil:
+		p.linkError(w, r, err, inv, org)
+		return
+	case acc.RedirectURL == "" || !org.Settings.RedirectAllowed(acc.RedirectURL):
+		// The service chose the redirect against the allowlist as it
+		// stood then; the organization read above must agree as well.
+		p.renderJoined(w, r, org)
+		return
+	}
+	if acc.Ticket == nil {
+		p.internal(w, r, errors.New("accepted by link without a ticket"))
+		return
+	}
+	ticket, err := p.deps.Tickets.Sign(r.Context(), acc.Ticket)
+	if err != nil {
+		p.internal(w, r, err)
+		return
+	}
+	target, err := withQuery(acc.RedirectURL, "ticket", ticket)
+	if err != nil {
+		p.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// renderJoined answers an accept that has nowhere to send the invitee:
+// they joined, and sign in to the host app themselves. (A member who
+// accepts again joins too: the service merges the roles.)
+func (p *Pages) renderJoined(w http.ResponseWriter, r *http.Request, org *invited.Organization) {
+	p.render(w, r, page{Template: "accepted", Title: "You joined " + org.DisplayName(), Brand: brandOf(org),
+		Data: joined{Org: org.DisplayName(), SignInURL: signInURL(org)}})
+}
+
+// declineLanding answers POST /i/{token}/decline.
+func (p *Pages) declineLanding(w http.ResponseWriter, r *http.Request, token string) {
+	inv, org, ok := p.open(w, r, token)
+	if !ok {
+		return
+	}
+	if _, err := p.deps.Invitations.DeclineInvitation(r.Context(), token); err != nil {
+		p.linkError(w, r, err, inv, org)
+		return
+	}
+	d := deadData("declined", inv, org)
+	d.JustDeclined = true
+	p.renderDead(w, r, d, org)
+}
+
+// linkError answers an accept or decline that failed: a link that died
+// in the meantime (or was never there) explains itself, anything else is
+// an error page.
+func (p *Pages) linkError(w http.ResponseWriter, r *http.Request, err error, inv *invited.Invitation, org *invited.Organization) {
+	if invited.ErrorCode(err) == invited.ENOTFOUND {
+		p.unknownLink(w, r)
+		return
+	}
+	if status := deadByError(err); status != "" {
+		p.deadLink(w, r, status, inv, org)
+		return
+	}
+	p.fail(w, r, brandOf(org), err)
+}
+
+// unknownLink answers a token that opens nothing exactly as a revoked
+// one, minus what only an organization could add: the page must not tell
+// a guesser whether a token ever existed.
+func (p *Pages) unknownLink(w http.ResponseWriter, r *http.Request) {
+	p.renderDead(w, r, deadData("revoked", nil, nil), nil)
+}
+
+// deadLink answers the page of a link that can no longer be accepted.
+func (p *Pages) deadLink(w http.ResponseWriter, r *http.Request, status string, inv *invited.Invitation, org *invited.Organization) {
+	p.renderDead(w, r, deadData(status, inv, org), org)
+}
+
+// renderDead answers d in org's brand: 409 for an invitation accepted
+// already and 410 for the other dead links, as the API answers an accept,
+// but 200 for the invitee's own decline, which did what they asked.
+func (p *Pages) renderDead(w http.ResponseWriter, r *http.Request, d dead, org *invited.Organization) {
+	status := http.StatusGone
+	switch {
+	case d.JustDeclined:
+		status = http.StatusOK
+	case d.Status == "accepted":
+		status = http.StatusConflict
+	}
+	p.render(w, r, page{Status: status, Template: "dead", Title: deadTitles[d.Status], Brand: brandOf(org), Data: d})
+}
+
+// deadData is what the dead-link page shows of inv and org (both nil for
+// an unknown token).
+func deadData(status string, inv *invited.Invitation, org *invited.Organization) dead {
+	d := dead{Status: status}
+	if org != nil {
+		d.Org, d.Inviter, d.ExpiresAt = org.DisplayName(), inv.Inviter.Name, inv.ExpiresAt
+		d.Contact, d.SignInURL = org.Settings.Contact, signInURL(org)
+	}
+	return d
+}
+
+// signInURL is the organization's sign-in page, or "" when it has none or
+// its allowlist no longer admits it.
+func signInURL(org *invited.Organization) string {
+	if u := org.Settings.SignInURL; u != "" && org.Settings.RedirectAllowed(u) {
+		return u
+	}
+	return ""
+}
+
+// withQuery returns rawURL with key=value set in its query, keeping the
+// parameters it already has.
+func withQuery(rawURL, key, value string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// originOf returns the scheme://host of rawURL, or "" for a URL that is
+// not absolute.
+func originOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

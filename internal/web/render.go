@@ -1,0 +1,204 @@
+package web
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/invitedhq/invited"
+	invitedhttp "github.com/invitedhq/invited/internal/http"
+)
+
+// page is one answer: a template and what it shows.
+type page struct {
+	Status   int    // default 200
+	Template string // key of Pages.templates
+	Title    string
+	Brand    brand
+	Data     any
+	// FormActions are origins, beyond this service's, where a form of the
+	// page may end up after a redirect: the browser applies the
+	// Content-Security-Policy form-action to the redirect's target too.
+	FormActions []string
+	// Refresh, when positive, reloads the page after that many seconds
+	// (a progress page that works without JavaScript).
+	Refresh int
+	// Wide widens the main column, for pages of tables.
+	Wide bool
+}
+
+// view is what the layout gets: the page plus the request's values.
+type view struct {
+	page
+	Nonce string // of the layout's one <style> element
+	CSRF  string // the form token every form posts back as csrf_token
+}
+
+// brand is how an organization looks on the pages.
+type brand struct {
+	Name       string
+	LogoURL    string
+	Accent     string // #rrggbb, the background of buttons
+	AccentText string // the text colour on Accent that contrasts most
+}
+
+var defaultBrand = brand{Name: "invited", Accent: "#1d4ed8", AccentText: "#ffffff"}
+
+// brandOf returns org's brand; nil gives the service's own.
+func brandOf(org *invited.Organization) brand {
+	if org == nil {
+		return defaultBrand
+	}
+	b := brand{Name: org.DisplayName(), LogoURL: org.Settings.LogoURL, Accent: org.Settings.AccentColor}
+	if b.Accent == "" {
+		b.Accent = defaultBrand.Accent
+	}
+	b.AccentText = textOn(b.Accent)
+	return b
+}
+
+// textOn returns black or white, whichever contrasts more with the colour
+// hex (#rrggbb), by the WCAG relative-luminance formula.
+func textOn(hex string) string {
+	lum := 0.0
+	for i, weight := range []float64{0.2126, 0.7152, 0.0722} {
+		v, err := strconv.ParseUint(hex[1+2*i:3+2*i], 16, 8)
+		if err != nil {
+			return "#ffffff"
+		}
+		c := float64(v) / 255
+		if c <= 0.03928 {
+			c /= 12.92
+		} else {
+			c = math.Pow((c+0.055)/1.055, 2.4)
+		}
+		lum += weight * c
+	}
+	// Contrast with white is 1.05/(lum+0.05), with black (lum+0.05)/0.05.
+	if 1.05/(lum+0.05) >= (lum+0.05)/0.05 {
+		return "#ffffff"
+	}
+	return "#000000"
+}
+
+// render writes pg. The template runs into a buffer first, so that a
+// failing template answers a clean error page instead of half a page.
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, pg page) {
+	t, v, err := p.newView(w, r, pg)
+	if err != nil {
+		p.internal(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, v); err != nil {
+		p.internal(w, r, err)
+		return
+	}
+	writeHeader(w, v)
+	w.Write(buf.Bytes())
+}
+
+// stream writes pg as its template runs, for a page whose data produces
+// its content while it is written (an upload's report flushes each step).
+// Past the first byte there is no clean error page to give: a failing
+// template is only logged.
+func (p *Pages) stream(w http.ResponseWriter, r *http.Request, pg page) {
+	t, v, err := p.newView(w, r, pg)
+	if err != nil {
+		p.internal(w, r, err)
+		return
+	}
+	writeHeader(w, v)
+	if err := t.Execute(w, v); err != nil {
+		p.logError(r, err)
+	}
+}
+
+// newView returns pg's template and what its layout gets.
+func (p *Pages) newView(w http.ResponseWriter, r *http.Request, pg page) (*template.Template, view, error) {
+	t, ok := p.templates[pg.Template]
+	if !ok {
+		return nil, view{}, fmt.Errorf("no template %q", pg.Template)
+	}
+	if pg.Brand == (brand{}) {
+		pg.Brand = defaultBrand
+	}
+	return t, view{page: pg, Nonce: newNonce(), CSRF: p.csrfToken(w, r)}, nil
+}
+
+// writeHeader sends the headers of the page v, whose nonce the
+// Content-Security-Policy names, and its status.
+func writeHeader(w http.ResponseWriter, v view) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(v.Nonce, v.FormActions))
+	w.WriteHeader(cmp.Or(v.Status, http.StatusOK))
+}
+
+// contentSecurityPolicy allows only this service's own scripts and styles
+// (plus the layout's one <style> by its nonce), https images (logos), and
+// no framing: no 'unsafe-inline' anywhere.
+func contentSecurityPolicy(nonce string, formActions []string) string {
+	return "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + nonce + "'; " +
+		"img-src 'self' https:; form-action " + strings.Join(append([]string{"'self'"}, formActions...), " ") + "; " +
+		"frame-ancestors 'none'; base-uri 'none'"
+}
+
+// fail answers err as an error page with the status the API would give
+// it. Internal errors are logged and shown without detail.
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error) {
+	status, ok := invitedhttp.ErrorStatus(err)
+	if !ok {
+		p.internal(w, r, err)
+		return
+	}
+	e := err.(*invited.Error)
+	if e.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
+	}
+	p.render(w, r, page{Status: status, Template: "error", Title: "Something is not right", Brand: b, Data: e})
+}
+
+// internal logs err with the request's id and answers a page that names
+// nothing but that id.
+func (p *Pages) internal(w http.ResponseWriter, r *http.Request, err error) {
+	id := p.logError(r, err)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	internalPage.Execute(w, id)
+}
+
+// logError logs an internal error with the request's id and returns the
+// id, the one thing about it that may be shown.
+func (p *Pages) logError(r *http.Request, err error) string {
+	id := invitedhttp.RequestID(r.Context())
+	p.logger.LogAttrs(r.Context(), slog.LevelError, "page error",
+		slog.String("request_id", id), slog.String("route", r.Pattern), slog.String("error", err.Error()))
+	return id
+}
+
+// internalPage stands alone: it must render when the others cannot.
+var internalPage = template.Must(template.New("").Parse(
+	`<!DOCTYPE html><html lang="en"><title>Error</title><p>Something went wrong on our side. If it keeps happening, quote request {{.}}.</p></html>`))
+
+// funcs are the templates' helpers.
+var funcs = template.FuncMap{
+	"date":      date,
+	"shortDate": shortDate,
+	"join":      strings.Join,
+}
+
+// date shows a time to people: in UTC, because the server does not know
+// the reader's zone, and saying so.
+func date(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
+
+// shortDate is date for a table column whose header says UTC.
+func shortDate(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") }

@@ -1,0 +1,134 @@
+// Package web serves the hosted pages (DESIGN.md §5): the invitee's
+// landing page at /i/{token} and the admin console at /console. Pages are
+// rendered on the server with html/template from embedded files and work
+// without JavaScript; nothing is loaded from another site.
+//
+// The pages call the same services as the JSON API, with the same actors:
+// the landing page acts for the holder of the link (an actor with no
+// rights), the console for the API key or user access token its session
+// cookie keeps, resolved by the API's Credentials.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/invitedhq/invited"
+	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/ratelimit"
+)
+
+//go:embed templates assets
+var files embed.FS
+
+// TicketSigner signs acceptance tickets (internal/ticket).
+type TicketSigner interface {
+	Sign(ctx context.Context, t *invited.AcceptanceTicket) (string, error)
+}
+
+// Deps is what the pages need.
+type Deps struct {
+	Orgs        invited.OrganizationService
+	Members     invited.MemberService
+	Roles       invited.RoleService
+	Invitations invited.InvitationService
+	Credentials *invitedhttp.Credentials
+	Tickets     TicketSigner
+	// CreateLimit and PublicLimit are the API's limiters: a page spends
+	// the same allowance as the API call it stands for.
+	CreateLimit *ratelimit.Limiter
+	PublicLimit *ratelimit.Limiter
+	// PublicURL is the service's base URL; cookies are Secure when it is
+	// https.
+	PublicURL string
+	Logger    *slog.Logger
+}
+
+// Pages serves the hosted pages.
+type Pages struct {
+	deps      Deps
+	logger    *slog.Logger
+	templates map[string]*template.Template
+	secure    bool // cookies are Secure
+}
+
+// New parses the templates and returns the pages.
+func New(deps Deps) (*Pages, error) {
+	p := &Pages{
+		deps:   deps,
+		logger: deps.Logger,
+		secure: strings.HasPrefix(deps.PublicURL, "https://"),
+	}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if p.templates, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Routes returns every page by its http.ServeMux pattern. The API server
+// registers them on its own mux (internal/http Deps.Pages), so that pages
+// share its request ids, logs and metrics, which name the pattern and never
+// the path: paths carry invitation tokens.
+func (p *Pages) Routes() map[string]http.Handler {
+	routes := map[string]http.Handler{
+		"GET /assets/": http.StripPrefix("/assets/", assets()),
+	}
+	for pattern, h := range p.landingRoutes() {
+		routes[pattern] = h
+	}
+	for pattern, h := range p.consoleRoutes() {
+		routes[pattern] = h
+	}
+	for pattern, h := range routes {
+		routes[pattern] = p.protect(h)
+	}
+	return routes
+}
+
+// assets serves the embedded stylesheet and scripts. They change only with
+// a release, so browsers may keep them for a day.
+func assets() http.Handler {
+	sub, _ := fs.Sub(files, "assets")
+	fileServer := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+// parseTemplates parses each page with the layout and with the partials
+// (*.tmpl) of its own directory, which pages there share: templates/NAME.html
+// becomes templates["NAME"], and templates/console/NAME.html
+// templates["console/NAME"].
+func parseTemplates() (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	err := fs.WalkDir(files, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == "templates/layout.html" || !strings.HasSuffix(path, ".html") {
+			return err
+		}
+		partials, err := fs.Glob(files, strings.TrimSuffix(path, d.Name())+"*.tmpl")
+		if err != nil {
+			return err
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, append([]string{"templates/layout.html", path}, partials...)...)
+		if err != nil {
+			return err
+		}
+		out[strings.TrimSuffix(strings.TrimPrefix(path, "templates/"), ".html")] = t
+		return nil
+	})
+	return out, err
+}
+
+// newNonce returns a fresh value for the Content-Security-Policy nonce.
+func newNonce() string { return rand.Text() }
