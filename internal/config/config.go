@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/secretbox"
 )
 
 // Config is everything `invited serve` needs.
@@ -44,12 +45,21 @@ type Config struct {
 	RateLimitPublic ratelimit.Rate // INVITED_RATE_LIMIT_PUBLIC: invitation-link requests per client address
 	TrustedProxies  []netip.Prefix // INVITED_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed
 
+	// Secrets are the keys that encrypt what the service must read back
+	// (apps' OAuth client secrets): INVITED_ENCRYPTION_KEYS (or _FILE),
+	// comma-separated id:base64key, the first one encrypting. Only from
+	// the environment or a file, never a flag: flags end up in shell
+	// history and process listings.
+	Secrets *secretbox.Keyring
+
 	Dev bool // INVITED_DEV: serve GET /dev/outbox, the mailbox of what would have been sent
 }
 
 // Default returns the configuration of a fresh install.
 func Default() Config {
+	noKeys, _ := secretbox.Parse("") // cannot fail
 	return Config{
+		Secrets:       noKeys,
 		Addr:          ":8080",
 		DatabaseURL:   "sqlite:invited.db",
 		PublicURL:     "http://localhost:8080",
@@ -83,19 +93,23 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		}
 		return nil
 	}
-	var dev string
+	var dev, encryptionKeys string
 	for key, dst := range map[string]*string{
 		"ADDR": &c.Addr, "DATABASE_URL": &c.DatabaseURL, "PUBLIC_URL": &c.PublicURL,
 		"ADMIN_API_KEY": &c.AdminAPIKey, "JWT_ISSUER": &c.JWTIssuer, "JWKS_URL": &c.JWKSURL,
 		"JWT_AUDIENCE": &c.JWTAudience, "LOG_FORMAT": &c.LogFormat, "LOG_LEVEL": &c.LogLevel,
 		"SMTP_URL": &c.SMTPURL, "EMAIL_TEMPLATES": &c.EmailTemplates, "SMS_URL": &c.SMSURL, "DEV": &dev,
+		"ENCRYPTION_KEYS": &encryptionKeys,
 	} {
 		if err := env(key, dst); err != nil {
 			return c, err
 		}
 	}
+	var err error
+	if c.Secrets, err = secretbox.Parse(encryptionKeys); err != nil {
+		return c, fmt.Errorf("INVITED_ENCRYPTION_KEYS: %w", err)
+	}
 	if dev != "" {
-		var err error
 		if c.Dev, err = strconv.ParseBool(dev); err != nil {
 			return c, fmt.Errorf("INVITED_DEV: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/secretbox"
 )
 
 func TestParse(t *testing.T) {
@@ -17,6 +18,7 @@ func TestParse(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	encryptionKeys := secretbox.NewKey("new") + "," + secretbox.NewKey("old")
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -47,6 +49,13 @@ func TestParse(t *testing.T) {
 					t.Fatalf("%q", c.AdminAPIKey)
 				}
 			}},
+		{name: "encryption keys", env: map[string]string{"INVITED_ENCRYPTION_KEYS": encryptionKeys},
+			check: func(t *testing.T, c Config) {
+				if c.Secrets.SealingKey() != "new" {
+					t.Fatalf("sealing key %q, want new", c.Secrets.SealingKey())
+				}
+			}},
+		{name: "bad encryption key", env: map[string]string{"INVITED_ENCRYPTION_KEYS": "k1:c2hvcnQ="}, wantErr: true},
 		{name: "missing secret file", env: map[string]string{"INVITED_ADMIN_API_KEY_FILE": "/nonexistent"}, wantErr: true},
 		{name: "short admin key", env: map[string]string{"INVITED_ADMIN_API_KEY": "short"}, wantErr: true},
 		{name: "bad public url", args: []string{"--public-url", "example.com"}, wantErr: true},
