@@ -2,8 +2,8 @@ package web
 
 import (
 	"crypto/rand"
-	"errors"
 	"crypto/subtle"
+	"errors"
 	"math"
 	"net/http"
 
