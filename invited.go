@@ -31,6 +31,8 @@ const (
 	PrefixRole         = "rol_"
 	PrefixTicket       = "tkt_"
 	PrefixSigningKey   = "sig_"
+	PrefixApp          = "app_"
+	PrefixAppInvite    = "ainv_"
 )
 
 // crockford is Crockford's base32 alphabet in lower case: no i, l, o, u, so

@@ -34,6 +34,11 @@ const (
 	EventMembershipCreated  = "membership.created"
 	EventMembershipUpdated  = "membership.updated"
 	EventMembershipDeleted  = "membership.deleted"
+	EventAppInviteCreated   = "app_invite.created"
+	EventAppInviteActivated = "app_invite.activated"
+	EventAppInviteRevoked   = "app_invite.revoked"
+	EventAppInviteExpired   = "app_invite.expired"
+	EventAppInviteArchived  = "app_invite.archived"
 )
 
 // WebhookEvents lists every event a webhook endpoint can receive. The
@@ -42,6 +47,7 @@ var WebhookEvents = []string{
 	EventInvitationCreated, EventInvitationSent, EventInvitationResent, EventInvitationRenewed,
 	EventInvitationAccepted, EventInvitationDeclined, EventInvitationRevoked, EventInvitationExpired,
 	EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted,
+	EventAppInviteCreated, EventAppInviteActivated, EventAppInviteRevoked, EventAppInviteExpired, EventAppInviteArchived,
 }
 
 // Webhook is an endpoint that receives events: those of one organization,

@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// Expirer persists the expired status of overdue invitations.
+// Expirer persists the expired status of overdue invitations and app
+// invites.
 type Expirer interface {
 	ExpireInvitations(ctx context.Context, limit int) (int, error)
+	ExpireAppInvites(ctx context.Context, limit int) (int, error)
 }
 
 // IdempotencyPurger forgets Idempotency-Keys older than their TTL.
@@ -21,10 +23,10 @@ type IdempotencyPurger interface {
 // the writer for long: each batch commits before the next starts.
 const SweepBatch = 500
 
-// Sweeper periodically marks overdue invitations expired and purges old
-// idempotency keys. Invitations read as expired the moment they are overdue
-// whatever the sweeper does; it only makes the stored status, and the
-// indexes built on it, catch up.
+// Sweeper periodically marks overdue invitations and app invites expired
+// and purges old idempotency keys. Both read as expired the moment they are
+// overdue whatever the sweeper does; it only makes the stored status, and
+// the indexes built on it, catch up.
 type Sweeper struct {
 	Expirer  Expirer
 	Purger   IdempotencyPurger
@@ -49,29 +51,39 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Sweep runs one pass: batches until fewer than a full batch expired.
+// Sweep runs one pass: for invitations, then app invites, batches until
+// fewer than a full batch expired.
 func (s *Sweeper) Sweep(ctx context.Context) {
+	s.drain(ctx, "invitations", s.Expirer.ExpireInvitations, s.Expired)
+	s.drain(ctx, "app invites", s.Expirer.ExpireAppInvites, nil)
+	if n, err := s.Purger.PurgeIdempotencyKeys(ctx); err != nil {
+		s.Logger.ErrorContext(ctx, "idempotency key purge failed", "err", err)
+	} else if n > 0 {
+		s.Logger.DebugContext(ctx, "purged idempotency keys", "count", n)
+	}
+}
+
+// drain expires what in batches until fewer than a full batch expired, or
+// the store fails, and tells report (if set) how many each committed batch
+// expired. A failure ends this kind's pass alone: the next kind and the
+// purge still run.
+func (s *Sweeper) drain(ctx context.Context, what string, expire func(context.Context, int) (int, error), report func(int)) {
 	total := 0
 	for ctx.Err() == nil {
-		n, err := s.Expirer.ExpireInvitations(ctx, SweepBatch)
+		n, err := expire(ctx, SweepBatch)
 		total += n
 		if err != nil {
-			s.Logger.ErrorContext(ctx, "expiry sweep failed", "err", err)
+			s.Logger.ErrorContext(ctx, "expiry sweep failed", "what", what, "err", err)
 			break
 		}
-		if s.Expired != nil && n > 0 {
-			s.Expired(n)
+		if report != nil && n > 0 {
+			report(n)
 		}
 		if n < SweepBatch {
 			break
 		}
 	}
 	if total > 0 {
-		s.Logger.InfoContext(ctx, "expired invitations", "count", total)
-	}
-	if n, err := s.Purger.PurgeIdempotencyKeys(ctx); err != nil {
-		s.Logger.ErrorContext(ctx, "idempotency key purge failed", "err", err)
-	} else if n > 0 {
-		s.Logger.DebugContext(ctx, "purged idempotency keys", "count", n)
+		s.Logger.InfoContext(ctx, "expired "+what, "count", total)
 	}
 }

@@ -3,29 +3,41 @@ package jobs
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 )
 
-// backlog expires up to limit of its remaining overdue rows per call, like
+// queue expires up to limit of its remaining overdue rows per call, like
 // the store does, and records the batch sizes it was asked for.
-type backlog struct {
+type queue struct {
 	overdue int
 	calls   []int
 	fail    bool
-	purged  int
 }
 
-func (b *backlog) ExpireInvitations(_ context.Context, limit int) (int, error) {
-	b.calls = append(b.calls, limit)
-	if b.fail {
+func (q *queue) expire(_ context.Context, limit int) (int, error) {
+	q.calls = append(q.calls, limit)
+	if q.fail {
 		return 0, errors.New("database gone")
 	}
-	n := min(limit, b.overdue)
-	b.overdue -= n
+	n := min(limit, q.overdue)
+	q.overdue -= n
 	return n, nil
+}
+
+// backlog is the store as the sweeper sees it: overdue invitations, overdue
+// app invites and idempotency keys to purge.
+type backlog struct {
+	invitations, appInvites queue
+	purged                  int
+}
+
+func (b *backlog) ExpireInvitations(ctx context.Context, limit int) (int, error) {
+	return b.invitations.expire(ctx, limit)
+}
+
+func (b *backlog) ExpireAppInvites(ctx context.Context, limit int) (int, error) {
+	return b.appInvites.expire(ctx, limit)
 }
 
 func (b *backlog) PurgeIdempotencyKeys(context.Context) (int, error) { b.purged++; return 0, nil }
@@ -43,31 +55,49 @@ func TestSweepDrainsInBatches(t *testing.T) {
 		{"a backlog", 2*SweepBatch + 7, false, 3},
 		{"store failing stops the pass", 5000, true, 1},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := &backlog{overdue: tt.overdue, fail: tt.fail}
-			s := &Sweeper{Expirer: b, Purger: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			s.Sweep(context.Background())
-			if len(b.calls) != tt.wantCalls {
-				t.Fatalf("%d calls, want %d", len(b.calls), tt.wantCalls)
-			}
-			if !tt.fail && b.overdue != 0 {
-				t.Fatalf("%d overdue left", b.overdue)
-			}
-			if b.purged != 1 {
-				t.Fatalf("purged %d times", b.purged)
-			}
-		})
+	// Each kind drains on its own: a backlog or a failure of one leaves
+	// the other's pass as it would be alone.
+	kinds := []struct {
+		name        string
+		this, other func(*backlog) *queue
+	}{
+		{"invitations", func(b *backlog) *queue { return &b.invitations }, func(b *backlog) *queue { return &b.appInvites }},
+		{"app invites", func(b *backlog) *queue { return &b.appInvites }, func(b *backlog) *queue { return &b.invitations }},
+	}
+	for _, k := range kinds {
+		for _, tt := range tests {
+			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
+				b := &backlog{}
+				this, other := k.this(b), k.other(b)
+				this.overdue, this.fail = tt.overdue, tt.fail
+				other.overdue = 3
+				s := &Sweeper{Expirer: b, Purger: b, Logger: discard()}
+				s.Sweep(context.Background())
+				if len(this.calls) != tt.wantCalls {
+					t.Fatalf("%d calls, want %d", len(this.calls), tt.wantCalls)
+				}
+				if !tt.fail && this.overdue != 0 {
+					t.Fatalf("%d overdue left", this.overdue)
+				}
+				if len(other.calls) != 1 || other.overdue != 0 {
+					t.Fatalf("the other kind: %d calls, %d overdue left", len(other.calls), other.overdue)
+				}
+				if b.purged != 1 {
+					t.Fatalf("purged %d times", b.purged)
+				}
+			})
+		}
 	}
 }
 
 func TestSweepReportsExpirations(t *testing.T) {
 	for _, fail := range []bool{false, true} {
-		b := &backlog{overdue: 2*SweepBatch + 7, fail: fail}
+		b := &backlog{invitations: queue{overdue: 2*SweepBatch + 7, fail: fail}, appInvites: queue{overdue: 9}}
 		var reported []int
-		s := &Sweeper{Expirer: b, Purger: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Expired: func(n int) { reported = append(reported, n) }}
+		s := &Sweeper{Expirer: b, Purger: b, Logger: discard(), Expired: func(n int) { reported = append(reported, n) }}
 		s.Sweep(context.Background())
+		// Expired counts invitations alone: it feeds the invitations'
+		// transition metric.
 		want := []int{SweepBatch, SweepBatch, 7}
 		if fail {
 			want = nil

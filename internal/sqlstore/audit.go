@@ -66,7 +66,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f invited.AuditFilter) ([]*in
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
-	return findManaged(ctx, db, f.OrgID, f.Page, invited.PrefixAuditEvent, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.AuditEvent, error) {
+	return findManaged(ctx, db, f.OrgID, invited.PermOrgManage, f.Page, invited.PrefixAuditEvent, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.AuditEvent, error) {
 		query, args := auditListQuery(orgIDs, f, k)
 		return queryList(ctx, tx, scanAuditEvent, query, args...)
 	}, func(e *invited.AuditEvent) string { return e.ID })

@@ -85,6 +85,13 @@ var contract = []struct {
 	{"SigningKeys", testSigningKeys},
 	{"ConcurrentSigningKeys", testConcurrentSigningKeys},
 	{"HostedPageSettings", testHostedPageSettings},
+	{"AppCreate", testAppCreate},
+	{"AppVisibility", testAppVisibility},
+	{"AppInviteCreate", testAppInviteCreate},
+	{"AppInvitePreview", testAppInvitePreview},
+	{"AppInviteLifecycle", testAppInviteLifecycle},
+	{"AppInviteListing", testAppInviteListing},
+	{"AppInviteSweep", testAppInviteSweep},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/secretbox"
 )
 
 // Compile-time checks that *DB implements the services.
@@ -33,6 +34,7 @@ var (
 	_ invited.Outbox              = (*DB)(nil)
 	_ invited.TicketService       = (*DB)(nil)
 	_ invited.SigningKeyService   = (*DB)(nil)
+	_ invited.AppService          = (*DB)(nil)
 )
 
 //go:embed migrations
@@ -54,6 +56,10 @@ type Options struct {
 	Logger *slog.Logger
 	// SkipMigrate leaves the schema as it is; Migrate applies it.
 	SkipMigrate bool
+	// Secrets seals what the store must read back, such as apps' client
+	// secrets. Without keys, creating anything that holds such a secret is
+	// refused.
+	Secrets *secretbox.Keyring
 }
 
 // DB is the store. All its methods are safe for concurrent use.
@@ -68,6 +74,7 @@ type DB struct {
 
 	reminderBefore time.Duration
 	enqueued       func()
+	secrets        *secretbox.Keyring
 }
 
 // Open opens the database named by dsn ("sqlite:PATH", or a PostgreSQL URL
@@ -80,7 +87,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{write: p.write, read: p.read, closePools: p.close, dialect: d,
 		now: opts.Now, logger: opts.Logger,
-		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued}
+		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued, secrets: opts.Secrets}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/pgtest"
+	"github.com/invitedhq/invited/internal/secretbox"
 )
 
 // TestMain stops the shared PostgreSQL cluster once the tests are done.
@@ -54,20 +55,25 @@ func openURL(tb testing.TB, url string, opts Options) *DB {
 	return db
 }
 
-// env is one contract case's world: a fresh database, its clock, and an
-// admin key, all made through the store's own API.
+// env is one contract case's world: a fresh database, its clock, its
+// encryption keys and an admin key, all made through the store's own API.
 type env struct {
 	t     testing.TB
 	db    *DB
 	clock *testutil.Clock
+	keys  *secretbox.Keyring
 	admin context.Context
 	seq   int
 }
 
 func newEnv(t testing.TB, open func(testing.TB, Options) *DB) *env {
 	t.Helper()
-	e := &env{t: t, clock: testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))}
-	e.db = open(t, Options{Now: e.clock.Now, ReminderBefore: 24 * time.Hour})
+	keys, err := secretbox.Parse(secretbox.NewKey("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, clock: testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), keys: keys}
+	e.db = open(t, Options{Now: e.clock.Now, ReminderBefore: 24 * time.Hour, Secrets: keys})
 	ctx := context.Background()
 	secret, err := e.db.CreateFirstAdminKey(ctx)
 	if err != nil || secret == "" {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -61,23 +60,6 @@ LEFT JOIN users iu ON iu.id = i.inviter_user_id`
 WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending') AND status = 'pending' AND expires_at <= ? AND id <> ?`
 )
 
-// expireInvitationsSQL persists the expiry of a batch of overdue
-// invitations; its arguments are now, the batch size, and now again, and
-// it returns the id and organization of each invitation it expired. Where
-// writers run side by side, the batch skips the rows other transactions
-// hold (another sweeper's batch, an invitation being accepted or renewed),
-// so that sweepers running together take disjoint batches; the status
-// guard keeps a row that changed meanwhile from being expired regardless.
-// The batch is a materialized CTE, not an IN subquery: PostgreSQL may run
-// such a subquery again for each row it updates, and each run, skipping
-// the rows just updated, would pick another batch.
-func expireInvitationsSQL(d dialect) string {
-	return `WITH due AS MATERIALIZED (SELECT id FROM invitations WHERE status = 'pending' AND expires_at <= ?
-	ORDER BY expires_at LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED") + `)
-UPDATE invitations SET status = 'expired', updated_at = ? FROM due WHERE invitations.id = due.id AND status = 'pending'
-RETURNING invitations.id, invitations.org_id`
-}
-
 func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
 	return []any{inv.ID, inv.OrgID, inv.Status, nullText(inv.Email), nullText(inv.Phone), nullText(inv.UserID),
 		inv.InviteeKey(), inv.FirstName, inv.LastName, jsonText(inv.Roles), inv.Message, inv.RedirectURL, inv.Audience,
@@ -85,18 +67,19 @@ func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
 		inv.Inviter.Name, nullBlob(tokenHash), ms(inv.CreatedAt), ms(inv.UpdatedAt), ms(inv.ExpiresAt), nullMS(inv.SentAt)}
 }
 
-// newToken mints the secret of an invitation link: 256 bits, without a
-// prefix because it lives in a URL. Only its hash is stored; the plaintext
-// leaves in the answer and the delivery alone.
+// newToken mints the secret of a link (an invitation's token, an app
+// invite's code): 256 bits, without a prefix because it lives in a URL.
+// Only its hash is stored; the plaintext leaves in the answer and the
+// delivery alone.
 func newToken() string { return invited.NewSecret("") }
 
-// tokenHash is what a link's token is looked up by. A token that could not
-// have been minted is not_found at once, without a query.
-func tokenHash(token string) ([]byte, error) {
-	if !invited.ValidSecretShape(token, "") {
-		return nil, errNotFound("invitation")
+// linkHash is what a link's secret is looked up by. A secret that could
+// not have been minted is not_found (as what) at once, without a query.
+func linkHash(secret, what string) ([]byte, error) {
+	if !invited.ValidSecretShape(secret, "") {
+		return nil, errNotFound(what)
 	}
-	return invited.HashSecret(token), nil
+	return invited.HashSecret(secret), nil
 }
 
 // invitationRow is an invitation with what its operations need besides:
@@ -209,10 +192,7 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		return nil, &invited.Error{Code: invited.EINVALID, Message: "a batch holds 1 to 1000 invitations",
 			Fields: map[string]string{"invitations": "must hold 1 to 1000 invitations"}}
 	}
-	inviter := invited.Inviter{UserID: a.UserID(), APIKeyID: a.APIKeyID}
-	if a.User != nil {
-		inviter.Name = a.User.Name
-	}
+	inviter := inviterOf(a)
 	results := make([]invited.BatchResult, len(cs))
 	err := db.writeTx(ctx, func(tx *Tx) error {
 		org, err := tx.organization(ctx, orgID)
@@ -268,6 +248,15 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		return nil, err
 	}
 	return results, nil
+}
+
+// inviterOf names the actor as the inviter of what it creates.
+func inviterOf(a *invited.Actor) invited.Inviter {
+	inviter := invited.Inviter{UserID: a.UserID(), APIKeyID: a.APIKeyID}
+	if a.User != nil {
+		inviter.Name = a.User.Name
+	}
+	return inviter
 }
 
 // writeOrder returns the indexes of the valid items of a batch in the order
@@ -461,15 +450,7 @@ func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, 
 		}
 		w.add(ors.join("OR"), ors.args...)
 	}
-	switch f.Status {
-	case "":
-	case invited.StatusPending:
-		w.add(`i.status = 'pending' AND i.expires_at > ?`, ms(now))
-	case invited.StatusExpired:
-		w.add(`(i.status = 'expired' OR (i.status = 'pending' AND i.expires_at <= ?))`, ms(now))
-	default:
-		w.add(`i.status = ?`, f.Status)
-	}
+	w.statusAt("i", string(f.Status), now)
 	if f.Email != "" {
 		w.add(`i.email = ?`, strings.ToLower(strings.TrimSpace(f.Email)))
 	}
@@ -603,7 +584,7 @@ func (db *DB) PreviewInvitation(ctx context.Context, token string) (*invited.Inv
 // readLink loads, in a read transaction, the invitation that the link
 // token opens, with its organization, and hands it to use.
 func (db *DB) readLink(ctx context.Context, token string, use func(*Tx, *invitationRow)) error {
-	hash, err := tokenHash(token)
+	hash, err := linkHash(token, "invitation")
 	if err != nil {
 		return err
 	}
@@ -619,7 +600,7 @@ func (db *DB) readLink(ctx context.Context, token string, use func(*Tx, *invitat
 
 // DeclineInvitation is authorized by the token alone.
 func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Invitation, error) {
-	hash, err := tokenHash(token)
+	hash, err := linkHash(token, "invitation")
 	if err != nil {
 		return nil, err
 	}
@@ -671,7 +652,7 @@ type acceptRoute struct {
 // holds the invitation's row lock (on SQLite: the one write transaction)
 // from the lookup on.
 func (db *DB) accept(ctx context.Context, token string, route acceptRoute) (*invited.Acceptance, error) {
-	hash, err := tokenHash(token)
+	hash, err := linkHash(token, "invitation")
 	if err != nil {
 		return nil, err
 	}
@@ -815,58 +796,15 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 	return mem, true, err
 }
 
-// ExpireInvitations persists the expiry of up to limit overdue invitations
-// and records an invitation.expired event, without an actor, for each.
-// The partial index on expires_at holds pending invitations only, so the
-// cost follows what expired, not the size of the table.
-func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, fmt.Errorf("sqlstore: expire: limit %d is not positive", limit)
-	}
-	var n int64
-	err := db.writeTx(ctx, func(tx *Tx) error {
-		expired, err := queryList(ctx, tx, func(s scanner) (t target, err error) {
-			return t, s.Scan(&t.id, &t.orgID)
-		}, expireInvitationsSQL(db.dialect), ms(tx.now), limit, ms(tx.now))
-		if err != nil {
-			return err
-		}
-		n = int64(len(expired))
-		if err := tx.auditAll(ctx, invited.EventInvitationExpired, invited.ResourceInvitation, expired); err != nil {
-			return err
-		}
-		return tx.announceExpired(ctx, expired)
-	})
-	return int(n), err
+// invitationsExpiring is how the sweeper expires invitations.
+var invitationsExpiring = expiring[*invited.Invitation]{
+	table: "invitations", resource: invited.ResourceInvitation, event: invited.EventInvitationExpired,
+	list: `SELECT ` + invitationColumns + ` FROM invitations i`, idCol: "i.id", scan: scanInvitation,
+	target: func(inv *invited.Invitation) target { return target{inv.ID, inv.OrgID, inv} },
 }
 
-// announceExpired tells the webhooks that hear of it that invitations
-// expired. The sweeper's batch knows their ids alone; they are loaded only
-// when an endpoint listens.
-func (tx *Tx) announceExpired(ctx context.Context, expired []target) error {
-	var orgIDs, ids []string
-	for _, t := range expired {
-		ids = append(ids, t.id)
-		if !slices.Contains(orgIDs, t.orgID) {
-			orgIDs = append(orgIDs, t.orgID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	eps, err := tx.endpoints(ctx, orgIDs)
-	if err != nil || !slices.ContainsFunc(eps, func(e endpoint) bool { return e.wants(invited.EventInvitationExpired) }) {
-		return err
-	}
-	var w where
-	w.in("i.id", ids)
-	invs, err := queryList(ctx, tx, scanInvitation, `SELECT `+invitationColumns+` FROM invitations i`+w.String(), w.args...)
-	if err != nil {
-		return err
-	}
-	changes := make([]target, len(invs))
-	for i, inv := range invs {
-		changes[i] = target{inv.ID, inv.OrgID, inv}
-	}
-	return tx.announce(ctx, invited.EventInvitationExpired, changes)
+// ExpireInvitations persists the expiry of up to limit overdue invitations
+// and records an invitation.expired event, without an actor, for each.
+func (db *DB) ExpireInvitations(ctx context.Context, limit int) (int, error) {
+	return expireDue(ctx, db, invitationsExpiring, limit)
 }

@@ -41,10 +41,12 @@ func (e *env) storedTicket(id string) *invited.AcceptanceTicket {
 }
 
 // orgKey returns the context of a new API key of orgID.
-func (e *env) orgKey(orgID string) context.Context {
+func (e *env) orgKey(orgID string) context.Context { return e.keyWith(orgID, invited.PermMembersRead) }
+
+// keyWith returns the context of a new API key of orgID holding perms.
+func (e *env) keyWith(orgID string, perms ...invited.Permission) context.Context {
 	e.t.Helper()
-	_, secret, err := e.db.CreateAPIKey(e.admin, invited.APIKeyCreate{Name: "host app", OrgID: orgID,
-		Permissions: []invited.Permission{invited.PermMembersRead}})
+	_, secret, err := e.db.CreateAPIKey(e.admin, invited.APIKeyCreate{Name: "host app", OrgID: orgID, Permissions: perms})
 	must(e.t, err)
 	return e.keyContext(secret)
 }

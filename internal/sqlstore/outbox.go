@@ -215,9 +215,9 @@ func (tx *Tx) record(ctx context.Context, action, resource string, changes ...ta
 }
 
 // claimMessagesSQL leases a batch of due messages: its arguments are now,
-// the batch size, the end of the lease and now again. As in
-// expireInvitationsSQL, concurrent dispatchers skip each other's rows and
-// the batch is a materialized CTE.
+// the batch size, the end of the lease and now again. As in expireDueSQL,
+// concurrent dispatchers skip each other's rows and the batch is a
+// materialized CTE.
 func claimMessagesSQL(d dialect) string {
 	return `WITH due AS MATERIALIZED (SELECT id FROM messages WHERE status = 'pending' AND next_attempt_at <= ?
 	ORDER BY next_attempt_at LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED") + `)
@@ -459,7 +459,7 @@ func (db *DB) FindMessages(ctx context.Context, f invited.MessageFilter) ([]*inv
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
-	return findManaged(ctx, db, f.OrgID, f.Page, invited.PrefixMessage, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.Message, error) {
+	return findManaged(ctx, db, f.OrgID, invited.PermOrgManage, f.Page, invited.PrefixMessage, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.Message, error) {
 		if f.WebhookID != "" {
 			if _, err := tx.webhook(ctx, invited.ActorFromContext(ctx), f.WebhookID); err != nil {
 				return nil, err
@@ -537,13 +537,14 @@ WHERE id = ?`, ms(tx.now), ms(tx.now), ms(tx.now), id); err != nil {
 	return m, err
 }
 
-// findManaged runs a list of what org:manage governs (audit events,
-// webhooks, messages) for the actor of ctx: list reads a page of the rows
-// of orgIDs (nil for every organization) in a read transaction. Naming an
-// organization needs org:manage there (not_found if the actor cannot see
-// it, or if it does not exist); without one, an admin key lists all, and
-// anyone else the organizations where they hold org:manage.
-func findManaged[T any](ctx context.Context, db *DB, orgID string, p invited.Page, prefix string,
+// findManaged runs a list of what perm governs (org:manage: audit events,
+// webhooks, messages; connections:manage: app invites) for the actor of
+// ctx: list reads a page of the rows of orgIDs (nil for every
+// organization) in a read transaction. Naming an organization needs perm
+// there (not_found if the actor cannot see it, or if it does not exist);
+// without one, an admin key lists all, and anyone else the organizations
+// where they hold perm.
+func findManaged[T any](ctx context.Context, db *DB, orgID string, perm invited.Permission, p invited.Page, prefix string,
 	list func(tx *Tx, orgIDs []string, k keyset) ([]T, error), id func(T) string) ([]T, string, error) {
 	k, err := newKeyset(p, prefix)
 	if err != nil {
@@ -552,11 +553,11 @@ func findManaged[T any](ctx context.Context, db *DB, orgID string, p invited.Pag
 	a := invited.ActorFromContext(ctx)
 	var orgIDs []string // nil: all
 	if orgID != "" {
-		if err := a.Authorize(orgID, invited.PermOrgManage); err != nil {
+		if err := a.Authorize(orgID, perm); err != nil {
 			return nil, "", err
 		}
 		orgIDs = []string{orgID}
-	} else if ids, all := a.OrgIDsWith(invited.PermOrgManage); !all {
+	} else if ids, all := a.OrgIDsWith(perm); !all {
 		if len(ids) == 0 {
 			return []T{}, "", nil
 		}

@@ -56,6 +56,15 @@ func hotQueries(d dialect) []planQuery {
 		q, args := auditListQuery(orgIDs, f, k)
 		return planQuery{name, q, args, true}
 	}
+	appInviteCursor := keyset{size: 50, after: invited.NewID(invited.PrefixAppInvite, now)}
+	appInviteQuery := func(name string, orgIDs []string, f invited.AppInviteFilter) planQuery {
+		q, args := appInviteListQuery(orgIDs, f, appInviteCursor, now)
+		return planQuery{name, q, args, true}
+	}
+	appQuery := func(name string, orgIDs []string, all bool) planQuery {
+		q, args := appListQuery(orgIDs, all, keyset{size: 50, after: invited.NewID(invited.PrefixApp, now)})
+		return planQuery{name, q, args, true}
+	}
 	unpaged := func(q planQuery) planQuery {
 		q.paged = false
 		return q
@@ -78,7 +87,7 @@ func hotQueries(d dialect) []planQuery {
 		listQuery("all page with cursor", invited.InvitationScope{All: true}, invited.InvitationFilter{}, cursor),
 		listQuery("all pending page", invited.InvitationScope{All: true}, invited.InvitationFilter{Status: invited.StatusPending}, cursor),
 		listQuery("email filter", invited.InvitationScope{All: true}, invited.InvitationFilter{Email: "a@example.com"}, cursor),
-		{"sweeper", expireInvitationsSQL(d), []any{0, 500, 0}, false},
+		{"sweeper", expireDueSQL(d, "invitations"), []any{0, 500, 0}, false},
 		{"open invitation probe", openInvitationSQL, []any{"org_a", "email:a@example.com"}, false},
 		{"overdue invitee expiry", expireOverdueInviteeSQL, []any{0, "org_a", "email:a@example.com", 0, id}, false},
 		auditQuery("audit org page", []string{"org_a"}, invited.AuditFilter{}, auditCursor),
@@ -93,6 +102,22 @@ func hotQueries(d dialect) []planQuery {
 		{"ticket lookup", ticketByIDSQL, []any{ticket}, false},
 		{"signing keys", signingKeysSQL, []any{0}, false},
 		{"active signing key", activeSigningKeySQL, nil, false},
+		{"app lookup", appByIDSQL, []any{"app_a"}, false},
+		appQuery("all apps page", nil, true),
+		// The system-wide apps and an organization's: two searches, merged
+		// by a sort bounded by the LIMIT.
+		unpaged(appQuery("visible apps page", []string{"org_a"}, false)),
+		{"app invite code lookup", appInviteByCodeSQL, []any{hash}, false},
+		{"app invite lookup", appInviteByIDSQL, []any{"ainv_a"}, false},
+		{"app invite lookup to change", appInviteByIDSQL + d.lock("FOR UPDATE"), []any{"ainv_a"}, false},
+		appInviteQuery("app invites org page", []string{"org_a"}, invited.AppInviteFilter{}),
+		appInviteQuery("app invites org pending page", []string{"org_a"}, invited.AppInviteFilter{Status: invited.AppInvitePending}),
+		appInviteQuery("app invites org expired page", []string{"org_a"}, invited.AppInviteFilter{Status: invited.AppInviteExpired}),
+		appInviteQuery("app invites org app page", []string{"org_a"}, invited.AppInviteFilter{AppID: "app_a"}),
+		appInviteQuery("app invites all page", nil, invited.AppInviteFilter{}),
+		appInviteQuery("app invites app page", nil, invited.AppInviteFilter{AppID: "app_a"}),
+		unpaged(appInviteQuery("app invites orgs page", []string{"org_a", "org_b"}, invited.AppInviteFilter{})),
+		{"app invite sweeper", expireDueSQL(d, "app_invites"), []any{0, 500, 0}, false},
 	}
 }
 

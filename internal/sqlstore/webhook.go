@@ -13,16 +13,17 @@ func scanWebhook(s scanner) (*invited.Webhook, error) {
 	return w, s.Scan(&w.ID, textCol{&w.OrgID}, &w.URL, jsonCol{&w.Events}, &w.Description, timeCol{&w.CreatedAt})
 }
 
-// authorizeWebhooks checks that a may manage the endpoints of orgID, or
-// the system-wide ones when orgID is "".
-func authorizeWebhooks(a *invited.Actor, orgID string) error {
-	if orgID == "" && !a.Admin {
-		return invited.Errorf(invited.EFORBIDDEN, "system-wide webhooks need an admin key; give org_id for an organization's")
+// authorizeOwned checks that a may create what belongs to orgID, which
+// needs perm there, or to the system when orgID is "", which needs an admin
+// key. what names the things in the refusal ("webhooks", "apps").
+func authorizeOwned(a *invited.Actor, orgID string, perm invited.Permission, what string) error {
+	if orgID != "" {
+		return a.Authorize(orgID, perm)
 	}
-	if orgID == "" {
-		return nil
+	if !a.Admin {
+		return invited.Errorf(invited.EFORBIDDEN, "system-wide %s need an admin key; give org_id for an organization's", what)
 	}
-	return a.Authorize(orgID, invited.PermOrgManage)
+	return nil
 }
 
 // manages reports whether a governs what belongs to orgID (a webhook
@@ -35,7 +36,7 @@ func manages(a *invited.Actor, orgID string) bool {
 // CreateWebhook needs org:manage in the organization, or an admin key for
 // a system-wide endpoint.
 func (db *DB) CreateWebhook(ctx context.Context, c invited.WebhookCreate) (*invited.Webhook, error) {
-	if err := authorizeWebhooks(invited.ActorFromContext(ctx), c.OrgID); err != nil {
+	if err := authorizeOwned(invited.ActorFromContext(ctx), c.OrgID, invited.PermOrgManage, "webhooks"); err != nil {
 		return nil, err
 	}
 	var w *invited.Webhook
@@ -59,7 +60,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, w.ID, nullText(w.OrgID), w.URL, jsonText(w.Events
 
 // FindWebhooks lists the live endpoints the actor manages, newest first.
 func (db *DB) FindWebhooks(ctx context.Context, f invited.WebhookFilter) ([]*invited.Webhook, string, error) {
-	return findManaged(ctx, db, f.OrgID, f.Page, invited.PrefixWebhook, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.Webhook, error) {
+	return findManaged(ctx, db, f.OrgID, invited.PermOrgManage, f.Page, invited.PrefixWebhook, func(tx *Tx, orgIDs []string, k keyset) ([]*invited.Webhook, error) {
 		var w where
 		w.add("w.deleted_at IS NULL")
 		if orgIDs != nil {

@@ -1,0 +1,457 @@
+package invited
+
+import (
+	"context"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Apps and app invites (issue 6): an app is a connector to an external
+// platform's OAuth 2.0 authorization; an app invite is a link that lets a
+// partner authorize that platform for the inviter's organization. Activating
+// an invite (pending → active) creates a connection profile; that flow
+// builds on the types here.
+
+// OAuthConfig is an app's configuration at the external platform: either
+// its OIDC discovery document, or its authorization and token endpoints.
+type OAuthConfig struct {
+	AuthorizationURL string `json:"authorization_url,omitempty" doc:"the platform's authorization endpoint; with token_url, unless discovery_url is given"`
+	TokenURL         string `json:"token_url,omitempty" doc:"the platform's token endpoint"`
+	DiscoveryURL     string `json:"discovery_url,omitempty" doc:"the platform's OpenID Connect discovery document, instead of authorization_url and token_url"`
+	ClientID         string `json:"client_id"`
+	// ClientSecret is input only: it is stored sealed and never returned;
+	// App.ClientSecretSet says whether there is one.
+	ClientSecret string            `json:"client_secret,omitempty" doc:"write-only; absent for a public client, which relies on PKCE alone"`
+	Scopes       []string          `json:"scopes" required:"false" doc:"the scopes to ask for"`
+	ExtraParams  map[string]string `json:"extra_params,omitempty" doc:"further parameters of the authorization request, such as access_type or prompt"`
+}
+
+// App is a connector application: system-wide, usable by every
+// organization, or owned by one.
+type App struct {
+	ID          string      `json:"id"`
+	OrgID       string      `json:"org_id,omitempty" doc:"absent for a system-wide app"`
+	Name        string      `json:"name"`
+	Description string      `json:"description,omitempty" doc:"the text of the partner's landing page"`
+	OAuth       OAuthConfig `json:"oauth"`
+	// ClientSecretSet says whether a client secret is stored, because the
+	// secret itself is never shown.
+	ClientSecretSet bool      `json:"client_secret_set"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// AppCreate is the body of an app create request (DESIGN.md §4).
+type AppCreate struct {
+	Name        string      `json:"name"`
+	OrgID       string      `json:"org_id,omitempty" doc:"absent: a system-wide app (admin only)"`
+	Description string      `json:"description,omitempty" doc:"the text of the partner's landing page; at most 2000 characters"`
+	OAuth       OAuthConfig `json:"oauth"`
+}
+
+// AppFilter selects apps for a list.
+type AppFilter struct {
+	// OrgID, when set, keeps the apps that invites of that organization can
+	// use: its own and the system-wide ones.
+	OrgID string
+	Page
+}
+
+// Limits on app input.
+const (
+	MaxAppDescriptionRunes = 2000
+	MaxClientIDLen         = 500
+	MaxClientSecretLen     = 2000
+	MaxScopes              = 50
+	MaxScopeLen            = 200
+	MaxExtraParams         = 20
+	MaxExtraParamKeyLen    = 100
+	MaxExtraParamValueLen  = 1000
+	MaxOAuthURLLen         = 2000
+	MaxAppInviteNoteRunes  = 2000
+)
+
+// reservedOAuthParams are the authorization request's parameters that the
+// flow sets itself; an app's extra_params may not override them.
+var reservedOAuthParams = []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope"}
+
+// NewApp validates c and returns the app it describes. The app keeps the
+// client secret in OAuth.ClientSecret for the store to seal; the store
+// blanks it before the app leaves.
+func NewApp(c AppCreate, now time.Time) (*App, error) {
+	f := FieldErrors{}
+	o := c.OAuth
+	app := &App{
+		ID:          NewID(PrefixApp, now),
+		OrgID:       c.OrgID,
+		Name:        strings.TrimSpace(c.Name),
+		Description: c.Description,
+		OAuth: OAuthConfig{
+			AuthorizationURL: strings.TrimSpace(o.AuthorizationURL),
+			TokenURL:         strings.TrimSpace(o.TokenURL),
+			DiscoveryURL:     strings.TrimSpace(o.DiscoveryURL),
+			ClientID:         strings.TrimSpace(o.ClientID),
+			ClientSecret:     o.ClientSecret,
+			Scopes:           slices.Clone(o.Scopes),
+		},
+		ClientSecretSet: o.ClientSecret != "",
+		CreatedAt:       now,
+		UpdatedAt:       now,
+	}
+	// Stored and returned alike: no scopes is an empty list, no extra
+	// parameters none at all.
+	if app.OAuth.Scopes == nil {
+		app.OAuth.Scopes = []string{}
+	}
+	if len(o.ExtraParams) > 0 {
+		app.OAuth.ExtraParams = maps.Clone(o.ExtraParams)
+	}
+	if n := utf8.RuneCountInString(app.Name); n == 0 || n > MaxNameRunes || !utf8.ValidString(app.Name) {
+		f.Add("name", "must be 1-200 characters of UTF-8")
+	}
+	if !utf8.ValidString(app.Description) || utf8.RuneCountInString(app.Description) > MaxAppDescriptionRunes {
+		f.Add("description", "at most 2000 characters of UTF-8")
+	}
+	app.OAuth.validate(f)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// validate checks the configuration, naming fields as "oauth.<field>".
+func (o *OAuthConfig) validate(f FieldErrors) {
+	switch {
+	case o.ClientID == "":
+		f.Add("oauth.client_id", "required")
+	case len(o.ClientID) > MaxClientIDLen:
+		f.Add("oauth.client_id", "at most 500 characters")
+	}
+	if len(o.ClientSecret) > MaxClientSecretLen {
+		f.Add("oauth.client_secret", "at most 2000 characters")
+	}
+
+	endpoints := o.AuthorizationURL != "" || o.TokenURL != ""
+	switch {
+	case o.DiscoveryURL != "" && endpoints:
+		f.Add("oauth.discovery_url", "give discovery_url, or authorization_url and token_url, not both")
+	case o.DiscoveryURL != "":
+		validOAuthURL(f, "oauth.discovery_url", o.DiscoveryURL)
+	default:
+		for _, u := range []struct{ field, url string }{
+			{"oauth.authorization_url", o.AuthorizationURL},
+			{"oauth.token_url", o.TokenURL},
+		} {
+			if u.url == "" {
+				f.Add(u.field, "required unless discovery_url is given")
+				continue
+			}
+			validOAuthURL(f, u.field, u.url)
+		}
+	}
+
+	if len(o.Scopes) > MaxScopes {
+		f.Add("oauth.scopes", "at most 50 scopes")
+	}
+	for _, s := range o.Scopes {
+		if !validScope(s) {
+			f.Add("oauth.scopes", "each scope is 1-200 characters of printable ASCII without spaces, quotes or backslashes: "+quote(s))
+		}
+	}
+
+	if len(o.ExtraParams) > MaxExtraParams {
+		f.Add("oauth.extra_params", "at most 20 parameters")
+	}
+	for k, v := range o.ExtraParams {
+		switch {
+		case k == "" || len(k) > MaxExtraParamKeyLen:
+			f.Add("oauth.extra_params", "names are 1-100 characters")
+		case slices.Contains(reservedOAuthParams, strings.ToLower(k)):
+			f.Add("oauth.extra_params", quote(k)+" is set by the flow itself; reserved are "+strings.Join(reservedOAuthParams, ", "))
+		case len(v) > MaxExtraParamValueLen:
+			f.Add("oauth.extra_params", "values are at most 1000 characters")
+		}
+	}
+}
+
+// validOAuthURL checks an endpoint of the platform: absolute https, without
+// credentials or fragment. Plain http is allowed for loopback hosts alone,
+// for local development and tests; anywhere else it would expose the
+// authorization code and the client secret on the wire.
+func validOAuthURL(f FieldErrors, field, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case len(raw) > MaxOAuthURLLen:
+		f.Add(field, "at most 2000 characters")
+	case err != nil || !u.IsAbs() || u.Host == "" || strings.Contains(raw, "#"):
+		f.Add(field, "must be an absolute https URL without a fragment")
+	case u.Scheme != "https" && (u.Scheme != "http" || !loopbackHost(u.Hostname())):
+		f.Add(field, "must be https (http only for localhost, 127.0.0.1 or ::1)")
+	case u.User != nil:
+		f.Add(field, "must not carry credentials; give client_id and client_secret instead")
+	}
+}
+
+func loopbackHost(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+// validScope reports whether s is a scope-token of RFC 6749 §3.3: printable
+// ASCII without spaces, double quotes or backslashes.
+func validScope(s string) bool {
+	if len(s) == 0 || len(s) > MaxScopeLen {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// AppInviteStatus is where an app invite is in its lifecycle (issue 6):
+//
+//	pending --activate--> active --archive--> archived
+//	   |--revoke--> revoked --archive--> archived
+//	   '--(time)--> expired --archive--> archived
+type AppInviteStatus string
+
+const (
+	AppInvitePending  AppInviteStatus = "pending"
+	AppInviteActive   AppInviteStatus = "active"
+	AppInviteArchived AppInviteStatus = "archived"
+	AppInviteRevoked  AppInviteStatus = "revoked"
+	AppInviteExpired  AppInviteStatus = "expired"
+)
+
+// AppInviteStatuses lists every app invite status.
+var AppInviteStatuses = []AppInviteStatus{AppInvitePending, AppInviteActive, AppInviteArchived, AppInviteRevoked, AppInviteExpired}
+
+// ActionActivate moves an app invite to active: the partner authorized the
+// platform and the connection exists.
+const ActionActivate Action = "activate"
+
+// appInviteTransitions is the app invite's state machine, as transitions
+// is the invitation's. Archived is terminal.
+var appInviteTransitions = map[AppInviteStatus]map[Action]AppInviteStatus{
+	AppInvitePending: {
+		ActionActivate: AppInviteActive,
+		ActionRevoke:   AppInviteRevoked,
+		ActionExpire:   AppInviteExpired,
+	},
+	AppInviteActive:  {ActionArchive: AppInviteArchived},
+	AppInviteRevoked: {ActionArchive: AppInviteArchived},
+	AppInviteExpired: {ActionArchive: AppInviteArchived},
+}
+
+// AppInviteTransition returns the status that action leads to from from,
+// or invalid_state when the action is illegal there.
+func AppInviteTransition(from AppInviteStatus, action Action) (AppInviteStatus, error) {
+	if to, ok := appInviteTransitions[from][action]; ok {
+		return to, nil
+	}
+	return from, Errorf(EINVALIDSTATE, "cannot %s an app invite that is %s", action, from)
+}
+
+// AppInvite is a link that lets a partner connect an external platform to
+// the organization through an app. Its code, like an invitation token, is
+// stored only as a hash.
+type AppInvite struct {
+	ID          string          `json:"id"`
+	AppID       string          `json:"app_id"`
+	OrgID       string          `json:"org_id"`
+	Status      AppInviteStatus `json:"status" enum:"pending,active,archived,revoked,expired"`
+	Email       string          `json:"email,omitempty" doc:"the partner's address, when known"`
+	Note        string          `json:"note,omitempty"`
+	Inviter     Inviter         `json:"inviter"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	ExpiresAt   time.Time       `json:"expires_at"`
+	ActivatedAt *time.Time      `json:"activated_at"`
+	RevokedAt   *time.Time      `json:"revoked_at"`
+	ArchivedAt  *time.Time      `json:"archived_at"`
+}
+
+// StatusAt is the status as callers see it at now: a pending invite whose
+// expiry has passed reads as expired at once, whether or not the sweeper
+// has written that down yet.
+func (ai *AppInvite) StatusAt(now time.Time) AppInviteStatus {
+	if ai.Status == AppInvitePending && !now.Before(ai.ExpiresAt) {
+		return AppInviteExpired
+	}
+	return ai.Status
+}
+
+// Apply moves ai by action at now, stamping the matching time field. It
+// checks the transition against StatusAt(now), so an overdue invite cannot
+// be activated or revoked before the sweeper marks it.
+func (ai *AppInvite) Apply(action Action, now time.Time) error {
+	to, err := AppInviteTransition(ai.StatusAt(now), action)
+	if err != nil {
+		return err
+	}
+	t := now
+	switch action {
+	case ActionActivate:
+		ai.ActivatedAt = &t
+	case ActionRevoke:
+		ai.RevokedAt = &t
+	case ActionArchive:
+		ai.ArchivedAt = &t
+	}
+	ai.Status = to
+	ai.UpdatedAt = now
+	return nil
+}
+
+// AppInviteCreate is the body of an app invite create request (DESIGN.md
+// §4).
+type AppInviteCreate struct {
+	OrgID     string    `json:"org_id" doc:"the organization the connection is for"`
+	Email     string    `json:"email,omitempty" doc:"the partner's address, for the record"`
+	Note      string    `json:"note,omitempty" doc:"at most 2000 characters"`
+	ExpiresIn *Duration `json:"expires_in,omitempty" doc:"lifetime, e.g. \"72h\" or \"7d\"; default the organization's invitation_ttl"`
+}
+
+// NewAppInvite validates c for an invite of org through app and returns the
+// pending invite it describes. The app must be system-wide or org's own.
+// The email is not held to the organization's allowed_email_domains: a
+// partner connects a platform, it does not join the organization.
+func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Inviter, now time.Time) (*AppInvite, error) {
+	f := FieldErrors{}
+	ai := &AppInvite{
+		ID:        NewID(PrefixAppInvite, now),
+		AppID:     app.ID,
+		OrgID:     org.ID,
+		Status:    AppInvitePending,
+		Note:      c.Note,
+		Inviter:   inviter,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	if app.OrgID != "" && app.OrgID != org.ID {
+		f.Add("org_id", "the app belongs to another organization; invite from there, or use a system-wide app")
+	}
+	if c.Email != "" {
+		email, ok := NormalizeEmail(strings.TrimSpace(c.Email))
+		if !ok {
+			f.Add("email", "not a valid email address")
+		}
+		ai.Email = email
+	}
+	if !utf8.ValidString(c.Note) || utf8.RuneCountInString(c.Note) > MaxAppInviteNoteRunes {
+		f.Add("note", "at most 2000 characters of UTF-8")
+	}
+	ai.ExpiresAt = Expiry(c.ExpiresIn, nil, org.Settings.TTL(), now, f)
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	return ai, nil
+}
+
+// AppInvitePreview is what anyone holding an app invite link may see
+// before deciding: what will be connected, for whom, and by whom asked;
+// nothing about the partner, no note.
+type AppInvitePreview struct {
+	Status    AppInviteStatus `json:"status" enum:"pending,active,archived,revoked,expired"`
+	ExpiresAt time.Time       `json:"expires_at"`
+	App       struct {
+		Name        string `json:"name"`
+		Description string `json:"description,omitempty"`
+	} `json:"app"`
+	Organization struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"organization"`
+	Inviter struct {
+		Name string `json:"name,omitempty"`
+	} `json:"inviter"`
+}
+
+// Preview returns the public view of ai, an invite of org through app, at
+// now. The organization goes by the name its hosted pages show.
+func (ai *AppInvite) Preview(app *App, org *Organization, now time.Time) *AppInvitePreview {
+	p := &AppInvitePreview{Status: ai.StatusAt(now), ExpiresAt: ai.ExpiresAt}
+	p.App.Name, p.App.Description = app.Name, app.Description
+	p.Organization.ID, p.Organization.Name = org.ID, org.DisplayName()
+	p.Inviter.Name = ai.Inviter.Name
+	return p
+}
+
+// AppInviteFilter selects app invites for a list.
+type AppInviteFilter struct {
+	OrgID  string
+	AppID  string
+	Status AppInviteStatus
+	Page
+}
+
+// AppOrgIDs returns the visible organizations whose apps the actor may
+// see, or all=true: those where it holds apps:manage (governs them) or
+// connections:manage (invites partners through them).
+func (a *Actor) AppOrgIDs() (ids []string, all bool) {
+	visible, all := a.VisibleOrgIDs()
+	if all {
+		return nil, true
+	}
+	for _, id := range visible {
+		if a.Can(id, PermAppsManage) || a.Can(id, PermConnectionsManage) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, false
+}
+
+// CanSeeApp reports whether app exists for the actor: an admin key sees
+// every app; anyone else the apps of the organizations of AppOrgIDs, and
+// the system-wide apps when there is at least one such organization, since
+// only there can they be used.
+func (a *Actor) CanSeeApp(app *App) bool {
+	ids, all := a.AppOrgIDs()
+	if all {
+		return true
+	}
+	if app.OrgID == "" {
+		return len(ids) > 0
+	}
+	return slices.Contains(ids, app.OrgID)
+}
+
+// AppService manages apps and app invites. Every method but the code
+// lookup and the sweep takes the caller from ActorFromContext(ctx).
+type AppService interface {
+	// CreateApp registers an app: a system-wide one needs an admin key, an
+	// organization's needs apps:manage there. The client secret is stored
+	// sealed, which needs encryption keys to be configured.
+	CreateApp(ctx context.Context, c AppCreate) (*App, error)
+	// FindApps lists the apps the actor can see (Actor.CanSeeApp), newest
+	// first.
+	FindApps(ctx context.Context, f AppFilter) ([]*App, string, error)
+	// FindAppByID returns an app the actor can see, else not_found.
+	FindAppByID(ctx context.Context, id string) (*App, error)
+
+	// CreateAppInvite needs connections:manage in c.OrgID. It returns the
+	// plaintext code: the only time it exists outside the link.
+	CreateAppInvite(ctx context.Context, appID string, c AppInviteCreate) (*AppInvite, string, error)
+	// FindAppInvites lists the invites of the organizations where the
+	// actor holds connections:manage (all for an admin key), newest first.
+	FindAppInvites(ctx context.Context, f AppInviteFilter) ([]*AppInvite, string, error)
+	FindAppInviteByID(ctx context.Context, id string) (*AppInvite, error)
+	// RevokeAppInvite and ArchiveAppInvite need connections:manage.
+	RevokeAppInvite(ctx context.Context, id string) (*AppInvite, error)
+	ArchiveAppInvite(ctx context.Context, id string) (*AppInvite, error)
+
+	// PreviewAppInvite is authorized by possession of the code; not_found
+	// for an unknown one.
+	PreviewAppInvite(ctx context.Context, code string) (*AppInvitePreview, error)
+
+	// ExpireAppInvites persists the expired status of up to limit overdue
+	// app invites and returns how many it changed. Background job; no
+	// actor.
+	ExpireAppInvites(ctx context.Context, limit int) (int, error)
+}

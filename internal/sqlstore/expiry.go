@@ -1,0 +1,113 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// What expires: invitations and app invites are links that read as
+// expired the moment they are overdue (statusAt), and that the sweeper
+// then marks expired in the database (expireDue).
+
+// statusAt adds the condition that the rows aliased alias, which expire,
+// have status as read at now: what is overdue counts as expired, not
+// pending. An empty status adds nothing.
+func (w *where) statusAt(alias, status string, now time.Time) {
+	switch status {
+	case "":
+	case "pending":
+		w.add(alias+`.status = 'pending' AND `+alias+`.expires_at > ?`, ms(now))
+	case "expired":
+		w.add(`(`+alias+`.status = 'expired' OR (`+alias+`.status = 'pending' AND `+alias+`.expires_at <= ?))`, ms(now))
+	default:
+		w.add(alias+`.status = ?`, status)
+	}
+}
+
+// expireDueSQL persists the expiry of a batch of overdue pending rows of
+// table (invitations, app_invites); its arguments are now, the batch size,
+// and now again, and it returns the id and organization of each row it
+// expired. Where writers run side by side, the batch skips the rows other
+// transactions hold (another sweeper's batch, an invitation being accepted
+// or renewed), so that sweepers running together take disjoint batches;
+// the status guard keeps a row that changed meanwhile from being expired
+// regardless. The batch is a materialized CTE, not an IN subquery:
+// PostgreSQL may run such a subquery again for each row it updates, and
+// each run, skipping the rows just updated, would pick another batch.
+func expireDueSQL(d dialect, table string) string {
+	return `WITH due AS MATERIALIZED (SELECT id FROM ` + table + ` WHERE status = 'pending' AND expires_at <= ?
+	ORDER BY expires_at LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED") + `)
+UPDATE ` + table + ` SET status = 'expired', updated_at = ? FROM due WHERE ` + table + `.id = due.id AND status = 'pending'
+RETURNING ` + table + `.id, ` + table + `.org_id`
+}
+
+// expiring describes a kind of link that expires for the sweeper: a table
+// with id, org_id, status and expires_at, its partial index on expires_at
+// holding pending rows only, so that a sweep costs what expired, not the
+// size of the table.
+type expiring[T any] struct {
+	table    string
+	resource string // what the audit events name
+	event    string // the action recorded and announced
+	// list selects the rows as the API shows them, and idCol names their
+	// id there; scan reads one and target makes it an event's target.
+	list, idCol string
+	scan        func(scanner) (T, error)
+	target      func(T) target
+}
+
+// expireDue persists the expiry of up to limit overdue rows of x and
+// records x.event, without an actor, for each.
+func expireDue[T any](ctx context.Context, db *DB, x expiring[T], limit int) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("sqlstore: expire %s: limit %d is not positive", x.table, limit)
+	}
+	var n int
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		expired, err := queryList(ctx, tx, func(s scanner) (t target, err error) {
+			return t, s.Scan(&t.id, &t.orgID)
+		}, expireDueSQL(db.dialect, x.table), ms(tx.now), limit, ms(tx.now))
+		if err != nil {
+			return err
+		}
+		n = len(expired)
+		if err := tx.auditAll(ctx, x.event, x.resource, expired); err != nil {
+			return err
+		}
+		return announceExpired(ctx, tx, x, expired)
+	})
+	return n, err
+}
+
+// announceExpired tells the webhooks that hear of it that rows of x
+// expired. The sweeper's batch knows their ids alone; the rows are loaded
+// only when an endpoint listens.
+func announceExpired[T any](ctx context.Context, tx *Tx, x expiring[T], expired []target) error {
+	var orgIDs, ids []string
+	for _, t := range expired {
+		ids = append(ids, t.id)
+		if !slices.Contains(orgIDs, t.orgID) {
+			orgIDs = append(orgIDs, t.orgID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	eps, err := tx.endpoints(ctx, orgIDs)
+	if err != nil || !slices.ContainsFunc(eps, func(e endpoint) bool { return e.wants(x.event) }) {
+		return err
+	}
+	var w where
+	w.in(x.idCol, ids)
+	rows, err := queryList(ctx, tx, x.scan, x.list+w.String(), w.args...)
+	if err != nil {
+		return err
+	}
+	changes := make([]target, len(rows))
+	for i, r := range rows {
+		changes[i] = x.target(r)
+	}
+	return tx.announce(ctx, x.event, changes)
+}
