@@ -52,6 +52,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:         logger,
 		ReminderBefore: cfg.ReminderBefore,
 		Enqueued:       dispatcher.Wake,
+		Secrets:        cfg.Secrets,
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -59,6 +60,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer db.Close()
 	dispatcher.Outbox = db
 
+	if !cfg.Secrets.Configured() {
+		logger.Warn("INVITED_ENCRYPTION_KEYS is not set: apps cannot be registered with an OAuth client secret")
+	}
 	if err := bootstrapAdminKey(ctx, db, cfg, stdout); err != nil {
 		return err
 	}
@@ -106,6 +110,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Audit:          db,
 		Webhooks:       db,
 		Outbox:         db,
+		Apps:           db,
 		Tickets:        db,
 		TicketKeys:     ticketKeys,
 		CreateLimit:    createLimit,

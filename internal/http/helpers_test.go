@@ -22,6 +22,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
 )
 
@@ -48,7 +49,12 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Now().UTC())
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clk.Now})
+	// A keyring, so that apps may be registered with client secrets.
+	keys, err := secretbox.Parse(secretbox.NewKey("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clk.Now, Secrets: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +76,7 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 		}
 	})
 	deps := Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Auth: db, Idempotency: db, Audit: db,
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Auth: db, Idempotency: db, Audit: db, Apps: db,
 		Verifier:  verifier,
 		PublicURL: testBaseURL,
 		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -87,7 +87,7 @@ func (s *server) createInvitation(r *http.Request, c invited.InvitationCreate) (
 	if err != nil {
 		return InvitationWithURL{}, err
 	}
-	if err := s.throttleCreates(r, orgID, 1); err != nil {
+	if err := s.throttleCreates(r, orgID, invited.PermInvitationsCreate, 1); err != nil {
 		return InvitationWithURL{}, err
 	}
 	inv, token, err := s.deps.Invitations.CreateInvitation(r.Context(), orgID, c)
@@ -120,7 +120,7 @@ func (s *server) createInvitations(r *http.Request, b BatchRequest) (BatchRespon
 	if len(creates) == 0 {
 		return BatchResponse{Results: results}, nil
 	}
-	if err := s.throttleCreates(r, orgID, len(creates)); err != nil {
+	if err := s.throttleCreates(r, orgID, invited.PermInvitationsCreate, len(creates)); err != nil {
 		return BatchResponse{}, err
 	}
 	created, err := s.deps.Invitations.CreateInvitations(r.Context(), orgID, creates)

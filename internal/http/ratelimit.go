@@ -21,11 +21,13 @@ func throttle(l *ratelimit.Limiter, key string, n int, message string) error {
 	return &invited.Error{Code: invited.ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
 }
 
-// throttleCreates limits the invitations created in orgID. Only a caller
-// who may create there spends its allowance: anyone else is refused by the
-// service, and must not be able to use up another tenant's.
-func (s *server) throttleCreates(r *http.Request, orgID string, n int) error {
-	if !invited.ActorFromContext(r.Context()).Can(orgID, invited.PermInvitationsCreate) {
+// throttleCreates limits the links created in orgID: invitations, and
+// app invites, which share the allowance because both send links to people
+// on the organization's behalf. Only a caller who holds perm there, the
+// permission the create needs, spends its allowance: anyone else is
+// refused by the service, and must not be able to use up another tenant's.
+func (s *server) throttleCreates(r *http.Request, orgID string, perm invited.Permission, n int) error {
+	if !invited.ActorFromContext(r.Context()).Can(orgID, perm) {
 		return nil
 	}
 	return throttle(s.deps.CreateLimit, orgID, n, "this organization is creating invitations too fast; slow down")

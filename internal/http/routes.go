@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/openapi"
@@ -14,6 +15,7 @@ const (
 	authScoped     = "scoped"
 	authOrgManage  = "admin or org:manage"
 	authAcceptance = "user token, or API key with the user"
+	authAppsManage = "admin or apps:manage"
 )
 
 // perm is the Auth of a route that needs one permission.
@@ -49,9 +51,17 @@ var (
 		{Name: "channel", Description: "email, sms or webhook"},
 		{Name: "status", Description: "pending, delivered, dead or cancelled"},
 	}, pageParams...)
+	appsParams = append([]openapi.Param{
+		{Name: "org_id", Description: "only the apps this organization can use: its own and the system-wide ones"},
+	}, pageParams...)
+	appInvitesParams = append([]openapi.Param{
+		orgIDParam,
+		{Name: "app_id", Description: "only the invites through this app"},
+		{Name: "status", Description: "pending, active, archived, revoked or expired"},
+	}, pageParams...)
 	auditParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook, message or acceptance_ticket"},
+		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app or app_invite"},
 		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
 	}, pageParams...)
 )
@@ -66,6 +76,7 @@ var (
 	tagWebhooks    = []string{"Webhooks and deliveries"}
 	tagAudit       = []string{"Audit log"}
 	tagTickets     = []string{"Acceptance tickets"}
+	tagApps        = []string{"Apps and app invites"}
 	tagSystem      = []string{"System"}
 )
 
@@ -173,6 +184,45 @@ func (s *server) routes() []openapi.Route {
 			Response: JWKSet{},
 			Handler:  http.HandlerFunc(s.serveJWKS)},
 
+		{Method: "POST", Path: "/v1/apps", OperationID: "createApp", Tags: tagApps, Auth: authAppsManage,
+			Summary: "Register an app",
+			Description: "An app connects organizations to an external platform through its OAuth 2.0 authorization. Without org_id it is system-wide (admin only); " +
+				"with org_id it is that organization's (apps:manage there). The client secret is stored encrypted and never shown again: answers say client_secret_set.",
+			Errors:  errsWrite,
+			Handler: handle(s, s.createApp, created)},
+		{Method: "GET", Path: "/v1/apps", OperationID: "listApps", Tags: tagApps, Auth: authScoped,
+			Summary:     "List the apps the caller can see",
+			Description: "The apps of the organizations where the caller holds apps:manage or connections:manage, and the system-wide ones; an admin key sees all.",
+			Query:       appsParams, Errors: errsRead,
+			Handler: bodyless(s, s.listApps)},
+		{Method: "GET", Path: "/v1/apps/{app}", OperationID: "getApp", Tags: tagApps, Auth: authScoped,
+			Summary: "Get an app", Errors: errsRead,
+			Handler: bodyless(s, s.getApp)},
+		{Method: "POST", Path: "/v1/apps/{app}/invites", OperationID: "createAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
+			Summary: "Invite a partner to connect through an app",
+			Description: "The answer carries the app code and the partner's link ({public URL}/a/{code}) in \"code\" and \"url\", only here. " +
+				"Spends the organization's allowance of creates, shared with invitations.",
+			Errors:  errsCreate,
+			Handler: handle(s, s.createAppInvite, created)},
+		{Method: "GET", Path: "/v1/app-invites", OperationID: "listAppInvites", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
+			Summary:     "List app invites",
+			Description: "The app invites of the organizations where the caller holds connections:manage; an admin key sees all.",
+			Query:       appInvitesParams, Errors: []int{400, 401, 403, 404},
+			Handler: bodyless(s, s.listAppInvites)},
+		{Method: "GET", Path: "/v1/app-invites/{" + lookupParam + "}", OperationID: "getAppInvite", Tags: tagApps, Auth: authPublic,
+			Summary: "Get an app invite by id, or what an app invite link offers by its code",
+			Description: "One path, two reads, told apart by shape. An app invite id (ainv_…) needs credentials (connections:manage) and answers the app invite. " +
+				"Anything else is taken for an app code: public, rate limited per client address, and answering only the preview " +
+				"(status, expiry, the app's name and description, the organization's id and name, the inviter's name). Unknown codes and ids are 404.",
+			Errors:  []int{401, 404, 429},
+			Handler: s.appInviteLookup()},
+		{Method: "POST", Path: "/v1/app-invites/{id}/revoke", OperationID: "revokeAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
+			Summary: "Revoke a pending app invite", Description: "Its link can no longer connect; looking it up shows it revoked.", Errors: errsAction,
+			Handler: bodyless(s, s.appInviteAction(invited.AppService.RevokeAppInvite))},
+		{Method: "POST", Path: "/v1/app-invites/{id}/archive", OperationID: "archiveAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
+			Summary: "File away an active, revoked or expired app invite", Description: "Archived is final.", Errors: errsAction,
+			Handler: bodyless(s, s.appInviteAction(invited.AppService.ArchiveAppInvite))},
+
 		{Method: "POST", Path: "/v1/api-keys", OperationID: "createAPIKey", Tags: tagKeys, Auth: authOrgManage,
 			Summary:     "Create an API key",
 			Description: "The answer carries the secret, only here. A key never holds more than its creator.",
@@ -241,4 +291,20 @@ func (s *server) routes() []openapi.Route {
 		}
 	}
 	return routes
+}
+
+// specAmender is a route handler whose operation needs more than the route
+// table's fields can say.
+type specAmender interface {
+	amendSpec(op *openapi.Operation)
+}
+
+// amendOperations lets each specAmender of routes complete its operation
+// in doc.
+func amendOperations(doc *openapi.Document, routes []openapi.Route) {
+	for _, rt := range routes {
+		if a, ok := rt.Handler.(specAmender); ok {
+			a.amendSpec(doc.Paths[rt.Path][strings.ToLower(rt.Method)])
+		}
+	}
 }

@@ -43,10 +43,13 @@ type Deps struct {
 	// publishes the keys that sign them (internal/ticket).
 	Tickets    invited.TicketService
 	TicketKeys TicketKeys
+	// Apps registers apps and manages app invites.
+	Apps invited.AppService
 
-	// CreateLimit throttles the invitations created per organization, and
-	// PublicLimit the public invitation-link requests (lookup, accept,
-	// decline) per client address; nil limiters do not limit.
+	// CreateLimit throttles the invitations and app invites created per
+	// organization, and PublicLimit the public link requests (invitation
+	// lookup, accept, decline; app-invite lookup) per client address; nil
+	// limiters do not limit.
 	CreateLimit *ratelimit.Limiter
 	PublicLimit *ratelimit.Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
@@ -110,6 +113,7 @@ func (s *server) handler() http.Handler {
 		Version:     invited.Version,
 		Description: "Invitations and memberships for multi-tenant applications.",
 	}, servers, routes)
+	amendOperations(doc, routes)
 	s.spec = doc.JSON()
 	s.docs = openapi.DocsHandler(doc)
 
