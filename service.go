@@ -26,6 +26,8 @@ type OrganizationService interface {
 type MemberService interface {
 	// FindMembers needs members:read.
 	FindMembers(ctx context.Context, f MemberFilter) ([]*Member, string, error)
+	// FindMember returns one member; needs members:read.
+	FindMember(ctx context.Context, orgID, userID string) (*Member, error)
 	// UpdateMember replaces roles; needs members:manage. The last owner
 	// cannot lose the owner role.
 	UpdateMember(ctx context.Context, orgID, userID string, u MemberUpdate) (*Member, error)

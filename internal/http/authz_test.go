@@ -104,6 +104,7 @@ func TestAuthorization(t *testing.T) {
 			target := e.invite(e.admin, acme.ID, map[string]any{"email": fmt.Sprintf("revoke%d@acme.test", i), "roles": []string{"member"}})
 			check("revoke", rq("POST", "/v1/invitations/"+target.ID+"/revoke", nil), c.revoke)
 			check("list members", rq("GET", "/v1/orgs/"+acme.ID+"/members", nil), c.members)
+			check("get member", rq("GET", "/v1/orgs/"+acme.ID+"/members/"+userIDs["member"], nil), c.members)
 			check("update member", rq("PATCH", "/v1/orgs/"+acme.ID+"/members/"+userIDs["member"],
 				invited.MemberUpdate{Roles: []string{"member"}}), c.updateMember)
 			check("create API key with org:delete", rq("POST", "/v1/api-keys", invited.APIKeyCreate{

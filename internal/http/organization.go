@@ -75,6 +75,14 @@ func memberPath(r *http.Request) (orgID, userID string, err error) {
 	return orgID, userID, err
 }
 
+func (s *server) getMember(r *http.Request) (*invited.Member, error) {
+	orgID, userID, err := memberPath(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.deps.Members.FindMember(r.Context(), orgID, userID)
+}
+
 func (s *server) updateMember(r *http.Request, u invited.MemberUpdate) (*invited.Member, error) {
 	orgID, userID, err := memberPath(r)
 	if err != nil {

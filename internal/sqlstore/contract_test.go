@@ -1080,6 +1080,16 @@ func testMembers(t *testing.T, e *env) {
 	if len(members) != 2 || members[0].User == nil || members[0].User.Email == "" {
 		t.Fatalf("members %+v", members)
 	}
+	m, err := e.db.FindMember(memberCtx, org.ID, owner.ID)
+	must(t, err)
+	if m.UserID != owner.ID || !slices.Contains(m.Roles, invited.RoleOwner) || m.User == nil || m.User.Email != owner.Email {
+		t.Fatalf("member %+v", m)
+	}
+	_, err = e.db.FindMember(memberCtx, org.ID, "usr_nobody")
+	wantCode(t, err, invited.ENOTFOUND)
+	other, _ := e.orgWithOwner(nil)
+	_, err = e.db.FindMember(memberCtx, other.ID, owner.ID) // another tenant
+	wantCode(t, err, invited.ENOTFOUND)
 	_, err = e.db.UpdateMember(memberCtx, org.ID, owner.ID, invited.MemberUpdate{Roles: []string{"member"}})
 	wantCode(t, err, invited.EFORBIDDEN)
 

@@ -44,6 +44,19 @@ func (db *DB) FindMembers(ctx context.Context, f invited.MemberFilter) ([]*invit
 	return members, next, nil
 }
 
+// FindMember returns one member; needs members:read.
+func (db *DB) FindMember(ctx context.Context, orgID, userID string) (*invited.Member, error) {
+	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermMembersRead); err != nil {
+		return nil, err
+	}
+	var m *invited.Member
+	err := db.readTx(ctx, func(tx *Tx) (err error) {
+		m, err = tx.member(ctx, orgID, userID)
+		return err
+	})
+	return m, err
+}
+
 // UpdateMember replaces a member's roles; needs members:manage.
 func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.MemberUpdate) (*invited.Member, error) {
 	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermMembersManage); err != nil {

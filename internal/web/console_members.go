@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -47,7 +46,7 @@ type memberForm struct {
 
 // member shows a member's roles as checkboxes, the current ones checked.
 func (c *console) member(w http.ResponseWriter, r *http.Request, org *invited.Organization) {
-	m, err := c.findMember(r.Context(), org.ID, r.PathValue("user"))
+	m, err := c.deps.Members.FindMember(r.Context(), org.ID, r.PathValue("user"))
 	if err != nil {
 		c.fail(w, r, brandOf(org), err)
 		return
@@ -59,28 +58,6 @@ func (c *console) member(w http.ResponseWriter, r *http.Request, org *invited.Or
 	}
 	c.render(w, r, page{Template: "console/member", Title: "Change roles", Brand: brandOf(org),
 		Data: memberForm{frame: orgPage(org, "members"), Member: m, Roles: roles, Cancel: orgPath(org.ID, "/members")}})
-}
-
-// findMember finds userID among the organization's members. The
-// MemberService looks members up only by the page, so this pages through
-// them; members:read is checked by FindMembers.
-func (c *console) findMember(ctx context.Context, orgID, userID string) (*invited.Member, error) {
-	filter := invited.MemberFilter{OrgID: orgID, Page: invited.Page{PageSize: invited.MaxPageSize}}
-	for {
-		members, next, err := c.deps.Members.FindMembers(ctx, filter)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range members {
-			if m.UserID == userID {
-				return m, nil
-			}
-		}
-		if next == "" {
-			return nil, invited.Errorf(invited.ENOTFOUND, "member not found")
-		}
-		filter.PageToken = next
-	}
 }
 
 // updateMember replaces the member's roles with the ones checked. The
