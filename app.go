@@ -277,6 +277,12 @@ type AppInvite struct {
 	ArchivedAt  *time.Time      `json:"archived_at"`
 }
 
+// AppInviteLink is the partner's link of an app-invite code,
+// {publicURL}/a/{code} (DESIGN.md §4).
+func AppInviteLink(publicURL, code string) string {
+	return strings.TrimRight(publicURL, "/") + "/a/" + url.PathEscape(code)
+}
+
 // StatusAt is the status as callers see it at now: a pending invite whose
 // expiry has passed reads as expired at once, whether or not the sweeper
 // has written that down yet.

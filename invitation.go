@@ -2,6 +2,7 @@ package invited
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -131,6 +132,16 @@ type Invitation struct {
 	AcceptedUserID string          `json:"accepted_user_id,omitempty"`
 	RevokedAt      *time.Time      `json:"revoked_at"`
 	DeclinedAt     *time.Time      `json:"declined_at"`
+}
+
+// InvitationLink is the secret link of an invitation token,
+// {publicURL}/i/{token} (DESIGN.md §4), or "" when no token was issued (a
+// draft has none).
+func InvitationLink(publicURL, token string) string {
+	if token == "" {
+		return ""
+	}
+	return strings.TrimRight(publicURL, "/") + "/i/" + url.PathEscape(token)
 }
 
 // StatusAt is the status as callers see it at now: a pending invitation

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
 )
@@ -191,9 +192,7 @@ func (c Config) validate() error {
 }
 
 // PublicLink is the secret link of an invitation token.
-func (c Config) PublicLink(token string) string {
-	return strings.TrimRight(c.PublicURL, "/") + "/i/" + token
-}
+func (c Config) PublicLink(token string) string { return invited.InvitationLink(c.PublicURL, token) }
 
 type durationValue time.Duration
 

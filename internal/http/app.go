@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -57,11 +56,6 @@ func (s *server) getApp(r *http.Request) (*invited.App, error) {
 	return s.deps.Apps.FindAppByID(r.Context(), id)
 }
 
-// appLink returns the partner's link for code.
-func (s *server) appLink(code string) string {
-	return s.deps.PublicURL + "/a/" + url.PathEscape(code)
-}
-
 func (s *server) createAppInvite(r *http.Request, c invited.AppInviteCreate) (AppInviteWithCode, error) {
 	appID, err := pathID(r, "app", invited.PrefixApp)
 	if err != nil {
@@ -74,7 +68,7 @@ func (s *server) createAppInvite(r *http.Request, c invited.AppInviteCreate) (Ap
 	if err != nil {
 		return AppInviteWithCode{}, err
 	}
-	return AppInviteWithCode{AppInvite: *ai, Code: code, URL: s.appLink(code)}, nil
+	return AppInviteWithCode{AppInvite: *ai, Code: code, URL: invited.AppInviteLink(s.deps.PublicURL, code)}, nil
 }
 
 func (s *server) listAppInvites(r *http.Request) (AppInviteList, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -75,12 +74,7 @@ type AcceptRequest struct {
 }
 
 // link returns the secret link of token, or "" when no token was issued.
-func (s *server) link(token string) string {
-	if token == "" {
-		return ""
-	}
-	return s.deps.PublicURL + "/i/" + url.PathEscape(token)
-}
+func (s *server) link(token string) string { return invited.InvitationLink(s.deps.PublicURL, token) }
 
 func (s *server) createInvitation(r *http.Request, c invited.InvitationCreate) (InvitationWithURL, error) {
 	orgID, err := pathID(r, "org", invited.PrefixOrganization)

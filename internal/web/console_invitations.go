@@ -333,14 +333,5 @@ func (c *console) createInvitation(w http.ResponseWriter, r *http.Request, org *
 		return
 	}
 	c.render(w, r, page{Template: "console/created", Title: "Invitation created", Brand: brandOf(org),
-		Data: createdInvitation{frame: orgPage(org, "invitations"), Invitation: inv, URL: c.invitationLink(token)}})
-}
-
-// invitationLink is the secret link of token, as the API writes it: ""
-// when no token was issued.
-func (c *console) invitationLink(token string) string {
-	if token == "" {
-		return ""
-	}
-	return strings.TrimRight(c.deps.PublicURL, "/") + "/i/" + url.PathEscape(token)
+		Data: createdInvitation{frame: orgPage(org, "invitations"), Invitation: inv, URL: invited.InvitationLink(c.deps.PublicURL, token)}})
 }
