@@ -1,25 +1,17 @@
 package http
 
 import (
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 
 	"github.com/invitedhq/invited"
-	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
-// throttle spends n of key's allowance under l, or answers rate_limited
-// with how long to wait. A nil l does not limit.
-func throttle(l *ratelimit.Limiter, key string, n int, message string) error {
-	ok, wait := l.Allow(key, n)
-	if ok {
-		return nil
-	}
-	return &invited.Error{Code: invited.ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
-}
+// PublicLimitMessage is what a client address over its allowance of
+// public link requests is told, by the API and the hosted pages alike.
+const PublicLimitMessage = "too many invitation link requests from this address; slow down"
 
 // throttleCreates limits the links created in orgID: invitations, and
 // app invites, which share the allowance because both send links to people
@@ -30,14 +22,14 @@ func (s *server) throttleCreates(r *http.Request, orgID string, perm invited.Per
 	if !invited.ActorFromContext(r.Context()).Can(orgID, perm) {
 		return nil
 	}
-	return throttle(s.deps.CreateLimit, orgID, n, "this organization is creating invitations too fast; slow down")
+	return s.deps.CreateLimit.Take(orgID, n, "this organization is creating invitations too fast; slow down")
 }
 
 // throttlePublic limits the public token requests of one client address:
 // tokens are unguessable, but lookups should not be free to hammer.
 func (s *server) throttlePublic(r *http.Request) error {
 	addr := invited.ActorFromContext(r.Context()).RemoteAddr
-	return throttle(s.deps.PublicLimit, addr, 1, "too many invitation link requests from this address; slow down")
+	return s.deps.PublicLimit.Take(addr, 1, PublicLimitMessage)
 }
 
 // ClientAddr is the address of the client: the peer's, or, when the peer

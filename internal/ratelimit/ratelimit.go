@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/invitedhq/invited"
 )
 
 // Rate is N events per Per. The zero Rate means unlimited, as does any Rate
@@ -109,6 +111,16 @@ func NewLimiter(r Rate) *Limiter {
 	l.tat = make(map[string]time.Time)
 	l.sweepAt = sweepAt
 	return l
+}
+
+// Take spends n of key's allowance as Allow does, or returns the
+// rate_limited error to answer: message, and the wait rounded up to whole
+// seconds (at least 1) for Retry-After. A nil l does not limit.
+func (l *Limiter) Take(key string, n int, message string) error {
+	if ok, wait := l.Allow(key, n); !ok {
+		return &invited.Error{Code: invited.ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
+	}
+	return nil
 }
 
 // Allow reports whether key may spend n events now, and spends them if so.

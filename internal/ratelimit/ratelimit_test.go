@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/testutil"
 )
 
@@ -290,5 +292,35 @@ func TestConcurrentUse(t *testing.T) {
 		if n := allowed[k].Load(); n != perKey {
 			t.Errorf("key %d: %d allowed, want %d", k, n, perKey)
 		}
+	}
+}
+
+// TestTake checks the error Take answers: rate_limited, the message, and
+// the wait rounded up to whole seconds, never below one.
+func TestTake(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	l := NewLimiter(Rate{N: 2, Per: 3 * time.Second}) // one event per 1.5s
+	l.Now = clock.Now
+	for i := range 2 {
+		if err := l.Take("k", 1, "slow down"); err != nil {
+			t.Fatalf("take %d: %v", i, err)
+		}
+	}
+	for _, tc := range []struct {
+		advance time.Duration
+		seconds int
+	}{
+		{0, 2},                       // 1.5s to wait: rounded up
+		{1400 * time.Millisecond, 1}, // 100ms to wait: at least one second
+	} {
+		clock.Advance(tc.advance)
+		e, ok := errors.AsType[*invited.Error](l.Take("k", 1, "slow down"))
+		if !ok || e.Code != invited.ERATELIMITED || e.Message != "slow down" || e.RetryAfterSeconds != tc.seconds {
+			t.Errorf("after +%v: %+v, want rate_limited, the message, Retry-After %d", tc.advance, e, tc.seconds)
+		}
+	}
+	var unlimited *Limiter
+	if err := unlimited.Take("k", 1000, "x"); err != nil {
+		t.Errorf("nil limiter: %v", err)
 	}
 }

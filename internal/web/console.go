@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -324,13 +323,13 @@ func (c *console) spendCreate(ctx context.Context, orgID string) error {
 	if !invited.ActorFromContext(ctx).Can(orgID, invited.PermInvitationsCreate) {
 		return nil
 	}
-	ok, wait := c.deps.CreateLimit.Allow(orgID, 1)
-	if ok {
-		return nil
+	err := c.deps.CreateLimit.Take(orgID, 1, "")
+	if e, ok := errors.AsType[*invited.Error](err); ok {
+		// A row of the upload report has no Retry-After header of its
+		// own: the wait goes into the message.
+		e.Message = fmt.Sprintf("Rate limited: this organization is creating invitations too fast; try again in %d seconds.", e.RetryAfterSeconds)
 	}
-	seconds := max(1, int(math.Ceil(wait.Seconds())))
-	return &invited.Error{Code: invited.ERATELIMITED, RetryAfterSeconds: seconds,
-		Message: fmt.Sprintf("Rate limited: this organization is creating invitations too fast; try again in %d seconds.", seconds)}
+	return err
 }
 
 // lifetime writes d as the forms take it back: whole days as "7d", else

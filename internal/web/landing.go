@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	invitedhttp "github.com/invitedhq/invited/internal/http"
 )
 
 // maxTokenLength bounds a path token, as the API does: real ones are far
@@ -34,7 +35,7 @@ func (p *Pages) landingRoutes() map[string]http.Handler {
 func (p *Pages) link(serve func(w http.ResponseWriter, r *http.Request, token string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := p.deps.Credentials.ClientAddr(r)
-		if err := throttle(p.deps.PublicLimit, addr, 1, "too many invitation link requests from this address; slow down"); err != nil {
+		if err := p.deps.PublicLimit.Take(addr, 1, invitedhttp.PublicLimitMessage); err != nil {
 			p.fail(w, r, defaultBrand, err)
 			return
 		}

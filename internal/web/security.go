@@ -4,11 +4,9 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
-	"math"
 	"net/http"
 
 	"github.com/invitedhq/invited"
-	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // maxFormBytes bounds every form post, CSV uploads included.
@@ -91,14 +89,4 @@ func (p *Pages) validCSRF(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue(csrfField))) == 1
-}
-
-// throttle spends n of key's allowance under l, the API's limiter, or
-// answers rate_limited with how long to wait, as the API does. A nil l
-// does not limit.
-func throttle(l *ratelimit.Limiter, key string, n int, message string) error {
-	if ok, wait := l.Allow(key, n); !ok {
-		return &invited.Error{Code: invited.ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
-	}
-	return nil
 }
