@@ -230,14 +230,6 @@ func (c *console) home(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, page{Template: "console/orgs", Title: "Organizations", Data: data})
 }
 
-// seeOther redirects to path after a change, or to the only page worth
-// showing. Unlike http.Redirect it writes no body, which would be a page
-// without the pages' headers.
-func seeOther(w http.ResponseWriter, path string) {
-	w.Header().Set("Location", path)
-	w.WriteHeader(http.StatusSeeOther)
-}
-
 // notFound answers a console path that names no page.
 func (c *console) notFound(w http.ResponseWriter, r *http.Request) {
 	c.fail(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "There is no such page in the console."))

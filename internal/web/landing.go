@@ -228,7 +228,7 @@ func (p *Pages) acceptLanding(w http.ResponseWriter, r *http.Request, token stri
 		p.internal(w, r, err)
 		return
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	seeOther(w, target)
 }
 
 // renderJoined answers an accept that has nowhere to send the invitee:

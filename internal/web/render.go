@@ -27,9 +27,6 @@ type page struct {
 	// page may end up after a redirect: the browser applies the
 	// Content-Security-Policy form-action to the redirect's target too.
 	FormActions []string
-	// Refresh, when positive, reloads the page after that many seconds
-	// (a progress page that works without JavaScript).
-	Refresh int
 	// Wide widens the main column, for pages of tables.
 	Wide bool
 }
@@ -150,6 +147,14 @@ func contentSecurityPolicy(nonce string, formActions []string) string {
 	return "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-" + nonce + "'; " +
 		"img-src 'self' https:; form-action " + strings.Join(append([]string{"'self'"}, formActions...), " ") + "; " +
 		"frame-ancestors 'none'; base-uri 'none'"
+}
+
+// seeOther redirects to target after a change, or to the only page worth
+// showing. Unlike http.Redirect it never writes a body, which would be a
+// page without the pages' headers.
+func seeOther(w http.ResponseWriter, target string) {
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // fail answers err as an error page with the status the API would give
