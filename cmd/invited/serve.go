@@ -81,6 +81,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	// One set of credentials and limiters for the API and the pages: a
+	// console session means what the API key means, and a page spends the
+	// allowance of the API call it stands for.
+	credentials := &api.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
 	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
 	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
 	pages, err := web.New(web.Deps{
@@ -88,7 +92,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Members:     db,
 		Roles:       db,
 		Invitations: db,
-		Credentials: &api.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies},
+		Credentials: credentials,
 		Tickets:     ticketKeys,
 		CreateLimit: createLimit,
 		PublicLimit: publicLimit,
@@ -100,28 +104,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var handler http.Handler = api.NewServer(api.Deps{
-		Orgs:           db,
-		Members:        db,
-		Roles:          db,
-		Invitations:    db,
-		APIKeys:        db,
-		Auth:           db,
-		Idempotency:    db,
-		Audit:          db,
-		Webhooks:       db,
-		Outbox:         db,
-		Apps:           db,
-		Tickets:        db,
-		TicketKeys:     ticketKeys,
-		CreateLimit:    createLimit,
-		PublicLimit:    publicLimit,
-		TrustedProxies: cfg.TrustedProxies,
-		Verifier:       verifier,
-		PublicURL:      cfg.PublicURL,
-		Logger:         logger,
-		Ping:           db.Ping,
-		Metrics:        m,
-		Pages:          pages.Routes(),
+		Orgs:        db,
+		Members:     db,
+		Roles:       db,
+		Invitations: db,
+		APIKeys:     db,
+		Idempotency: db,
+		Audit:       db,
+		Webhooks:    db,
+		Outbox:      db,
+		Apps:        db,
+		Tickets:     db,
+		TicketKeys:  ticketKeys,
+		CreateLimit: createLimit,
+		PublicLimit: publicLimit,
+		Credentials: credentials,
+		PublicURL:   cfg.PublicURL,
+		Logger:      logger,
+		Ping:        db.Ping,
+		Metrics:     m,
+		Pages:       pages.Routes(),
 	})
 	if mailbox != nil {
 		// Development only: the page shows secret links.

@@ -149,7 +149,7 @@ func TestAuthentication(t *testing.T) {
 	}
 
 	t.Run("user tokens disabled", func(t *testing.T) {
-		h := NewServer(Deps{Auth: e.db, Orgs: e.db})
+		h := NewServer(Deps{Credentials: &Credentials{Auth: e.db}, Orgs: e.db})
 		rec := httptestDo(h, "GET", "/v1/orgs", map[string]string{"Authorization": "Bearer " + user})
 		if rec.Code != 401 {
 			t.Errorf("status %d: %s", rec.Code, rec.Body)

@@ -76,11 +76,11 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 		}
 	})
 	deps := Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Auth: db, Idempotency: db, Audit: db, Apps: db,
-		Verifier:  verifier,
-		PublicURL: testBaseURL,
-		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Ping:      db.Ping,
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db,
+		Credentials: &Credentials{Auth: db, Verifier: verifier},
+		PublicURL:   testBaseURL,
+		Logger:      slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Ping:        db.Ping,
 	}
 	for _, opt := range opts {
 		opt(&deps)

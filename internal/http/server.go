@@ -14,13 +14,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/invitedhq/invited"
-	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
 	"github.com/invitedhq/invited/internal/ratelimit"
@@ -34,7 +32,6 @@ type Deps struct {
 	Roles       invited.RoleService
 	Invitations invited.InvitationService
 	APIKeys     invited.APIKeyService
-	Auth        invited.Authenticator
 	Idempotency invited.IdempotencyService
 	Audit       invited.AuditService
 	Webhooks    invited.WebhookService
@@ -52,13 +49,11 @@ type Deps struct {
 	// limiters do not limit.
 	CreateLimit *ratelimit.Limiter
 	PublicLimit *ratelimit.Limiter
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// the client; from anyone else the header is ignored.
-	TrustedProxies []netip.Prefix
 
-	// Verifier checks user access tokens; nil disables them, and a JWT
-	// then answers 401 like any unknown credential.
-	Verifier *jwtauth.Verifier
+	// Credentials authenticate callers, which the routes that need
+	// credentials require, and name their address; the hosted console
+	// shares them.
+	Credentials *Credentials
 	// PublicURL is the base of invitation links: {PublicURL}/i/{token}.
 	PublicURL string
 	// Logger receives one line per request and every internal error; nil
@@ -94,7 +89,10 @@ func newServer(deps Deps) *server {
 	if deps.Metrics != nil && deps.Invitations != nil {
 		deps.Invitations = countingInvitations{InvitationService: deps.Invitations, m: deps.Metrics}
 	}
-	creds := &Credentials{Auth: deps.Auth, Verifier: deps.Verifier, TrustedProxies: deps.TrustedProxies}
+	creds := deps.Credentials
+	if creds == nil {
+		creds = &Credentials{}
+	}
 	return &server{deps: deps, creds: creds, logger: logger, mux: http.NewServeMux()}
 }
 

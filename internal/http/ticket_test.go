@@ -31,7 +31,7 @@ func newTicketEnv(t *testing.T) *ticketEnv {
 	t.Helper()
 	te := &ticketEnv{}
 	te.env = newEnv(t, func(d *Deps) {
-		db := d.Auth.(*sqlstore.DB)
+		db := d.Orgs.(*sqlstore.DB)
 		// The keys read the env's clock, which exists only once newEnv
 		// returns, before any request.
 		te.keys = ticket.New(db, testBaseURL, func() time.Time { return te.clock.Now() })

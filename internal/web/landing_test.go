@@ -62,9 +62,10 @@ func newSite(t *testing.T, opts ...func(*Deps)) *site {
 		}
 	})
 	logger := slog.New(slog.NewTextHandler(log, nil))
+	creds := &invitedhttp.Credentials{Auth: db}
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db,
-		Credentials: &invitedhttp.Credentials{Auth: db},
+		Credentials: creds,
 		Tickets:     keys,
 		PublicURL:   "https://invited.test",
 		Logger:      logger,
@@ -77,8 +78,8 @@ func newSite(t *testing.T, opts ...func(*Deps)) *site {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(invitedhttp.NewServer(invitedhttp.Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Auth: db, Idempotency: db, Audit: db,
-		Logger: logger, Pages: pages.Routes(),
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
+		Credentials: creds, Logger: logger, Pages: pages.Routes(),
 	}))
 	t.Cleanup(srv.Close)
 
