@@ -22,7 +22,13 @@ type OAuthConfig struct {
 	AuthorizationURL string `json:"authorization_url,omitempty" doc:"the platform's authorization endpoint; with token_url, unless discovery_url is given"`
 	TokenURL         string `json:"token_url,omitempty" doc:"the platform's token endpoint"`
 	DiscoveryURL     string `json:"discovery_url,omitempty" doc:"the platform's OpenID Connect discovery document, instead of authorization_url and token_url"`
-	ClientID         string `json:"client_id"`
+	// UserinfoURL and AccountIDField say where the connected account's id
+	// is read: a GET with the new access token, and the field of its JSON
+	// answer. With discovery_url the document's userinfo_endpoint is the
+	// default; without either, profiles have no external account id.
+	UserinfoURL    string `json:"userinfo_url,omitempty" doc:"an endpoint answering the account's JSON with the access token, such as an OIDC userinfo endpoint or a platform's /me"`
+	AccountIDField string `json:"account_id_field,omitempty" doc:"the field of the userinfo answer holding the account's id; default \"sub\""`
+	ClientID       string `json:"client_id"`
 	// ClientSecret is input only: it is stored sealed and never returned;
 	// App.ClientSecretSet says whether there is one.
 	ClientSecret string            `json:"client_secret,omitempty" doc:"write-only; absent for a public client, which relies on PKCE alone"`
@@ -94,6 +100,8 @@ func NewApp(c AppCreate, now time.Time) (*App, error) {
 			AuthorizationURL: strings.TrimSpace(o.AuthorizationURL),
 			TokenURL:         strings.TrimSpace(o.TokenURL),
 			DiscoveryURL:     strings.TrimSpace(o.DiscoveryURL),
+			UserinfoURL:      strings.TrimSpace(o.UserinfoURL),
+			AccountIDField:   strings.TrimSpace(o.AccountIDField),
 			ClientID:         strings.TrimSpace(o.ClientID),
 			ClientSecret:     o.ClientSecret,
 			Scopes:           slices.Clone(o.Scopes),
@@ -154,6 +162,13 @@ func (o *OAuthConfig) validate(f FieldErrors) {
 		}
 	}
 
+	if o.UserinfoURL != "" {
+		validOAuthURL(f, "oauth.userinfo_url", o.UserinfoURL)
+	}
+	if len(o.AccountIDField) > MaxExtraParamKeyLen {
+		f.Add("oauth.account_id_field", "at most 100 characters")
+	}
+
 	if len(o.Scopes) > MaxScopes {
 		f.Add("oauth.scopes", "at most 50 scopes")
 	}
@@ -194,6 +209,26 @@ func validOAuthURL(f FieldErrors, field, raw string) {
 	case u.User != nil:
 		f.Add(field, "must not carry credentials; give client_id and client_secret instead")
 	}
+}
+
+// OAuthEndpointError says why raw cannot be a platform endpoint, by the
+// rule of an app's configured URLs, or returns nil. It checks the
+// endpoints a discovery document names.
+func OAuthEndpointError(raw string) error {
+	f := FieldErrors{}
+	validOAuthURL(f, "url", raw)
+	if msg, ok := f["url"]; ok {
+		return Errorf(EINVALID, "endpoint %s: %s", quote(raw), msg)
+	}
+	return nil
+}
+
+// AccountIDFieldOrDefault is the userinfo field holding the account's id.
+func (o *OAuthConfig) AccountIDFieldOrDefault() string {
+	if o.AccountIDField == "" {
+		return "sub"
+	}
+	return o.AccountIDField
 }
 
 func loopbackHost(host string) bool {

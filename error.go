@@ -26,7 +26,10 @@ const (
 	ETICKETEXPIRED    = "ticket_expired"
 	ERATELIMITED      = "rate_limited"
 	EUNAVAILABLE      = "unavailable"
-	EINTERNAL         = "internal"
+	// EUPSTREAM: an external platform failed or refused a request made
+	// on the caller's behalf (a token renewal).
+	EUPSTREAM = "upstream_error"
+	EINTERNAL = "internal"
 )
 
 // Error is an error the service means to show its caller. Anything else that

@@ -35,6 +35,7 @@ var statuses = map[string]int{
 	invited.EDECLINED:         http.StatusGone,
 	invited.ERATELIMITED:      http.StatusTooManyRequests,
 	invited.EUNAVAILABLE:      http.StatusServiceUnavailable,
+	invited.EUPSTREAM:         http.StatusBadGateway,
 	invited.EINTERNAL:         http.StatusInternalServerError,
 	codeMethodNotAllowed:      http.StatusMethodNotAllowed,
 }

@@ -38,6 +38,7 @@ func TestErrorAnswers(t *testing.T) {
 		{&invited.Error{Code: invited.ERATELIMITED, Message: "m", RetryAfterSeconds: 42}, 429, map[string]string{"Retry-After": "42"}},
 		{invited.Errorf(invited.ERATELIMITED, "m"), 429, map[string]string{"Retry-After": "1"}},
 		{invited.Errorf(invited.EUNAVAILABLE, "m"), 503, nil},
+		{invited.Errorf(invited.EUPSTREAM, "m"), 502, nil},
 		{fmt.Errorf("wrapped: %w", invited.Errorf(invited.ENOTFOUND, "m")), 404, nil},
 	}
 	s := newServer(Deps{})
