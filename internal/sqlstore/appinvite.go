@@ -37,13 +37,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	appInviteByIDSQL = `SELECT ` + appInviteColumns + ` FROM app_invites ai WHERE ai.id = ?`
 
-	// appInviteByCodeSQL loads what a link opens, with the app and the
-	// organization its page shows.
-	appInviteByCodeSQL = `SELECT ` + appInviteColumns + `, ` + appColumns + `, ` + orgColumns + `
+	// appInviteWithAppSQL loads an app invite with the app and the
+	// organization that the partner's pages show; a WHERE clause follows.
+	appInviteWithAppSQL = `SELECT ` + appInviteColumns + `, ` + appColumns + `, ` + orgColumns + `
 FROM app_invites ai
 JOIN apps a ON a.id = ai.app_id
-JOIN organizations o ON o.id = ai.org_id
-WHERE ai.code_hash = ?`
+JOIN organizations o ON o.id = ai.org_id`
+
+	// appInviteByCodeSQL loads what a link opens.
+	appInviteByCodeSQL = appInviteWithAppSQL + ` WHERE ai.code_hash = ?`
 
 	// updateAppInviteSQL writes a transition; the row is locked since it
 	// was read (on SQLite, the write transaction is the lock).
@@ -155,13 +157,14 @@ func (db *DB) ArchiveAppInvite(ctx context.Context, id string) (*invited.AppInvi
 // moveAppInvite moves app invite id by action, which needs
 // connections:manage, and records the change as event. The invite is
 // locked from the read on, so that concurrent changes (and the sweeper)
-// take turns.
+// take turns. Archiving an active invite ends its connection: the profile
+// is archived with it, its tokens deleted.
 func (db *DB) moveAppInvite(ctx context.Context, id string, action invited.Action, event string) (*invited.AppInvite, error) {
 	a := invited.ActorFromContext(ctx)
 	var ai *invited.AppInvite
 	err := db.writeTx(ctx, func(tx *Tx) (err error) {
-		if ai, err = scanAppInvite(tx.queryRow(ctx, appInviteByIDSQL+tx.lock("FOR UPDATE"), id)); err != nil {
-			return notFound(err, "app invite")
+		if ai, err = tx.lockAppInvite(ctx, id); err != nil {
+			return err
 		}
 		if !a.CanSee(ai.OrgID) {
 			return errNotFound("app invite")
@@ -169,16 +172,41 @@ func (db *DB) moveAppInvite(ctx context.Context, id string, action invited.Actio
 		if err := a.Authorize(ai.OrgID, invited.PermConnectionsManage); err != nil {
 			return err
 		}
+		connected := ai.Status == invited.AppInviteActive
 		if err := ai.Apply(action, tx.now); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, updateAppInviteSQL, ai.Status, nullMS(ai.ActivatedAt), nullMS(ai.RevokedAt),
-			nullMS(ai.ArchivedAt), ms(ai.UpdatedAt), ai.ID); err != nil {
+		if err := tx.saveAppInvite(ctx, ai, event); err != nil {
 			return err
 		}
-		return tx.record(ctx, event, invited.ResourceAppInvite, appInviteTarget(ai))
+		if connected {
+			_, err = tx.archiveProfile(ctx, ai.ID)
+		}
+		return err
 	})
 	return ai, err
+}
+
+// lockAppInvite loads app invite id about to change and locks it until the
+// transaction ends. Where a change takes the invite's profile too, the
+// invite is locked first, so that such changes cannot deadlock.
+func (tx *Tx) lockAppInvite(ctx context.Context, id string) (*invited.AppInvite, error) {
+	ai, err := scanAppInvite(tx.queryRow(ctx, appInviteByIDSQL+tx.lock("FOR UPDATE"), id))
+	return ai, notFound(err, "app invite")
+}
+
+// saveAppInvite writes ai, locked, after a transition and records it as
+// event. The invite is no longer pending, so the authorizations started
+// for it are deleted: none of them could finish.
+func (tx *Tx) saveAppInvite(ctx context.Context, ai *invited.AppInvite, event string) error {
+	if _, err := tx.exec(ctx, updateAppInviteSQL, ai.Status, nullMS(ai.ActivatedAt), nullMS(ai.RevokedAt),
+		nullMS(ai.ArchivedAt), ms(ai.UpdatedAt), ai.ID); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, deleteInviteStatesSQL, ai.ID); err != nil {
+		return err
+	}
+	return tx.record(ctx, event, invited.ResourceAppInvite, appInviteTarget(ai))
 }
 
 // PreviewAppInvite shows the holder of a link what it would connect.
@@ -189,15 +217,25 @@ func (db *DB) PreviewAppInvite(ctx context.Context, code string) (*invited.AppIn
 	}
 	var p *invited.AppInvitePreview
 	err = db.readTx(ctx, func(tx *Tx) error {
-		ai, app, org := &invited.AppInvite{}, &invited.App{}, &invited.Organization{}
-		dest := slices.Concat(appInviteDest(ai), appDest(app), orgDest(org))
-		if err := tx.queryRow(ctx, appInviteByCodeSQL, hash).Scan(dest...); err != nil {
-			return notFound(err, "app invite")
+		au, err := tx.authorization(ctx, appInviteByCodeSQL, hash)
+		if err == nil {
+			p = au.Invite.Preview(au.App, au.Org, tx.now)
 		}
-		p = ai.Preview(app, org, tx.now)
-		return nil
+		return err
 	})
 	return p, err
+}
+
+// authorization loads the app invite that query (appInviteWithAppSQL and
+// a condition on arg) finds, with its app and organization; the app comes
+// without its client secret.
+func (tx *Tx) authorization(ctx context.Context, query string, arg any) (*invited.Authorization, error) {
+	au := &invited.Authorization{Invite: &invited.AppInvite{}, App: &invited.App{}, Org: &invited.Organization{}}
+	dest := slices.Concat(appInviteDest(au.Invite), appDest(au.App), orgDest(au.Org))
+	if err := tx.queryRow(ctx, query, arg).Scan(dest...); err != nil {
+		return nil, notFound(err, "app invite")
+	}
+	return au, nil
 }
 
 // appInvitesExpiring is how the sweeper expires app invites.

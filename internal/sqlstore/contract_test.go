@@ -92,6 +92,14 @@ var contract = []struct {
 	{"AppInviteLifecycle", testAppInviteLifecycle},
 	{"AppInviteListing", testAppInviteListing},
 	{"AppInviteSweep", testAppInviteSweep},
+	{"ConnectionFlow", testConnectionFlow},
+	{"AuthorizationRefusals", testAuthorizationRefusals},
+	{"ConcurrentActivation", testConcurrentActivation},
+	{"ConnectionsWithoutKeys", testConnectionsWithoutKeys},
+	{"ProfileArchive", testProfileArchive},
+	{"ProfileTokens", testProfileTokens},
+	{"ProfileAccess", testProfileAccess},
+	{"ProfileListing", testProfileListing},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -35,6 +35,8 @@ var (
 	_ invited.TicketService       = (*DB)(nil)
 	_ invited.SigningKeyService   = (*DB)(nil)
 	_ invited.AppService          = (*DB)(nil)
+	_ invited.ProfileService      = (*DB)(nil)
+	_ invited.ConnectionStore     = (*DB)(nil)
 )
 
 //go:embed migrations

@@ -228,3 +228,32 @@ func must(t testing.TB, err error) {
 func ptr[T any](v T) *T { return &v }
 
 func dur(d time.Duration) *invited.Duration { return ptr(invited.Duration(d)) }
+
+// everyPage reads a list from first on, two to a page so that a list of
+// more goes through its pages (unless first names a page token, which is
+// read as it is), and returns the ids id gives of what it lists, in order,
+// or the first error.
+func everyPage[T any](t testing.TB, name string, first invited.Page, list func(invited.Page) ([]T, string, error), id func(T) string) ([]string, error) {
+	t.Helper()
+	p := first
+	if p.PageToken == "" {
+		p.PageSize = 2
+	}
+	ids := []string{}
+	for {
+		page, next, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) > 2 || (next != "" && len(page) != 2) {
+			t.Fatalf("%s: page of %d, next %q", name, len(page), next)
+		}
+		for _, x := range page {
+			ids = append(ids, id(x))
+		}
+		if next == "" {
+			return ids, nil
+		}
+		p.PageToken = next
+	}
+}

@@ -65,6 +65,10 @@ func hotQueries(d dialect) []planQuery {
 		q, args := appListQuery(orgIDs, all, keyset{size: 50, after: invited.NewID(invited.PrefixApp, now)})
 		return planQuery{name, q, args, true}
 	}
+	profileQuery := func(name string, orgIDs []string, f invited.ProfileFilter) planQuery {
+		q, args := profileListQuery(orgIDs, f, keyset{size: 50, after: invited.NewID(invited.PrefixProfile, now)})
+		return planQuery{name, q, args, true}
+	}
 	unpaged := func(q planQuery) planQuery {
 		q.paged = false
 		return q
@@ -118,6 +122,22 @@ func hotQueries(d dialect) []planQuery {
 		appInviteQuery("app invites app page", nil, invited.AppInviteFilter{AppID: "app_a"}),
 		unpaged(appInviteQuery("app invites orgs page", []string{"org_a", "org_b"}, invited.AppInviteFilter{})),
 		{"app invite sweeper", expireDueSQL(d, "app_invites"), []any{0, 500, 0}, false},
+		{"app invite code lookup to start", appInviteByCodeSQL + d.lock("FOR UPDATE OF ai"), []any{hash}, false},
+		{"app invite lookup with app", appInviteWithAppByIDSQL, []any{"ainv_a"}, false},
+		{"expired states", deleteExpiredStatesSQL, []any{"ainv_a", 0}, false},
+		{"open states", openStatesSQL, []any{"ainv_a"}, false},
+		{"take state", takeStateSQL, []any{hash}, false},
+		{"invite states", deleteInviteStatesSQL, []any{"ainv_a"}, false},
+		{"profile lookup", profileByIDSQL, []any{"prof_a"}, false},
+		{"profile lookup to change", profileByIDSQL + d.lock("FOR UPDATE"), []any{"prof_a"}, false},
+		{"invite's profile to change", profileByInviteSQL + d.lock("FOR UPDATE"), []any{"ainv_a"}, false},
+		{"refresh claim", claimRefreshSQL, []any{0, "prof_a", 0}, false},
+		profileQuery("profiles org page", []string{"org_a"}, invited.ProfileFilter{}),
+		profileQuery("profiles org app page", []string{"org_a"}, invited.ProfileFilter{AppID: "app_a"}),
+		profileQuery("profiles org active page", []string{"org_a"}, invited.ProfileFilter{Status: invited.ProfileActive}),
+		profileQuery("profiles all page", nil, invited.ProfileFilter{}),
+		profileQuery("profiles app page", nil, invited.ProfileFilter{AppID: "app_a"}),
+		unpaged(profileQuery("profiles orgs page", []string{"org_a", "org_b"}, invited.ProfileFilter{})),
 	}
 }
 
