@@ -325,6 +325,9 @@ func TestConsoleInvitationList(t *testing.T) {
 	if _, err := c.db.CreateInvitations(c.key, org.ID, creates); err != nil {
 		t.Fatal(err)
 	}
+	// A millisecond later, so that its id, which starts with the time,
+	// sorts it first: within one millisecond ids order at random.
+	c.clock.Advance(time.Millisecond)
 	revoked, _ := c.inviteTo(t, org, "gone@example.com", "admin")
 	if _, err := c.db.RevokeInvitation(c.key, revoked.ID); err != nil {
 		t.Fatal(err)
