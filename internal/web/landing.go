@@ -20,33 +20,41 @@ const maxTokenLength = 256
 // catch-all too: guessing paths is guessing tokens.
 func (p *Pages) landingRoutes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /i/{token}":          p.link(p.showLanding),
-		"POST /i/{token}/accept":  p.link(p.acceptLanding),
-		"POST /i/{token}/decline": p.link(p.declineLanding),
+		"GET /i/{token}":          p.link("token", p.showLanding),
+		"POST /i/{token}/accept":  p.link("token", p.acceptLanding),
+		"POST /i/{token}/decline": p.link("token", p.declineLanding),
 		// A bare /i/ or an unknown sub-path is a token that opens nothing.
-		"/i/": p.link(func(w http.ResponseWriter, r *http.Request, _ string) { p.unknownLink(w, r) }),
+		"/i/": p.link("token", func(w http.ResponseWriter, r *http.Request, _ string) { p.unknownLink(w, r) }),
 	}
 }
 
-// link serves a token page: it puts an anonymous actor with the client's
-// address in the context (for the audit trail), spends one request of that
-// address's allowance, and hands over the path's token, or answers the
-// unknown-link page for a token that cannot be one.
-func (p *Pages) link(serve func(w http.ResponseWriter, r *http.Request, token string)) http.Handler {
+// public serves a page that anyone holding a link may open: it spends one
+// request of the client address's allowance of the API's public token
+// requests, and puts an anonymous actor with that address in the context
+// (for the audit trail).
+func (p *Pages) public(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := p.deps.Credentials.ClientAddr(r)
 		if err := p.deps.PublicLimit.Take(addr, 1, invitedhttp.PublicLimitMessage); err != nil {
 			p.fail(w, r, defaultBrand, err)
 			return
 		}
-		r = r.WithContext(invited.NewContextWithActor(r.Context(), &invited.Actor{RemoteAddr: addr}))
-		token := r.PathValue("token")
-		if token == "" || len(token) > maxTokenLength {
+		next.ServeHTTP(w, r.WithContext(invited.NewContextWithActor(r.Context(), &invited.Actor{RemoteAddr: addr})))
+	})
+}
+
+// link serves a public page of a link's secret, the path value name (an
+// invitation token, an app code): it hands over the secret, or answers the
+// unknown-link page for a value that cannot be one.
+func (p *Pages) link(name string, serve func(w http.ResponseWriter, r *http.Request, secret string)) http.Handler {
+	return p.public(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret := r.PathValue(name)
+		if secret == "" || len(secret) > maxTokenLength {
 			p.unknownLink(w, r)
 			return
 		}
-		serve(w, r, token)
-	})
+		serve(w, r, secret)
+	}))
 }
 
 // landing is what the landing page shows: the public preview of the

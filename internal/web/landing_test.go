@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/connect"
 	invitedhttp "github.com/invitedhq/invited/internal/http"
 	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/ticket"
@@ -44,9 +46,24 @@ type site struct {
 // newSite starts the server; opts may change the pages' Deps.
 func newSite(t *testing.T, opts ...func(*Deps)) *site {
 	t.Helper()
+	return startSite(t, false, opts...)
+}
+
+// startSite starts the server with the pages, on a store that can seal
+// secrets, and the partner's connect flow. With ownURL the pages' public
+// URL is the server's own address, plain http, as the connect flow needs:
+// the platform sends the browser back there, with the cookies, which are
+// not Secure then; else it is https://invited.test. opts may change the
+// pages' Deps.
+func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
+	t.Helper()
 	ctx := context.Background()
 	clock := testutil.NewClock(time.Now().UTC())
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), sqlstore.Options{Now: clock.Now})
+	secrets, err := secretbox.Parse(secretbox.NewKey("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), sqlstore.Options{Now: clock.Now, Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +79,23 @@ func newSite(t *testing.T, opts ...func(*Deps)) *site {
 		}
 	})
 	logger := slog.New(slog.NewTextHandler(log, nil))
+
+	// The server listens before it has a handler, so that the pages may
+	// know its address.
+	srv := httptest.NewUnstartedServer(nil)
+	t.Cleanup(srv.Close)
+	publicURL := "https://invited.test"
+	if ownURL {
+		publicURL = "http://" + srv.Listener.Addr().String()
+	}
 	creds := &invitedhttp.Credentials{Auth: db}
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db,
 		Credentials: creds,
 		Tickets:     keys,
-		PublicURL:   "https://invited.test",
+		Connections: db,
+		Connect:     connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger}),
+		PublicURL:   publicURL,
 		Logger:      logger,
 	}
 	for _, opt := range opts {
@@ -77,11 +105,11 @@ func newSite(t *testing.T, opts ...func(*Deps)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(invitedhttp.NewServer(invitedhttp.Deps{
+	srv.Config.Handler = invitedhttp.NewServer(invitedhttp.Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
 		Credentials: creds, Logger: logger, Pages: pages.Routes(),
-	}))
-	t.Cleanup(srv.Close)
+	})
+	srv.Start()
 
 	// A browser gets its csrf cookie with the first page; the double
 	// submit only needs cookie and field to match, so the client may as

@@ -1,5 +1,6 @@
 // Package web serves the hosted pages (DESIGN.md §5): the invitee's
-// landing page at /i/{token} and the admin console at /console. Pages are
+// landing page at /i/{token}, the partner's app invite pages at /a/{code}
+// and /oauth/callback, and the admin console at /console. Pages are
 // rendered on the server with html/template from embedded files and work
 // without JavaScript; nothing is loaded from another site.
 //
@@ -16,7 +17,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/invitedhq/invited"
@@ -32,6 +35,13 @@ type TicketSigner interface {
 	Sign(ctx context.Context, t *invited.AcceptanceTicket) (string, error)
 }
 
+// Connector drives the partner's authorization at an external platform
+// (internal/connect).
+type Connector interface {
+	Authorize(ctx context.Context, code, browser string) (string, error)
+	Callback(ctx context.Context, query url.Values, browser string) (*invited.Authorization, *invited.Profile, error)
+}
+
 // Deps is what the pages need.
 type Deps struct {
 	Orgs        invited.OrganizationService
@@ -40,6 +50,10 @@ type Deps struct {
 	Invitations invited.InvitationService
 	Credentials *invitedhttp.Credentials
 	Tickets     TicketSigner
+	// Connections opens app invite links; Connect runs the authorization
+	// they start.
+	Connections invited.ConnectionStore
+	Connect     Connector
 	// CreateLimit and PublicLimit are the API's limiters: a page spends
 	// the same allowance as the API call it stands for.
 	CreateLimit *ratelimit.Limiter
@@ -83,11 +97,8 @@ func (p *Pages) Routes() map[string]http.Handler {
 	routes := map[string]http.Handler{
 		"GET /assets/": http.StripPrefix("/assets/", assets()),
 	}
-	for pattern, h := range p.landingRoutes() {
-		routes[pattern] = h
-	}
-	for pattern, h := range p.consoleRoutes() {
-		routes[pattern] = h
+	for _, group := range []map[string]http.Handler{p.landingRoutes(), p.connectRoutes(), p.consoleRoutes()} {
+		maps.Copy(routes, group)
 	}
 	for pattern, h := range routes {
 		routes[pattern] = p.protect(h)
