@@ -13,6 +13,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/config"
+	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/email"
 	api "github.com/invitedhq/invited/internal/http"
 	"github.com/invitedhq/invited/internal/jobs"
@@ -87,6 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	credentials := &api.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
 	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
 	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
+	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger})
 	pages, err := web.New(web.Deps{
 		Orgs:        db,
 		Members:     db,
@@ -94,6 +96,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Invitations: db,
 		Credentials: credentials,
 		Tickets:     ticketKeys,
+		Connections: db,
+		Connect:     connector,
 		CreateLimit: createLimit,
 		PublicLimit: publicLimit,
 		PublicURL:   cfg.PublicURL,
@@ -104,26 +108,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var handler http.Handler = api.NewServer(api.Deps{
-		Orgs:        db,
-		Members:     db,
-		Roles:       db,
-		Invitations: db,
-		APIKeys:     db,
-		Idempotency: db,
-		Audit:       db,
-		Webhooks:    db,
-		Outbox:      db,
-		Apps:        db,
-		Tickets:     db,
-		TicketKeys:  ticketKeys,
-		CreateLimit: createLimit,
-		PublicLimit: publicLimit,
-		Credentials: credentials,
-		PublicURL:   cfg.PublicURL,
-		Logger:      logger,
-		Ping:        db.Ping,
-		Metrics:     m,
-		Pages:       pages.Routes(),
+		Orgs:          db,
+		Members:       db,
+		Roles:         db,
+		Invitations:   db,
+		APIKeys:       db,
+		Idempotency:   db,
+		Audit:         db,
+		Webhooks:      db,
+		Outbox:        db,
+		Apps:          db,
+		Profiles:      db,
+		ProfileTokens: connector,
+		Tickets:       db,
+		TicketKeys:    ticketKeys,
+		CreateLimit:   createLimit,
+		PublicLimit:   publicLimit,
+		Credentials:   credentials,
+		PublicURL:     cfg.PublicURL,
+		Logger:        logger,
+		Ping:          db.Ping,
+		Metrics:       m,
+		Pages:         pages.Routes(),
 	})
 	if mailbox != nil {
 		// Development only: the page shows secret links.

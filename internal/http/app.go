@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -73,10 +74,7 @@ func (s *server) createAppInvite(r *http.Request, c invited.AppInviteCreate) (Ap
 
 func (s *server) listAppInvites(r *http.Request) (AppInviteList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
-	filter := invited.AppInviteFilter{OrgID: queryOrgID(q, f), AppID: q.Get("app_id"), Page: pageOf(q, f)}
-	if filter.AppID != "" && !invited.ValidID(filter.AppID, invited.PrefixApp) {
-		f.Add("app_id", "must be an app id (app_…)")
-	}
+	filter := invited.AppInviteFilter{OrgID: queryOrgID(q, f), AppID: queryAppID(q, f), Page: pageOf(q, f)}
 	if s := q.Get("status"); s != "" {
 		filter.Status = invited.AppInviteStatus(s)
 		if !slices.Contains(invited.AppInviteStatuses, filter.Status) {
@@ -88,6 +86,16 @@ func (s *server) listAppInvites(r *http.Request) (AppInviteList, error) {
 	}
 	invites, next, err := s.deps.Apps.FindAppInvites(r.Context(), filter)
 	return AppInviteList{AppInvites: nonNil(invites), NextPageToken: next}, err
+}
+
+// queryAppID reads the app_id filter of the lists of app invites and
+// profiles.
+func queryAppID(q url.Values, f invited.FieldErrors) string {
+	id := q.Get("app_id")
+	if id != "" && !invited.ValidID(id, invited.PrefixApp) {
+		f.Add("app_id", "must be an app id (app_…)")
+	}
+	return id
 }
 
 // appInviteAction adapts a service method on one app invite, named by the

@@ -21,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
@@ -42,6 +43,9 @@ type env struct {
 	admin string // the admin key's secret
 	log   *testutil.SyncBuffer
 	clock *testutil.Clock
+	// connect is the partner's flow and the token renewal, on the API's
+	// store and clock.
+	connect *connect.Service
 }
 
 // newEnv starts the API; opts may change its Deps before it starts.
@@ -75,11 +79,14 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 			t.Logf("server log:\n%s", log)
 		}
 	})
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	conn := connect.New(connect.Config{Store: db, PublicURL: testBaseURL, Now: clk.Now, Logger: logger})
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db,
+		Profiles: db, ProfileTokens: conn,
 		Credentials: &Credentials{Auth: db, Verifier: verifier},
 		PublicURL:   testBaseURL,
-		Logger:      slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      logger,
 		Ping:        db.Ping,
 	}
 	for _, opt := range opts {
@@ -88,7 +95,7 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	h := NewServer(deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: db, srv: srv, h: h, idp: idp, admin: admin, log: log, clock: clk}
+	return &env{t: t, db: db, srv: srv, h: h, idp: idp, admin: admin, log: log, clock: clk, connect: conn}
 }
 
 // identityProvider serves a JWKS and signs tokens with its key.

@@ -59,9 +59,14 @@ var (
 		{Name: "app_id", Description: "only the invites through this app"},
 		{Name: "status", Description: "pending, active, archived, revoked or expired"},
 	}, pageParams...)
-	auditParams = append([]openapi.Param{
+	orgProfilesParams = append([]openapi.Param{
+		{Name: "app_id", Description: "only the profiles connected through this app"},
+		{Name: "status", Description: "active or archived"},
+	}, pageParams...)
+	profilesParams = append([]openapi.Param{orgIDParam}, orgProfilesParams...)
+	auditParams    = append([]openapi.Param{
 		orgIDParam,
-		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app or app_invite"},
+		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite or profile"},
 		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
 	}, pageParams...)
 )
@@ -77,6 +82,7 @@ var (
 	tagAudit       = []string{"Audit log"}
 	tagTickets     = []string{"Acceptance tickets"}
 	tagApps        = []string{"Apps and app invites"}
+	tagProfiles    = []string{"Connection profiles"}
 	tagSystem      = []string{"System"}
 )
 
@@ -225,6 +231,33 @@ func (s *server) routes() []openapi.Route {
 		{Method: "POST", Path: "/v1/app-invites/{id}/archive", OperationID: "archiveAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
 			Summary: "File away an active, revoked or expired app invite", Description: "Archived is final.", Errors: errsAction,
 			Handler: bodyless(s, s.appInviteAction(invited.AppService.ArchiveAppInvite))},
+
+		{Method: "GET", Path: "/v1/orgs/{org}/profiles", OperationID: "listOrgProfiles", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
+			Summary:     "List an organization's connection profiles",
+			Description: "The external accounts partners connected to the organization through app invites, newest first. Profiles never show their tokens.",
+			Query:       orgProfilesParams, Errors: []int{400, 401, 403, 404},
+			Handler: bodyless(s, s.listOrgProfiles)},
+		{Method: "GET", Path: "/v1/profiles", OperationID: "listProfiles", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
+			Summary:     "List connection profiles",
+			Description: "The profiles of the organizations where the caller holds connections:manage, newest first; an admin key sees all.",
+			Query:       profilesParams, Errors: []int{400, 401, 403, 404},
+			Handler: bodyless(s, s.listProfiles)},
+		{Method: "GET", Path: "/v1/profiles/{id}", OperationID: "getProfile", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
+			Summary: "Get a connection profile", Errors: errsRead,
+			Handler: bodyless(s, s.profileAction(invited.ProfileService.FindProfileByID))},
+		{Method: "POST", Path: "/v1/profiles/{id}/archive", OperationID: "archiveProfile", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
+			Summary:     "Disconnect a profile",
+			Description: "Deletes the stored tokens and archives the profile and its app invite. Archived is final; the platform may still hold its grant until the partner revokes it there.",
+			Errors:      errsAction,
+			Handler:     bodyless(s, s.profileAction(invited.ProfileService.ArchiveProfile))},
+		{Method: "POST", Path: "/v1/profiles/{id}/token", OperationID: "getProfileToken", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
+			Summary: "Get an access token for the connected account",
+			Description: "Answers the platform's access token, usable for at least a minute unless the platform gave no lifetime; one about to expire is first renewed with the refresh token " +
+				"(concurrent requests share one renewal). The answer is a credential: Cache-Control: no-store, and nothing keeps a copy. " +
+				"409 invalid_state for an archived profile, or an expired token without a refresh token (invite the partner again); " +
+				"502 upstream_error when the platform refuses or fails the renewal; 503 when a renewal under way elsewhere does not finish in time.",
+			Errors:  []int{401, 403, 404, 409, 502, 503},
+			Handler: bodyless(s, s.profileToken)},
 
 		{Method: "POST", Path: "/v1/api-keys", OperationID: "createAPIKey", Tags: tagKeys, Auth: authOrgManage,
 			Summary:     "Create an API key",

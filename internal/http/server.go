@@ -42,6 +42,10 @@ type Deps struct {
 	TicketKeys TicketKeys
 	// Apps registers apps and manages app invites.
 	Apps invited.AppService
+	// Profiles reads and archives connection profiles; ProfileTokens hands
+	// out their access tokens (internal/connect).
+	Profiles      invited.ProfileService
+	ProfileTokens invited.ProfileTokenService
 
 	// CreateLimit throttles the invitations and app invites created per
 	// organization, and PublicLimit the public link requests (invitation
