@@ -243,6 +243,9 @@ var appInvitesExpiring = expiring[*invited.AppInvite]{
 	table: "app_invites", resource: invited.ResourceAppInvite, event: invited.EventAppInviteExpired,
 	list: `SELECT ` + appInviteColumns + ` FROM app_invites ai`, idCol: "ai.id", scan: scanAppInvite,
 	target: appInviteTarget,
+	// The authorizations started from an expired link can no longer
+	// finish (activation refuses the invite): they go with it.
+	dependents: "oauth_states", dependentsCol: "app_invite_id",
 }
 
 // ExpireAppInvites persists the expiry of up to limit overdue app invites

@@ -544,12 +544,21 @@ func testAppInviteSweep(t *testing.T, e *env) {
 		Events: []string{invited.EventAppInviteExpired}})
 	must(t, err)
 	sys := e.app(e.admin, crmApp(""))
+	// Each invite has a started authorization, which can no longer
+	// finish once the invite expired.
+	startAuthorization := func(code string) {
+		t.Helper()
+		must(t, e.db.StartAuthorization(context.Background(), code, invited.NewSecret(""), invited.NewSecret(""),
+			e.clock.Now().Add(invited.AuthorizationTTL)))
+	}
 	var due []string
 	for range 3 {
-		ai, _ := e.appInvite(e.admin, sys.ID, invited.AppInviteCreate{OrgID: acme.ID, ExpiresIn: dur(time.Hour)})
+		ai, code := e.appInvite(e.admin, sys.ID, invited.AppInviteCreate{OrgID: acme.ID, ExpiresIn: dur(time.Hour)})
+		startAuthorization(code)
 		due = append(due, ai.ID)
 	}
-	later, _ := e.appInvite(e.admin, sys.ID, invited.AppInviteCreate{OrgID: acme.ID, ExpiresIn: dur(48 * time.Hour)})
+	later, laterCode := e.appInvite(e.admin, sys.ID, invited.AppInviteCreate{OrgID: acme.ID, ExpiresIn: dur(48 * time.Hour)})
+	startAuthorization(laterCode)
 	// An invitation due at the same time is the other sweep's.
 	inv, _ := e.invite(e.admin, acme.ID, invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}, ExpiresIn: dur(time.Hour)})
 
@@ -571,6 +580,12 @@ func testAppInviteSweep(t *testing.T, e *env) {
 	}
 	if n := e.count(`SELECT COUNT(*) FROM app_invites WHERE id = ? AND status = 'pending'`, later.ID); n != 1 {
 		t.Fatal("the later invite was expired")
+	}
+	if n := e.count(`SELECT COUNT(*) FROM oauth_states WHERE app_invite_id <> ?`, later.ID); n != 0 {
+		t.Fatalf("%d authorizations of expired invites left", n)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM oauth_states WHERE app_invite_id = ?`, later.ID); n != 1 {
+		t.Fatal("the later invite's authorization was deleted")
 	}
 	if s := e.rawStatus(inv.ID); s != invited.StatusPending {
 		t.Fatalf("the invitation was swept along: %s", s)

@@ -56,6 +56,10 @@ type expiring[T any] struct {
 	list, idCol string
 	scan        func(scanner) (T, error)
 	target      func(T) target
+	// dependents, when set, is a table of rows of no use once their link
+	// expired, and dependentsCol its column naming the link: they are
+	// deleted with the expiry.
+	dependents, dependentsCol string
 }
 
 // expireDue persists the expiry of up to limit overdue rows of x and
@@ -76,31 +80,54 @@ func expireDue[T any](ctx context.Context, db *DB, x expiring[T], limit int) (in
 		if err := tx.auditAll(ctx, x.event, x.resource, expired); err != nil {
 			return err
 		}
+		if err := deleteDependents(ctx, tx, x, expired); err != nil {
+			return err
+		}
 		return announceExpired(ctx, tx, x, expired)
 	})
 	return n, err
+}
+
+// deleteDependents deletes the rows of x.dependents that name the rows
+// of x just expired.
+func deleteDependents[T any](ctx context.Context, tx *Tx, x expiring[T], expired []target) error {
+	if x.dependents == "" || len(expired) == 0 {
+		return nil
+	}
+	var w where
+	w.in(x.dependentsCol, targetIDs(expired))
+	_, err := tx.exec(ctx, `DELETE FROM `+x.dependents+w.String(), w.args...)
+	return err
+}
+
+// targetIDs returns the ids of targets.
+func targetIDs(targets []target) []string {
+	ids := make([]string, len(targets))
+	for i, t := range targets {
+		ids[i] = t.id
+	}
+	return ids
 }
 
 // announceExpired tells the webhooks that hear of it that rows of x
 // expired. The sweeper's batch knows their ids alone; the rows are loaded
 // only when an endpoint listens.
 func announceExpired[T any](ctx context.Context, tx *Tx, x expiring[T], expired []target) error {
-	var orgIDs, ids []string
+	if len(expired) == 0 {
+		return nil
+	}
+	var orgIDs []string
 	for _, t := range expired {
-		ids = append(ids, t.id)
 		if !slices.Contains(orgIDs, t.orgID) {
 			orgIDs = append(orgIDs, t.orgID)
 		}
-	}
-	if len(ids) == 0 {
-		return nil
 	}
 	eps, err := tx.endpoints(ctx, orgIDs)
 	if err != nil || !slices.ContainsFunc(eps, func(e endpoint) bool { return e.wants(x.event) }) {
 		return err
 	}
 	var w where
-	w.in(x.idCol, ids)
+	w.in(x.idCol, targetIDs(expired))
 	rows, err := queryList(ctx, tx, x.scan, x.list+w.String(), w.args...)
 	if err != nil {
 		return err
