@@ -126,13 +126,13 @@ func TestKeys(t *testing.T) {
 // runInvited runs the program with args on the database dbURL and returns
 // its standard output; an error carries its standard error.
 func runInvited(dbURL string, args ...string) (string, error) {
-	getenv := func(k string) string {
-		if k == "INVITED_DATABASE_URL" {
-			return dbURL
-		}
-		return ""
-	}
+	return runInvitedEnv(map[string]string{"INVITED_DATABASE_URL": dbURL}, args...)
+}
+
+// runInvitedEnv is runInvited with the environment env.
+func runInvitedEnv(env map[string]string, args ...string) (string, error) {
 	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return env[k] }
 	if err := run(context.Background(), args, getenv, &out, &errOut); err != nil {
 		return out.String(), fmt.Errorf("%w\n%s", err, errOut.String())
 	}

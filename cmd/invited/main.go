@@ -3,6 +3,7 @@
 //	invited serve     run the HTTP API and background jobs
 //	invited migrate   apply database migrations and exit
 //	invited keys      rotate or list the keys that sign acceptance tickets
+//	invited reseal    encrypt stored secrets again under the first encryption key
 //	invited version   print the version
 package main
 
@@ -39,6 +40,8 @@ commands:
   migrate   apply database migrations and exit
   keys      rotate or list the keys that sign acceptance tickets
             (invited keys rotate, invited keys list)
+  reseal    encrypt the stored secrets again under the first key of
+            INVITED_ENCRYPTION_KEYS, so that the others can be removed
   version   print the version
 
 Run 'invited <command> -h' for the flags of a command. Every flag can also
@@ -59,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return keys(ctx, args[1:], getenv, stdout, stderr)
+	case "reseal":
+		return reseal(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "invited %s %s\n", invited.Version, invited.Commit)
 		return nil
@@ -81,7 +86,7 @@ func openDatabase(ctx context.Context, command string, args []string, getenv fun
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: logger})
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: logger, Secrets: cfg.Secrets})
 	if err != nil {
 		return nil, cfg, fmt.Errorf("%s: %w", command, err)
 	}

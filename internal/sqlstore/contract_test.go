@@ -100,6 +100,7 @@ var contract = []struct {
 	{"ProfileTokens", testProfileTokens},
 	{"ProfileAccess", testProfileAccess},
 	{"ProfileListing", testProfileListing},
+	{"Reseal", testReseal},
 }
 
 func testSendDraft(t *testing.T, e *env) {
