@@ -117,26 +117,26 @@ func TestBrowserAppInvite(t *testing.T) {
 
 	t.Run("deny", func(t *testing.T) {
 		ai := newInvite()
-		browser.Do(t, ctx,
-			chromedp.Navigate(ai["url"].(string)),
-			chromedp.Click(chromedp.CSS("a#continue")),
-			chromedp.WaitVisible(chromedp.CSS("button#deny")),
-			chromedp.Click(chromedp.CSS("button#deny")),
-			chromedp.WaitVisible(chromedp.CSS("main h1")),
-		)
+		// decide opens the link, continues to the platform, answers its
+		// consent page with button, and waits to be back.
+		decide := func(button string) {
+			t.Helper()
+			browser.Do(t, ctx,
+				chromedp.Navigate(ai["url"].(string)),
+				chromedp.Click(chromedp.CSS("a#continue")),
+				chromedp.WaitVisible(chromedp.CSS(button)),
+				chromedp.Click(chromedp.CSS(button)),
+				chromedp.WaitVisible(chromedp.CSS("main h1")),
+			)
+		}
+		decide("button#deny")
 		browser.Screenshot(t, ctx, "denied")
 		mustContain(t, "denied page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))), "did not allow")
 		if got := inviteStatus(ai); got != "pending" {
 			t.Errorf("app invite %s after a refusal, want pending", got)
 		}
 		// The partner can change their mind: the same link starts again.
-		browser.Do(t, ctx,
-			chromedp.Navigate(ai["url"].(string)),
-			chromedp.Click(chromedp.CSS("a#continue")),
-			chromedp.WaitVisible(chromedp.CSS("button#approve")),
-			chromedp.Click(chromedp.CSS("button#approve")),
-			chromedp.WaitVisible(chromedp.CSS("main h1")),
-		)
+		decide("button#approve")
 		if got := inviteStatus(ai); got != "active" {
 			t.Errorf("app invite %s after allowing on the second try, want active", got)
 		}
