@@ -135,6 +135,14 @@ func (p *Pages) authorizeAppInvite(w http.ResponseWriter, r *http.Request, code 
 		// The invite left pending since it was opened above: its page
 		// now says why.
 		p.showAppInvite(w, r, code)
+	case errCode == invited.EUNAVAILABLE:
+		// The service cannot keep the connection (no encryption key
+		// configured, say): the operator's business, which the log
+		// tells them; the partner learns only that it is not them.
+		p.logError(r, err)
+		p.fail(w, r, brandOf(a.Org), invited.Errorf(invited.EUNAVAILABLE,
+			"%s cannot be connected to %s right now, for a reason on our side. Please let %s know, and try again later.",
+			a.App.Name, a.Org.DisplayName(), a.Org.DisplayName()))
 	default:
 		p.fail(w, r, brandOf(a.Org), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 )
 
@@ -583,4 +585,39 @@ func TestBrowserSecret(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuthorizeWithoutEncryptionKeys starts an authorization on a service
+// that cannot seal tokens: the partner is not sent to the platform for
+// nothing, and learns it is not their fault without being told about the
+// operator's configuration.
+func TestAuthorizeWithoutEncryptionKeys(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "keyless.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	admin := invited.NewContextWithActor(ctx, &invited.Actor{Admin: true})
+	org, err := db.CreateOrganization(admin, invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A public client: registering it needs no key.
+	app, err := db.CreateApp(admin, invited.AppCreate{Name: "CRM", OrgID: org.ID, OAuth: invited.OAuthConfig{
+		AuthorizationURL: "https://crm.example/authorize", TokenURL: "https://crm.example/token", ClientID: "crm-client"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, code, err := db.CreateAppInvite(admin, app.ID, invited.AppInviteCreate{OrgID: org.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSite(t, true, func(d *Deps) {
+		d.Connections = db
+		d.Connect = connect.New(connect.Config{Store: db, PublicURL: d.PublicURL})
+	})
+	a := s.get(t, "/a/"+code+"/authorize")
+	a.expect(t, http.StatusServiceUnavailable, "CRM cannot be connected to Acme right now")
+	a.lacks(t, "INVITED_ENCRYPTION_KEYS", "crm.example")
 }
