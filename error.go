@@ -3,6 +3,8 @@ package invited
 import (
 	"errors"
 	"fmt"
+	"math"
+	"time"
 )
 
 // Error codes. They are part of the API contract (DESIGN.md §4); the HTTP
@@ -51,6 +53,12 @@ func (e *Error) Error() string { return fmt.Sprintf("invited: %s: %s", e.Code, e
 // Errorf returns an *Error with the code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimited returns the rate_limited error of message, to be retried
+// after wait: rounded up to whole seconds, at least 1, for Retry-After.
+func RateLimited(message string, wait time.Duration) *Error {
+	return &Error{Code: ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
 }
 
 // ErrorCode returns the code of err if it is (or wraps) an *Error, else

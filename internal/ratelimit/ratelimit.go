@@ -118,7 +118,7 @@ func NewLimiter(r Rate) *Limiter {
 // seconds (at least 1) for Retry-After. A nil l does not limit.
 func (l *Limiter) Take(key string, n int, message string) error {
 	if ok, wait := l.Allow(key, n); !ok {
-		return &invited.Error{Code: invited.ERATELIMITED, Message: message, RetryAfterSeconds: max(1, int(math.Ceil(wait.Seconds())))}
+		return invited.RateLimited(message, wait)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -543,8 +542,7 @@ func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitat
 			return "", err
 		}
 		if wait := invited.ResendDelay(sent, resends, tx.now); wait > 0 {
-			return "", &invited.Error{Code: invited.ERATELIMITED, Message: "the invitation was resent too often; wait before resending",
-				RetryAfterSeconds: int(math.Ceil(wait.Seconds()))}
+			return "", invited.RateLimited("the invitation was resent too often; wait before resending", wait)
 		}
 		return newToken(), nil
 	})

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
-	"math"
 	"time"
 
 	"github.com/invitedhq/invited"
@@ -105,9 +104,8 @@ func (db *DB) StartAuthorization(ctx context.Context, code, state, browser strin
 			return err
 		}
 		if started >= invited.MaxOpenAuthorizations {
-			return &invited.Error{Code: invited.ERATELIMITED,
-				Message:           "too many authorizations of this app invite are under way; wait for one to finish or expire",
-				RetryAfterSeconds: max(1, int(math.Ceil(first.Sub(tx.now).Seconds())))}
+			return invited.RateLimited("too many authorizations of this app invite are under way; wait for one to finish or expire",
+				first.Sub(tx.now))
 		}
 		_, err = tx.exec(ctx, insertStateSQL, stateHash, ai.ID, browserHash, ms(tx.now), ms(expiresAt))
 		return err
