@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/openapi"
@@ -74,13 +73,8 @@ func (s *server) createAppInvite(r *http.Request, c invited.AppInviteCreate) (Ap
 
 func (s *server) listAppInvites(r *http.Request) (AppInviteList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
-	filter := invited.AppInviteFilter{OrgID: queryOrgID(q, f), AppID: queryAppID(q, f), Page: pageOf(q, f)}
-	if s := q.Get("status"); s != "" {
-		filter.Status = invited.AppInviteStatus(s)
-		if !slices.Contains(invited.AppInviteStatuses, filter.Status) {
-			f.Add("status", "must be one of pending, active, archived, revoked, expired")
-		}
-	}
+	filter := invited.AppInviteFilter{OrgID: queryOrgID(q, f), AppID: queryAppID(q, f),
+		Status: queryStatus(q, f, invited.AppInviteStatuses), Page: pageOf(q, f)}
 	if err := f.Err(); err != nil {
 		return AppInviteList{}, err
 	}

@@ -270,16 +270,24 @@ func queryOrgID(q url.Values, f invited.FieldErrors) string {
 	return id
 }
 
+// queryStatus reads the status filter of a list whose things are in one
+// of statuses.
+func queryStatus[S ~string](q url.Values, f invited.FieldErrors, statuses []S) S {
+	s := S(q.Get("status"))
+	if s != "" && !slices.Contains(statuses, s) {
+		names := make([]string, len(statuses))
+		for i, st := range statuses {
+			names[i] = string(st)
+		}
+		f.Add("status", "must be one of "+strings.Join(names, ", "))
+	}
+	return s
+}
+
 // invitationFilterOf reads the filters of GET /v1/invitations.
 func invitationFilterOf(q url.Values) (invited.InvitationFilter, error) {
 	f := invited.FieldErrors{}
-	filter := invited.InvitationFilter{OrgID: queryOrgID(q, f), Page: pageOf(q, f)}
-	if s := q.Get("status"); s != "" {
-		filter.Status = invited.Status(s)
-		if !slices.Contains(invited.Statuses, filter.Status) {
-			f.Add("status", "must be one of draft, pending, accepted, declined, revoked, expired, archived")
-		}
-	}
+	filter := invited.InvitationFilter{OrgID: queryOrgID(q, f), Status: queryStatus(q, f, invited.Statuses), Page: pageOf(q, f)}
 	if s := q.Get("email"); s != "" {
 		email, ok := invited.NormalizeEmail(strings.TrimSpace(s))
 		if !ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/invitedhq/invited"
 )
@@ -38,14 +37,7 @@ func (s *server) listProfiles(r *http.Request) (ProfileList, error) {
 // profileFilterOf reads the filters the profile lists share; each list
 // takes the organization from its own place.
 func profileFilterOf(q url.Values, f invited.FieldErrors) invited.ProfileFilter {
-	filter := invited.ProfileFilter{AppID: queryAppID(q, f), Page: pageOf(q, f)}
-	if s := q.Get("status"); s != "" {
-		filter.Status = invited.ProfileStatus(s)
-		if !slices.Contains(invited.ProfileStatuses, filter.Status) {
-			f.Add("status", "must be active or archived")
-		}
-	}
-	return filter
+	return invited.ProfileFilter{AppID: queryAppID(q, f), Status: queryStatus(q, f, invited.ProfileStatuses), Page: pageOf(q, f)}
 }
 
 // findProfiles answers a list, unless reading its query found errors f.
