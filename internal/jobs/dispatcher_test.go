@@ -527,12 +527,7 @@ func TestRunWakes(t *testing.T) {
 		// Only a wake can start a pass within the test.
 		Poll: time.Hour,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		d.Run(ctx)
-	}()
+	cancel, stopped := start(d)
 	defer func() {
 		cancel()
 		<-stopped
@@ -591,12 +586,7 @@ func TestRunDrainsFullBatches(t *testing.T) {
 		Outbox: ob, Transports: map[string]invited.Transport{invited.ChannelSMS: tr},
 		Link: link, Now: clock.Now, Logger: discard(), Poll: time.Hour, Batch: 3,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		d.Run(ctx)
-	}()
+	cancel, stopped := start(d)
 	timeout := time.After(deadline)
 	// Full batches are followed at once by another pass, until one is not
 	// full; no wake or poll is needed.
@@ -640,12 +630,7 @@ func TestRunFinishesInFlightOnShutdown(t *testing.T) {
 		Outbox: ob, Transports: map[string]invited.Transport{invited.ChannelEmail: tr},
 		Link: link, Now: clock.Now, Logger: discard(), Workers: 1, Poll: time.Hour,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		d.Run(ctx)
-	}()
+	cancel, stopped := start(d)
 	timeout := time.After(deadline)
 	select {
 	case <-entered:
@@ -693,12 +678,7 @@ func TestRunCountsPending(t *testing.T) {
 	ob.claims = make(chan int, 100)
 	reg := prometheus.NewRegistry()
 	d := &Dispatcher{Outbox: ob, Link: link, Now: clock.Now, Logger: discard(), Metrics: metrics.New(reg), Poll: time.Hour}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		d.Run(ctx)
-	}()
+	cancel, stopped := start(d)
 	// The gauge is set before the first pass.
 	select {
 	case <-ob.claims:
@@ -819,4 +799,16 @@ func TestDispatchClaimError(t *testing.T) {
 	if n, err := d.Dispatch(context.Background()); n != 0 || !errors.Is(err, ob.claimErr) {
 		t.Fatalf("Dispatch = %d, %v", n, err)
 	}
+}
+
+// start runs d in the background until cancel is called; stopped is
+// closed when Run has returned.
+func start(d *Dispatcher) (cancel context.CancelFunc, stopped <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	return cancel, done
 }
