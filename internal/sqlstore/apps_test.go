@@ -483,13 +483,7 @@ func testAppInviteListing(t *testing.T, e *env) {
 		return out
 	}
 
-	lists := []struct {
-		name string
-		ctx  context.Context
-		f    invited.AppInviteFilter
-		want []string // newest first
-		code string
-	}{
+	lists := []listCase[invited.AppInviteFilter]{
 		{"admin", e.admin, invited.AppInviteFilter{}, append([]string{other.ID}, ids(0, 1, 2, 3, 4)...), ""},
 		{"connections:manage", conn, invited.AppInviteFilter{}, ids(0, 1, 2, 3, 4), ""},
 		{"naming its organization", conn, invited.AppInviteFilter{OrgID: acme.ID}, ids(0, 1, 2, 3, 4), ""},
@@ -504,21 +498,8 @@ func testAppInviteListing(t *testing.T, e *env) {
 		{"not a status", conn, invited.AppInviteFilter{Status: "open"}, nil, invited.EINVALID},
 		{"bad page token", conn, invited.AppInviteFilter{Page: invited.Page{PageToken: "nope"}}, nil, invited.EINVALID},
 	}
-	for _, l := range lists {
-		got, err := everyPage(t, l.name, l.f.Page, func(p invited.Page) ([]*invited.AppInvite, string, error) {
-			f := l.f
-			f.Page = p
-			return e.db.FindAppInvites(l.ctx, f)
-		}, func(x *invited.AppInvite) string { return x.ID })
-		if l.code != "" {
-			wantCode(t, err, l.code)
-			continue
-		}
-		must(t, err)
-		if !slices.Equal(got, l.want) {
-			t.Fatalf("%s: %v, want %v", l.name, got, l.want)
-		}
-	}
+	checkLists(t, lists, func(f *invited.AppInviteFilter) *invited.Page { return &f.Page }, e.db.FindAppInvites,
+		func(x *invited.AppInvite) string { return x.ID })
 
 	// The list reads expiry as the preview does.
 	page, _, err := e.db.FindAppInvites(conn, invited.AppInviteFilter{})

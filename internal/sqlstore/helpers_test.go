@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/invitedhq/invited/internal/testutil"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/pgtest"
 	"github.com/invitedhq/invited/internal/secretbox"
+	"github.com/invitedhq/invited/internal/testutil"
 )
 
 // TestMain stops the shared PostgreSQL cluster once the tests are done.
@@ -228,6 +229,38 @@ func must(t testing.TB, err error) {
 func ptr[T any](v T) *T { return &v }
 
 func dur(d time.Duration) *invited.Duration { return ptr(invited.Duration(d)) }
+
+// listCase is a case of a list test: who lists, with what filter, and the
+// ids wanted, newest first, or the error code wanted instead.
+type listCase[F any] struct {
+	name string
+	ctx  context.Context
+	f    F
+	want []string
+	code string
+}
+
+// checkLists runs each case through list, reading every page of it
+// (everyPage); page gives a filter's page.
+func checkLists[F, T any](t testing.TB, cases []listCase[F], page func(*F) *invited.Page,
+	list func(context.Context, F) ([]T, string, error), id func(T) string) {
+	t.Helper()
+	for _, c := range cases {
+		got, err := everyPage(t, c.name, *page(&c.f), func(p invited.Page) ([]T, string, error) {
+			f := c.f
+			*page(&f) = p
+			return list(c.ctx, f)
+		}, id)
+		if c.code != "" {
+			wantCode(t, err, c.code)
+			continue
+		}
+		must(t, err)
+		if !slices.Equal(got, c.want) {
+			t.Fatalf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
 
 // everyPage reads a list from first on, two to a page so that a list of
 // more goes through its pages (unless first names a page token, which is

@@ -620,13 +620,7 @@ func testProfileListing(t *testing.T, e *env) {
 		return out
 	}
 
-	lists := []struct {
-		name string
-		ctx  context.Context
-		f    invited.ProfileFilter
-		want []string // newest first
-		code string
-	}{
+	lists := []listCase[invited.ProfileFilter]{
 		{"admin", e.admin, invited.ProfileFilter{}, append([]string{other.ID}, ids(0, 1, 2, 3, 4)...), ""},
 		{"connections:manage", conn, invited.ProfileFilter{}, ids(0, 1, 2, 3, 4), ""},
 		{"naming its organization", conn, invited.ProfileFilter{OrgID: acme.ID}, ids(0, 1, 2, 3, 4), ""},
@@ -644,21 +638,8 @@ func testProfileListing(t *testing.T, e *env) {
 		{"not an app", conn, invited.ProfileFilter{AppID: "crm"}, nil, invited.EINVALID},
 		{"bad page token", conn, invited.ProfileFilter{Page: invited.Page{PageToken: "nope"}}, nil, invited.EINVALID},
 	}
-	for _, l := range lists {
-		got, err := everyPage(t, l.name, l.f.Page, func(p invited.Page) ([]*invited.Profile, string, error) {
-			f := l.f
-			f.Page = p
-			return e.db.FindProfiles(l.ctx, f)
-		}, func(x *invited.Profile) string { return x.ID })
-		if l.code != "" {
-			wantCode(t, err, l.code)
-			continue
-		}
-		must(t, err)
-		if !slices.Equal(got, l.want) {
-			t.Fatalf("%s: %v, want %v", l.name, got, l.want)
-		}
-	}
+	checkLists(t, lists, func(f *invited.ProfileFilter) *invited.Page { return &f.Page }, e.db.FindProfiles,
+		func(x *invited.Profile) string { return x.ID })
 
 	// The list shows profiles as they read one by one.
 	page, _, err := e.db.FindProfiles(conn, invited.ProfileFilter{})
