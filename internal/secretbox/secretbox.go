@@ -117,9 +117,14 @@ func (k *Keyring) Open(sealed, context string) ([]byte, error) {
 }
 
 // KeyOf returns the id of the key that sealed a value, so that values
-// under a retired key can be found and sealed again.
+// under a retired key can be found and sealed again; "" for a value that
+// is not sealed (names no key), which must not be shown as if it were an
+// id.
 func KeyOf(sealed string) string {
-	id, _, _ := strings.Cut(sealed, ".")
+	id, _, ok := strings.Cut(sealed, ".")
+	if !ok {
+		return ""
+	}
 	return id
 }
 

@@ -27,6 +27,9 @@ func TestSealOpen(t *testing.T) {
 		t.Errorf("open after rotation = %q, %v", got, err)
 	}
 	resealed, _ := rotated.Seal([]byte("s3cret"), "ctx")
+	if KeyOf("not-sealed") != "" {
+		t.Errorf("KeyOf of a value that names no key: %q", KeyOf("not-sealed"))
+	}
 	if KeyOf(resealed) != "k2" {
 		t.Errorf("sealed under %s, want the first key k2", KeyOf(resealed))
 	}

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/invitedhq/invited/internal/secretbox"
 )
@@ -132,9 +131,6 @@ func (db *DB) resealRows(ctx context.Context, c sealedColumn, rows []sealedRow, 
 		}
 		plain, err := db.secrets.Open(row.sealed, c.context(row.id))
 		if err != nil {
-			if !strings.Contains(row.sealed, ".") {
-				key = "" // not a sealed value at all: it names no key, and must not be shown
-			}
 			unopened = append(unopened, SealedValue{Column: c.String(), ID: row.id, Key: key})
 			continue
 		}
