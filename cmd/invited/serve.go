@@ -62,7 +62,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher.Outbox = db
 
 	if !cfg.Secrets.Configured() {
-		logger.Warn("INVITED_ENCRYPTION_KEYS is not set: apps cannot be registered with an OAuth client secret")
+		logger.Warn("INVITED_ENCRYPTION_KEYS is not set: apps cannot be registered with an OAuth client secret, and app invites cannot connect")
 	}
 	if err := bootstrapAdminKey(ctx, db, cfg, stdout); err != nil {
 		return err
