@@ -158,18 +158,30 @@ func (s *Server) UserinfoURL() string { return s.URL + "/userinfo" }
 // Decide sends the authorization request authURL to the server without a
 // browser, under AutoConsent, and returns the query of the redirect the
 // server answers it with: the code or the error, and the state, that the
-// client's callback would receive. It fails the test when the answer is
-// not a redirect to the registered redirect URI.
+// client's callback would receive.
 func (s *Server) Decide(t testing.TB, authURL string) url.Values {
 	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, authURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Redirect(t, req)
+}
+
+// Redirect sends req, an authorization request or the consent page's
+// answer, and returns the query of the redirect to the client that the
+// server answers it with. It fails the test when the answer is not such a
+// redirect.
+func (s *Server) Redirect(t testing.TB, req *http.Request) url.Values {
+	t.Helper()
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirects.Get(authURL)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	loc, err := resp.Location()
-	if err != nil || loc.Scheme+"://"+loc.Host+loc.Path != s.opts.RedirectURI {
+	if resp.StatusCode != http.StatusFound || err != nil || loc.Scheme+"://"+loc.Host+loc.Path != s.opts.RedirectURI {
 		t.Fatalf("the platform answered %s, Location %q; want a redirect to %s", resp.Status, resp.Header.Get("Location"), s.opts.RedirectURI)
 	}
 	return loc.Query()

@@ -33,27 +33,9 @@ func start(t *testing.T, consent string) (*oauthserver.Server, *oauth2.Config) {
 	}
 }
 
-// noRedirects stops at the first answer, as the redirect to the client
-// leads out of the test.
+// noRedirects stops at the first answer, for the answers that are not
+// redirects to the client.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// redirected sends req and returns the query of the redirect it answers.
-func redirected(t *testing.T, req *http.Request) url.Values {
-	t.Helper()
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusFound || err != nil {
-		t.Fatalf("got %s, Location %q; want a redirect", resp.Status, resp.Header.Get("Location"))
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirectURI {
-		t.Fatalf("redirected to %s, want %s", got, redirectURI)
-	}
-	return loc.Query()
-}
 
 func get(t *testing.T, rawURL string) *http.Request {
 	t.Helper()
@@ -82,7 +64,7 @@ func TestCodeExchange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			verifier := oauth2.GenerateVerifier()
-			q := redirected(t, get(t, cfg.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier))))
+			q := s.Decide(t, cfg.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)))
 			if q.Get("state") != "st-1" || q.Get("code") == "" {
 				t.Fatalf("redirect query %v, want state st-1 and a code", q)
 			}
@@ -140,7 +122,7 @@ var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value=
 // TestConsentPage answers the consent page as a browser would: posting
 // its form with the button's decision.
 func TestConsentPage(t *testing.T) {
-	_, cfg := start(t, "")
+	s, cfg := start(t, "")
 	tests := []struct {
 		decision string
 		want     func(q url.Values) bool
@@ -172,7 +154,7 @@ func TestConsentPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			q := redirected(t, req)
+			q := s.Redirect(t, req)
 			if q.Get("state") != "st-2" || !tt.want(q) {
 				t.Fatalf("redirect query %v after %s", q, tt.decision)
 			}
@@ -194,7 +176,7 @@ func TestRefreshAndUserinfo(t *testing.T) {
 	}
 
 	verifier := oauth2.GenerateVerifier()
-	q := redirected(t, get(t, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))))
+	q := s.Decide(t, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
 	first, err := cfg.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatal(err)
