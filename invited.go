@@ -4,7 +4,7 @@
 // implements and transports call.
 //
 // It imports nothing internal: storage (internal/sqlstore) and transports
-// (internal/http) depend on it, never the reverse.
+// (internal/api) depend on it, never the reverse.
 package invited
 
 import (

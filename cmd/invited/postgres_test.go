@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"github.com/invitedhq/invited/internal/testutil"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/invitedhq/invited/internal/testutil"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the test's own look into the database
 

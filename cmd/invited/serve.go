@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/config"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/email"
-	api "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/jobs"
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/metrics"
@@ -85,7 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// One set of credentials and limiters for the API and the pages: a
 	// console session means what the API key means, and a page spends the
 	// allowance of the API call it stands for.
-	credentials := &api.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
+	credentials := &httpkit.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
 	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
 	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
 	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger})
@@ -127,7 +128,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Credentials:   credentials,
 		PublicURL:     cfg.PublicURL,
 		Logger:        logger,
-		Ping:          db.Ping,
+		Ready:         []api.Check{{Name: "database", Check: db.Ready}, {Name: "signing_keys", Check: ticketKeys.Ready}},
 		Metrics:       m,
 		Pages:         pages.Routes(),
 	})

@@ -7,7 +7,7 @@
 // renewing it through the platform, one renewal at a time.
 //
 // It knows OAuth and HTTP clients, not pages or SQL: internal/web calls it
-// for the pages, internal/http for the token endpoint, and the store is an
+// for the pages, internal/api for the token endpoint, and the store is an
 // invited.ConnectionStore.
 package connect
 

@@ -160,6 +160,27 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Ready checks what serving needs of the database: both pools answer, and
+// every embedded migration is applied (an instance of a newer release on
+// an older schema is not ready until that schema is migrated).
+func (db *DB) Ready(ctx context.Context) error {
+	if err := db.Ping(ctx); err != nil {
+		return err
+	}
+	files, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlstore: ready: %w", err)
+	}
+	var applied int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil {
+		return fmt.Errorf("sqlstore: ready: %w", err)
+	}
+	if applied < len(files) {
+		return fmt.Errorf("sqlstore: %d of %d migrations applied", applied, len(files))
+	}
+	return nil
+}
+
 // Migrate applies the embedded migrations of the dialect that have not been
 // applied yet, each in its own transaction, recording each by file name.
 // Running it again, or from two processes at once, changes nothing: each

@@ -326,6 +326,12 @@ func (s *keySet) find(kid string, now time.Time) *key {
 
 func invalid(problem string) error { return invited.FieldErrors{"ticket": problem}.Err() }
 
+// Ready reports whether the keys can be loaded and one of them signs.
+func (k *Keys) Ready(ctx context.Context) error {
+	_, err := k.keys(ctx)
+	return err
+}
+
 // keys returns the keys, loading them when the copy at hand is older than
 // CacheAge. Loads are serialized: they are rare, and one at a time keeps
 // a burst of signatures from becoming a burst of database reads.

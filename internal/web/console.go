@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 )
 
 // The admin console (issue 5) keeps the API key or user access token an
@@ -292,7 +292,7 @@ func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] 
 // or the problems of the fields it names. An internal error is logged and
 // named by the request's id alone.
 func (c *console) problem(r *http.Request, err error) string {
-	if _, ok := invitedhttp.ErrorStatus(err); !ok {
+	if _, ok := httpkit.ErrorStatus(err); !ok {
 		return "Something went wrong on our side (request " + c.logError(r, err) + ")."
 	}
 	e, _ := errors.AsType[*invited.Error](err)
@@ -307,7 +307,7 @@ func (c *console) problem(r *http.Request, err error) string {
 }
 
 // spendCreate spends one of the organization's allowance of created
-// invitations, the same allowance the API spends (internal/http
+// invitations, the same allowance the API spends (internal/api
 // throttleCreates). Only an actor who may create there spends it:
 // anyone else is refused by the service, and must not be able to use up
 // another tenant's allowance.

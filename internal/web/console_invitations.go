@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/invitedhq/invited"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 )
 
 // invitationList is the page of an organization's invitations.
@@ -189,7 +189,7 @@ func (c *console) showConfirmation(w http.ResponseWriter, r *http.Request, a *in
 	}
 	status := http.StatusOK
 	if err != nil {
-		status, _ = invitedhttp.ErrorStatus(err)
+		status, _ = httpkit.ErrorStatus(err)
 		data.Lifetime.Error = cmp.Or(err.Fields["expires_in"], c.problem(r, err))
 	}
 	c.render(w, r, page{Status: status, Template: "console/confirm", Title: a.Title, Brand: brandOf(org), Data: data})
@@ -323,7 +323,7 @@ func (c *console) createInvitation(w http.ResponseWriter, r *http.Request, org *
 	if e, ok := errors.AsType[*invited.Error](err); ok {
 		switch e.Code {
 		case invited.EINVALID, invited.EINVITATIONEXISTS, invited.EALREADYMEMBER:
-			status, _ := invitedhttp.ErrorStatus(e)
+			status, _ := httpkit.ErrorStatus(e)
 			c.showInvitationForm(w, r, org, status, e)
 			return
 		}

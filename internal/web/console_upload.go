@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/invitedhq/invited"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 )
 
 const (
@@ -92,7 +92,7 @@ func (c *console) upload(w http.ResponseWriter, r *http.Request, org *invited.Or
 	defer file.Close()
 	rows, err := readUpload(file)
 	if err != nil {
-		status, _ := invitedhttp.ErrorStatus(err)
+		status, _ := httpkit.ErrorStatus(err)
 		c.showUploadForm(w, r, org, status, c.problem(r, err))
 		return
 	}

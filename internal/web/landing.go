@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 )
 
 // maxTokenLength bounds a path token, as the API does: real ones are far
@@ -35,7 +35,7 @@ func (p *Pages) landingRoutes() map[string]http.Handler {
 func (p *Pages) public(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := p.deps.Credentials.ClientAddr(r)
-		if err := p.deps.PublicLimit.Take(addr, 1, invitedhttp.PublicLimitMessage); err != nil {
+		if err := p.deps.PublicLimit.Take(addr, 1, httpkit.PublicLimitMessage); err != nil {
 			p.fail(w, r, defaultBrand, err)
 			return
 		}

@@ -18,8 +18,9 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/connect"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
@@ -88,7 +89,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if ownURL {
 		publicURL = "http://" + srv.Listener.Addr().String()
 	}
-	creds := &invitedhttp.Credentials{Auth: db}
+	creds := &httpkit.Credentials{Auth: db}
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db,
 		Credentials: creds,
@@ -105,7 +106,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = invitedhttp.NewServer(invitedhttp.Deps{
+	srv.Config.Handler = api.NewServer(api.Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
 		Credentials: creds, Logger: logger, Pages: pages.Routes(),
 	})

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 )
 
 // page is one answer: a template and what it shows.
@@ -160,7 +160,7 @@ func seeOther(w http.ResponseWriter, target string) {
 // fail answers err as an error page with the status the API would give
 // it. Internal errors are logged and shown without detail.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error) {
-	status, ok := invitedhttp.ErrorStatus(err)
+	status, ok := httpkit.ErrorStatus(err)
 	if !ok {
 		p.internal(w, r, err)
 		return
@@ -184,7 +184,7 @@ func (p *Pages) internal(w http.ResponseWriter, r *http.Request, err error) {
 // logError logs an internal error with the request's id and returns the
 // id, the one thing about it that may be shown.
 func (p *Pages) logError(r *http.Request, err error) string {
-	id := invitedhttp.RequestID(r.Context())
+	id := httpkit.RequestID(r.Context())
 	p.logger.LogAttrs(r.Context(), slog.LevelError, "page error",
 		slog.String("request_id", id), slog.String("route", r.Pattern), slog.String("error", err.Error()))
 	return id

@@ -23,7 +23,7 @@ import (
 	"strings"
 
 	"github.com/invitedhq/invited"
-	invitedhttp "github.com/invitedhq/invited/internal/http"
+	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
@@ -48,7 +48,7 @@ type Deps struct {
 	Members     invited.MemberService
 	Roles       invited.RoleService
 	Invitations invited.InvitationService
-	Credentials *invitedhttp.Credentials
+	Credentials *httpkit.Credentials
 	Tickets     TicketSigner
 	// Connections opens app invite links; Connect runs the authorization
 	// they start.
@@ -90,7 +90,7 @@ func New(deps Deps) (*Pages, error) {
 }
 
 // Routes returns every page by its http.ServeMux pattern. The API server
-// registers them on its own mux (internal/http Deps.Pages), so that pages
+// registers them on its own mux (internal/api Deps.Pages), so that pages
 // share its request ids, logs and metrics, which name the pattern and never
 // the path: paths carry invitation tokens.
 func (p *Pages) Routes() map[string]http.Handler {

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/httpkit"
+)
+
+// ErrorDetail is the "error" member of every error answer, and the error of
+// a failed batch item.
+type ErrorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty" doc:"invalid request fields, each with what is wrong with it"`
+	// ExistingID accompanies invitation_exists: the open invitation that
+	// blocks the new one.
+	ExistingID string `json:"existing_id,omitempty"`
+}
+
+// errorBody is the whole answer: {"error":{…}}.
+type errorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// errorDetail turns err into what the caller may see, and its status.
+// Anything that is not an *invited.Error is internal: it is logged here, with
+// the request id, and answered without detail so that no internals leak.
+// Other errors are the caller's business and are not logged.
+func (s *server) errorDetail(r *http.Request, err error) (int, ErrorDetail) {
+	if status, ok := httpkit.ErrorStatus(err); ok {
+		e, _ := errors.AsType[*invited.Error](err)
+		return status, ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID}
+	}
+	s.logInternal(r, "internal error", err)
+	return http.StatusInternalServerError, ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}
+}
+
+// writeError answers err as {"error":{…}} with the status of its code.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := s.errorAnswer(w, r, err)
+	writeRaw(w, status, body)
+}
+
+// errorAnswer encodes err and sets the headers its status calls for.
+func (s *server) errorAnswer(w http.ResponseWriter, r *http.Request, err error) (int, []byte) {
+	status, d := s.errorDetail(r, err)
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	case http.StatusTooManyRequests:
+		// Retry-After is mandatory for rate_limited; a service that forgot
+		// the figure still gets a sane one.
+		w.Header().Set("Retry-After", strconv.Itoa(max(retryAfter(err), 1)))
+	}
+	body, _ := encodeJSON(errorBody{d}) // strings and a map of strings cannot fail
+	return status, body
+}
+
+func retryAfter(err error) int {
+	if e, ok := errors.AsType[*invited.Error](err); ok {
+		return e.RetryAfterSeconds
+	}
+	return 0
+}
+
+// errInvalid is an invalid_request error about the request as a whole.
+func errInvalid(msg string) error { return invited.Errorf(invited.EINVALID, "%s", msg) }
+
+// errField is an invalid_request error about one field.
+func errField(field, problem string) error { return invited.FieldErrors{field: problem}.Err() }
+
+// errNotFound is how unknown paths and malformed path ids answer.
+var errNotFound = invited.Errorf(invited.ENOTFOUND, "not found")
+
+// logInternal logs an internal error with what identifies its request. It
+// never logs the path, the body or headers: they carry tokens and secrets.
+func (s *server) logInternal(r *http.Request, msg string, err error) {
+	s.logger.LogAttrs(r.Context(), slog.LevelError, msg,
+		slog.String("request_id", httpkit.RequestID(r.Context())),
+		slog.String("route", r.Pattern),
+		slog.String("error", err.Error()))
+}

@@ -1,0 +1,263 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/testutil"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/secretbox"
+	"github.com/invitedhq/invited/internal/sqlstore"
+)
+
+const (
+	testIssuer  = "https://idp.test"
+	testBaseURL = "https://invited.test"
+)
+
+// env is a running API on a fresh SQLite database, with an admin key and an
+// identity provider that signs user access tokens.
+type env struct {
+	t     testing.TB
+	db    *sqlstore.DB
+	srv   *httptest.Server
+	h     http.Handler // what srv serves, for in-process requests
+	idp   *identityProvider
+	admin string // the admin key's secret
+	log   *testutil.SyncBuffer
+	clock *testutil.Clock
+	// connect is the partner's flow and the token renewal, on the API's
+	// store and clock.
+	connect *connect.Service
+}
+
+// newEnv starts the API; opts may change its Deps before it starts.
+func newEnv(t testing.TB, opts ...func(*Deps)) *env {
+	t.Helper()
+	ctx := context.Background()
+	clk := testutil.NewClock(time.Now().UTC())
+	// A keyring, so that apps may be registered with client secrets.
+	keys, err := secretbox.Parse(secretbox.NewKey("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clk.Now, Secrets: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	admin := invited.NewSecret(invited.SecretPrefixAPIKey)
+	if _, err := db.EnsureAdminAPIKey(ctx, admin, "test admin"); err != nil {
+		t.Fatal(err)
+	}
+	idp := newIdentityProvider(t)
+	verifier, err := jwtauth.NewVerifier(jwtauth.Config{Issuer: testIssuer, JWKSURL: idp.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &testutil.SyncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", log)
+		}
+	})
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	conn := connect.New(connect.Config{Store: db, PublicURL: testBaseURL, Now: clk.Now, Logger: logger})
+	deps := Deps{
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db,
+		Profiles: db, ProfileTokens: conn,
+		Credentials: &httpkit.Credentials{Auth: db, Verifier: verifier},
+		PublicURL:   testBaseURL,
+		Logger:      logger,
+		Ready:       []Check{{Name: "database", Check: db.Ready}},
+	}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	h := NewServer(deps)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{t: t, db: db, srv: srv, h: h, idp: idp, admin: admin, log: log, clock: clk, connect: conn}
+}
+
+// identityProvider serves a JWKS and signs tokens with its key.
+type identityProvider struct {
+	srv    *httptest.Server
+	signer jose.Signer
+}
+
+func newIdentityProvider(t testing.TB) *identityProvider {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: key.Public(), KeyID: "k1", Algorithm: string(jose.ES256), Use: "sig"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(jwks)
+	}))
+	t.Cleanup(srv.Close)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &identityProvider{srv: srv, signer: signer}
+}
+
+// token returns a user access token for sub with a verified email.
+func (p *identityProvider) token(t testing.TB, sub, email string) string {
+	t.Helper()
+	now := time.Now()
+	claims := map[string]any{
+		"iss": testIssuer, "sub": sub, "email": email, "email_verified": true, "name": sub,
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}
+	raw, err := jwt.Signed(p.signer).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// response is an answer, read whole.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// request is what do sends. Body is sent as is when it is a string or
+// []byte and as JSON otherwise; Header adds or overrides headers.
+type request struct {
+	Method, Path, Cred string
+	Body               any
+	Header             map[string]string
+}
+
+func (e *env) do(rq request) response {
+	e.t.Helper()
+	var body io.Reader
+	switch b := rq.Body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(rq.Method, e.srv.URL+rq.Path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if rq.Cred != "" {
+		req.Header.Set("Authorization", "Bearer "+rq.Cred)
+	}
+	for k, v := range rq.Header {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// call sends rq, requires status, and decodes the answer into out (if not nil).
+func (e *env) call(rq request, status int, out any) response {
+	e.t.Helper()
+	r := e.do(rq)
+	if r.Status != status {
+		e.t.Fatalf("%s %s: status %d, want %d: %s", rq.Method, rq.Path, r.Status, status, r.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Body, out); err != nil {
+			e.t.Fatalf("%s %s: decoding %s: %v", rq.Method, rq.Path, r.Body, err)
+		}
+	}
+	return r
+}
+
+// apiError decodes an error answer.
+func (r response) apiError(t testing.TB) ErrorDetail {
+	t.Helper()
+	var b errorBody
+	if err := json.Unmarshal(r.Body, &b); err != nil || b.Error.Code == "" {
+		t.Fatalf("not an error answer (%v): %s", err, r.Body)
+	}
+	return b.Error
+}
+
+// createOrg creates an organization with the admin key.
+func (e *env) createOrg(name string) *invited.Organization {
+	e.t.Helper()
+	var org invited.Organization
+	e.call(request{Method: "POST", Path: "/v1/orgs", Cred: e.admin, Body: map[string]any{"name": name}}, http.StatusCreated, &org)
+	return &org
+}
+
+// invite creates an invitation in org with cred.
+func (e *env) invite(cred, orgID string, body map[string]any) InvitationWithURL {
+	e.t.Helper()
+	var inv InvitationWithURL
+	e.call(request{Method: "POST", Path: "/v1/orgs/" + orgID + "/invitations", Cred: cred, Body: body}, http.StatusCreated, &inv)
+	return inv
+}
+
+// createKey creates an organization key with the admin key.
+func (e *env) createKey(orgID string, perms ...invited.Permission) string {
+	e.t.Helper()
+	var k APIKeyWithSecret
+	e.call(request{Method: "POST", Path: "/v1/api-keys", Cred: e.admin, Body: invited.APIKeyCreate{Name: "test", OrgID: orgID, Permissions: perms}},
+		http.StatusCreated, &k)
+	return k.Secret
+}
+
+// tokenOf is the token at the end of an invitation link.
+func tokenOf(t testing.TB, link string) string {
+	t.Helper()
+	token, ok := strings.CutPrefix(link, testBaseURL+"/i/")
+	if !ok || token == "" {
+		t.Fatalf("link %q is not %s/i/{token}", link, testBaseURL)
+	}
+	return token
+}
