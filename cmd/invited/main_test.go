@@ -35,7 +35,8 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServe runs `invited serve` with env on a free loopback port until the
-// test ends, and waits for /healthz.
+// test ends, and waits for /livez: serve listens only once it is ready, and
+// polling readiness would load the signing keys that some tests rotate first.
 func startServe(t *testing.T, env map[string]string) *instance {
 	t.Helper()
 	addr := freeAddr(t)
@@ -61,7 +62,7 @@ func startServe(t *testing.T, env map[string]string) *instance {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get(inst.URL + "/healthz")
+		resp, err := http.Get(inst.URL + "/livez")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
