@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch args[0] {
 	case "serve":
-		return serve(ctx, args[1:], getenv, stdout, stderr)
+		return serve(ctx, args[1:], getenv, stdout, stderr, nil)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
