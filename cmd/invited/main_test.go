@@ -71,7 +71,10 @@ func startServe(t *testing.T, env map[string]string) *instance {
 // answer it receives is checked against the route table: a success must
 // have the status its route declares.
 func newClient(t testing.TB, baseURL string, opts ...client.Option) *client.Client {
-	checked := &routeChecker{t: t, next: http.DefaultTransport, mux: http.NewServeMux(), status: map[string]int{}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64 // some tests send a hundred requests at once
+	t.Cleanup(tr.CloseIdleConnections)
+	checked := &routeChecker{t: t, next: tr, mux: http.NewServeMux(), status: map[string]int{}}
 	for _, rt := range api.Routes(api.Deps{Metrics: metrics.New(prometheus.NewRegistry())}) {
 		checked.mux.Handle(rt.Pattern(), http.NotFoundHandler())
 		checked.status[rt.Pattern()] = cmp.Or(rt.Status, http.StatusOK)
