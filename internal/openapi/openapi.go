@@ -278,13 +278,11 @@ func newErrorSchema() *Schema {
 			},
 		},
 		Required: []string{"code", "message"},
-		order:    []string{"code", "message", "fields"},
 	}
 	return &Schema{
 		Type:       SchemaType{"object"},
 		Properties: map[string]*Schema{"error": detail},
 		Required:   []string{"error"},
-		order:      []string{"error"},
 	}
 }
 
