@@ -326,7 +326,7 @@ func (s *server) routes() []openapi.Route {
 			Summary: "This API's OpenAPI 3.1 document",
 			Handler: http.HandlerFunc(s.serveSpec)},
 		{Method: "GET", Path: "/docs", OperationID: "docs", Tags: tagSystem, Auth: authPublic,
-			Summary: "This API's reference, as a web page",
+			Summary: "This API's interactive reference (Swagger UI)",
 			Handler: http.HandlerFunc(s.serveDocs)},
 	}
 	for i := range routes {
