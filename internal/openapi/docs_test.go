@@ -23,7 +23,8 @@ func docsServer(t *testing.T) http.Handler {
 	return mux
 }
 
-func get(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+// serve answers one request, with header given as name and value pairs.
+func serve(h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, target, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -36,7 +37,7 @@ func get(h http.Handler, method, target string, header ...string) *httptest.Resp
 var assetRef = regexp.MustCompile(`(?:src|href)="(/docs/assets/[^"]+)"`)
 
 func TestDocsHandler(t *testing.T) {
-	rec := get(docsServer(t), "GET", "/docs")
+	rec := serve(docsServer(t), "GET", "/docs")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -131,7 +132,7 @@ func TestDocsAssets(t *testing.T) {
 		{"favicon-16x16.png", "swaggerui/favicon-16x16.png", "image/png"},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			rec := get(h, "GET", url(tt.file))
+			rec := serve(h, "GET", url(tt.file))
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
 			}
@@ -152,7 +153,7 @@ func TestDocsAssets(t *testing.T) {
 				t.Errorf("body is %d bytes, not %s (%d)", rec.Body.Len(), tt.embedded, len(want))
 			}
 			// A browser that revalidates anyway is told nothing changed.
-			if rec := get(h, "GET", url(tt.file), "If-None-Match", rec.Header().Get("ETag")); rec.Code != http.StatusNotModified {
+			if rec := serve(h, "GET", url(tt.file), "If-None-Match", rec.Header().Get("ETag")); rec.Code != http.StatusNotModified {
 				t.Errorf("revalidation: status %d, want 304", rec.Code)
 			}
 		})
@@ -166,11 +167,11 @@ func TestDocsAssets(t *testing.T) {
 		"/docs/assets/LICENSE",
 		"/docs/assets/",
 	} {
-		if rec := get(h, "GET", target); rec.Code != http.StatusNotFound {
+		if rec := serve(h, "GET", target); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", target, rec.Code)
 		}
 	}
-	if rec := get(h, "POST", bundle); rec.Code != http.StatusMethodNotAllowed {
+	if rec := serve(h, "POST", bundle); rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST %s: status %d, want 405", bundle, rec.Code)
 	}
 }
