@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -173,5 +174,22 @@ func TestDocsAssets(t *testing.T) {
 	}
 	if rec := serve(h, "POST", bundle); rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST %s: status %d, want 405", bundle, rec.Code)
+	}
+}
+
+// TestSwaggerUIVersion keeps swaggerui/VERSION, which the docs name as the
+// pinned version, true to the bundle that is embedded.
+func TestSwaggerUIVersion(t *testing.T) {
+	version, err := os.ReadFile("swaggerui/VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := docsFiles.ReadFile("swaggerui/swagger-ui-bundle.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `PACKAGE_VERSION:"` + strings.TrimSpace(string(version)) + `"`
+	if !bytes.Contains(bundle, []byte(want)) {
+		t.Errorf("swagger-ui-bundle.js lacks %s: VERSION and the bundle disagree", want)
 	}
 }
