@@ -17,6 +17,8 @@ import (
 // invitations, all under the page's Content-Security-Policy.
 func TestBrowserDocs(t *testing.T) {
 	srv, _ := browserServe(t)
+	org := newOrg(t, srv, "Initech", map[string]any{})
+	inv := invite(t, srv, org, "", map[string]any{"email": "peter@initech.example", "roles": []string{"member"}})
 	ctx := browser.Start(t)
 	failOnPageProblems(t, ctx)
 
@@ -45,7 +47,8 @@ func TestBrowserDocs(t *testing.T) {
 	}
 	mustContain(t, "preview answer", body, `"not_found"`)
 
-	// Listing needs a key: Authorize with the admin key, then call.
+	// Listing needs a key: Authorize with the admin key, then call; the
+	// invitation made above is in the answer.
 	browser.Do(t, ctx,
 		load(srv.URL+"/docs#/invitations/listInvitations"),
 		press(".scheme-container .btn.authorize"),
@@ -60,7 +63,7 @@ func TestBrowserDocs(t *testing.T) {
 	if status != "200" {
 		t.Errorf("list answered %s, want 200", status)
 	}
-	mustContain(t, "list answer", body, `"invitations"`, `"next_page_token"`)
+	mustContain(t, "list answer", body, `"invitations"`, inv["id"].(string), `"next_page_token"`)
 
 	// persistAuthorization is off: the key is not kept in the browser.
 	if stored := browser.Run(t, ctx, chromedp.Evaluate[string](`JSON.stringify(localStorage)`)); strings.Contains(stored, browserAdminKey) {
