@@ -74,17 +74,17 @@ var (
 
 // Tags group the docs.
 var (
-	tagOrgs        = []string{"Organizations"}
-	tagMembers     = []string{"Members"}
-	tagInvitations = []string{"Invitations"}
-	tagLinks       = []string{"Invitation links"}
-	tagKeys        = []string{"API keys"}
-	tagWebhooks    = []string{"Webhooks and deliveries"}
-	tagAudit       = []string{"Audit log"}
-	tagTickets     = []string{"Acceptance tickets"}
-	tagApps        = []string{"Apps and app invites"}
-	tagProfiles    = []string{"Connection profiles"}
-	tagSystem      = []string{"System"}
+	tagOrgs        = []string{"organizations"}
+	tagMembers     = []string{"members"}
+	tagInvitations = []string{"invitations"}
+	tagLinks       = []string{"invitation-links"}
+	tagKeys        = []string{"api-keys"}
+	tagWebhooks    = []string{"webhooks"}
+	tagAudit       = []string{"audit"}
+	tagTickets     = []string{"acceptance-tickets"}
+	tagApps        = []string{"apps"}
+	tagProfiles    = []string{"profiles"}
+	tagSystem      = []string{"system"}
 )
 
 // routes is the whole API surface. The same table registers the handlers
@@ -327,7 +327,7 @@ func (s *server) routes() []openapi.Route {
 			Summary: "This API's OpenAPI 3.1 document",
 			Handler: http.HandlerFunc(s.serveSpec)},
 		{Method: "GET", Path: "/docs", OperationID: "docs", Tags: tagSystem, Auth: authPublic,
-			Summary: "This API's reference, as a web page",
+			Summary: "This API's interactive reference (Swagger UI)",
 			Handler: http.HandlerFunc(s.serveDocs)},
 	}
 	for i := range routes {

@@ -128,6 +128,9 @@ func (s *server) handler() http.Handler {
 		}
 		s.mux.Handle(rt.Pattern(), h)
 	}
+	// The docs page's scripts and styles, like the pages, are files
+	// rather than API operations: they stay out of the spec.
+	s.mux.Handle(openapi.DocsAssetsPattern, openapi.DocsAssets())
 	for pattern, h := range s.deps.Pages {
 		s.mux.Handle(pattern, h)
 	}

@@ -2,257 +2,147 @@ package openapi
 
 import (
 	"bytes"
-	_ "embed"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
-	"slices"
+	"path"
 	"strings"
-	"unicode"
+	"time"
 )
+
+// DocsAssetsPattern is the mux pattern to register DocsAssets under: the
+// page loads its scripts, styles and icons from there.
+const DocsAssetsPattern = "GET " + docsAssetsPath + "{file}"
+
+const (
+	docsAssetsPath = "/docs/assets/"
+	// specURL is where the page's Swagger UI reads the spec, on the server
+	// that serves the page.
+	specURL = "/openapi.json"
+)
+
+// docsCSP lets the page run only its own assets and talk only to its own
+// server. Swagger UI needs no 'unsafe-inline' for styles: React sets
+// element styles through the DOM, which CSP allows, and the bundle adds no
+// <style> element or style attribute in markup. Its icons are data: URLs
+// in its CSS; it loads no fonts.
+const docsCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 //go:embed docs.html
 var docsHTML string
 
-var docsTemplate = template.Must(template.New("docs").Parse(docsHTML))
+// docsFiles are what the page loads: Swagger UI, vendored as
+// swaggerui/README.md tells, and docs.js, which starts it.
+//
+//go:embed docs.js swaggerui/swagger-ui-bundle.js swaggerui/swagger-ui.css
+//go:embed swaggerui/favicon-16x16.png swaggerui/favicon-32x32.png
+var docsFiles embed.FS
 
-// DocsHandler serves a page describing spec, rendered once here: the
-// document does not change while the server runs, and a rendering error then
-// shows at startup rather than on a request. It needs no JavaScript or
-// external assets, so it works offline and under a strict CSP.
+// assetTypes are the content types of docsFiles by extension, fixed here
+// rather than read from the system's MIME table, which varies.
+var assetTypes = map[string]string{
+	".js":  "text/javascript; charset=utf-8",
+	".css": "text/css; charset=utf-8",
+	".png": "image/png",
+}
+
+type asset struct {
+	name, hash, contentType string
+	body                    []byte
+}
+
+// docsAssets are docsFiles by the name they are served under, and
+// docsAssetURLs their URLs by file name. A served name carries a hash of
+// the content ("swagger-ui.0123456789ab.css"), so that one URL always
+// answers the same bytes and browsers may keep them for good.
+var docsAssets, docsAssetURLs = loadDocsAssets()
+
+func loadDocsAssets() (map[string]asset, map[string]string) {
+	byName, urls := map[string]asset{}, map[string]string{}
+	err := fs.WalkDir(docsFiles, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := docsFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		file := path.Base(p)
+		ext := path.Ext(file)
+		sum := sha256.Sum256(body)
+		a := asset{hash: hex.EncodeToString(sum[:6]), contentType: assetTypes[ext], body: body}
+		if a.contentType == "" {
+			panic("openapi: no content type for docs asset " + p)
+		}
+		a.name = strings.TrimSuffix(file, ext) + "." + a.hash + ext
+		byName[a.name] = a
+		urls[file] = docsAssetsPath + a.name
+		return nil
+	})
+	if err != nil {
+		panic("openapi: reading docs assets: " + err.Error())
+	}
+	return byName, urls
+}
+
+var docsTemplate = template.Must(template.New("docs").Funcs(template.FuncMap{
+	"asset": func(file string) (string, error) {
+		if u, ok := docsAssetURLs[file]; ok {
+			return u, nil
+		}
+		return "", fmt.Errorf("no docs asset %q", file)
+	},
+}).Parse(docsHTML))
+
+// DocsHandler serves the interactive reference of spec: Swagger UI, which
+// reads the spec from /openapi.json and sends "Try it out" requests to the
+// same server. The page is rendered once here, so that a rendering error
+// shows at startup rather than on a request.
 func DocsHandler(spec *Document) http.Handler {
 	var buf bytes.Buffer
-	if err := docsTemplate.Execute(&buf, newDocsPage(spec)); err != nil {
+	if err := docsTemplate.Execute(&buf, docsPage{Info: spec.Info, SpecURL: specURL}); err != nil {
 		panic("openapi: rendering docs: " + err.Error())
 	}
 	page := buf.Bytes()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", docsCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		// The page names its assets by content: a new release must be
+		// seen at once.
+		h.Set("Cache-Control", "no-cache")
 		w.Write(page)
 	})
 }
 
-// The view model: the template only loops and prints, every decision about
-// what to show is made here in Go where it can be tested.
-type (
-	docsPage struct {
-		Info    Info
-		SpecURL string
-		Groups  []opGroup
-		Schemas []schemaView
-	}
-	opGroup struct {
-		Tag, Anchor string
-		Ops         []opView
-	}
-	opView struct {
-		Anchor, Method, Path, Summary, Description, Auth, OperationID string
-		Params                                                        []Parameter
-		Request                                                       *bodyView
-		Responses                                                     []responseView
-	}
-	responseView struct {
-		Status, Description string
-		Body                *bodyView
-	}
-	// bodyView is a schema shown as a type label plus, for objects, a field
-	// table; a $ref is resolved one level so the fields show in place.
-	bodyView struct {
-		Type    typeLabel
-		Caption string
-		Fields  []fieldView
-	}
-	typeLabel struct{ Text, Anchor string }
-	fieldView struct {
-		Name        string
-		Type        typeLabel
-		Required    bool
-		Description string
-		Enum        []string
-	}
-	schemaView struct {
-		Name, Anchor, Description, Caption string
-		Fields                             []fieldView
-	}
-)
-
-func newDocsPage(d *Document) docsPage {
-	p := docsPage{Info: d.Info, SpecURL: "/openapi.json"}
-	byTag := map[string][]opView{}
-	for _, path := range sortedKeys(d.Paths) {
-		for _, method := range methodOrder {
-			op := d.Paths[path][method]
-			if op == nil {
-				continue
-			}
-			v := newOpView(d, path, method, op)
-			tags := op.Tags
-			if len(tags) == 0 {
-				tags = []string{"Other"}
-			}
-			for _, t := range tags {
-				byTag[t] = append(byTag[t], v)
-			}
-		}
-	}
-	for _, t := range sortedKeys(byTag) {
-		p.Groups = append(p.Groups, opGroup{Tag: t, Anchor: anchor("tag", t), Ops: byTag[t]})
-	}
-	for _, name := range sortedKeys(d.Components.Schemas) {
-		s := d.Components.Schemas[name]
-		p.Schemas = append(p.Schemas, schemaView{
-			Name: name, Anchor: schemaAnchor(name), Description: s.Description,
-			Caption: name + " fields", Fields: fields(s, ""),
-		})
-	}
-	return p
+type docsPage struct {
+	Info    Info
+	SpecURL string
 }
 
-// methodOrder lists an endpoint's methods in reading order, not alphabetically.
-var methodOrder = []string{"get", "post", "put", "patch", "delete", "head", "options", "trace"}
-
-func newOpView(d *Document, path, method string, op *Operation) opView {
-	v := opView{
-		Method: strings.ToUpper(method), Path: path,
-		Summary: op.Summary, Description: op.Description, OperationID: op.OperationID,
-		Auth: op.Auth, Params: op.Parameters,
-	}
-	v.Anchor = anchor("op", op.OperationID)
-	if op.OperationID == "" {
-		v.Anchor = anchor("op", method+path)
-	}
-	switch {
-	case len(op.Security) == 0:
-		v.Auth = "public"
-	case v.Auth == "":
-		v.Auth = "bearer"
-	}
-	if op.RequestBody != nil {
-		v.Request = newBodyView(d, op.RequestBody.Content[jsonType].Schema, "Request fields")
-	}
-	for _, code := range sortedKeys(op.Responses) {
-		r := op.Responses[code]
-		rv := responseView{Status: code, Description: r.Description}
-		if mt, ok := r.Content[jsonType]; ok {
-			rv.Body = newBodyView(d, mt.Schema, code+" response fields")
+// DocsAssets serves the files of the docs page; register it under
+// DocsAssetsPattern. A name the page does not use answers 404.
+func DocsAssets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, ok := docsAssets[r.PathValue("file")]
+		if !ok {
+			http.NotFound(w, r)
+			return
 		}
-		v.Responses = append(v.Responses, rv)
-	}
-	return v
-}
-
-func newBodyView(d *Document, s *Schema, caption string) *bodyView {
-	b := &bodyView{Type: labelOf(s), Caption: caption}
-	target := s
-	if s.Items != nil {
-		target = s.Items // a list body: show the fields of its elements
-	}
-	if name, ok := strings.CutPrefix(target.Ref, refPrefix); ok {
-		target = d.Components.Schemas[name]
-	}
-	// The shared Error body is documented once, in the schemas section.
-	if target != nil && s.Ref != refPrefix+errorSchema {
-		b.Fields = fields(target, "")
-	}
-	return b
-}
-
-// fields lists the properties of an object schema, in declaration order when
-// known. Inline objects are expanded as "parent.child" rows, since they have
-// no schema section of their own to link to.
-func fields(s *Schema, prefix string) []fieldView {
-	names := s.order
-	if len(names) != len(s.Properties) {
-		names = sortedKeys(s.Properties)
-	}
-	var out []fieldView
-	for _, name := range names {
-		p := s.Properties[name]
-		out = append(out, fieldView{
-			Name:        prefix + name,
-			Type:        labelOf(p),
-			Required:    slices.Contains(s.Required, name),
-			Description: p.Description,
-			Enum:        enumText(p.Enum),
-		})
-		if len(p.Properties) > 0 {
-			out = append(out, fields(p, prefix+name+".")...)
-		}
-	}
-	return out
-}
-
-// labelOf names a schema's type for people: "array of Invitation",
-// "string (date-time) or null". Anchor links the named schema it involves.
-func labelOf(s *Schema) typeLabel {
-	if name, ok := strings.CutPrefix(s.Ref, refPrefix); ok {
-		return typeLabel{Text: name, Anchor: schemaAnchor(name)}
-	}
-	if len(s.AnyOf) > 0 {
-		var l typeLabel
-		var parts []string
-		for _, a := range s.AnyOf {
-			al := labelOf(a)
-			parts = append(parts, al.Text)
-			if l.Anchor == "" {
-				l.Anchor = al.Anchor
-			}
-		}
-		l.Text = strings.Join(parts, " or ")
-		return l
-	}
-	var l typeLabel
-	var parts []string
-	for _, t := range s.Type {
-		switch {
-		case t == "array" && s.Items != nil:
-			il := labelOf(s.Items)
-			t, l.Anchor = "array of "+il.Text, il.Anchor
-		case t == "object" && s.AdditionalProperties != nil:
-			al := labelOf(s.AdditionalProperties)
-			t, l.Anchor = "map of "+al.Text, al.Anchor
-		case t != "null" && s.Format != "":
-			t += " (" + s.Format + ")"
-		}
-		parts = append(parts, t)
-	}
-	l.Text = strings.Join(parts, " or ")
-	if l.Text == "" {
-		l.Text = "any"
-	}
-	return l
-}
-
-func enumText(vals []any) []string {
-	var out []string
-	for _, v := range vals {
-		if v == nil {
-			out = append(out, "null")
-		} else {
-			out = append(out, fmt.Sprint(v))
-		}
-	}
-	return out
-}
-
-func schemaAnchor(name string) string { return anchor("schema", name) }
-
-// anchor makes an id that is the same in the page and in links to it, with
-// anything but letters, digits, '-' and '_' folded to '-'.
-func anchor(prefix, s string) string {
-	return prefix + "-" + strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return r
-		}
-		return '-'
-	}, s)
-}
-
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+		h := w.Header()
+		h.Set("Content-Type", a.contentType)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set("ETag", `"`+a.hash+`"`)
+		http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(a.body))
+	})
 }

@@ -1,6 +1,6 @@
 // Package openapi generates the OpenAPI 3.1 description of the HTTP API
 // from the same route table that registers its handlers, so the spec cannot
-// drift from what the server serves, and renders it as an HTML page.
+// drift from what the server serves, and serves Swagger UI over it (/docs).
 package openapi
 
 import (
@@ -278,13 +278,11 @@ func newErrorSchema() *Schema {
 			},
 		},
 		Required: []string{"code", "message"},
-		order:    []string{"code", "message", "fields"},
 	}
 	return &Schema{
 		Type:       SchemaType{"object"},
 		Properties: map[string]*Schema{"error": detail},
 		Required:   []string{"error"},
-		order:      []string{"error"},
 	}
 }
 

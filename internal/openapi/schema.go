@@ -23,10 +23,6 @@ type Schema struct {
 	Items                *Schema            `json:"items,omitempty"`
 	AdditionalProperties *Schema            `json:"additionalProperties,omitempty"`
 	AnyOf                []*Schema          `json:"anyOf,omitempty"`
-
-	// order keeps properties in declaration order for the docs page; JSON
-	// output sorts them (map keys), which is what makes it golden-comparable.
-	order []string
 }
 
 // SchemaType is the JSON Schema "type" keyword. It marshals as a plain string
@@ -194,7 +190,6 @@ func (g *generator) structSchema(t reflect.Type) *Schema {
 			s.Properties = map[string]*Schema{}
 		}
 		s.Properties[f.name] = p
-		s.order = append(s.order, f.name)
 		if f.required {
 			s.Required = append(s.Required, f.name)
 		}
