@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/testutil/browser"
 )
 
@@ -17,8 +18,8 @@ import (
 // invitations, all under the page's Content-Security-Policy.
 func TestBrowserDocs(t *testing.T) {
 	srv, _ := browserServe(t)
-	org := newOrg(t, srv, "Initech", map[string]any{})
-	inv := invite(t, srv, org, "", map[string]any{"email": "peter@initech.example", "roles": []string{"member"}})
+	org := newOrg(t, srv, "Initech", nil)
+	inv := invite(t, srv, org, "", invited.InvitationCreate{Email: "peter@initech.example", Roles: []string{"member"}})
 	ctx := browser.Start(t)
 	failOnPageProblems(t, ctx)
 
@@ -63,7 +64,7 @@ func TestBrowserDocs(t *testing.T) {
 	if status != "200" {
 		t.Errorf("list answered %s, want 200", status)
 	}
-	mustContain(t, "list answer", body, `"invitations"`, inv["id"].(string), `"next_page_token"`)
+	mustContain(t, "list answer", body, `"invitations"`, inv.ID, `"next_page_token"`)
 
 	// persistAuthorization is off: the key is not kept in the browser.
 	if stored := browser.Run(t, ctx, chromedp.Evaluate[string](`JSON.stringify(localStorage)`)); strings.Contains(stored, browserAdminKey) {
