@@ -8,7 +8,7 @@
 #   VERSION   image and binary version (default: git describe, else dev)
 #   COMMIT    commit recorded in the binary and the labels (default: HEAD)
 #   ENGINE    podman or docker (default: podman if installed, else docker)
-#   GOARCH    target architecture (default: the host's)
+#   GOARCH    target architecture (default: Go's, normally the host's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +35,7 @@ mkdir "$ctx/data"
 # asked for.
 format=()
 [ "$(basename "$ENGINE")" = podman ] && format=(--format docker)
-"$ENGINE" build "${format[@]}" -f Dockerfile -t "$TAG" \
+"$ENGINE" build "${format[@]}" --platform "linux/$(go env GOARCH)" -f Dockerfile -t "$TAG" \
 	--build-arg VERSION="$VERSION" --build-arg COMMIT="$COMMIT" \
 	--build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	"$ctx"
