@@ -31,8 +31,8 @@ func newPodman(t *testing.T) *podman {
 		skipOrFail(t, "podman is not installed (apt-get install podman runc netavark iptables)")
 	}
 	dir := t.TempDir()
-	// runc rather than crun, which fails on some cgroup setups; no
-	// default ulimits, which an unprivileged build container may not raise.
+	// runc rather than crun, which fails on the cgroups of some machines
+	// (CI's among them), and no default ulimits, which fail there too.
 	conf := filepath.Join(dir, "containers.conf")
 	storage := filepath.Join(dir, "storage.conf")
 	write(t, conf, "[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = \"runc\"\n")
@@ -150,7 +150,7 @@ func TestImage(t *testing.T) {
 	p.run("rm", "invited-1")
 
 	url = p.start("invited-2", image, volume, adminKey)
-	if got := get(t, url+"/v1/orgs/"+org["id"].(string), adminKey); got["name"] != "Persisted" {
+	if got := get(t, fmt.Sprintf("%s/v1/orgs/%v", url, org["id"]), adminKey); got["name"] != "Persisted" {
 		t.Errorf("organization after a new container on the volume: %v", got)
 	}
 }
