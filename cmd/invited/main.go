@@ -42,6 +42,7 @@ commands:
             (invited keys rotate, invited keys list)
   reseal    encrypt the stored secrets again under the first key of
             INVITED_ENCRYPTION_KEYS, so that the others can be removed
+  healthcheck  exit 0 if the server at --url (or INVITED_ADDR) is ready
   version   print the version
 
 Run 'invited <command> -h' for the flags of a command. Every flag can also
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keys(ctx, args[1:], getenv, stdout, stderr)
 	case "reseal":
 		return reseal(ctx, args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "invited %s %s\n", invited.Version, invited.Commit)
 		return nil

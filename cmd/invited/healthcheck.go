@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/invitedhq/invited/internal/config"
+)
+
+// healthcheck asks a running server whether it is ready (GET /readyz) and
+// fails unless it answers 200. It is the HEALTHCHECK of the container
+// image, which has no curl; its error is the one line a container runtime
+// shows as the check's output. It writes nothing to stdout.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "", "readiness URL to check (default http://127.0.0.1:PORT/readyz, PORT from INVITED_ADDR)")
+	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("healthcheck: unexpected argument %q", fs.Arg(0))
+	}
+	if *url == "" {
+		var err error
+		if *url, err = readyURL(getenv("INVITED_ADDR")); err != nil {
+			return fmt.Errorf("healthcheck: INVITED_ADDR: %w", err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	// No proxy from the environment: the server checked is this machine's.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	var health struct{ Reason string }
+	if json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&health) == nil && health.Reason != "" {
+		return fmt.Errorf("healthcheck: %s answered %s: %s not ready", *url, resp.Status, health.Reason)
+	}
+	return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
+}
+
+// readyURL is the readiness URL of a server listening on addr (serve's
+// default when empty), over loopback when addr names no particular host
+// (":8080", "0.0.0.0:8080", "[::]:8080").
+func readyURL(addr string) (string, error) {
+	if addr == "" {
+		addr = config.Default().Addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/readyz", nil
+}
