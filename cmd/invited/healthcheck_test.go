@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/invitedhq/invited/client"
 )
 
 func TestReadyURL(t *testing.T) {
@@ -95,8 +98,9 @@ func TestServeReadiness(t *testing.T) {
 		return run(context.Background(), []string{"healthcheck"}, env, io.Discard, io.Discard)
 	}
 
-	if status, body := call(t, "GET", inst.URL+"/readyz", "", nil); status != http.StatusOK || body["status"] != "ok" {
-		t.Fatalf("/readyz: %d %v", status, body)
+	c := newClient(t, inst.URL)
+	if h, err := c.Ready(t.Context()); err != nil || h.Status != "ok" {
+		t.Fatalf("/readyz: %+v %v", h, err)
 	}
 	if err := check(); err != nil {
 		t.Fatalf("healthcheck of a ready server: %v", err)
@@ -110,8 +114,9 @@ func TestServeReadiness(t *testing.T) {
 	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE name = (SELECT max(name) FROM schema_migrations)`); err != nil {
 		t.Fatal(err)
 	}
-	if status, body := call(t, "GET", inst.URL+"/readyz", "", nil); status != http.StatusServiceUnavailable || body["reason"] != "database" {
-		t.Fatalf("/readyz with a migration missing: %d %v", status, body)
+	h, err := c.Ready(t.Context())
+	if e, ok := errors.AsType[*client.UnexpectedResponseError](err); !ok || e.StatusCode != http.StatusServiceUnavailable || h == nil || h.Reason != "database" {
+		t.Fatalf("/readyz with a migration missing: %+v %v", h, err)
 	}
 	if err := check(); err == nil || !strings.Contains(err.Error(), "database not ready") {
 		t.Fatalf("healthcheck with a migration missing: %v", err)
