@@ -42,6 +42,22 @@ const (
 	ActionArchive Action = "archive"
 )
 
+// actionPermissions is the permission each action needs of the caller
+// within the invitation's organization. It is the one declaration: the
+// store enforces it and the API documents it. Actions of the link's holder
+// (accept, decline) and of the service (expire) need none.
+var actionPermissions = map[Action]Permission{
+	ActionSend:    PermInvitationsCreate,
+	ActionResend:  PermInvitationsCreate,
+	ActionRenew:   PermInvitationsCreate,
+	ActionRevoke:  PermInvitationsRevoke,
+	ActionArchive: PermInvitationsRevoke, // filing one away closes it, like revoking
+}
+
+// Permission returns the permission action needs, or "" for the actions
+// that need none.
+func (a Action) Permission() Permission { return actionPermissions[a] }
+
 // transitions is the whole state machine: from status, by action, to status.
 // Anything not listed is illegal.
 var transitions = map[Status]map[Action]Status{
@@ -219,6 +235,8 @@ const (
 	MaxRoles        = 32
 	MaxNameRunes    = 200
 	MaxBatchSize    = 1000
+	MaxAudienceLen  = 200
+	MaxUserIDLen    = 64
 )
 
 // Expiry resolves an expires_in / expires_at pair against a default TTL.
@@ -288,7 +306,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 		inv.Email = email
 	case inv.Phone != "" && !ValidPhone(inv.Phone):
 		f.Add("phone", "must be an E.164 number such as +14155550100")
-	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || len(inv.UserID) > 64):
+	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || len(inv.UserID) > MaxUserIDLen):
 		f.Add("user_id", "must be a user id (usr_…)")
 	}
 
@@ -318,7 +336,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 	if inv.RedirectURL != "" && !org.Settings.RedirectAllowed(inv.RedirectURL) {
 		f.Add("redirect_url", "origin is not in the organization's allowed_redirect_origins")
 	}
-	if len(inv.Audience) > 200 {
+	if len(inv.Audience) > MaxAudienceLen {
 		f.Add("audience", "at most 200 characters")
 	}
 	if len(c.Metadata) > 0 && string(c.Metadata) != "null" {
