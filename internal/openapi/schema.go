@@ -24,6 +24,15 @@ type Schema struct {
 	AdditionalProperties *Schema            `json:"additionalProperties,omitempty"`
 	AnyOf                []*Schema          `json:"anyOf,omitempty"`
 
+	// Bounds; 0 means none (a lower bound of 0 is the default anyway).
+	MinLength     int `json:"minLength,omitempty"`
+	MaxLength     int `json:"maxLength,omitempty"`
+	Minimum       int `json:"minimum,omitempty"`
+	Maximum       int `json:"maximum,omitempty"`
+	MinItems      int `json:"minItems,omitempty"`
+	MaxItems      int `json:"maxItems,omitempty"`
+	MaxProperties int `json:"maxProperties,omitempty"`
+
 	// order keeps properties in declaration order for the docs page; JSON
 	// output sorts them (map keys), which is what makes it golden-comparable.
 	order []string
