@@ -127,7 +127,7 @@ type Inviter struct {
 type Invitation struct {
 	ID             string          `json:"id"`
 	OrgID          string          `json:"org_id"`
-	Status         Status          `json:"status" enum:"draft,pending,accepted,declined,revoked,expired,archived"`
+	Status         Status          `json:"status"`
 	Email          string          `json:"email,omitempty"`
 	Phone          string          `json:"phone,omitempty"`
 	UserID         string          `json:"user_id,omitempty"`
@@ -138,7 +138,7 @@ type Invitation struct {
 	RedirectURL    string          `json:"redirect_url,omitempty"`
 	Audience       string          `json:"audience,omitempty"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
-	Channel        string          `json:"channel,omitempty" enum:"email,sms"`
+	Channel        string          `json:"channel,omitempty"`
 	Inviter        Inviter         `json:"inviter"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
@@ -225,7 +225,7 @@ type InvitationCreate struct {
 	Metadata    json.RawMessage `json:"metadata,omitempty" doc:"a JSON object of at most 8 KiB, returned as given"`
 	Audience    string          `json:"audience,omitempty" doc:"the host-app client the invitee signs into"`
 	Send        *bool           `json:"send,omitempty" doc:"default true; false creates a draft"`
-	Channel     string          `json:"channel,omitempty" enum:"email,sms" doc:"default email for email invitees, sms for phone invitees"`
+	Channel     string          `json:"channel,omitempty" doc:"default email for email invitees, sms for phone invitees"`
 }
 
 // Limits on invitation input.
@@ -354,16 +354,16 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 	switch c.Channel {
 	case "":
 		if inv.Phone != "" {
-			inv.Channel = "sms"
+			inv.Channel = ChannelSMS
 		} else if inv.Email != "" {
-			inv.Channel = "email"
+			inv.Channel = ChannelEmail
 		}
-	case "email":
+	case ChannelEmail:
 		if inv.Email == "" && inv.UserID == "" {
 			f.Add("channel", "email needs an email invitee")
 		}
 		inv.Channel = c.Channel
-	case "sms":
+	case ChannelSMS:
 		if inv.Phone == "" {
 			f.Add("channel", "sms needs a phone invitee")
 		}
@@ -493,7 +493,7 @@ func CheckAcceptor(inv *Invitation, s OrgSettings, user *User) error {
 // deciding: nothing that identifies the invitee beyond a first name, no
 // metadata, no email.
 type InvitationPreview struct {
-	Status       Status    `json:"status" enum:"pending,accepted,declined,revoked,expired,archived"`
+	Status       Status    `json:"status"`
 	ExpiresAt    time.Time `json:"expires_at"`
 	Organization struct {
 		ID   string `json:"id"`

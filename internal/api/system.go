@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // Health is the answer of GET /livez, /readyz and /healthz.
@@ -45,7 +46,7 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 			s.logger.LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
 				slog.String("request_id", httpkit.RequestID(r.Context())),
 				slog.String("check", c.Name), slog.String("error", err.Error()))
-			w.Header().Set("Retry-After", "5")
+			w.Header().Set(openapi.RetryAfterHeader, "5")
 			writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unavailable", Reason: c.Name})
 			return
 		}

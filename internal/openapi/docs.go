@@ -108,6 +108,19 @@ func newDocsPage(d *Document) docsPage {
 	return p
 }
 
+// resolveParams replaces references to components.parameters by what they
+// refer to.
+func resolveParams(d *Document, ps []Parameter) []Parameter {
+	out := make([]Parameter, 0, len(ps))
+	for _, p := range ps {
+		if name, ok := strings.CutPrefix(p.Ref, "#/components/parameters/"); ok && d.Components.Parameters[name] != nil {
+			p = *d.Components.Parameters[name]
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // methodOrder lists an endpoint's methods in reading order, not alphabetically.
 var methodOrder = []string{"get", "post", "put", "patch", "delete", "head", "options", "trace"}
 
@@ -115,7 +128,7 @@ func newOpView(d *Document, path, method string, op *Operation) opView {
 	v := opView{
 		Method: strings.ToUpper(method), Path: path,
 		Summary: op.Summary, Description: op.Description, OperationID: op.OperationID,
-		Auth: op.Auth, Params: op.Parameters,
+		Auth: op.Auth, Params: resolveParams(d, op.Parameters),
 	}
 	v.Anchor = anchor("op", op.OperationID)
 	if op.OperationID == "" {
