@@ -1,11 +1,22 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/invitedhq/invited/internal/config"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
 )
@@ -66,6 +77,117 @@ func TestTags(t *testing.T) {
 	for _, n := range names {
 		if !used[n] {
 			t.Errorf("tag %s has no operation", n)
+		}
+	}
+}
+
+// specJSON is the document the server generates with the default public
+// URL and every optional route: what docs/openapi.json holds.
+func specJSON(t testing.TB) []byte {
+	t.Helper()
+	h := NewServer(Deps{PublicURL: config.Default().PublicURL, Metrics: metrics.New(prometheus.NewRegistry())})
+	rec := httptestDo(h, "GET", "/openapi.json", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /openapi.json: %d", rec.Code)
+	}
+	return rec.Body.Bytes()
+}
+
+// TestSpecValid validates the document with kin-openapi.
+func TestSpecValid(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(specJSON(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite docs/openapi.json from the route table")
+
+// specFile is the committed document, from this package's directory.
+const specFile = "../../docs/openapi.json"
+
+// TestSpecFile checks that docs/openapi.json is what the server generates;
+// go test ./internal/api -run TestSpecFile -update rewrites it.
+func TestSpecFile(t *testing.T) {
+	got := specJSON(t)
+	if *update {
+		if err := os.WriteFile(specFile, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("docs/openapi.json differs from the route table's document; if intended, run go test ./internal/api -run TestSpecFile -update")
+	}
+}
+
+// TestSpecLint lints the document with Redocly CLI's recommended rules
+// (redocly.yaml) and fails on any error or warning. The CLI is pinned in
+// tools/package.json and installed by npm ci --prefix tools; without it
+// the test skips, except under CI=true, where that is a failure.
+func TestSpecLint(t *testing.T) {
+	redocly, err := filepath.Abs("../../tools/node_modules/.bin/redocly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(redocly); err != nil {
+		msg := "Redocly CLI is not installed (npm ci --prefix tools): " + err.Error()
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true and " + msg)
+		}
+		t.Skip(msg)
+	}
+	config, err := filepath.Abs("../../redocly.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(t.TempDir(), "openapi.json")
+	if err := os.WriteFile(spec, specJSON(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(redocly, "lint", "--config="+config, "--format=json", spec)
+	cmd.Env = append(os.Environ(), "REDOCLY_TELEMETRY=off", "REDOCLY_SUPPRESS_UPDATE_NOTICE=true")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var report struct {
+		Totals struct{ Errors, Warnings, Ignored int }
+		Problems []struct {
+			RuleID, Severity, Message string
+			Location []struct{ Pointer string }
+		}
+	}
+	if jerr := json.Unmarshal(out, &report); jerr != nil {
+		t.Fatalf("redocly lint: %v (%v)\nstdout: %s\nstderr: %s", err, jerr, out, stderr.Bytes())
+	}
+	for _, p := range report.Problems {
+		where := ""
+		if len(p.Location) > 0 {
+			where = p.Location[0].Pointer
+		}
+		t.Errorf("%s %s at %s: %s", p.Severity, p.RuleID, where, p.Message)
+	}
+	if report.Totals.Errors+report.Totals.Warnings > 0 || err != nil {
+		t.Errorf("redocly lint: %d errors, %d warnings (%v)", report.Totals.Errors, report.Totals.Warnings, err)
+	}
+}
+
+// TestClientErrors checks that every operation taking input (a parameter,
+// a body or credentials) declares a client error (4xx): redocly's
+// operation-4xx-response, less the operations that take none and so can
+// have none (redocly.yaml).
+func TestClientErrors(t *testing.T) {
+	for _, rt := range fullRoutes() {
+		takesInput := strings.Contains(rt.Path, "{") || len(rt.Query) > 0 || rt.Request != nil || rt.Auth != authPublic
+		has4xx := slices.ContainsFunc(rt.Errors, func(s int) bool { return s >= 400 && s < 500 })
+		if takesInput && !has4xx {
+			t.Errorf("%s takes input but declares no 4xx answer", rt.Pattern())
 		}
 	}
 }
