@@ -157,10 +157,10 @@ func TestSpecLint(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	var report struct {
-		Totals struct{ Errors, Warnings, Ignored int }
+		Totals   struct{ Errors, Warnings, Ignored int }
 		Problems []struct {
 			RuleID, Severity, Message string
-			Location []struct{ Pointer string }
+			Location                  []struct{ Pointer string }
 		}
 	}
 	if jerr := json.Unmarshal(out, &report); jerr != nil {
