@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -191,3 +193,72 @@ func TestClientErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExamples checks examples.go: every body of the route table has an
+// example, of the type its handler reads or answers, that is valid against
+// its schema in the document; and every example names an operation.
+func TestExamples(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(specJSON(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, rt := range fullRoutes() {
+		ids[rt.OperationID] = true
+		op := doc.Paths.Find(specPath(rt.Path)).GetOperation(rt.Method)
+		bodies := []struct {
+			what         string
+			typ, example any
+			content      openapi3.Content
+		}{
+			{"request", rt.Request, rt.RequestExample, nil},
+			{"answer", rt.Response, rt.ResponseExample, nil},
+		}
+		if op.RequestBody != nil {
+			bodies[0].content = op.RequestBody.Value.Content
+		}
+		if ok := op.Responses.Status(cmp.Or(rt.Status, http.StatusOK)); ok != nil {
+			bodies[1].content = ok.Value.Content
+		}
+		for _, b := range bodies {
+			switch {
+			case b.typ == nil && b.example == nil:
+				continue
+			case b.example == nil:
+				t.Errorf("%s: no %s example", rt.OperationID, b.what)
+				continue
+			case b.typ == nil:
+				t.Errorf("%s: a %s example, but no %s", rt.OperationID, b.what, b.what)
+				continue
+			case deref(reflect.TypeOf(b.example)) != deref(reflect.TypeOf(b.typ)):
+				t.Errorf("%s: %s example is a %T, want a %T", rt.OperationID, b.what, b.example, b.typ)
+			}
+			data, err := json.Marshal(b.example)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.content.Get("application/json").Schema.Value.VisitJSON(v); err != nil {
+				t.Errorf("%s: %s example %s does not match its schema: %v", rt.OperationID, b.what, data, err)
+			}
+		}
+	}
+	for id := range examples {
+		if !ids[id] {
+			t.Errorf("examples.go: %s is no operation", id)
+		}
+	}
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// specPath is the spec's path of a route pattern's path.
+func specPath(path string) string { return strings.ReplaceAll(path, "...}", "}") }
