@@ -29,7 +29,7 @@ var (
 	errsCreate = []int{400, 401, 403, 404, 409, 429}
 	errsToken  = []int{404, 429}
 	errsAccept = []int{400, 401, 403, 404, 409, 410, 429}
-	errsBatch  = []int{400, 401, 403, 429}
+	errsBatch  = []int{400, 401, 403, 404, 429}
 
 	errsScopedRead   = []int{400, 401, 403, 404}
 	errsResend       = []int{401, 403, 404, 409, 429}
