@@ -12,8 +12,10 @@
 // and the validation error; the exchange itself goes on unchanged.
 //
 // What is checked:
-//   - every answer: its status is declared (or "default" is), and its
-//     headers and body match the declared ones (bodies only for JSON);
+//   - every answer: its status is declared, and its headers and body match
+//     the declared ones (bodies only for JSON). A "default" answer covers
+//     500 alone: any other status must be listed, so that the document
+//     names every status the server answers;
 //   - a request the document rejects (a bad parameter or body) only when
 //     the server accepted it (2xx): tests send invalid requests on purpose,
 //     and a 4xx answer to them agrees with the document;
@@ -146,6 +148,9 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, resp *http.Response
 	}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
 		report("the answer does not match the document: %v", err)
+	}
+	if resp.StatusCode != http.StatusInternalServerError && route.Operation.Responses.Status(resp.StatusCode) == nil {
+		report("status %d is not declared (only the default answer covers it)", resp.StatusCode)
 	}
 }
 

@@ -21,7 +21,8 @@ const spec = `{
         "200": {"description": "ok",
           "headers": {"X-Request-Id": {"required": true, "schema": {"type": "string"}}},
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
-        "404": {"description": "not found", "content": {"application/json": {"schema": {"type": "object"}}}}
+        "404": {"description": "not found", "content": {"application/json": {"schema": {"type": "object"}}}},
+        "default": {"description": "error", "content": {"application/json": {"schema": {"type": "object"}}}}
       }}},
     "/things": {"post": {
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
@@ -64,7 +65,9 @@ func TestWrap(t *testing.T) {
 		{"enum", "GET", "/things/1", "", 200, true, `{"kind":"c"}`, "does not match", false},
 		{"bound", "GET", "/things/1", "", 200, true, `{"kind":"a","note":"long"}`, "does not match", false},
 		{"required header", "GET", "/things/1", "", 200, false, `{"kind":"a"}`, "X-Request-Id", false},
-		{"undeclared status", "GET", "/things/1", "", 500, true, `{}`, "does not match", false},
+		{"status only by default", "GET", "/things/1", "", 418, true, `{}`, "not declared", false},
+		{"500 by default", "GET", "/things/1", "", 500, true, `{}`, "", false},
+		{"undeclared status", "POST", "/things", `{"kind":"a"}`, 500, false, "", "does not match", false},
 		{"declared error", "GET", "/things/1", "", 404, true, `{}`, "", false},
 		{"bad request refused", "POST", "/things", `{"kind":"z"}`, 400, false, "", "", false},
 		{"bad request accepted", "POST", "/things", `{"kind":"z"}`, 201, false, "", "accepted a request", false},
