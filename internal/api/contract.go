@@ -48,6 +48,7 @@ var constraints = []constraint{
 	{[]string{"Webhook", "WebhookWithSecret", "WebhookCreate"}, "events", enum(invited.WebhookEvents)},
 	{[]string{"Message"}, "channel", enum(invited.Channels)},
 	{[]string{"Message"}, "status", enum(invited.MessageStatuses)},
+	{[]string{"Message"}, "kind", enum(slices.Concat(invited.LetterKinds, invited.WebhookEvents))},
 	{[]string{"AuditEvent"}, "resource", enum(invited.AuditResources)},
 
 	{[]string{"AppCreate"}, "name", length(1, invited.MaxNameRunes)},
