@@ -150,6 +150,7 @@ func (s *server) routes() []openapi.Route {
 	revokeInvitation := s.invitationAction(invited.InvitationService.RevokeInvitation)
 
 	table := []route{
+		// method, path, operationId, tags, auth, errors, query, handler
 		{"POST", "/v1/orgs", "createOrganization", tagOrgs, authAdmin, errsWrite, nil, handle(s, s.createOrganization, created)},
 		{"GET", "/v1/orgs", "listOrganizations", tagOrgs, authScoped, errsRead, pageParams, bodyless(s, s.listOrganizations)},
 		{"GET", "/v1/orgs/{org}", "getOrganization", tagOrgs, authScoped, errsRead, nil, bodyless(s, s.getOrganization)},
