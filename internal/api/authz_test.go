@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // TestAuthorization runs what each kind of caller may do against the
@@ -182,4 +184,69 @@ func TestAuthentication(t *testing.T) {
 		}
 		e.call(request{Method: "POST", Path: path, Cred: user}, http.StatusOK, nil)
 	})
+}
+
+// TestDocumentedPermissions checks that each invitation action needs the
+// permission its operation documents (x-auth in /openapi.json), and no
+// other: a key holding that permission and invitations:read (to see the
+// invitation) may act, a key holding every other one is refused.
+func TestDocumentedPermissions(t *testing.T) {
+	e := newEnv(t)
+	org := e.createOrg("Acme")
+	var doc openapi.Document
+	e.call(request{Method: "GET", Path: "/openapi.json"}, http.StatusOK, &doc)
+
+	n := 0
+	// invitation returns a new invitation to org in the state the action
+	// starts from.
+	invitation := func(status invited.Status) string {
+		n++
+		email := fmt.Sprintf("p%d@acme.test", n)
+		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}, "send": status != invited.StatusDraft})
+		if status == invited.StatusAccepted {
+			e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
+				Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, nil)
+		}
+		return inv.ID
+	}
+	tests := []struct {
+		method, path string
+		from         invited.Status
+	}{
+		{"POST", "/v1/invitations/{id}/send", invited.StatusDraft},
+		{"POST", "/v1/invitations/{id}/resend", invited.StatusPending},
+		{"POST", "/v1/invitations/{id}/renew", invited.StatusPending},
+		{"POST", "/v1/invitations/{id}/revoke", invited.StatusPending},
+		{"DELETE", "/v1/invitations/{id}", invited.StatusPending},
+		{"POST", "/v1/invitations/{id}/archive", invited.StatusAccepted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			op := doc.Paths[tt.path][strings.ToLower(tt.method)]
+			if op == nil {
+				t.Fatal("not in the spec")
+			}
+			p := invited.Permission(op.Auth)
+			if !invited.ValidPermission(p) {
+				t.Fatalf("documents %q, not a permission", op.Auth)
+			}
+			others := slices.DeleteFunc(slices.Clone(invited.AllPermissions), func(q invited.Permission) bool { return q == p })
+			for _, c := range []struct {
+				name    string
+				perms   []invited.Permission
+				allowed bool
+			}{
+				{string(p) + " and invitations:read", []invited.Permission{p, invited.PermInvitationsRead}, true},
+				{"all but " + string(p), others, false},
+			} {
+				key := e.createKey(org.ID, c.perms...)
+				id := invitation(tt.from)
+				e.clock.Advance(invited.ResendInterval + time.Second) // resends wait after a send
+				r := e.do(request{Method: tt.method, Path: strings.Replace(tt.path, "{id}", id, 1), Cred: key})
+				if allowed := r.Status < 300; allowed != c.allowed || !allowed && r.Status != http.StatusForbidden {
+					t.Errorf("key with %s: %d %s", c.name, r.Status, r.Body)
+				}
+			}
+		})
+	}
 }
