@@ -84,9 +84,31 @@ func constrain(doc *openapi.Document) {
 			c.apply(s.Properties[c.property])
 		}
 	}
+	declareActingUser(doc)
 	// The shared error body of every error answer is ErrorDetail's
 	// description, built by openapi; its code is the same closed set.
 	enum(errorCodes())(doc.Components.Schemas["Error"].Properties["error"].Properties["code"])
+}
+
+// actingUserParam is the component of the Invited-Acting-User header.
+const actingUserParam = "ActingUser"
+
+// declareActingUser declares the Invited-Acting-User header on every
+// operation that takes credentials: authenticate reads it on all of them.
+func declareActingUser(doc *openapi.Document) {
+	doc.Components.Parameters[actingUserParam] = &openapi.Parameter{
+		Name: httpkit.ActingUserHeader, In: "header",
+		Description: "With an API key: act for this user (usr_… or external_id), with that user's permissions; " +
+			"with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400.",
+		Schema: &openapi.Schema{Type: openapi.SchemaType{"string"}},
+	}
+	for _, item := range doc.Paths {
+		for _, op := range item {
+			if slices.ContainsFunc(op.Security, func(r openapi.SecurityRequirement) bool { return r["bearer"] != nil }) {
+				op.Parameters = append(op.Parameters, openapi.Parameter{Ref: "#/components/parameters/" + actingUserParam})
+			}
+		}
+	}
 }
 
 // enum sets the values of a string, or of an array's items; a nullable

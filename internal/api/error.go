@@ -51,7 +51,7 @@ func (s *server) errorAnswer(w http.ResponseWriter, r *http.Request, err error) 
 	status, d := s.errorDetail(r, err)
 	switch status {
 	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", "Bearer")
+		w.Header().Set(openapi.WWWAuthenticateHeader, "Bearer")
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		// Retry-After is on every 429 and 503 (the spec says so); a
 		// service that gave no figure still gets a sane one.

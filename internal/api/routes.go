@@ -25,18 +25,17 @@ func perm(p invited.Permission) string { return string(p) }
 var (
 	errsRead   = []int{400, 401, 404}
 	errsWrite  = []int{400, 401, 403, 404, 409}
-	errsAction = []int{401, 403, 404, 409}
 	errsCreate = []int{400, 401, 403, 404, 409, 429}
 	errsToken  = []int{404, 429}
 	errsAccept = []int{400, 401, 403, 404, 409, 410, 429}
 	errsBatch  = []int{400, 401, 403, 404, 429}
 
 	errsScopedRead   = []int{400, 401, 403, 404}
-	errsResend       = []int{401, 403, 404, 409, 429}
+	errsResend       = []int{400, 401, 403, 404, 409, 429}
 	errsDecline      = []int{404, 409, 410, 429}
 	errsRedeem       = []int{400, 401, 404, 409, 410}
-	errsLookup       = []int{401, 404, 429}
-	errsProfileToken = []int{401, 403, 404, 409, 502, 503}
+	errsLookup       = []int{400, 401, 404, 429}
+	errsProfileToken = []int{400, 401, 403, 404, 409, 502, 503}
 	errsReady        = []int{503}
 )
 
@@ -159,7 +158,7 @@ func (s *server) routes() []openapi.Route {
 		{"GET", "/v1/orgs/{org}/members", "listMembers", tagMembers, perm(invited.PermMembersRead), errsScopedRead, pageParams, bodyless(s, s.listMembers)},
 		{"GET", "/v1/orgs/{org}/members/{user}", "getMember", tagMembers, perm(invited.PermMembersRead), errsScopedRead, nil, bodyless(s, s.getMember)},
 		{"PATCH", "/v1/orgs/{org}/members/{user}", "updateMember", tagMembers, perm(invited.PermMembersManage), errsWrite, nil, handle(s, s.updateMember, endpointOptions{})},
-		{"DELETE", "/v1/orgs/{org}/members/{user}", "deleteMember", tagMembers, perm(invited.PermMembersManage), errsAction, nil, bodyless(s, s.deleteMember)},
+		{"DELETE", "/v1/orgs/{org}/members/{user}", "deleteMember", tagMembers, perm(invited.PermMembersManage), errsWrite, nil, bodyless(s, s.deleteMember)},
 		{"GET", "/v1/orgs/{org}/roles", "listRoles", tagRoles, authScoped, errsRead, nil, bodyless(s, s.listRoles)},
 		{"POST", "/v1/orgs/{org}/roles", "createRole", tagRoles, perm(invited.PermRolesManage), errsWrite, nil, handle(s, s.createRole, created)},
 
@@ -167,12 +166,12 @@ func (s *server) routes() []openapi.Route {
 		{"POST", "/v1/orgs/{org}/invitations/batch", "createInvitations", tagInvitations, perm(invited.PermInvitationsCreate), errsBatch, nil, handle(s, s.createInvitations, endpointOptions{maxBody: maxBatchSize, idempotent: true})},
 		{"GET", "/v1/invitations", "listInvitations", tagInvitations, authScoped, errsRead, invitationsParams, bodyless(s, s.listInvitations)},
 		{"GET", "/v1/invitations/{id}", "getInvitation", tagInvitations, authScoped, errsRead, nil, bodyless(s, getInvitation)},
-		{"POST", "/v1/invitations/{id}/send", "sendInvitation", tagInvitations, perm(invited.ActionSend.Permission()), errsAction, nil, bodyless(s, sendInvitation)},
+		{"POST", "/v1/invitations/{id}/send", "sendInvitation", tagInvitations, perm(invited.ActionSend.Permission()), errsWrite, nil, bodyless(s, sendInvitation)},
 		{"POST", "/v1/invitations/{id}/resend", "resendInvitation", tagInvitations, perm(invited.ActionResend.Permission()), errsResend, nil, bodyless(s, s.linkAction(invited.InvitationService.ResendInvitation))},
 		{"POST", "/v1/invitations/{id}/renew", "renewInvitation", tagInvitations, perm(invited.ActionRenew.Permission()), errsWrite, nil, handle(s, s.renewInvitation, endpointOptions{optionalBody: true})},
-		{"POST", "/v1/invitations/{id}/revoke", "revokeInvitation", tagInvitations, perm(invited.ActionRevoke.Permission()), errsAction, nil, bodyless(s, revokeInvitation)},
-		{"DELETE", "/v1/invitations/{id}", "deleteInvitation", tagInvitations, perm(invited.ActionRevoke.Permission()), errsAction, nil, bodyless(s, revokeInvitation)},
-		{"POST", "/v1/invitations/{id}/archive", "archiveInvitation", tagInvitations, perm(invited.ActionArchive.Permission()), errsAction, nil, bodyless(s, s.invitationAction(invited.InvitationService.ArchiveInvitation))},
+		{"POST", "/v1/invitations/{id}/revoke", "revokeInvitation", tagInvitations, perm(invited.ActionRevoke.Permission()), errsWrite, nil, bodyless(s, revokeInvitation)},
+		{"DELETE", "/v1/invitations/{id}", "deleteInvitation", tagInvitations, perm(invited.ActionRevoke.Permission()), errsWrite, nil, bodyless(s, revokeInvitation)},
+		{"POST", "/v1/invitations/{id}/archive", "archiveInvitation", tagInvitations, perm(invited.ActionArchive.Permission()), errsWrite, nil, bodyless(s, s.invitationAction(invited.InvitationService.ArchiveInvitation))},
 
 		{"GET", "/v1/invitation-tokens/{token}", "previewInvitation", tagLinks, authPublic, errsToken, nil, bodyless(s, s.previewInvitation)},
 		{"POST", "/v1/invitation-tokens/{token}/accept", "acceptInvitation", tagLinks, authAcceptance, errsAccept, nil, handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
@@ -187,27 +186,27 @@ func (s *server) routes() []openapi.Route {
 		{"POST", "/v1/apps/{app}/invites", "createAppInvite", tagApps, perm(invited.PermConnectionsManage), errsCreate, nil, handle(s, s.createAppInvite, created)},
 		{"GET", "/v1/app-invites", "listAppInvites", tagApps, perm(invited.PermConnectionsManage), errsScopedRead, appInvitesParams, bodyless(s, s.listAppInvites)},
 		{"GET", "/v1/app-invites/{" + lookupParam + "}", "getAppInvite", tagApps, authPublic, errsLookup, nil, s.appInviteLookup()},
-		{"POST", "/v1/app-invites/{id}/revoke", "revokeAppInvite", tagApps, perm(invited.PermConnectionsManage), errsAction, nil, bodyless(s, s.appInviteAction(invited.AppService.RevokeAppInvite))},
-		{"POST", "/v1/app-invites/{id}/archive", "archiveAppInvite", tagApps, perm(invited.PermConnectionsManage), errsAction, nil, bodyless(s, s.appInviteAction(invited.AppService.ArchiveAppInvite))},
+		{"POST", "/v1/app-invites/{id}/revoke", "revokeAppInvite", tagApps, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.appInviteAction(invited.AppService.RevokeAppInvite))},
+		{"POST", "/v1/app-invites/{id}/archive", "archiveAppInvite", tagApps, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.appInviteAction(invited.AppService.ArchiveAppInvite))},
 
 		{"GET", "/v1/orgs/{org}/profiles", "listOrgProfiles", tagProfiles, perm(invited.PermConnectionsManage), errsScopedRead, orgProfilesParams, bodyless(s, s.listOrgProfiles)},
 		{"GET", "/v1/profiles", "listProfiles", tagProfiles, perm(invited.PermConnectionsManage), errsScopedRead, profilesParams, bodyless(s, s.listProfiles)},
 		{"GET", "/v1/profiles/{id}", "getProfile", tagProfiles, perm(invited.PermConnectionsManage), errsRead, nil, bodyless(s, s.profileAction(invited.ProfileService.FindProfileByID))},
-		{"POST", "/v1/profiles/{id}/archive", "archiveProfile", tagProfiles, perm(invited.PermConnectionsManage), errsAction, nil, bodyless(s, s.profileAction(invited.ProfileService.ArchiveProfile))},
+		{"POST", "/v1/profiles/{id}/archive", "archiveProfile", tagProfiles, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.profileAction(invited.ProfileService.ArchiveProfile))},
 		{"POST", "/v1/profiles/{id}/token", "getProfileToken", tagProfiles, perm(invited.PermConnectionsManage), errsProfileToken, nil, bodyless(s, s.profileToken)},
 
 		{"POST", "/v1/api-keys", "createAPIKey", tagKeys, authOrgManage, errsWrite, nil, handle(s, s.createAPIKey, created)},
 		{"GET", "/v1/api-keys", "listAPIKeys", tagKeys, authOrgManage, errsRead, apiKeysParams, bodyless(s, s.listAPIKeys)},
-		{"DELETE", "/v1/api-keys/{id}", "deleteAPIKey", tagKeys, authOrgManage, errsAction, nil, bodyless(s, s.deleteAPIKey)},
+		{"DELETE", "/v1/api-keys/{id}", "deleteAPIKey", tagKeys, authOrgManage, errsWrite, nil, bodyless(s, s.deleteAPIKey)},
 
 		{"POST", "/v1/webhooks", "createWebhook", tagWebhooks, authOrgManage, errsWrite, nil, handle(s, s.createWebhook, created)},
 		{"GET", "/v1/webhooks", "listWebhooks", tagWebhooks, authOrgManage, errsRead, webhooksParams, bodyless(s, s.listWebhooks)},
 		{"GET", "/v1/webhooks/{id}", "getWebhook", tagWebhooks, authOrgManage, errsRead, nil, bodyless(s, s.getWebhook)},
-		{"DELETE", "/v1/webhooks/{id}", "deleteWebhook", tagWebhooks, authOrgManage, errsAction, nil, bodyless(s, s.deleteWebhook)},
+		{"DELETE", "/v1/webhooks/{id}", "deleteWebhook", tagWebhooks, authOrgManage, errsWrite, nil, bodyless(s, s.deleteWebhook)},
 		{"GET", "/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", tagWebhooks, authOrgManage, errsRead, messagesParams, bodyless(s, s.listDeliveries)},
 		{"GET", "/v1/messages", "listMessages", tagWebhooks, authOrgManage, errsScopedRead, messagesParams, bodyless(s, s.listMessages)},
 		{"GET", "/v1/messages/{id}", "getMessage", tagWebhooks, authOrgManage, errsRead, nil, bodyless(s, s.getMessage)},
-		{"POST", "/v1/messages/{id}/replay", "replayMessage", tagWebhooks, authOrgManage, errsAction, nil, bodyless(s, s.replayMessage)},
+		{"POST", "/v1/messages/{id}/replay", "replayMessage", tagWebhooks, authOrgManage, errsWrite, nil, bodyless(s, s.replayMessage)},
 
 		{"GET", "/v1/audit-events", "listAuditEvents", tagAudit, authOrgManage, errsScopedRead, auditParams, bodyless(s, s.listAuditEvents)},
 

@@ -182,8 +182,9 @@ func TestSpecLint(t *testing.T) {
 
 // TestClientErrors checks that the error statuses of each operation
 // include those that its input alone makes possible: 400 for a body or a
-// query (malformed), 401 for credentials (missing, bad), 404 for a path
-// parameter (unknown id). It also stands in for redocly's
+// query (malformed), 401 for credentials (missing, bad), 400 for the
+// Invited-Acting-User header that goes with them (sent with a user token),
+// 404 for a path parameter (unknown id). It also stands in for redocly's
 // operation-4xx-response (redocly.yaml): the operations without input are
 // the only ones without a 4xx, as none is possible.
 func TestClientErrors(t *testing.T) {
@@ -195,6 +196,7 @@ func TestClientErrors(t *testing.T) {
 		}{
 			{rt.Request != nil || len(rt.Query) > 0, http.StatusBadRequest, "it reads a body or a query"},
 			{rt.Auth != authPublic, http.StatusUnauthorized, "it needs credentials"},
+			{rt.Auth != authPublic, http.StatusBadRequest, "it reads Invited-Acting-User"},
 			{strings.Contains(rt.Path, "{"), http.StatusNotFound, "it names a resource in its path"},
 		}
 		for _, r := range rules {

@@ -180,6 +180,8 @@ const (
 	IdempotentReplayedHeader = "Idempotent-Replayed"
 	// RetryAfterHeader is on every 429 and 503 answer: seconds to wait.
 	RetryAfterHeader = "Retry-After"
+	// WWWAuthenticateHeader is on every 401 answer: the scheme to use.
+	WWWAuthenticateHeader = "WWW-Authenticate"
 	// RequestIDHeader is on every answer: the request's id, the caller's
 	// own when it sent a plain one of at most 64 characters.
 	RequestIDHeader = "X-Request-Id"
@@ -192,6 +194,7 @@ const (
 	idempotencyKeyParam = "IdempotencyKey"
 	replayedRef         = "IdempotentReplayed"
 	retryAfterRef       = "RetryAfter"
+	wwwAuthenticateRef  = "WWWAuthenticate"
 	requestIDRef        = "RequestId"
 )
 
@@ -205,6 +208,11 @@ func newComponentHeaders() map[string]*Header {
 			Description: "Seconds to wait before trying again.",
 			Required:    true,
 			Schema:      &Schema{Type: SchemaType{"integer"}, Minimum: 1},
+		},
+		wwwAuthenticateRef: {
+			Description: "The authentication scheme the operation takes.",
+			Required:    true,
+			Schema:      &Schema{Type: SchemaType{"string"}, Enum: []any{"Bearer"}},
 		},
 		requestIDRef: {
 			Description: "The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one (letters, digits, - and _, at most 64), otherwise a new one.",
@@ -357,7 +365,10 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 	}
 	for code, resp := range op.Responses {
 		resp.Headers = map[string]*Header{RequestIDHeader: headerRef(requestIDRef)}
-		if code == "429" || code == "503" {
+		switch code {
+		case "401":
+			resp.Headers[WWWAuthenticateHeader] = headerRef(wwwAuthenticateRef)
+		case "429", "503":
 			resp.Headers[RetryAfterHeader] = headerRef(retryAfterRef)
 		}
 		if r.Idempotent {
