@@ -186,10 +186,13 @@ func TestAuthentication(t *testing.T) {
 	})
 }
 
-// TestDocumentedPermissions checks that each invitation action needs the
-// permission its operation documents (x-auth in /openapi.json), and no
-// other: a key holding that permission and invitations:read (to see the
-// invitation) may act, a key holding every other one is refused.
+// TestDocumentedPermissions checks that each operation documenting one
+// permission (x-auth in /openapi.json) needs that one and no other: a key
+// holding it and invitations:read (to see invitations) may act, a key
+// holding every other permission is refused. It covers the invitation
+// actions and the operations on an organization and its members; the app
+// and profile operations, which need a partner's OAuth flow to set up, are
+// left to their own tests.
 func TestDocumentedPermissions(t *testing.T) {
 	e := newEnv(t)
 	org := e.createOrg("Acme")
@@ -197,28 +200,58 @@ func TestDocumentedPermissions(t *testing.T) {
 	e.call(request{Method: "GET", Path: "/openapi.json"}, http.StatusOK, &doc)
 
 	n := 0
-	// invitation returns a new invitation to org in the state the action
-	// starts from.
+	next := func() string { n++; return fmt.Sprintf("p%d", n) }
+	// invitation returns the path of a new invitation to org in status.
 	invitation := func(status invited.Status) string {
-		n++
-		email := fmt.Sprintf("p%d@acme.test", n)
+		email := next() + "@acme.test"
 		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}, "send": status != invited.StatusDraft})
 		if status == invited.StatusAccepted {
 			e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
 				Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, nil)
 		}
-		return inv.ID
+		e.clock.Advance(invited.ResendInterval + time.Second) // resends wait after a send
+		return "/v1/invitations/" + inv.ID
 	}
+	// member returns the path of a new member of org. The first to join
+	// is the owner, whom the member operations must not remove.
+	member := func() string {
+		email := next() + "@acme.test"
+		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}})
+		var acc invited.Acceptance
+		e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
+			Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, &acc)
+		return "/v1/orgs/" + org.ID + "/members/" + acc.User.ID
+	}
+	member() // the owner
+	orgPath := "/v1/orgs/" + org.ID
+	fixed := func(path string) func() string { return func() string { return path } }
+
 	tests := []struct {
-		method, path string
-		from         invited.Status
+		method, path string // the spec's
+		target       func() string
+		body         func() any
 	}{
-		{"POST", "/v1/invitations/{id}/send", invited.StatusDraft},
-		{"POST", "/v1/invitations/{id}/resend", invited.StatusPending},
-		{"POST", "/v1/invitations/{id}/renew", invited.StatusPending},
-		{"POST", "/v1/invitations/{id}/revoke", invited.StatusPending},
-		{"DELETE", "/v1/invitations/{id}", invited.StatusPending},
-		{"POST", "/v1/invitations/{id}/archive", invited.StatusAccepted},
+		{"POST", "/v1/invitations/{id}/send", func() string { return invitation(invited.StatusDraft) + "/send" }, nil},
+		{"POST", "/v1/invitations/{id}/resend", func() string { return invitation(invited.StatusPending) + "/resend" }, nil},
+		{"POST", "/v1/invitations/{id}/renew", func() string { return invitation(invited.StatusPending) + "/renew" }, nil},
+		{"POST", "/v1/invitations/{id}/revoke", func() string { return invitation(invited.StatusPending) + "/revoke" }, nil},
+		{"DELETE", "/v1/invitations/{id}", func() string { return invitation(invited.StatusPending) }, nil},
+		{"POST", "/v1/invitations/{id}/archive", func() string { return invitation(invited.StatusAccepted) + "/archive" }, nil},
+		{"POST", "/v1/orgs/{org}/invitations", fixed(orgPath + "/invitations"),
+			func() any { return map[string]any{"email": next() + "@acme.test", "roles": []string{"member"}} }},
+		{"POST", "/v1/orgs/{org}/invitations/batch", fixed(orgPath + "/invitations/batch"),
+			func() any {
+				return BatchRequest{Invitations: []BatchInvitation{{InvitationCreate: invited.InvitationCreate{Email: next() + "@acme.test", Roles: []string{"member"}}}}}
+			}},
+		{"PATCH", "/v1/orgs/{org}", fixed(orgPath), func() any { return map[string]any{"settings": map[string]any{"contact": next()}} }},
+		{"POST", "/v1/orgs/{org}/roles", fixed(orgPath + "/roles"),
+			func() any {
+				return invited.RoleCreate{Name: next(), Permissions: []invited.Permission{invited.PermInvitationsRead}}
+			}},
+		{"GET", "/v1/orgs/{org}/members", fixed(orgPath + "/members"), nil},
+		{"GET", "/v1/orgs/{org}/members/{user}", member, nil},
+		{"PATCH", "/v1/orgs/{org}/members/{user}", member, func() any { return invited.MemberUpdate{Roles: []string{"member"}} }},
+		{"DELETE", "/v1/orgs/{org}/members/{user}", member, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -239,10 +272,11 @@ func TestDocumentedPermissions(t *testing.T) {
 				{string(p) + " and invitations:read", []invited.Permission{p, invited.PermInvitationsRead}, true},
 				{"all but " + string(p), others, false},
 			} {
-				key := e.createKey(org.ID, c.perms...)
-				id := invitation(tt.from)
-				e.clock.Advance(invited.ResendInterval + time.Second) // resends wait after a send
-				r := e.do(request{Method: tt.method, Path: strings.Replace(tt.path, "{id}", id, 1), Cred: key})
+				rq := request{Method: tt.method, Path: tt.target(), Cred: e.createKey(org.ID, c.perms...)}
+				if tt.body != nil {
+					rq.Body = tt.body()
+				}
+				r := e.do(rq)
 				if allowed := r.Status < 300; allowed != c.allowed || !allowed && r.Status != http.StatusForbidden {
 					t.Errorf("key with %s: %d %s", c.name, r.Status, r.Body)
 				}
