@@ -30,6 +30,8 @@ var constraints = []constraint{
 	{[]string{"InvitationCreate", "BatchInvitation"}, "message", maxLength(invited.MaxMessageRunes)},
 	{[]string{"InvitationCreate", "BatchInvitation"}, "audience", maxLength(invited.MaxAudienceLen)},
 	{[]string{"InvitationCreate", "BatchInvitation"}, "user_id", maxLength(invited.MaxUserIDLen)},
+	{[]string{"InvitationCreate", "BatchInvitation"}, "metadata", types("object", "null")},
+	{[]string{"Invitation", "InvitationWithURL"}, "metadata", types("object")},
 	{[]string{"BatchRequest"}, "invitations", items(1, invited.MaxBatchSize)},
 
 	{[]string{"OrganizationCreate"}, "name", length(1, invited.MaxNameRunes)},
@@ -126,6 +128,11 @@ func enum[T ~string](values []T) func(*openapi.Schema) {
 			s.Enum = append(s.Enum, nil)
 		}
 	}
+}
+
+// types sets the JSON types of a property that Go leaves open (raw JSON).
+func types(ts ...string) func(*openapi.Schema) {
+	return func(s *openapi.Schema) { s.Type = ts }
 }
 
 func length(min, max int) func(*openapi.Schema) {
