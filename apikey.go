@@ -40,7 +40,7 @@ type APIKeyFilter struct {
 func NewAPIKey(c APIKeyCreate, createdBy string, now time.Time) (*APIKey, string, error) {
 	f := FieldErrors{}
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || len([]rune(c.Name)) > 200 {
+	if c.Name == "" || len([]rune(c.Name)) > MaxNameRunes {
 		f.Add("name", "must be 1-200 characters")
 	}
 	switch {

@@ -300,7 +300,7 @@ type AppInvite struct {
 	ID          string          `json:"id"`
 	AppID       string          `json:"app_id"`
 	OrgID       string          `json:"org_id"`
-	Status      AppInviteStatus `json:"status" enum:"pending,active,archived,revoked,expired"`
+	Status      AppInviteStatus `json:"status"`
 	Email       string          `json:"email,omitempty" doc:"the partner's address, when known"`
 	Note        string          `json:"note,omitempty"`
 	Inviter     Inviter         `json:"inviter"`
@@ -399,7 +399,7 @@ func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Invite
 // before deciding: what will be connected, for whom, and by whom asked;
 // nothing about the partner, no note.
 type AppInvitePreview struct {
-	Status    AppInviteStatus `json:"status" enum:"pending,active,archived,revoked,expired"`
+	Status    AppInviteStatus `json:"status"`
 	ExpiresAt time.Time       `json:"expires_at"`
 	App       struct {
 		Name        string `json:"name"`

@@ -42,6 +42,22 @@ const (
 	ActionArchive Action = "archive"
 )
 
+// actionPermissions is the permission each action needs of the caller
+// within the invitation's organization. It is the one declaration: the
+// store enforces it and the API documents it. Actions of the link's holder
+// (accept, decline) and of the service (expire) need none.
+var actionPermissions = map[Action]Permission{
+	ActionSend:    PermInvitationsCreate,
+	ActionResend:  PermInvitationsCreate,
+	ActionRenew:   PermInvitationsCreate,
+	ActionRevoke:  PermInvitationsRevoke,
+	ActionArchive: PermInvitationsRevoke, // filing one away closes it, like revoking
+}
+
+// Permission returns the permission action needs, or "" for the actions
+// that need none.
+func (a Action) Permission() Permission { return actionPermissions[a] }
+
 // transitions is the whole state machine: from status, by action, to status.
 // Anything not listed is illegal.
 var transitions = map[Status]map[Action]Status{
@@ -111,7 +127,7 @@ type Inviter struct {
 type Invitation struct {
 	ID             string          `json:"id"`
 	OrgID          string          `json:"org_id"`
-	Status         Status          `json:"status" enum:"draft,pending,accepted,declined,revoked,expired,archived"`
+	Status         Status          `json:"status"`
 	Email          string          `json:"email,omitempty"`
 	Phone          string          `json:"phone,omitempty"`
 	UserID         string          `json:"user_id,omitempty"`
@@ -122,7 +138,7 @@ type Invitation struct {
 	RedirectURL    string          `json:"redirect_url,omitempty"`
 	Audience       string          `json:"audience,omitempty"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
-	Channel        string          `json:"channel,omitempty" enum:"email,sms"`
+	Channel        string          `json:"channel,omitempty"`
 	Inviter        Inviter         `json:"inviter"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
@@ -209,7 +225,7 @@ type InvitationCreate struct {
 	Metadata    json.RawMessage `json:"metadata,omitempty" doc:"a JSON object of at most 8 KiB, returned as given"`
 	Audience    string          `json:"audience,omitempty" doc:"the host-app client the invitee signs into"`
 	Send        *bool           `json:"send,omitempty" doc:"default true; false creates a draft"`
-	Channel     string          `json:"channel,omitempty" enum:"email,sms" doc:"default email for email invitees, sms for phone invitees"`
+	Channel     string          `json:"channel,omitempty" doc:"default email for email invitees, sms for phone invitees"`
 }
 
 // Limits on invitation input.
@@ -219,6 +235,8 @@ const (
 	MaxRoles        = 32
 	MaxNameRunes    = 200
 	MaxBatchSize    = 1000
+	MaxAudienceLen  = 200
+	MaxUserIDLen    = 64
 )
 
 // Expiry resolves an expires_in / expires_at pair against a default TTL.
@@ -288,7 +306,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 		inv.Email = email
 	case inv.Phone != "" && !ValidPhone(inv.Phone):
 		f.Add("phone", "must be an E.164 number such as +14155550100")
-	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || len(inv.UserID) > 64):
+	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || len(inv.UserID) > MaxUserIDLen):
 		f.Add("user_id", "must be a user id (usr_…)")
 	}
 
@@ -318,7 +336,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 	if inv.RedirectURL != "" && !org.Settings.RedirectAllowed(inv.RedirectURL) {
 		f.Add("redirect_url", "origin is not in the organization's allowed_redirect_origins")
 	}
-	if len(inv.Audience) > 200 {
+	if len(inv.Audience) > MaxAudienceLen {
 		f.Add("audience", "at most 200 characters")
 	}
 	if len(c.Metadata) > 0 && string(c.Metadata) != "null" {
@@ -336,16 +354,16 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 	switch c.Channel {
 	case "":
 		if inv.Phone != "" {
-			inv.Channel = "sms"
+			inv.Channel = ChannelSMS
 		} else if inv.Email != "" {
-			inv.Channel = "email"
+			inv.Channel = ChannelEmail
 		}
-	case "email":
+	case ChannelEmail:
 		if inv.Email == "" && inv.UserID == "" {
 			f.Add("channel", "email needs an email invitee")
 		}
 		inv.Channel = c.Channel
-	case "sms":
+	case ChannelSMS:
 		if inv.Phone == "" {
 			f.Add("channel", "sms needs a phone invitee")
 		}
@@ -475,7 +493,7 @@ func CheckAcceptor(inv *Invitation, s OrgSettings, user *User) error {
 // deciding: nothing that identifies the invitee beyond a first name, no
 // metadata, no email.
 type InvitationPreview struct {
-	Status       Status    `json:"status" enum:"pending,accepted,declined,revoked,expired,archived"`
+	Status       Status    `json:"status"`
 	ExpiresAt    time.Time `json:"expires_at"`
 	Organization struct {
 		ID   string `json:"id"`

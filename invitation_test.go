@@ -265,3 +265,27 @@ func TestNewIDSortsByTime(t *testing.T) {
 		prev = id
 	}
 }
+
+// TestActionPermission checks that every action a caller can take on an
+// invitation declares its permission, and that the actions of the link's
+// holder and of the service declare none.
+func TestActionPermission(t *testing.T) {
+	tests := []struct {
+		action invited.Action
+		want   invited.Permission
+	}{
+		{invited.ActionSend, invited.PermInvitationsCreate},
+		{invited.ActionResend, invited.PermInvitationsCreate},
+		{invited.ActionRenew, invited.PermInvitationsCreate},
+		{invited.ActionRevoke, invited.PermInvitationsRevoke},
+		{invited.ActionArchive, invited.PermInvitationsRevoke},
+		{invited.ActionAccept, ""},
+		{invited.ActionDecline, ""},
+		{invited.ActionExpire, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.action.Permission(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.action, got, tt.want)
+		}
+	}
+}

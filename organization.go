@@ -17,6 +17,9 @@ const (
 	MaxInvitationTTL = 90 * 24 * time.Hour
 )
 
+// MaxContactRunes bounds an organization's contact text.
+const MaxContactRunes = 500
+
 // Organization is a tenant.
 type Organization struct {
 	ID        string      `json:"id"`
@@ -123,7 +126,7 @@ func (o *Organization) Apply(u OrganizationUpdate, now time.Time) error {
 }
 
 func validateOrgName(f FieldErrors, name string) {
-	if name == "" || len([]rune(name)) > 200 {
+	if name == "" || len([]rune(name)) > MaxNameRunes {
 		f.Add("name", "must be 1-200 characters")
 	}
 }
@@ -160,13 +163,13 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
 	}
 	if p.Contact != nil {
 		s.Contact = strings.TrimSpace(*p.Contact)
-		if len([]rune(s.Contact)) > 500 {
+		if len([]rune(s.Contact)) > MaxContactRunes {
 			f.Add("settings.contact", "must be at most 500 characters")
 		}
 	}
 	if p.DisplayName != nil {
 		s.DisplayName = strings.TrimSpace(*p.DisplayName)
-		if len([]rune(s.DisplayName)) > 200 {
+		if len([]rune(s.DisplayName)) > MaxNameRunes {
 			f.Add("settings.display_name", "must be at most 200 characters")
 		}
 	}

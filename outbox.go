@@ -22,6 +22,9 @@ const (
 // Channels lists every channel.
 var Channels = []string{ChannelEmail, ChannelSMS, ChannelWebhook}
 
+// InvitationChannels lists the channels an invitation can be sent by.
+var InvitationChannels = []string{ChannelEmail, ChannelSMS}
+
 // The kinds of message written to people (email and SMS). A webhook
 // message's kind is its event type.
 const (
@@ -58,7 +61,7 @@ var MessageStatuses = []string{MessagePending, MessageDelivered, MessageDead, Me
 type Message struct {
 	ID      string `json:"id"`
 	OrgID   string `json:"org_id,omitempty"`
-	Channel string `json:"channel" enum:"email,sms,webhook"`
+	Channel string `json:"channel"`
 	// Kind is invitation, resend, reminder or accepted for email and SMS,
 	// and the event type for webhooks.
 	Kind string `json:"kind"`
@@ -66,7 +69,7 @@ type Message struct {
 	To           string `json:"to"`
 	InvitationID string `json:"invitation_id,omitempty"`
 	WebhookID    string `json:"webhook_id,omitempty"`
-	Status       string `json:"status" enum:"pending,delivered,dead,cancelled"`
+	Status       string `json:"status"`
 	AttemptCount int    `json:"attempt_count"`
 	LastError    string `json:"last_error,omitempty"`
 	// DueAt is when the message was first due (later than CreatedAt for a

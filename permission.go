@@ -111,19 +111,25 @@ type RoleCreate struct {
 	Permissions []Permission `json:"permissions"`
 }
 
+// Limits on custom roles.
+const (
+	MaxRoleNameLen        = 64
+	MaxRoleDescriptionLen = 500
+)
+
 // Validate checks a custom role definition.
 func (c *RoleCreate) Validate() error {
 	f := FieldErrors{}
 	c.Name = strings.TrimSpace(c.Name)
 	switch {
-	case !validSlug(c.Name, 64):
+	case !validSlug(c.Name, MaxRoleNameLen):
 		f.Add("name", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
 	default:
 		if _, ok := BuiltInRole(c.Name); ok {
 			f.Add("name", "is a built-in role")
 		}
 	}
-	if len(c.Description) > 500 {
+	if len(c.Description) > MaxRoleDescriptionLen {
 		f.Add("description", "must be at most 500 characters")
 	}
 	if len(c.Permissions) == 0 {

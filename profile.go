@@ -36,7 +36,7 @@ type Profile struct {
 	OrgID             string        `json:"org_id"`
 	AppID             string        `json:"app_id"`
 	AppInviteID       string        `json:"app_invite_id"`
-	Status            ProfileStatus `json:"status" enum:"active,archived"`
+	Status            ProfileStatus `json:"status"`
 	ExternalAccountID string        `json:"external_account_id,omitempty" doc:"the account's id at the platform, when it exposes one (userinfo sub, or the app's account_id_field)"`
 	Scopes            []string      `json:"scopes" doc:"the scopes the platform granted"`
 	// TokenExpiresAt is when the stored access token expires: null when the

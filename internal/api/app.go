@@ -117,9 +117,7 @@ func (l *appInviteLookup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // describe is the public branch's, the route's as DESIGN.md names it;
 // amendSpec adds the id branch.
-func (l *appInviteLookup) describe() (request, response any, status int) {
-	return l.byCode.describe()
-}
+func (l *appInviteLookup) describe(rt *openapi.Route) { l.byCode.describe(rt) }
 
 // amendSpec says what the route table cannot: credentials are optional
 // (security [{}, bearer]: none for a code, required for an id), and the

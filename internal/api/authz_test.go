@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // TestAuthorization runs what each kind of caller may do against the
@@ -183,4 +185,103 @@ func TestAuthentication(t *testing.T) {
 		}
 		e.call(request{Method: "POST", Path: path, Cred: user}, http.StatusOK, nil)
 	})
+}
+
+// TestDocumentedPermissions checks that each operation documenting one
+// permission (x-auth in /openapi.json) needs that one and no other: a key
+// holding it and invitations:read (to see invitations) may act, a key
+// holding every other permission is refused. It covers the invitation
+// actions and the operations on an organization and its members; the app
+// and profile operations, which need a partner's OAuth flow to set up, are
+// left to their own tests.
+func TestDocumentedPermissions(t *testing.T) {
+	e := newEnv(t)
+	org := e.createOrg("Acme")
+	var doc openapi.Document
+	e.call(request{Method: "GET", Path: "/openapi.json"}, http.StatusOK, &doc)
+
+	n := 0
+	next := func() string { n++; return fmt.Sprintf("p%d", n) }
+	// invitation returns the path of a new invitation to org in status.
+	invitation := func(status invited.Status) string {
+		email := next() + "@acme.test"
+		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}, "send": status != invited.StatusDraft})
+		if status == invited.StatusAccepted {
+			e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
+				Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, nil)
+		}
+		e.clock.Advance(invited.ResendInterval + time.Second) // resends wait after a send
+		return "/v1/invitations/" + inv.ID
+	}
+	// member returns the path of a new member of org. The first to join
+	// is the owner, whom the member operations must not remove.
+	member := func() string {
+		email := next() + "@acme.test"
+		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}})
+		var acc invited.Acceptance
+		e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
+			Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, &acc)
+		return "/v1/orgs/" + org.ID + "/members/" + acc.User.ID
+	}
+	member() // the owner
+	orgPath := "/v1/orgs/" + org.ID
+	fixed := func(path string) func() string { return func() string { return path } }
+
+	tests := []struct {
+		method, path string // the spec's
+		target       func() string
+		body         func() any
+	}{
+		{"POST", "/v1/invitations/{id}/send", func() string { return invitation(invited.StatusDraft) + "/send" }, nil},
+		{"POST", "/v1/invitations/{id}/resend", func() string { return invitation(invited.StatusPending) + "/resend" }, nil},
+		{"POST", "/v1/invitations/{id}/renew", func() string { return invitation(invited.StatusPending) + "/renew" }, nil},
+		{"POST", "/v1/invitations/{id}/revoke", func() string { return invitation(invited.StatusPending) + "/revoke" }, nil},
+		{"DELETE", "/v1/invitations/{id}", func() string { return invitation(invited.StatusPending) }, nil},
+		{"POST", "/v1/invitations/{id}/archive", func() string { return invitation(invited.StatusAccepted) + "/archive" }, nil},
+		{"POST", "/v1/orgs/{org}/invitations", fixed(orgPath + "/invitations"),
+			func() any { return map[string]any{"email": next() + "@acme.test", "roles": []string{"member"}} }},
+		{"POST", "/v1/orgs/{org}/invitations/batch", fixed(orgPath + "/invitations/batch"),
+			func() any {
+				return client.BatchRequest{Invitations: []invited.InvitationCreate{{Email: next() + "@acme.test", Roles: []string{"member"}}}}
+			}},
+		{"PATCH", "/v1/orgs/{org}", fixed(orgPath), func() any { return map[string]any{"settings": map[string]any{"contact": next()}} }},
+		{"POST", "/v1/orgs/{org}/roles", fixed(orgPath + "/roles"),
+			func() any {
+				return invited.RoleCreate{Name: next(), Permissions: []invited.Permission{invited.PermInvitationsRead}}
+			}},
+		{"GET", "/v1/orgs/{org}/members", fixed(orgPath + "/members"), nil},
+		{"GET", "/v1/orgs/{org}/members/{user}", member, nil},
+		{"PATCH", "/v1/orgs/{org}/members/{user}", member, func() any { return invited.MemberUpdate{Roles: []string{"member"}} }},
+		{"DELETE", "/v1/orgs/{org}/members/{user}", member, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			op := doc.Paths[tt.path][strings.ToLower(tt.method)]
+			if op == nil {
+				t.Fatal("not in the spec")
+			}
+			p := invited.Permission(op.Auth)
+			if !invited.ValidPermission(p) {
+				t.Fatalf("documents %q, not a permission", op.Auth)
+			}
+			others := slices.DeleteFunc(slices.Clone(invited.AllPermissions), func(q invited.Permission) bool { return q == p })
+			for _, c := range []struct {
+				name    string
+				perms   []invited.Permission
+				allowed bool
+			}{
+				{string(p) + " and invitations:read", []invited.Permission{p, invited.PermInvitationsRead}, true},
+				{"all but " + string(p), others, false},
+			} {
+				rq := request{Method: tt.method, Path: tt.target(), Cred: e.createKey(org.ID, c.perms...)}
+				if tt.body != nil {
+					rq.Body = tt.body()
+				}
+				r := e.do(rq)
+				if allowed := r.Status < 300; allowed != c.allowed || !allowed && r.Status != http.StatusForbidden {
+					t.Errorf("key with %s: %d %s", c.name, r.Status, r.Body)
+				}
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // endpoint adapts a typed handler function to http.Handler: it reads and
@@ -89,24 +90,20 @@ func (e *endpoint[In, Out]) readsBody() bool {
 	return !none
 }
 
-// describer is an endpoint, whatever its types.
-type describer interface {
-	describe() (request, response any, status int)
-}
-
-// describe returns the request and response bodies (zero values, or nil
-// for none) and the success status, for the spec.
-func (e *endpoint[In, Out]) describe() (request, response any, status int) {
+// describe fills in what rt reads and answers: the request and response
+// bodies (zero values, or nil for none), the success status, and the
+// options the spec shows.
+func (e *endpoint[In, Out]) describe(rt *openapi.Route) {
 	if e.readsBody() {
-		request = *new(In)
-		if w, ok := request.(wireDescribed); ok {
-			request = w.describedAs()
+		rt.Request = *new(In)
+		if w, ok := rt.Request.(wireDescribed); ok {
+			rt.Request = w.describedAs()
 		}
 	}
 	if e.status != http.StatusNoContent {
-		response = *new(Out)
+		rt.Response = *new(Out)
 	}
-	return request, response, e.status
+	rt.Status, rt.OptionalBody, rt.Idempotent = e.status, e.optionalBody, e.idempotent
 }
 
 func (e *endpoint[In, Out]) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // errorDetail turns err into what the caller may see, and its status.
@@ -35,11 +36,11 @@ func (s *server) errorAnswer(w http.ResponseWriter, r *http.Request, err error) 
 	status, d := s.errorDetail(r, err)
 	switch status {
 	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", "Bearer")
-	case http.StatusTooManyRequests:
-		// Retry-After is mandatory for rate_limited; a service that forgot
-		// the figure still gets a sane one.
-		w.Header().Set("Retry-After", strconv.Itoa(max(retryAfter(err), 1)))
+		w.Header().Set(openapi.WWWAuthenticateHeader, "Bearer")
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		// Retry-After is on every 429 and 503 (the spec says so); a
+		// service that gave no figure still gets a sane one.
+		w.Header().Set(openapi.RetryAfterHeader, strconv.Itoa(max(retryAfter(err), 1)))
 	}
 	body, _ := encodeJSON(client.ErrorResponse{Error: d}) // strings and a map of strings cannot fail
 	return status, body

@@ -18,6 +18,7 @@ import (
 
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/testutil"
+	"github.com/invitedhq/invited/internal/testutil/specvalidate"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -98,6 +99,10 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	h := NewServer(deps)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	// Every exchange of the test is checked against the spec the server
+	// serves: the spec must say what the service does.
+	spec := httptestDo(h, "GET", "/openapi.json", nil).Body.Bytes()
+	srv.Client().Transport = specvalidate.New(t, spec).Wrap(srv.Client().Transport)
 	return &env{t: t, db: db, srv: srv, h: h, idp: idp, admin: admin, log: log, clock: clk, connect: conn}
 }
 
@@ -155,11 +160,14 @@ type response struct {
 }
 
 // request is what do sends. Body is sent as is when it is a string or
-// []byte and as JSON otherwise; Header adds or overrides headers.
+// []byte and as JSON otherwise; Header adds or overrides headers. Invalid
+// says the request breaks the spec on purpose and the server accepts it
+// anyway (specvalidate.ExpectInvalid).
 type request struct {
 	Method, Path, Cred string
 	Body               any
 	Header             map[string]string
+	Invalid            bool
 }
 
 func (e *env) do(rq request) response {
@@ -178,7 +186,11 @@ func (e *env) do(rq request) response {
 		}
 		body = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(rq.Method, e.srv.URL+rq.Path, body)
+	ctx := context.Background()
+	if rq.Invalid {
+		ctx = specvalidate.ExpectInvalid(ctx)
+	}
+	req, err := http.NewRequestWithContext(ctx, rq.Method, e.srv.URL+rq.Path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -7,11 +7,14 @@ import (
 	"net/http"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
+// The header, its bound and the replay marker are the spec's: one
+// declaration for what the service does and what the document says.
 const (
-	idempotencyKeyHeader = "Idempotency-Key"
-	maxIdempotencyKey    = 255
+	idempotencyKeyHeader = openapi.IdempotencyKeyHeader
+	maxIdempotencyKey    = openapi.MaxIdempotencyKey
 )
 
 // idempotently serves a create sent with an Idempotency-Key: the first
@@ -35,7 +38,7 @@ func (s *server) idempotently(w http.ResponseWriter, r *http.Request, data []byt
 		return
 	}
 	if stored != nil {
-		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set(openapi.IdempotentReplayedHeader, "true")
 		writeRaw(w, stored.Status, stored.Body)
 		return
 	}

@@ -5,20 +5,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/metrics"
-	"github.com/invitedhq/invited/internal/openapi"
 )
-
-// metricsRoute is GET /metrics. It joins the route table only when the
-// server has metrics, so it is added here rather than listed in routes.go;
-// like /docs it answers no JSON, so the spec names no response schema and
-// the description gives the format.
-func (s *server) metricsRoute() openapi.Route {
-	return openapi.Route{Method: "GET", Path: "/metrics", OperationID: "metrics", Tags: tagSystem, Auth: authPublic,
-		Summary: "Prometheus metrics",
-		Description: "The Prometheus text exposition format (text/plain), not JSON. " +
-			"Served on the API's listener without credentials: restrict it to your scraper at the proxy.",
-		Handler: s.deps.Metrics.Handler()}
-}
 
 // countingInvitations counts invitation transitions for
 // invited_invitation_transitions_total: each successful call of a

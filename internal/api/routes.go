@@ -26,31 +26,39 @@ func perm(p invited.Permission) string { return string(p) }
 var (
 	errsRead   = []int{400, 401, 404}
 	errsWrite  = []int{400, 401, 403, 404, 409}
-	errsAction = []int{401, 403, 404, 409}
 	errsCreate = []int{400, 401, 403, 404, 409, 429}
 	errsToken  = []int{404, 429}
 	errsAccept = []int{400, 401, 403, 404, 409, 410, 429}
-	errsBatch  = []int{400, 401, 403, 429}
+	errsBatch  = []int{400, 401, 403, 404, 429}
+
+	errsScopedRead   = []int{400, 401, 403, 404}
+	errsResend       = []int{400, 401, 403, 404, 409, 429}
+	errsDecline      = []int{404, 409, 410, 429}
+	errsRedeem       = []int{400, 401, 404, 409, 410}
+	errsLookup       = []int{400, 401, 404, 429}
+	errsProfileToken = []int{400, 401, 403, 404, 409, 502, 503}
+	errsReady        = []int{503}
 )
 
-// Query parameters.
+// Query parameters. Closed sets and bounds come from the lists and
+// constants the filters are validated against.
 var (
 	pageParams = []openapi.Param{
-		{Name: "page_size", Type: "integer", Description: "1 to 200; default 50"},
+		{Name: "page_size", Type: "integer", Minimum: 1, Maximum: invited.MaxPageSize, Description: "default 50"},
 		{Name: "page_token", Description: "next_page_token of the previous page"},
 	}
 	orgIDParam        = openapi.Param{Name: "org_id", Description: "only this organization's"}
 	invitationsParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "status", Description: "draft, pending, accepted, declined, revoked, expired or archived"},
+		{Name: "status", Enum: strs(invited.Statuses), Description: "only invitations in this status"},
 		{Name: "email", Description: "only invitations to this address"},
 	}, pageParams...)
 	apiKeysParams  = append([]openapi.Param{orgIDParam}, pageParams...)
 	webhooksParams = append([]openapi.Param{orgIDParam}, pageParams...)
 	messagesParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "channel", Description: "email, sms or webhook"},
-		{Name: "status", Description: "pending, delivered, dead or cancelled"},
+		{Name: "channel", Enum: invited.Channels, Description: "only messages of this channel"},
+		{Name: "status", Enum: invited.MessageStatuses, Description: "only messages in this status"},
 	}, pageParams...)
 	appsParams = append([]openapi.Param{
 		{Name: "org_id", Description: "only the apps this organization can use: its own and the system-wide ones"},
@@ -58,284 +66,210 @@ var (
 	appInvitesParams = append([]openapi.Param{
 		orgIDParam,
 		{Name: "app_id", Description: "only the invites through this app"},
-		{Name: "status", Description: "pending, active, archived, revoked or expired"},
+		{Name: "status", Enum: strs(invited.AppInviteStatuses), Description: "only app invites in this status"},
 	}, pageParams...)
 	orgProfilesParams = append([]openapi.Param{
 		{Name: "app_id", Description: "only the profiles connected through this app"},
-		{Name: "status", Description: "active or archived"},
+		{Name: "status", Enum: strs(invited.ProfileStatuses), Description: "only profiles in this status"},
 	}, pageParams...)
 	profilesParams = append([]openapi.Param{orgIDParam}, orgProfilesParams...)
 	auditParams    = append([]openapi.Param{
 		orgIDParam,
-		{Name: "resource", Description: "organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite or profile"},
+		{Name: "resource", Enum: invited.AuditResources, Description: "only events about this kind of resource"},
 		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
 	}, pageParams...)
 )
 
-// Tags group the docs.
+// strs is vs as strings.
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// license is the API's license in the spec: none until the project
+// chooses one (there is no LICENSE file).
+var license *openapi.License
+
+// Tags group the docs, in the order a newcomer reads them. The names are
+// part of the docs' links (/docs#/invitations): keep them.
+var tags = []openapi.Tag{
+	{Name: "organizations", Description: "Tenants: create them, read them, change their settings."},
+	{Name: "invitations", Description: "Offers to join an organization with roles, addressed to an email, a phone or a user; their lifecycle: draft, pending, accepted, declined, revoked, expired, archived."},
+	{Name: "invitation-links", Description: "What the holder of an invitation link can do, without credentials or with the host application's: preview, accept, decline."},
+	{Name: "members", Description: "The people of an organization and their roles."},
+	{Name: "roles", Description: "Named sets of permissions per organization: the built-in ones and custom roles."},
+	{Name: "acceptance-tickets", Description: "Signed proof of an acceptance that the hosted page hands to the host application."},
+	{Name: "apps", Description: "Connector applications with an external OAuth 2.0 provider, and the app invites that let a partner connect through them."},
+	{Name: "profiles", Description: "The external accounts partners connected through app invites, and their access tokens."},
+	{Name: "api-keys", Description: "Server-to-server credentials, system-wide or bound to one organization."},
+	{Name: "webhooks", Description: "Webhook endpoints, and the outbox of emails, text messages and webhook deliveries."},
+	{Name: "audit", Description: "Who changed what, when."},
+	{Name: "system", Description: "Health, the API's own description and metrics."},
+}
+
+// The tag of each route; one per route.
 var (
 	tagOrgs        = []string{"organizations"}
-	tagMembers     = []string{"members"}
 	tagInvitations = []string{"invitations"}
 	tagLinks       = []string{"invitation-links"}
-	tagKeys        = []string{"api-keys"}
-	tagWebhooks    = []string{"webhooks"}
-	tagAudit       = []string{"audit"}
+	tagMembers     = []string{"members"}
+	tagRoles       = []string{"roles"}
 	tagTickets     = []string{"acceptance-tickets"}
 	tagApps        = []string{"apps"}
 	tagProfiles    = []string{"profiles"}
+	tagKeys        = []string{"api-keys"}
+	tagWebhooks    = []string{"webhooks"}
+	tagAudit       = []string{"audit"}
 	tagSystem      = []string{"system"}
 )
 
+// route is one line of the route table: what registers the handler, and
+// what the spec says beyond what the handler describes itself
+// (specDescriber). Summaries and descriptions are in operations.md, under
+// the operationId.
+type route struct {
+	method, path, operationID string
+	tags                      []string
+	auth                      string
+	errors                    []int
+	query                     []openapi.Param
+	handler                   http.Handler
+}
+
 // routes is the whole API surface. The same table registers the handlers
 // (NewServer) and generates /openapi.json; an endpoint's request body,
-// answer and success status are taken from its handler (endpoint.describe).
+// answer and success status are taken from its handler (specDescriber), its
+// texts from operations.md and its examples from examples.go.
 func (s *server) routes() []openapi.Route {
 	created := endpointOptions{status: http.StatusCreated, idempotent: true}
+	sendInvitation := s.linkAction(invited.InvitationService.SendInvitation)
+	getInvitation := s.invitationAction(invited.InvitationService.FindInvitationByID)
+	revokeInvitation := s.invitationAction(invited.InvitationService.RevokeInvitation)
 
-	routes := []openapi.Route{
-		{Method: "POST", Path: "/v1/orgs", OperationID: "createOrganization", Tags: tagOrgs, Auth: authAdmin,
-			Summary: "Create an organization", Errors: errsWrite,
-			Handler: handle(s, s.createOrganization, created)},
-		{Method: "GET", Path: "/v1/orgs", OperationID: "listOrganizations", Tags: tagOrgs, Auth: authScoped,
-			Summary: "List the organizations the caller can see", Query: pageParams, Errors: errsRead,
-			Handler: bodyless(s, s.listOrganizations)},
-		{Method: "GET", Path: "/v1/orgs/{org}", OperationID: "getOrganization", Tags: tagOrgs, Auth: authScoped,
-			Summary: "Get an organization", Errors: errsRead,
-			Handler: bodyless(s, s.getOrganization)},
-		{Method: "PATCH", Path: "/v1/orgs/{org}", OperationID: "updateOrganization", Tags: tagOrgs, Auth: perm(invited.PermOrgManage),
-			Summary: "Rename an organization or change its settings", Errors: errsWrite,
-			Handler: handle(s, s.updateOrganization, endpointOptions{})},
+	table := []route{
+		// method, path, operationId, tags, auth, errors, query, handler
+		{"POST", "/v1/orgs", "createOrganization", tagOrgs, authAdmin, errsWrite, nil, handle(s, s.createOrganization, created)},
+		{"GET", "/v1/orgs", "listOrganizations", tagOrgs, authScoped, errsRead, pageParams, bodyless(s, s.listOrganizations)},
+		{"GET", "/v1/orgs/{org}", "getOrganization", tagOrgs, authScoped, errsRead, nil, bodyless(s, s.getOrganization)},
+		{"PATCH", "/v1/orgs/{org}", "updateOrganization", tagOrgs, perm(invited.PermOrgManage), errsWrite, nil, handle(s, s.updateOrganization, endpointOptions{})},
 
-		{Method: "GET", Path: "/v1/orgs/{org}/members", OperationID: "listMembers", Tags: tagMembers, Auth: perm(invited.PermMembersRead),
-			Summary: "List an organization's members", Query: pageParams, Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.listMembers)},
-		{Method: "GET", Path: "/v1/orgs/{org}/members/{user}", OperationID: "getMember", Tags: tagMembers, Auth: perm(invited.PermMembersRead),
-			Summary: "Get a member", Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.getMember)},
-		{Method: "PATCH", Path: "/v1/orgs/{org}/members/{user}", OperationID: "updateMember", Tags: tagMembers, Auth: perm(invited.PermMembersManage),
-			Summary: "Replace a member's roles", Description: "The last owner cannot lose the owner role.", Errors: errsWrite,
-			Handler: handle(s, s.updateMember, endpointOptions{})},
-		{Method: "DELETE", Path: "/v1/orgs/{org}/members/{user}", OperationID: "deleteMember", Tags: tagMembers, Auth: perm(invited.PermMembersManage),
-			Summary: "Remove a member", Description: "The last owner cannot be removed.", Errors: errsAction,
-			Handler: bodyless(s, s.deleteMember)},
-		{Method: "GET", Path: "/v1/orgs/{org}/roles", OperationID: "listRoles", Tags: tagMembers, Auth: authScoped,
-			Summary: "List an organization's roles, built-in and custom", Errors: errsRead,
-			Handler: bodyless(s, s.listRoles)},
-		{Method: "POST", Path: "/v1/orgs/{org}/roles", OperationID: "createRole", Tags: tagMembers, Auth: perm(invited.PermRolesManage),
-			Summary: "Create a custom role", Errors: errsWrite,
-			Handler: handle(s, s.createRole, created)},
+		{"GET", "/v1/orgs/{org}/members", "listMembers", tagMembers, perm(invited.PermMembersRead), errsScopedRead, pageParams, bodyless(s, s.listMembers)},
+		{"GET", "/v1/orgs/{org}/members/{user}", "getMember", tagMembers, perm(invited.PermMembersRead), errsScopedRead, nil, bodyless(s, s.getMember)},
+		{"PATCH", "/v1/orgs/{org}/members/{user}", "updateMember", tagMembers, perm(invited.PermMembersManage), errsWrite, nil, handle(s, s.updateMember, endpointOptions{})},
+		{"DELETE", "/v1/orgs/{org}/members/{user}", "deleteMember", tagMembers, perm(invited.PermMembersManage), errsWrite, nil, bodyless(s, s.deleteMember)},
+		{"GET", "/v1/orgs/{org}/roles", "listRoles", tagRoles, authScoped, errsRead, nil, bodyless(s, s.listRoles)},
+		{"POST", "/v1/orgs/{org}/roles", "createRole", tagRoles, perm(invited.PermRolesManage), errsWrite, nil, handle(s, s.createRole, created)},
 
-		{Method: "POST", Path: "/v1/orgs/{org}/invitations", OperationID: "createInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
-			Summary:     "Invite someone",
-			Description: `Creates and (unless "send": false) sends an invitation. The answer carries the secret link in "url", only here.`,
-			Errors:      errsCreate,
-			Handler:     handle(s, s.createInvitation, created)},
-		{Method: "POST", Path: "/v1/orgs/{org}/invitations/batch", OperationID: "createInvitations", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
-			Summary:     "Invite up to 1000 people",
-			Description: "Each item is created on its own merits and answered in results[index]; one bad item does not sink the rest.",
-			Errors:      errsBatch,
-			Handler:     handle(s, s.createInvitations, endpointOptions{maxBody: maxBatchSize, idempotent: true})},
-		{Method: "GET", Path: "/v1/invitations", OperationID: "listInvitations", Tags: tagInvitations, Auth: authScoped,
-			Summary: "List the invitations the caller may read", Query: invitationsParams, Errors: errsRead,
-			Handler: bodyless(s, s.listInvitations)},
-		{Method: "GET", Path: "/v1/invitations/{id}", OperationID: "getInvitation", Tags: tagInvitations, Auth: authScoped,
-			Summary: "Get an invitation", Errors: errsRead,
-			Handler: bodyless(s, s.invitationAction(invited.InvitationService.FindInvitationByID))},
-		{Method: "POST", Path: "/v1/invitations/{id}/send", OperationID: "sendInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
-			Summary: "Send a draft", Description: "The answer carries the secret link in \"url\".", Errors: errsAction,
-			Handler: bodyless(s, s.linkAction(invited.InvitationService.SendInvitation))},
-		{Method: "POST", Path: "/v1/invitations/{id}/resend", OperationID: "resendInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
-			Summary:     "Send again with a new link",
-			Description: "The previous link stops working. At most one send per minute and five resends a day. The answer carries the new link in \"url\".",
-			Errors:      []int{401, 403, 404, 409, 429},
-			Handler:     bodyless(s, s.linkAction(invited.InvitationService.ResendInvitation))},
-		{Method: "POST", Path: "/v1/invitations/{id}/renew", OperationID: "renewInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
-			Summary:     "Extend a pending or expired invitation",
-			Description: "Keeps the link. Without a body the new lifetime is the organization's invitation_ttl.",
-			Errors:      errsWrite,
-			Handler:     handle(s, s.renewInvitation, endpointOptions{optionalBody: true})},
-		{Method: "POST", Path: "/v1/invitations/{id}/revoke", OperationID: "revokeInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsRevoke),
-			Summary: "Revoke an invitation", Errors: errsAction,
-			Handler: bodyless(s, s.invitationAction(invited.InvitationService.RevokeInvitation))},
-		{Method: "DELETE", Path: "/v1/invitations/{id}", OperationID: "deleteInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsRevoke),
-			Summary: "Revoke an invitation", Description: "The same as POST /v1/invitations/{id}/revoke.", Errors: errsAction,
-			Handler: bodyless(s, s.invitationAction(invited.InvitationService.RevokeInvitation))},
-		{Method: "POST", Path: "/v1/invitations/{id}/archive", OperationID: "archiveInvitation", Tags: tagInvitations, Auth: perm(invited.PermInvitationsCreate),
-			Summary: "File away an accepted invitation", Errors: errsAction,
-			Handler: bodyless(s, s.invitationAction(invited.InvitationService.ArchiveInvitation))},
+		{"POST", "/v1/orgs/{org}/invitations", "createInvitation", tagInvitations, perm(invited.PermInvitationsCreate), errsCreate, nil, handle(s, s.createInvitation, created)},
+		{"POST", "/v1/orgs/{org}/invitations/batch", "createInvitations", tagInvitations, perm(invited.PermInvitationsCreate), errsBatch, nil, handle(s, s.createInvitations, endpointOptions{maxBody: maxBatchSize, idempotent: true})},
+		{"GET", "/v1/invitations", "listInvitations", tagInvitations, authScoped, errsRead, invitationsParams, bodyless(s, s.listInvitations)},
+		{"GET", "/v1/invitations/{id}", "getInvitation", tagInvitations, authScoped, errsRead, nil, bodyless(s, getInvitation)},
+		{"POST", "/v1/invitations/{id}/send", "sendInvitation", tagInvitations, perm(invited.ActionSend.Permission()), errsWrite, nil, bodyless(s, sendInvitation)},
+		{"POST", "/v1/invitations/{id}/resend", "resendInvitation", tagInvitations, perm(invited.ActionResend.Permission()), errsResend, nil, bodyless(s, s.linkAction(invited.InvitationService.ResendInvitation))},
+		{"POST", "/v1/invitations/{id}/renew", "renewInvitation", tagInvitations, perm(invited.ActionRenew.Permission()), errsWrite, nil, handle(s, s.renewInvitation, endpointOptions{optionalBody: true})},
+		{"POST", "/v1/invitations/{id}/revoke", "revokeInvitation", tagInvitations, perm(invited.ActionRevoke.Permission()), errsWrite, nil, bodyless(s, revokeInvitation)},
+		{"DELETE", "/v1/invitations/{id}", "deleteInvitation", tagInvitations, perm(invited.ActionRevoke.Permission()), errsWrite, nil, bodyless(s, revokeInvitation)},
+		{"POST", "/v1/invitations/{id}/archive", "archiveInvitation", tagInvitations, perm(invited.ActionArchive.Permission()), errsWrite, nil, bodyless(s, s.invitationAction(invited.InvitationService.ArchiveInvitation))},
 
-		{Method: "GET", Path: "/v1/invitation-tokens/{token}", OperationID: "previewInvitation", Tags: tagLinks, Auth: authPublic,
-			Summary:     "What an invitation link offers",
-			Description: "Anyone holding the link may see this; it names no email, phone or metadata.",
-			Errors:      errsToken,
-			Handler:     bodyless(s, s.previewInvitation)},
-		{Method: "POST", Path: "/v1/invitation-tokens/{token}/accept", OperationID: "acceptInvitation", Tags: tagLinks, Auth: authAcceptance,
-			Summary:     "Accept an invitation",
-			Description: `With a user access token, send no body. With an API key, name the person in "user"; the host application vouches for them.`,
-			Errors:      errsAccept,
-			Handler:     handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
-		{Method: "POST", Path: "/v1/invitation-tokens/{token}/decline", OperationID: "declineInvitation", Tags: tagLinks, Auth: authPublic,
-			Summary: "Decline an invitation", Description: "Answers the link's public view, now declined.",
-			Errors:  []int{404, 409, 410, 429},
-			Handler: bodyless(s, s.declineInvitation)},
+		{"GET", "/v1/invitation-tokens/{token}", "previewInvitation", tagLinks, authPublic, errsToken, nil, bodyless(s, s.previewInvitation)},
+		{"POST", "/v1/invitation-tokens/{token}/accept", "acceptInvitation", tagLinks, authAcceptance, errsAccept, nil, handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
+		{"POST", "/v1/invitation-tokens/{token}/decline", "declineInvitation", tagLinks, authPublic, errsDecline, nil, bodyless(s, s.declineInvitation)},
 
-		{Method: "POST", Path: "/v1/acceptance-tickets/redeem", OperationID: "redeemAcceptanceTicket", Tags: tagTickets, Auth: authScoped,
-			Summary: "Redeem an acceptance ticket",
-			Description: "The host app sends the ticket the invitee's browser brought back from the hosted page (?ticket=…). " +
-				"Its signature is checked against the keys of GET /.well-known/jwks.json; a ticket can be redeemed once, within five minutes of its issue. " +
-				"Only a caller who can see the ticket's organization may redeem it.",
-			Errors:  []int{400, 401, 404, 409, 410},
-			Handler: handle(s, s.redeemTicket, endpointOptions{})},
-		{Method: "GET", Path: "/.well-known/jwks.json", OperationID: "getJWKS", Tags: tagTickets, Auth: authPublic,
-			Summary: "The keys that verify acceptance tickets",
-			Description: "A JSON Web Key Set of ES256 keys: the signing key and retired keys whose tickets may still be alive. " +
-				"Cacheable for 60 seconds; fetch it again when a ticket names an unknown kid.",
-			Response: client.JWKSet{},
-			Handler:  http.HandlerFunc(s.serveJWKS)},
+		{"POST", "/v1/acceptance-tickets/redeem", "redeemAcceptanceTicket", tagTickets, authScoped, errsRedeem, nil, handle(s, s.redeemTicket, endpointOptions{})},
+		{"GET", "/.well-known/jwks.json", "getJWKS", tagTickets, authPublic, nil, nil, answers(s.serveJWKS, client.JWKSet{})},
 
-		{Method: "POST", Path: "/v1/apps", OperationID: "createApp", Tags: tagApps, Auth: authAppsManage,
-			Summary: "Register an app",
-			Description: "An app connects organizations to an external platform through its OAuth 2.0 authorization. Without org_id it is system-wide (admin only); " +
-				"with org_id it is that organization's (apps:manage there). The client secret is stored encrypted and never shown again: answers say client_secret_set.",
-			Errors:  errsWrite,
-			Handler: handle(s, s.createApp, created)},
-		{Method: "GET", Path: "/v1/apps", OperationID: "listApps", Tags: tagApps, Auth: authScoped,
-			Summary:     "List the apps the caller can see",
-			Description: "The apps of the organizations where the caller holds apps:manage or connections:manage, and the system-wide ones; an admin key sees all.",
-			Query:       appsParams, Errors: errsRead,
-			Handler: bodyless(s, s.listApps)},
-		{Method: "GET", Path: "/v1/apps/{app}", OperationID: "getApp", Tags: tagApps, Auth: authScoped,
-			Summary: "Get an app", Errors: errsRead,
-			Handler: bodyless(s, s.getApp)},
-		{Method: "POST", Path: "/v1/apps/{app}/invites", OperationID: "createAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
-			Summary: "Invite a partner to connect through an app",
-			Description: "The answer carries the app code and the partner's link ({public URL}/a/{code}) in \"code\" and \"url\", only here. " +
-				"Spends the organization's allowance of creates, shared with invitations.",
-			Errors:  errsCreate,
-			Handler: handle(s, s.createAppInvite, created)},
-		{Method: "GET", Path: "/v1/app-invites", OperationID: "listAppInvites", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
-			Summary:     "List app invites",
-			Description: "The app invites of the organizations where the caller holds connections:manage; an admin key sees all.",
-			Query:       appInvitesParams, Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.listAppInvites)},
-		{Method: "GET", Path: "/v1/app-invites/{" + lookupParam + "}", OperationID: "getAppInvite", Tags: tagApps, Auth: authPublic,
-			Summary: "Get an app invite by id, or what an app invite link offers by its code",
-			Description: "One path, two reads, told apart by shape. An app invite id (ainv_…) needs credentials (connections:manage) and answers the app invite. " +
-				"Anything else is taken for an app code: public, rate limited per client address, and answering only the preview " +
-				"(status, expiry, the app's name and description, the organization's id and name, the inviter's name). Unknown codes and ids are 404.",
-			Errors:  []int{401, 404, 429},
-			Handler: s.appInviteLookup()},
-		{Method: "POST", Path: "/v1/app-invites/{id}/revoke", OperationID: "revokeAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
-			Summary: "Revoke a pending app invite", Description: "Its link can no longer connect; looking it up shows it revoked.", Errors: errsAction,
-			Handler: bodyless(s, s.appInviteAction(invited.AppService.RevokeAppInvite))},
-		{Method: "POST", Path: "/v1/app-invites/{id}/archive", OperationID: "archiveAppInvite", Tags: tagApps, Auth: perm(invited.PermConnectionsManage),
-			Summary: "File away an active, revoked or expired app invite", Description: "Archived is final.", Errors: errsAction,
-			Handler: bodyless(s, s.appInviteAction(invited.AppService.ArchiveAppInvite))},
+		{"POST", "/v1/apps", "createApp", tagApps, authAppsManage, errsWrite, nil, handle(s, s.createApp, created)},
+		{"GET", "/v1/apps", "listApps", tagApps, authScoped, errsRead, appsParams, bodyless(s, s.listApps)},
+		{"GET", "/v1/apps/{app}", "getApp", tagApps, authScoped, errsRead, nil, bodyless(s, s.getApp)},
+		{"POST", "/v1/apps/{app}/invites", "createAppInvite", tagApps, perm(invited.PermConnectionsManage), errsCreate, nil, handle(s, s.createAppInvite, created)},
+		{"GET", "/v1/app-invites", "listAppInvites", tagApps, perm(invited.PermConnectionsManage), errsScopedRead, appInvitesParams, bodyless(s, s.listAppInvites)},
+		{"GET", "/v1/app-invites/{" + lookupParam + "}", "getAppInvite", tagApps, authPublic, errsLookup, nil, s.appInviteLookup()},
+		{"POST", "/v1/app-invites/{id}/revoke", "revokeAppInvite", tagApps, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.appInviteAction(invited.AppService.RevokeAppInvite))},
+		{"POST", "/v1/app-invites/{id}/archive", "archiveAppInvite", tagApps, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.appInviteAction(invited.AppService.ArchiveAppInvite))},
 
-		{Method: "GET", Path: "/v1/orgs/{org}/profiles", OperationID: "listOrgProfiles", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
-			Summary:     "List an organization's connection profiles",
-			Description: "The external accounts partners connected to the organization through app invites, newest first. Profiles never show their tokens.",
-			Query:       orgProfilesParams, Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.listOrgProfiles)},
-		{Method: "GET", Path: "/v1/profiles", OperationID: "listProfiles", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
-			Summary:     "List connection profiles",
-			Description: "The profiles of the organizations where the caller holds connections:manage, newest first; an admin key sees all.",
-			Query:       profilesParams, Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.listProfiles)},
-		{Method: "GET", Path: "/v1/profiles/{id}", OperationID: "getProfile", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
-			Summary: "Get a connection profile", Errors: errsRead,
-			Handler: bodyless(s, s.profileAction(invited.ProfileService.FindProfileByID))},
-		{Method: "POST", Path: "/v1/profiles/{id}/archive", OperationID: "archiveProfile", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
-			Summary:     "Disconnect a profile",
-			Description: "Deletes the stored tokens and archives the profile and its app invite. Archived is final; the platform may still hold its grant until the partner revokes it there.",
-			Errors:      errsAction,
-			Handler:     bodyless(s, s.profileAction(invited.ProfileService.ArchiveProfile))},
-		{Method: "POST", Path: "/v1/profiles/{id}/token", OperationID: "getProfileToken", Tags: tagProfiles, Auth: perm(invited.PermConnectionsManage),
-			Summary: "Get an access token for the connected account",
-			Description: "Answers the platform's access token, usable for at least a minute unless the platform gave no lifetime; one about to expire is first renewed with the refresh token " +
-				"(concurrent requests share one renewal). The answer is a credential: Cache-Control: no-store, and nothing keeps a copy. " +
-				"409 invalid_state for an archived profile, or an expired token without a refresh token (invite the partner again); " +
-				"502 upstream_error when the platform refuses or fails the renewal; 503 when a renewal under way elsewhere does not finish in time.",
-			Errors:  []int{401, 403, 404, 409, 502, 503},
-			Handler: bodyless(s, s.profileToken)},
+		{"GET", "/v1/orgs/{org}/profiles", "listOrgProfiles", tagProfiles, perm(invited.PermConnectionsManage), errsScopedRead, orgProfilesParams, bodyless(s, s.listOrgProfiles)},
+		{"GET", "/v1/profiles", "listProfiles", tagProfiles, perm(invited.PermConnectionsManage), errsScopedRead, profilesParams, bodyless(s, s.listProfiles)},
+		{"GET", "/v1/profiles/{id}", "getProfile", tagProfiles, perm(invited.PermConnectionsManage), errsRead, nil, bodyless(s, s.profileAction(invited.ProfileService.FindProfileByID))},
+		{"POST", "/v1/profiles/{id}/archive", "archiveProfile", tagProfiles, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.profileAction(invited.ProfileService.ArchiveProfile))},
+		{"POST", "/v1/profiles/{id}/token", "getProfileToken", tagProfiles, perm(invited.PermConnectionsManage), errsProfileToken, nil, bodyless(s, s.profileToken)},
 
-		{Method: "POST", Path: "/v1/api-keys", OperationID: "createAPIKey", Tags: tagKeys, Auth: authOrgManage,
-			Summary:     "Create an API key",
-			Description: "The answer carries the secret, only here. A key never holds more than its creator.",
-			Errors:      errsWrite,
-			Handler:     handle(s, s.createAPIKey, created)},
-		{Method: "GET", Path: "/v1/api-keys", OperationID: "listAPIKeys", Tags: tagKeys, Auth: authOrgManage,
-			Summary: "List API keys", Query: apiKeysParams, Errors: errsRead,
-			Handler: bodyless(s, s.listAPIKeys)},
-		{Method: "DELETE", Path: "/v1/api-keys/{id}", OperationID: "deleteAPIKey", Tags: tagKeys, Auth: authOrgManage,
-			Summary: "Revoke an API key", Errors: errsAction,
-			Handler: bodyless(s, s.deleteAPIKey)},
+		{"POST", "/v1/api-keys", "createAPIKey", tagKeys, authOrgManage, errsWrite, nil, handle(s, s.createAPIKey, created)},
+		{"GET", "/v1/api-keys", "listAPIKeys", tagKeys, authOrgManage, errsRead, apiKeysParams, bodyless(s, s.listAPIKeys)},
+		{"DELETE", "/v1/api-keys/{id}", "deleteAPIKey", tagKeys, authOrgManage, errsWrite, nil, bodyless(s, s.deleteAPIKey)},
 
-		{Method: "POST", Path: "/v1/webhooks", OperationID: "createWebhook", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary: "Register a webhook endpoint",
-			Description: "Without org_id the endpoint hears of every organization (admin only). The answer carries the signing secret (whsec_…), only here. " +
-				"Deliveries are signed per Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature.",
-			Errors:  errsWrite,
-			Handler: handle(s, s.createWebhook, created)},
-		{Method: "GET", Path: "/v1/webhooks", OperationID: "listWebhooks", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary: "List webhook endpoints", Query: webhooksParams, Errors: errsRead,
-			Handler: bodyless(s, s.listWebhooks)},
-		{Method: "GET", Path: "/v1/webhooks/{id}", OperationID: "getWebhook", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary: "Get a webhook endpoint", Errors: errsRead,
-			Handler: bodyless(s, s.getWebhook)},
-		{Method: "DELETE", Path: "/v1/webhooks/{id}", OperationID: "deleteWebhook", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary: "Delete a webhook endpoint", Description: "Its pending deliveries are cancelled.", Errors: errsAction,
-			Handler: bodyless(s, s.deleteWebhook)},
-		{Method: "GET", Path: "/v1/webhooks/{id}/deliveries", OperationID: "listWebhookDeliveries", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary: "List an endpoint's deliveries", Description: "GET /v1/messages for this endpoint; GET /v1/messages/{id} shows each attempt.",
-			Query: messagesParams, Errors: errsRead,
-			Handler: bodyless(s, s.listDeliveries)},
-		{Method: "GET", Path: "/v1/messages", OperationID: "listMessages", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary:     "List outbox messages",
-			Description: "Emails, text messages and webhook deliveries, newest first. An admin key sees all; others the organizations where they hold org:manage.",
-			Query:       messagesParams, Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.listMessages)},
-		{Method: "GET", Path: "/v1/messages/{id}", OperationID: "getMessage", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary: "Get a message with its delivery attempts", Errors: errsRead,
-			Handler: bodyless(s, s.getMessage)},
-		{Method: "POST", Path: "/v1/messages/{id}/replay", OperationID: "replayMessage", Tags: tagWebhooks, Auth: authOrgManage,
-			Summary:     "Deliver a message again",
-			Description: "A dead message, or any finished webhook delivery, becomes pending again with the same id and a fresh delivery horizon. A letter whose link was scrubbed cannot be replayed: resend the invitation.",
-			Errors:      errsAction,
-			Handler:     bodyless(s, s.replayMessage)},
+		{"POST", "/v1/webhooks", "createWebhook", tagWebhooks, authOrgManage, errsWrite, nil, handle(s, s.createWebhook, created)},
+		{"GET", "/v1/webhooks", "listWebhooks", tagWebhooks, authOrgManage, errsRead, webhooksParams, bodyless(s, s.listWebhooks)},
+		{"GET", "/v1/webhooks/{id}", "getWebhook", tagWebhooks, authOrgManage, errsRead, nil, bodyless(s, s.getWebhook)},
+		{"DELETE", "/v1/webhooks/{id}", "deleteWebhook", tagWebhooks, authOrgManage, errsWrite, nil, bodyless(s, s.deleteWebhook)},
+		{"GET", "/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", tagWebhooks, authOrgManage, errsRead, messagesParams, bodyless(s, s.listDeliveries)},
+		{"GET", "/v1/messages", "listMessages", tagWebhooks, authOrgManage, errsScopedRead, messagesParams, bodyless(s, s.listMessages)},
+		{"GET", "/v1/messages/{id}", "getMessage", tagWebhooks, authOrgManage, errsRead, nil, bodyless(s, s.getMessage)},
+		{"POST", "/v1/messages/{id}/replay", "replayMessage", tagWebhooks, authOrgManage, errsWrite, nil, bodyless(s, s.replayMessage)},
 
-		{Method: "GET", Path: "/v1/audit-events", OperationID: "listAuditEvents", Tags: tagAudit, Auth: authOrgManage,
-			Summary:     "List audit events",
-			Description: "Every mutation, newest first: who (user, API key), what, which resource, when, from which address. An admin key sees all; others the organizations where they hold org:manage.",
-			Query:       auditParams, Errors: []int{400, 401, 403, 404},
-			Handler: bodyless(s, s.listAuditEvents)},
+		{"GET", "/v1/audit-events", "listAuditEvents", tagAudit, authOrgManage, errsScopedRead, auditParams, bodyless(s, s.listAuditEvents)},
 
-		{Method: "GET", Path: "/livez", OperationID: "live", Tags: tagSystem, Auth: authPublic,
-			Summary: "Liveness", Description: `200 {"status":"ok"} while the process answers; no dependency is checked.`,
-			Response: client.Health{},
-			Handler:  http.HandlerFunc(s.livez)},
-		{Method: "GET", Path: "/readyz", OperationID: "ready", Tags: tagSystem, Auth: authPublic,
-			Summary: "Readiness", Description: `200 {"status":"ok"} when the database answers, its migrations are applied and a signing key is loaded; otherwise 503 {"status":"unavailable","reason":…} naming the check that failed.`,
-			Response: client.Health{}, Errors: []int{503},
-			Handler: http.HandlerFunc(s.readyz)},
-		{Method: "GET", Path: "/healthz", OperationID: "health", Tags: tagSystem, Auth: authPublic,
-			Summary: "Readiness (alias of /readyz)", Description: "The same as GET /readyz, kept for existing health checks.",
-			Response: client.Health{}, Errors: []int{503},
-			Handler: http.HandlerFunc(s.readyz)},
-		{Method: "GET", Path: "/openapi.json", OperationID: "openapi", Tags: tagSystem, Auth: authPublic,
-			Summary: "This API's OpenAPI 3.1 document",
-			Handler: http.HandlerFunc(s.serveSpec)},
-		{Method: "GET", Path: "/docs", OperationID: "docs", Tags: tagSystem, Auth: authPublic,
-			Summary: "This API's interactive reference (Swagger UI)",
-			Handler: http.HandlerFunc(s.serveDocs)},
+		{"GET", "/livez", "live", tagSystem, authPublic, nil, nil, answers(s.livez, client.Health{})},
+		{"GET", "/readyz", "ready", tagSystem, authPublic, errsReady, nil, readiness(s.readyz)},
+		{"GET", "/healthz", "health", tagSystem, authPublic, errsReady, nil, readiness(s.readyz)},
+		{"GET", "/openapi.json", "openapi", tagSystem, authPublic, nil, nil, answersAs(s.serveSpec, "application/json")},
+		{"GET", "/docs", "docs", tagSystem, authPublic, nil, nil, answersAs(s.serveDocs, "text/html")},
 	}
-	for i := range routes {
-		if e, ok := routes[i].Handler.(describer); ok {
-			routes[i].Request, routes[i].Response, routes[i].Status = e.describe()
+	if s.deps.Metrics != nil {
+		table = append(table, route{"GET", "/metrics", "metrics", tagSystem, authPublic, nil, nil, answersAs(s.deps.Metrics.Handler().ServeHTTP, "text/plain")})
+	}
+
+	routes := make([]openapi.Route, len(table))
+	for i, rt := range table {
+		text := operationTexts[rt.operationID]
+		routes[i] = openapi.Route{
+			Method: rt.method, Path: rt.path, OperationID: rt.operationID,
+			Summary: text.summary, Description: text.description,
+			Tags: rt.tags, Auth: rt.auth, Errors: rt.errors, Query: rt.query,
+			Handler: rt.handler,
 		}
+		if d, ok := rt.handler.(specDescriber); ok {
+			d.describe(&routes[i])
+		}
+		ex := examples[rt.operationID]
+		routes[i].RequestExample, routes[i].ResponseExample = ex.request, ex.response
 	}
 	return routes
+}
+
+// specDescriber is a route handler that says what it reads and answers.
+type specDescriber interface {
+	describe(rt *openapi.Route)
+}
+
+// answering is a plain handler, with what it answers for the spec.
+type answering struct {
+	http.HandlerFunc
+	response    any    // zero value of the JSON answer, or nil
+	contentType string // of an answer that is not described by response
+	errorBody   any    // zero value of the body of its error statuses, or nil for Error
+}
+
+func (a answering) describe(rt *openapi.Route) {
+	rt.Response, rt.ContentType, rt.ErrorBody = a.response, a.contentType, a.errorBody
+}
+
+// answers is h, which answers JSON of response's type.
+func answers(h http.HandlerFunc, response any) answering {
+	return answering{HandlerFunc: h, response: response}
+}
+
+// answersAs is h, which answers contentType.
+func answersAs(h http.HandlerFunc, contentType string) answering {
+	return answering{HandlerFunc: h, contentType: contentType}
+}
+
+// readiness is a readiness probe h, which answers Health also when it is
+// unavailable.
+func readiness(h http.HandlerFunc) answering {
+	return answering{HandlerFunc: h, response: client.Health{}, errorBody: client.Health{}}
 }
 
 // specAmender is a route handler whose operation needs more than the route

@@ -105,7 +105,7 @@ func NewServer(deps Deps) http.Handler { return newServer(deps).handler() }
 
 // handler registers the routes and returns the whole API.
 func (s *server) handler() http.Handler {
-	routes := s.table()
+	routes := s.routes()
 	var servers []string
 	if s.deps.PublicURL != "" {
 		servers = []string{s.deps.PublicURL}
@@ -115,7 +115,10 @@ func (s *server) handler() http.Handler {
 		Version:     invited.Version,
 		Description: "Invitations and memberships for multi-tenant applications.",
 	}, servers, routes)
+	doc.Info.License = license
+	doc.Tags = tags
 	amendOperations(doc, routes)
+	constrain(doc)
 	s.spec = doc.JSON()
 	s.docs = openapi.DocsHandler(doc)
 
@@ -139,16 +142,7 @@ func (s *server) handler() http.Handler {
 
 // Routes returns the route table of a server with deps: what NewServer
 // registers and describes in /openapi.json.
-func Routes(deps Deps) []openapi.Route { return newServer(deps).table() }
-
-// table is routes() plus the routes that depend on optional deps.
-func (s *server) table() []openapi.Route {
-	routes := s.routes()
-	if s.deps.Metrics != nil {
-		routes = append(routes, s.metricsRoute())
-	}
-	return routes
-}
+func Routes(deps Deps) []openapi.Route { return newServer(deps).routes() }
 
 // route dispatches to the mux, except that the mux's own 404 and 405
 // answers (plain text) are made JSON errors like every other answer.
@@ -187,11 +181,11 @@ func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
+		id := r.Header.Get(openapi.RequestIDHeader)
 		if !saneRequestID(id) {
 			id = rand.Text()
 		}
-		w.Header().Set("X-Request-Id", id)
+		w.Header().Set(openapi.RequestIDHeader, id)
 		r = r.WithContext(httpkit.WithRequestID(r.Context(), id))
 		sw := &statusWriter{ResponseWriter: w}
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // Check is one thing readiness depends on: Check answers nil when Name is
@@ -39,7 +40,7 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 			s.logger.LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed",
 				slog.String("request_id", httpkit.RequestID(r.Context())),
 				slog.String("check", c.Name), slog.String("error", err.Error()))
-			w.Header().Set("Retry-After", "5")
+			w.Header().Set(openapi.RetryAfterHeader, "5")
 			writeJSON(w, http.StatusServiceUnavailable, client.Health{Status: "unavailable", Reason: c.Name})
 			return
 		}

@@ -24,7 +24,23 @@ type Route struct {
 	Status                            int    // success status; 0 means 200
 	Query                             []Param
 	Errors                            []int // error statuses, each answered with the shared Error schema
-	Handler                           http.Handler
+	// ErrorBody, when not nil, is a zero value of the body every status of
+	// Errors answers instead of the shared Error schema (a readiness probe's
+	// 503 answers its usual body).
+	ErrorBody any
+	// ContentType is the media type of the success answer when it is not
+	// JSON described by Response ("text/html"); "" means application/json.
+	ContentType string
+	// OptionalBody says the request body may be left out.
+	OptionalBody bool
+	// Idempotent says the operation honours the Idempotency-Key header and
+	// may answer a replay (IdempotentReplayedHeader).
+	Idempotent bool
+	// RequestExample and ResponseExample, when not nil, are examples of the
+	// request body and the success answer, of the types of Request and
+	// Response.
+	RequestExample, ResponseExample any
+	Handler                         http.Handler
 }
 
 // Pattern is the http.ServeMux pattern of r, so registration and the spec
@@ -36,12 +52,29 @@ type Param struct {
 	Name, Description string
 	Type              string // JSON Schema type: "string", "integer", "boolean"; "" means "string"
 	Required          bool
+	Enum              []string // the closed set of values, if any
+	Minimum, Maximum  int      // bounds of an integer; 0 means none
 }
 
 // Info is the spec's info object.
 type Info struct {
-	Title       string `json:"title"`
-	Version     string `json:"version"`
+	Title       string   `json:"title"`
+	Version     string   `json:"version"`
+	Description string   `json:"description,omitempty"`
+	License     *License `json:"license,omitempty"`
+}
+
+// License is the API's license: an SPDX identifier, or a name and a URL.
+type License struct {
+	Name       string `json:"name"`
+	Identifier string `json:"identifier,omitempty"`
+	URL        string `json:"url,omitempty"`
+}
+
+// Tag names a group of operations. A Document lists its tags in the order
+// the docs should show them.
+type Tag struct {
+	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 }
 
@@ -51,6 +84,7 @@ type Document struct {
 	OpenAPI    string              `json:"openapi"`
 	Info       Info                `json:"info"`
 	Servers    []Server            `json:"servers,omitempty"`
+	Tags       []Tag               `json:"tags,omitempty"`
 	Paths      map[string]PathItem `json:"paths"`
 	Components Components          `json:"components"`
 }
@@ -78,12 +112,15 @@ type Operation struct {
 	Auth string `json:"x-auth,omitempty"`
 }
 
+// Parameter is a parameter, or with Ref a reference to one of
+// components.parameters.
 type Parameter struct {
-	Name        string  `json:"name"`
-	In          string  `json:"in"`
+	Ref         string  `json:"$ref,omitempty"`
+	Name        string  `json:"name,omitempty"`
+	In          string  `json:"in,omitempty"`
 	Description string  `json:"description,omitempty"`
 	Required    bool    `json:"required,omitempty"`
-	Schema      *Schema `json:"schema"`
+	Schema      *Schema `json:"schema,omitempty"`
 }
 
 type RequestBody struct {
@@ -93,15 +130,28 @@ type RequestBody struct {
 
 type Response struct {
 	Description string               `json:"description"`
+	Headers     map[string]*Header   `json:"headers,omitempty"`
 	Content     map[string]MediaType `json:"content,omitempty"`
 }
 
+// Header is a response header, or with Ref a reference to one of
+// components.headers.
+type Header struct {
+	Ref         string  `json:"$ref,omitempty"`
+	Description string  `json:"description,omitempty"`
+	Required    bool    `json:"required,omitempty"`
+	Schema      *Schema `json:"schema,omitempty"`
+}
+
 type MediaType struct {
-	Schema *Schema `json:"schema"`
+	Schema  *Schema `json:"schema"`
+	Example any     `json:"example,omitempty"`
 }
 
 type Components struct {
 	Schemas         map[string]*Schema        `json:"schemas"`
+	Parameters      map[string]*Parameter     `json:"parameters,omitempty"`
+	Headers         map[string]*Header        `json:"headers,omitempty"`
 	SecuritySchemes map[string]SecurityScheme `json:"securitySchemes"`
 }
 
@@ -120,6 +170,72 @@ const (
 	errorSchema = "Error"
 )
 
+// Headers the document declares once, in components, and refers to.
+const (
+	// IdempotencyKeyHeader is the request header of Route.Idempotent
+	// operations: a retry with the same key and body replays the first
+	// answer instead of acting again.
+	IdempotencyKeyHeader = "Idempotency-Key"
+	// IdempotentReplayedHeader marks an answer that is a replay.
+	IdempotentReplayedHeader = "Idempotent-Replayed"
+	// RetryAfterHeader is on every 429 and 503 answer: seconds to wait.
+	RetryAfterHeader = "Retry-After"
+	// WWWAuthenticateHeader is on every 401 answer: the scheme to use.
+	WWWAuthenticateHeader = "WWW-Authenticate"
+	// RequestIDHeader is on every answer: the request's id, the caller's
+	// own when it sent a plain one of at most 64 characters.
+	RequestIDHeader = "X-Request-Id"
+	// MaxIdempotencyKey bounds the length of an Idempotency-Key.
+	MaxIdempotencyKey = 255
+)
+
+// component keys of the shared parameter and headers.
+const (
+	idempotencyKeyParam = "IdempotencyKey"
+	replayedRef         = "IdempotentReplayed"
+	retryAfterRef       = "RetryAfter"
+	wwwAuthenticateRef  = "WWWAuthenticate"
+	requestIDRef        = "RequestId"
+)
+
+func newComponentHeaders() map[string]*Header {
+	return map[string]*Header{
+		replayedRef: {
+			Description: `"true" when this answer is the stored answer of an earlier request with the same Idempotency-Key and body; nothing was done again.`,
+			Schema:      &Schema{Type: SchemaType{"string"}, Enum: []any{"true"}},
+		},
+		retryAfterRef: {
+			Description: "Seconds to wait before trying again.",
+			Required:    true,
+			Schema:      &Schema{Type: SchemaType{"integer"}, Minimum: 1},
+		},
+		wwwAuthenticateRef: {
+			Description: "The authentication scheme the operation takes.",
+			Required:    true,
+			Schema:      &Schema{Type: SchemaType{"string"}, Enum: []any{"Bearer"}},
+		},
+		requestIDRef: {
+			Description: "The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one (letters, digits, - and _, at most 64), otherwise a new one.",
+			Required:    true,
+			Schema:      &Schema{Type: SchemaType{"string"}},
+		},
+	}
+}
+
+func newComponentParameters() map[string]*Parameter {
+	return map[string]*Parameter{
+		idempotencyKeyParam: {
+			Name: IdempotencyKeyHeader, In: "header",
+			Description: "Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; " +
+				"a request with the same key and body answers that again (with Idempotent-Replayed: true), " +
+				"the same key with another body answers 409. Keys are the caller's own: another caller's key never collides.",
+			Schema: &Schema{Type: SchemaType{"string"}, MinLength: 1, MaxLength: MaxIdempotencyKey},
+		},
+	}
+}
+
+func headerRef(name string) *Header { return &Header{Ref: "#/components/headers/" + name} }
+
 // Spec builds the document for routes. Like http.ServeMux with a bad
 // pattern, it panics on a table that cannot be described (unknown method,
 // duplicate path or operationId, two types sharing a schema name): those are
@@ -136,7 +252,9 @@ func Spec(info Info, servers []string, routes []Route) *Document {
 		Info:    info,
 		Paths:   map[string]PathItem{},
 		Components: Components{
-			Schemas: g.schemas,
+			Schemas:    g.schemas,
+			Parameters: newComponentParameters(),
+			Headers:    newComponentHeaders(),
 			SecuritySchemes: map[string]SecurityScheme{bearer: {
 				Type:        "http",
 				Scheme:      "bearer",
@@ -197,32 +315,71 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		if typ == "" {
 			typ = "string"
 		}
+		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum}
+		for _, v := range q.Enum {
+			schema.Enum = append(schema.Enum, v)
+		}
 		params = append(params, Parameter{
 			Name: q.Name, In: "query", Description: q.Description, Required: q.Required,
-			Schema: &Schema{Type: SchemaType{typ}},
+			Schema: schema,
 		})
+	}
+	if r.Idempotent {
+		params = append(params, Parameter{Ref: "#/components/parameters/" + idempotencyKeyParam})
 	}
 	op.Parameters = params
 
 	if r.Request != nil {
-		op.RequestBody = &RequestBody{Required: true, Content: jsonContent(g.bodySchema(r.Request))}
+		op.RequestBody = &RequestBody{
+			Required: !r.OptionalBody,
+			Content:  content(jsonType, g.bodySchema(r.Request), r.RequestExample),
+		}
 	}
 	status := r.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	ok := &Response{Description: http.StatusText(status)}
-	if r.Response != nil {
-		ok.Content = jsonContent(g.bodySchema(r.Response))
+	switch {
+	case r.Response != nil:
+		ok.Content = content(jsonType, g.bodySchema(r.Response), r.ResponseExample)
+	case r.ContentType == jsonType:
+		ok.Content = content(jsonType, &Schema{Type: SchemaType{"object"}}, nil)
+	case r.ContentType != "":
+		ok.Content = content(r.ContentType, &Schema{Type: SchemaType{"string"}}, nil)
 	}
 	op.Responses[strconv.Itoa(status)] = ok
+	errBody := &Schema{Ref: refPrefix + errorSchema}
+	if r.ErrorBody != nil {
+		errBody = g.bodySchema(r.ErrorBody)
+	}
 	for _, code := range r.Errors {
 		op.Responses[strconv.Itoa(code)] = &Response{
 			Description: http.StatusText(code),
-			Content:     jsonContent(&Schema{Ref: refPrefix + errorSchema}),
+			Content:     jsonContent(errBody),
+		}
+	}
+	op.Responses["default"] = &Response{
+		Description: "An error: the code names it, the status follows from the code.",
+		Content:     jsonContent(&Schema{Ref: refPrefix + errorSchema}),
+	}
+	for code, resp := range op.Responses {
+		resp.Headers = map[string]*Header{RequestIDHeader: headerRef(requestIDRef)}
+		switch code {
+		case "401":
+			resp.Headers[WWWAuthenticateHeader] = headerRef(wwwAuthenticateRef)
+		case "429", "503":
+			resp.Headers[RetryAfterHeader] = headerRef(retryAfterRef)
+		}
+		if r.Idempotent {
+			resp.Headers[IdempotentReplayedHeader] = headerRef(replayedRef)
 		}
 	}
 	return op
+}
+
+func content(mediaType string, s *Schema, example any) map[string]MediaType {
+	return map[string]MediaType{mediaType: {Schema: s, Example: example}}
 }
 
 func jsonContent(s *Schema) map[string]MediaType {

@@ -307,7 +307,7 @@ func TestSpec(t *testing.T) {
 	if got := mustJSON(t, create.RequestBody); got != `{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/CreateInvitationRequest"}}}}` {
 		t.Errorf("requestBody = %s", got)
 	}
-	if got := mustJSON(t, create.Responses["201"]); got != `{"description":"Created","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Invitation"}}}}` {
+	if got := mustJSON(t, create.Responses["201"]); got != `{"description":"Created","headers":{"X-Request-Id":{"$ref":"#/components/headers/RequestId"}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Invitation"}}}}` {
 		t.Errorf("201 = %s", got)
 	}
 	if got := mustJSON(t, create.Security); got != `[{"bearer":[]}]` {
@@ -348,7 +348,7 @@ func TestSpec(t *testing.T) {
 	})
 
 	t.Run("no content", func(t *testing.T) {
-		if got := mustJSON(t, d.Paths["/v1/invitations/{id}"]["delete"].Responses["204"]); got != `{"description":"No Content"}` {
+		if got := mustJSON(t, d.Paths["/v1/invitations/{id}"]["delete"].Responses["204"]); got != `{"description":"No Content","headers":{"X-Request-Id":{"$ref":"#/components/headers/RequestId"}}}` {
 			t.Errorf("204 = %s", got)
 		}
 	})
@@ -449,4 +449,62 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestOperationExtras checks what a route's options add to its operation.
+func TestOperationExtras(t *testing.T) {
+	base := Route{Method: "POST", Path: "/x", OperationID: "x", Summary: "X", Auth: "public"}
+	tests := []struct {
+		name   string
+		change func(*Route)
+		part   func(*Operation) any
+		want   string
+	}{
+		{"optional body", func(r *Route) { r.Request = Address{}; r.OptionalBody = true },
+			func(o *Operation) any { return o.RequestBody },
+			`{"required":false,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Address"}}}}`},
+		{"examples", func(r *Route) {
+			r.Request, r.RequestExample = Address{}, Address{Line1: "1 Main St"}
+		}, func(o *Operation) any { return o.RequestBody.Content["application/json"].Example },
+			`{"line1":"1 Main St"}`},
+		{"idempotency key", func(r *Route) { r.Idempotent = true },
+			func(o *Operation) any { return o.Parameters },
+			`[{"$ref":"#/components/parameters/IdempotencyKey"}]`},
+		{"replay marker", func(r *Route) { r.Idempotent = true },
+			func(o *Operation) any { return o.Responses["200"].Headers },
+			`{"Idempotent-Replayed":{"$ref":"#/components/headers/IdempotentReplayed"},"X-Request-Id":{"$ref":"#/components/headers/RequestId"}}`},
+		{"retry after on 429", func(r *Route) { r.Errors = []int{429} },
+			func(o *Operation) any { return o.Responses["429"].Headers },
+			`{"Retry-After":{"$ref":"#/components/headers/RetryAfter"},"X-Request-Id":{"$ref":"#/components/headers/RequestId"}}`},
+		{"www-authenticate on 401", func(r *Route) { r.Errors = []int{401} },
+			func(o *Operation) any { return o.Responses["401"].Headers[WWWAuthenticateHeader] },
+			`{"$ref":"#/components/headers/WWWAuthenticate"}`},
+		{"retry after on 503", func(r *Route) { r.Errors = []int{503} },
+			func(o *Operation) any { return o.Responses["503"].Headers["Retry-After"] },
+			`{"$ref":"#/components/headers/RetryAfter"}`},
+		{"default", func(r *Route) {},
+			func(o *Operation) any { return o.Responses["default"].Content },
+			`{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}`},
+		{"error body", func(r *Route) { r.Errors, r.ErrorBody = []int{503}, Address{} },
+			func(o *Operation) any { return o.Responses["503"].Content },
+			`{"application/json":{"schema":{"$ref":"#/components/schemas/Address"}}}`},
+		{"content type", func(r *Route) { r.ContentType = "text/html" },
+			func(o *Operation) any { return o.Responses["200"].Content },
+			`{"text/html":{"schema":{"type":"string"}}}`},
+		{"query enum and bounds", func(r *Route) {
+			r.Query = []Param{{Name: "status", Enum: []string{"a", "b"}}, {Name: "n", Type: "integer", Minimum: 1, Maximum: 200}}
+		}, func(o *Operation) any { return o.Parameters },
+			`[{"name":"status","in":"query","schema":{"type":"string","enum":["a","b"]}},` +
+				`{"name":"n","in":"query","schema":{"type":"integer","minimum":1,"maximum":200}}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.change(&r)
+			op := Spec(Info{}, nil, []Route{r}).Paths["/x"]["post"]
+			if got := mustJSON(t, tt.part(op)); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
 }

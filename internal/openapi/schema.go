@@ -23,6 +23,15 @@ type Schema struct {
 	Items                *Schema            `json:"items,omitempty"`
 	AdditionalProperties *Schema            `json:"additionalProperties,omitempty"`
 	AnyOf                []*Schema          `json:"anyOf,omitempty"`
+
+	// Bounds; 0 means none (a lower bound of 0 is the default anyway).
+	MinLength     int `json:"minLength,omitempty"`
+	MaxLength     int `json:"maxLength,omitempty"`
+	Minimum       int `json:"minimum,omitempty"`
+	Maximum       int `json:"maximum,omitempty"`
+	MinItems      int `json:"minItems,omitempty"`
+	MaxItems      int `json:"maxItems,omitempty"`
+	MaxProperties int `json:"maxProperties,omitempty"`
 }
 
 // SchemaType is the JSON Schema "type" keyword. It marshals as a plain string

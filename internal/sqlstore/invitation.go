@@ -514,7 +514,7 @@ func apply(action invited.Action) func(*Tx, *invitationRow) (string, error) {
 
 // SendInvitation moves a draft to pending and returns its first token.
 func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.PermInvitationsCreate, invited.EventInvitationSent, func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.ActionSend.Permission(), invited.EventInvitationSent, func(tx *Tx, r *invitationRow) (string, error) {
 		if err := r.inv.Apply(invited.ActionSend, tx.now); err != nil {
 			return "", err
 		}
@@ -530,7 +530,7 @@ WHERE resource_id = ? AND action = 'invitation.resent' AND created_at > ? ORDER 
 // ResendInvitation issues a new token; the old link stops working, because
 // its hash is replaced. Resends are limited by invited.ResendDelay.
 func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.PermInvitationsCreate, invited.EventInvitationResent, func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.ActionResend.Permission(), invited.EventInvitationResent, func(tx *Tx, r *invitationRow) (string, error) {
 		sent := r.inv.SentAt
 		if err := r.inv.Apply(invited.ActionResend, tx.now); err != nil {
 			return "", err
@@ -550,7 +550,7 @@ func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitat
 
 // RenewInvitation sets a new expiry and keeps the link.
 func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsCreate, invited.EventInvitationRenewed, func(tx *Tx, r *invitationRow) (string, error) {
+	inv, _, err := db.transition(ctx, id, invited.ActionRenew.Permission(), invited.EventInvitationRenewed, func(tx *Tx, r *invitationRow) (string, error) {
 		if err := r.inv.Renew(rn, r.org.Settings.TTL(), tx.now); err != nil {
 			return "", err
 		}
@@ -559,16 +559,17 @@ func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal
 	return inv, err
 }
 
-// RevokeInvitation needs invitations:revoke.
+// RevokeInvitation needs what invited.ActionRevoke declares.
 func (db *DB) RevokeInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, invited.EventInvitationRevoked, apply(invited.ActionRevoke))
+	inv, _, err := db.transition(ctx, id, invited.ActionRevoke.Permission(), invited.EventInvitationRevoked, apply(invited.ActionRevoke))
 	return inv, err
 }
 
-// ArchiveInvitation files away an accepted invitation; it needs
-// invitations:revoke, like every other way of closing one.
+// ArchiveInvitation files away an accepted invitation; it needs what
+// invited.ActionArchive declares (invitations:revoke, like every other way
+// of closing one).
 func (db *DB) ArchiveInvitation(ctx context.Context, id string) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.PermInvitationsRevoke, "invitation.archived", apply(invited.ActionArchive))
+	inv, _, err := db.transition(ctx, id, invited.ActionArchive.Permission(), "invitation.archived", apply(invited.ActionArchive))
 	return inv, err
 }
 

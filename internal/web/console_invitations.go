@@ -69,9 +69,8 @@ type invitationAction struct {
 	Title  string // of its confirmation page
 	Button string
 	Danger bool
-	action invited.Action
-	perm   invited.Permission
-	done   string // the notice after it
+	action invited.Action // and the permission it needs (Action.Permission)
+	done   string         // the notice after it
 	// do makes the change; r is the confirmation form.
 	do func(c *console, r *http.Request, id string) error
 }
@@ -80,7 +79,7 @@ type invitationAction struct {
 // their links.
 var invitationActions = []*invitationAction{
 	{Name: "resend", Label: "Resend", Title: "Resend the invitation", Button: "Send a new link",
-		action: invited.ActionResend, perm: invited.PermInvitationsCreate, done: "resent",
+		action: invited.ActionResend, done: "resent",
 		do: func(c *console, r *http.Request, id string) error {
 			// The new link goes out by the invitation's channel; the
 			// console never shows it.
@@ -88,7 +87,7 @@ var invitationActions = []*invitationAction{
 			return err
 		}},
 	{Name: "renew", Label: "Renew", Title: "Renew the invitation", Button: "Renew",
-		action: invited.ActionRenew, perm: invited.PermInvitationsCreate, done: "renewed",
+		action: invited.ActionRenew, done: "renewed",
 		do: func(c *console, r *http.Request, id string) error {
 			f := invited.FieldErrors{}
 			renewal := invited.Renewal{ExpiresIn: parseLifetime(r.PostFormValue("expires_in"), f)}
@@ -99,7 +98,7 @@ var invitationActions = []*invitationAction{
 			return err
 		}},
 	{Name: "revoke", Label: "Revoke", Title: "Revoke the invitation", Button: "Revoke", Danger: true,
-		action: invited.ActionRevoke, perm: invited.PermInvitationsRevoke, done: "revoked",
+		action: invited.ActionRevoke, done: "revoked",
 		do: func(c *console, r *http.Request, id string) error {
 			_, err := c.deps.Invitations.RevokeInvitation(r.Context(), id)
 			return err
@@ -111,7 +110,7 @@ var invitationActions = []*invitationAction{
 // happens; this only spares the admin links that cannot work.
 func (a *invitationAction) allowed(actor *invited.Actor, inv *invited.Invitation) bool {
 	_, err := invited.Transition(inv.Status, a.action)
-	return err == nil && actor.Can(inv.OrgID, a.perm)
+	return err == nil && actor.Can(inv.OrgID, a.action.Permission())
 }
 
 // actionsOn returns the actions the actor may take on inv now.

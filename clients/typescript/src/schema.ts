@@ -31,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This API's reference, as a web page */
+        /**
+         * This API's interactive reference (Swagger UI)
+         * @description Swagger UI, embedded in the binary, reading GET /openapi.json: authorize with an API key and try calls against this server. Deep links open a group or an operation: /docs#/invitations, /docs#/invitations/listInvitations.
+         */
         get: operations["docs"];
         put?: never;
         post?: never;
@@ -90,7 +93,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description The Prometheus text exposition format (text/plain), not JSON. Served on the API's listener without credentials: restrict it to your scraper at the proxy.
+         * @description The Prometheus text exposition format (text/plain), not JSON. Served on the API's listener without credentials: restrict it to your scraper at the proxy. Only when the server was started with metrics.
          */
         get: operations["metrics"];
         put?: never;
@@ -108,7 +111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This API's OpenAPI 3.1 document */
+        /**
+         * This API's OpenAPI 3.1 document
+         * @description The document this page is part of: generated from the route table that serves the API, so it describes the running version. Cacheable.
+         */
         get: operations["openapi"];
         put?: never;
         post?: never;
@@ -165,7 +171,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys */
+        /**
+         * List API keys
+         * @description An admin key sees every key; others the keys of the organizations where they hold org:manage. Secrets are never shown again, only their prefix.
+         */
         get: operations["listAPIKeys"];
         put?: never;
         /**
@@ -189,7 +198,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key */
+        /**
+         * Revoke an API key
+         * @description The key stops working at once; it stays listed with revoked_at.
+         */
         delete: operations["deleteAPIKey"];
         options?: never;
         head?: never;
@@ -307,7 +319,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an app */
+        /**
+         * Get an app
+         * @description The same scope as the list: an app the caller cannot see is 404.
+         */
         get: operations["getApp"];
         put?: never;
         post?: never;
@@ -424,7 +439,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the invitations the caller may read */
+        /**
+         * List the invitations the caller may read
+         * @description An admin key sees all; an organization-bound key its organization's; a user the invitations of organizations where a role grants invitations:read, plus those they created where they hold only invitations:create. Newest first.
+         */
         get: operations["listInvitations"];
         put?: never;
         post?: never;
@@ -441,7 +459,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an invitation */
+        /**
+         * Get an invitation
+         * @description The same scope as the list: an invitation the caller may not read is 404.
+         */
         get: operations["getInvitation"];
         put?: never;
         post?: never;
@@ -464,7 +485,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** File away an accepted invitation */
+        /**
+         * File away an accepted invitation
+         * @description Accepted → archived, which is final. Needs invitations:revoke, like every other way of closing an invitation.
+         */
         post: operations["archiveInvitation"];
         delete?: never;
         options?: never;
@@ -521,7 +545,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke an invitation */
+        /**
+         * Revoke an invitation
+         * @description Draft or pending → revoked: its link stops working at once. Anything else is 409 invalid_state.
+         */
         post: operations["revokeInvitation"];
         delete?: never;
         options?: never;
@@ -576,7 +603,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a message with its delivery attempts */
+        /**
+         * Get a message with its delivery attempts
+         * @description With every delivery attempt: when, how long, and the error if it failed.
+         */
         get: operations["getMessage"];
         put?: never;
         post?: never;
@@ -613,10 +643,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the organizations the caller can see */
+        /**
+         * List the organizations the caller can see
+         * @description An admin key sees every organization; an organization-bound key its own; a user the organizations they are a member of.
+         */
         get: operations["listOrganizations"];
         put?: never;
-        /** Create an organization */
+        /**
+         * Create an organization
+         * @description Needs an admin key. The slug, when given, is unique (409 conflict otherwise); settings not given take their defaults (invitation_ttl 168h, require_email_match true).
+         */
         post: operations["createOrganization"];
         delete?: never;
         options?: never;
@@ -631,14 +667,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an organization */
+        /**
+         * Get an organization
+         * @description An organization the caller cannot see is 404, like an unknown one.
+         */
         get: operations["getOrganization"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename an organization or change its settings */
+        /**
+         * Rename an organization or change its settings
+         * @description Needs org:manage. Only the fields given change; settings are merged field by field.
+         */
         patch: operations["updateOrganization"];
         trace?: never;
     };
@@ -689,7 +731,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List an organization's members */
+        /**
+         * List an organization's members
+         * @description Needs members:read. Each member comes with the user: email, phone, name and external_id.
+         */
         get: operations["listMembers"];
         put?: never;
         post?: never;
@@ -706,7 +751,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a member */
+        /**
+         * Get a member
+         * @description Needs members:read. The member is named by user id (usr_…).
+         */
         get: operations["getMember"];
         put?: never;
         post?: never;
@@ -751,10 +799,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List an organization's roles, built-in and custom */
+        /**
+         * List an organization's roles, built-in and custom
+         * @description The built-in roles (owner, admin, member) and the organization's custom roles, with their permissions.
+         */
         get: operations["listRoles"];
         put?: never;
-        /** Create a custom role */
+        /**
+         * Create a custom role
+         * @description Needs roles:manage. A custom role cannot take a built-in name, and nobody grants a permission they do not hold.
+         */
         post: operations["createRole"];
         delete?: never;
         options?: never;
@@ -789,7 +843,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a connection profile */
+        /**
+         * Get a connection profile
+         * @description Needs connections:manage in the profile's organization. Profiles never show their tokens.
+         */
         get: operations["getProfile"];
         put?: never;
         post?: never;
@@ -846,7 +903,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook endpoints */
+        /**
+         * List webhook endpoints
+         * @description An admin key sees every endpoint; others the endpoints of the organizations where they hold org:manage. Secrets are never shown again.
+         */
         get: operations["listWebhooks"];
         put?: never;
         /**
@@ -867,7 +927,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a webhook endpoint */
+        /**
+         * Get a webhook endpoint
+         * @description The same scope as the list; the signing secret is not shown.
+         */
         get: operations["getWebhook"];
         put?: never;
         post?: never;
@@ -917,7 +980,7 @@ export interface components {
             name: string;
             /** @description absent for system-wide admin keys */
             org_id?: string;
-            permissions: string[];
+            permissions: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
             /** @description the first characters of the secret, to recognize it */
             prefix: string;
             /** Format: date-time */
@@ -927,7 +990,7 @@ export interface components {
             admin?: boolean;
             name: string;
             org_id?: string;
-            permissions?: string[];
+            permissions?: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
         };
         APIKeyList: {
             api_keys: components["schemas"]["APIKey"][];
@@ -946,7 +1009,7 @@ export interface components {
             name: string;
             /** @description absent for system-wide admin keys */
             org_id?: string;
-            permissions: string[];
+            permissions: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
             /** @description the first characters of the secret, to recognize it */
             prefix: string;
             /** Format: date-time */
@@ -1117,8 +1180,11 @@ export interface components {
             org_id?: string;
             /** @description the client address the request came from */
             remote_addr?: string;
-            /** @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite or profile */
-            resource: string;
+            /**
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite or profile
+             * @enum {string}
+             */
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile";
             resource_id: string;
         };
         AuditEventList: {
@@ -1126,39 +1192,9 @@ export interface components {
             /** @description empty on the last page */
             next_page_token: string;
         };
-        BatchInvitation: {
-            /** @description the host-app client the invitee signs into */
-            audience?: string;
-            /**
-             * @description default email for email invitees, sms for phone invitees
-             * @enum {string}
-             */
-            channel?: "email" | "sms";
-            /** @description exactly one of email, phone, user_id */
-            email?: string;
-            /** Format: date-time */
-            expires_at?: string | null;
-            /** @description lifetime, e.g. "72h" or "7d"; default the organization's invitation_ttl */
-            expires_in?: string | null;
-            first_name?: string;
-            last_name?: string;
-            /** @description at most 2000 characters */
-            message?: string;
-            /** @description a JSON object of at most 8 KiB, returned as given */
-            metadata?: unknown;
-            /** @description E.164, e.g. +14155550100 */
-            phone?: string;
-            /** @description must match one of the organization's allowed_redirect_origins */
-            redirect_url?: string;
-            /** @description non-empty; built-in or custom roles of the organization */
-            roles: string[];
-            /** @description default true; false creates a draft */
-            send?: boolean | null;
-            user_id?: string;
-        };
         BatchRequest: {
             /** @description 1 to 1000 invitations, each like the body of a single create */
-            invitations: components["schemas"]["BatchInvitation"][];
+            invitations: components["schemas"]["InvitationCreate"][];
         };
         BatchResponse: {
             results: components["schemas"]["BatchResult"][];
@@ -1172,8 +1208,11 @@ export interface components {
         };
         Error: {
             error: {
-                /** @description Stable machine-readable error code, e.g. not_found. */
-                code: string;
+                /**
+                 * @description Stable machine-readable error code, e.g. not_found.
+                 * @enum {string}
+                 */
+                code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
                 /** @description With invitation_exists: the id of the open invitation to the same invitee. */
                 existing_id?: string;
                 /** @description Invalid request fields, each with what is wrong with it. */
@@ -1185,7 +1224,8 @@ export interface components {
             };
         };
         ErrorDetail: {
-            code: string;
+            /** @enum {string} */
+            code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
             existing_id?: string;
             /** @description invalid request fields, each with what is wrong with it */
             fields?: {
@@ -1218,7 +1258,7 @@ export interface components {
             inviter: components["schemas"]["Inviter"];
             last_name?: string;
             message?: string;
-            metadata?: unknown;
+            metadata?: Record<string, never>;
             org_id: string;
             phone?: string;
             redirect_url?: string;
@@ -1252,7 +1292,7 @@ export interface components {
             /** @description at most 2000 characters */
             message?: string;
             /** @description a JSON object of at most 8 KiB, returned as given */
-            metadata?: unknown;
+            metadata?: Record<string, never> | null;
             /** @description E.164, e.g. +14155550100 */
             phone?: string;
             /** @description must match one of the organization's allowed_redirect_origins */
@@ -1284,7 +1324,7 @@ export interface components {
             };
             roles: string[];
             /** @enum {string} */
-            status: "pending" | "accepted" | "declined" | "revoked" | "expired" | "archived";
+            status: "draft" | "pending" | "accepted" | "declined" | "revoked" | "expired" | "archived";
         };
         InvitationWithURL: {
             /** Format: date-time */
@@ -1305,7 +1345,7 @@ export interface components {
             inviter: components["schemas"]["Inviter"];
             last_name?: string;
             message?: string;
-            metadata?: unknown;
+            metadata?: Record<string, never>;
             org_id: string;
             phone?: string;
             redirect_url?: string;
@@ -1386,7 +1426,8 @@ export interface components {
             due_at: string;
             id: string;
             invitation_id?: string;
-            kind: string;
+            /** @enum {string} */
+            kind: "invitation" | "resend" | "reminder" | "accepted" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived";
             last_error?: string;
             /**
              * Format: date-time
@@ -1538,13 +1579,13 @@ export interface components {
             id?: string;
             name: string;
             org_id?: string;
-            permissions: string[];
+            permissions: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
         };
         RoleCreate: {
             description?: string;
             /** @description lower-case letters, digits, '-' and '_'; 1-64 characters; not a built-in name */
             name: string;
-            permissions: string[];
+            permissions: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
         };
         RoleList: {
             /** @description always empty: every role fits in one page */
@@ -1569,7 +1610,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: string[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -1579,7 +1620,7 @@ export interface components {
         WebhookCreate: {
             description?: string;
             /** @description event types to send; empty or absent means all */
-            events?: string[];
+            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived")[];
             /** @description absent: every organization's events (admin only) */
             org_id?: string;
             /** @description http or https URL that receives POSTs */
@@ -1595,7 +1636,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: string[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -1604,9 +1645,23 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+        ActingUser: string;
+        /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description "true" when this answer is the stored answer of an earlier request with the same Idempotency-Key and body; nothing was done again. */
+        IdempotentReplayed: "true";
+        /** @description The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one (letters, digits, - and _, at most 64), otherwise a new one. */
+        RequestId: string;
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: number;
+        /** @description The authentication scheme the operation takes. */
+        WWWAuthenticate: "Bearer";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1623,10 +1678,36 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "EC",
+                     *           "crv": "P-256",
+                     *           "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                     *           "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+                     *           "kid": "2026-01",
+                     *           "use": "sig",
+                     *           "alg": "ES256"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["JWKSet"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1643,9 +1724,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1661,15 +1755,33 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1690,10 +1802,26 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -1710,9 +1838,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1728,9 +1869,22 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -1746,15 +1900,33 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1766,12 +1938,20 @@ export interface operations {
     redeemAcceptanceTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ticket": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjIwMjYtMDEifQ.eyJqdGkiOiJ0a3RfMDEifQ.c2lnbmF0dXJl"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RedeemRequest"];
             };
         };
@@ -1779,15 +1959,33 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "tkt_01kf3mpenecfseczp11hygcpwp",
+                     *       "invitation_id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "issued_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-16T11:35:00Z",
+                     *       "redeemed_at": "2026-01-16T11:30:03Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AcceptanceTicket"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1797,6 +1995,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1806,6 +2006,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1815,6 +2016,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1824,6 +2026,17 @@ export interface operations {
             /** @description Gone */
             410: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1837,12 +2050,15 @@ export interface operations {
             query?: {
                 /** @description only this organization's */
                 org_id?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1851,15 +2067,39 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "api_keys": [
+                     *         {
+                     *           "id": "key_01kf3m9zt24mnpzx45hy43kwjr",
+                     *           "name": "CRM sync",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "admin": false,
+                     *           "permissions": [
+                     *             "invitations:create",
+                     *             "invitations:read"
+                     *           ],
+                     *           "prefix": "ik_Xb3k",
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "last_used_at": null,
+                     *           "revoked_at": null,
+                     *           "created_by": "usr_01kf3mn5sxs5aa819x9yp98106"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["APIKeyList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1869,6 +2109,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,6 +2120,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1889,12 +2142,27 @@ export interface operations {
     createAPIKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CRM sync",
+                 *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                 *       "permissions": [
+                 *         "invitations:create",
+                 *         "invitations:read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["APIKeyCreate"];
             };
         };
@@ -1902,15 +2170,37 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01kf3m9zt24mnpzx45hy43kwjr",
+                     *       "name": "CRM sync",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "admin": false,
+                     *       "permissions": [
+                     *         "invitations:create",
+                     *         "invitations:read"
+                     *       ],
+                     *       "prefix": "ik_Xb3k",
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "last_used_at": null,
+                     *       "revoked_at": null,
+                     *       "created_by": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *       "secret": "ik_Xb3kP9qL2mN7vR4sT8wY1zC6"
+                     *     }
+                     */
                     "application/json": components["schemas"]["APIKeyWithSecret"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1920,6 +2210,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1929,6 +2222,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1938,6 +2233,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1947,6 +2244,19 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1958,7 +2268,10 @@ export interface operations {
     deleteAPIKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -1969,13 +2282,26 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1985,6 +2311,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1994,6 +2321,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2003,6 +2331,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2018,14 +2357,17 @@ export interface operations {
                 org_id?: string;
                 /** @description only the invites through this app */
                 app_id?: string;
-                /** @description pending, active, archived, revoked or expired */
-                status?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description only app invites in this status */
+                status?: "pending" | "active" | "archived" | "revoked" | "expired";
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2034,15 +2376,42 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "app_invites": [
+                     *         {
+                     *           "id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *           "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "status": "pending",
+                     *           "email": "partner@shop.test",
+                     *           "note": "As discussed on the phone",
+                     *           "inviter": {
+                     *             "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *             "name": "Grace Hopper"
+                     *           },
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-15T09:30:00Z",
+                     *           "expires_at": "2026-01-22T09:30:00Z",
+                     *           "activated_at": null,
+                     *           "revoked_at": null,
+                     *           "archived_at": null
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppInviteList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2052,6 +2421,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2061,6 +2432,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2070,6 +2442,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2081,7 +2464,10 @@ export interface operations {
     getAppInvite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id_or_code: string;
             };
@@ -2092,15 +2478,45 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "pending",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "app": {
+                     *         "name": "Orders",
+                     *         "description": "Share your orders with Acme."
+                     *       },
+                     *       "organization": {
+                     *         "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "name": "Acme"
+                     *       },
+                     *       "inviter": {
+                     *         "name": "Grace Hopper"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppInvite"] | components["schemas"]["AppInvitePreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2110,6 +2526,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2119,6 +2536,18 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2130,7 +2559,10 @@ export interface operations {
     archiveAppInvite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -2141,15 +2573,48 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *       "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "archived",
+                     *       "email": "partner@shop.test",
+                     *       "note": "As discussed on the phone",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T12:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "activated_at": "2026-01-16T11:30:00Z",
+                     *       "revoked_at": null,
+                     *       "archived_at": "2026-01-16T12:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppInvite"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +2624,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2634,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2177,6 +2644,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2188,7 +2666,10 @@ export interface operations {
     revokeAppInvite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -2199,15 +2680,48 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *       "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "revoked",
+                     *       "email": "partner@shop.test",
+                     *       "note": "As discussed on the phone",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "activated_at": null,
+                     *       "revoked_at": "2026-01-16T11:30:00Z",
+                     *       "archived_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppInvite"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2217,6 +2731,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2226,6 +2741,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2235,6 +2751,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2248,12 +2775,15 @@ export interface operations {
             query?: {
                 /** @description only the apps this organization can use: its own and the system-wide ones */
                 org_id?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2262,15 +2792,41 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "apps": [
+                     *         {
+                     *           "id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "name": "Orders",
+                     *           "description": "Share your orders with Acme.",
+                     *           "oauth": {
+                     *             "authorization_url": "https://platform.test/oauth/authorize",
+                     *             "token_url": "https://platform.test/oauth/token",
+                     *             "client_id": "invited-acme",
+                     *             "scopes": [
+                     *               "read:orders"
+                     *             ]
+                     *           },
+                     *           "client_secret_set": true,
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-15T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,6 +2836,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2289,6 +2847,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2300,12 +2869,33 @@ export interface operations {
     createApp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Orders",
+                 *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                 *       "description": "Share your orders with Acme.",
+                 *       "oauth": {
+                 *         "authorization_url": "https://platform.test/oauth/authorize",
+                 *         "token_url": "https://platform.test/oauth/token",
+                 *         "client_id": "invited-acme",
+                 *         "client_secret": "s3cr3t-from-the-platform",
+                 *         "scopes": [
+                 *           "read:orders"
+                 *         ]
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["AppCreate"];
             };
         };
@@ -2313,15 +2903,38 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "name": "Orders",
+                     *       "description": "Share your orders with Acme.",
+                     *       "oauth": {
+                     *         "authorization_url": "https://platform.test/oauth/authorize",
+                     *         "token_url": "https://platform.test/oauth/token",
+                     *         "client_id": "invited-acme",
+                     *         "scopes": [
+                     *           "read:orders"
+                     *         ]
+                     *       },
+                     *       "client_secret_set": true,
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["App"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,6 +2944,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2340,6 +2956,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2349,6 +2967,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2358,6 +2978,19 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2369,7 +3002,10 @@ export interface operations {
     getApp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 app: string;
             };
@@ -2380,15 +3016,36 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "name": "Orders",
+                     *       "description": "Share your orders with Acme.",
+                     *       "oauth": {
+                     *         "authorization_url": "https://platform.test/oauth/authorize",
+                     *         "token_url": "https://platform.test/oauth/token",
+                     *         "client_id": "invited-acme",
+                     *         "scopes": [
+                     *           "read:orders"
+                     *         ]
+                     *       },
+                     *       "client_secret_set": true,
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["App"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,6 +3055,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,6 +3066,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2418,7 +3088,12 @@ export interface operations {
     createAppInvite: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 app: string;
             };
@@ -2426,6 +3101,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                 *       "email": "partner@shop.test",
+                 *       "note": "As discussed on the phone",
+                 *       "expires_in": "72h0m0s"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AppInviteCreate"];
             };
         };
@@ -2433,15 +3116,41 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *       "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "pending",
+                     *       "email": "partner@shop.test",
+                     *       "note": "As discussed on the phone",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "activated_at": null,
+                     *       "revoked_at": null,
+                     *       "archived_at": null,
+                     *       "code": "Zr8Tq2Wm5Xn1Lp9Vb4Kc7Hs3Jd6Gf0Ya8Ue2Io5Pw1",
+                     *       "url": "https://invited.acme.test/a/Zr8Tq2Wm5Xn1Lp9Vb4Kc7Hs3Jd6Gf0Ya8Ue2Io5Pw1"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AppInviteWithCode"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2451,6 +3160,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2460,6 +3172,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2469,6 +3183,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2478,6 +3194,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2487,6 +3205,20 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2500,16 +3232,19 @@ export interface operations {
             query?: {
                 /** @description only this organization's */
                 org_id?: string;
-                /** @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite or profile */
-                resource?: string;
+                /** @description only events about this kind of resource */
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2518,15 +3253,34 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "events": [
+                     *         {
+                     *           "id": "evt_01kf3mq5e6eycndy0yp57rcybv",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "actor_api_key_id": "key_01kf3m9zt24mnpzx45hy43kwjr",
+                     *           "action": "invitation.created",
+                     *           "resource": "invitation",
+                     *           "resource_id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *           "remote_addr": "203.0.113.7",
+                     *           "created_at": "2026-01-15T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2536,6 +3290,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2545,6 +3301,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2554,6 +3311,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2576,15 +3344,37 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "pending",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "organization": {
+                     *         "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "name": "Acme"
+                     *       },
+                     *       "inviter": {
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "invitee": {
+                     *         "first_name": "Ada"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationPreview"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2594,6 +3384,18 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,14 +3407,26 @@ export interface operations {
     acceptInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 token: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "user": {
+                 *         "external_id": "crm-4711",
+                 *         "email": "ada@example.com",
+                 *         "name": "Ada Lovelace"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["AcceptRequest"];
             };
         };
@@ -2620,15 +3434,68 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "invitation": {
+                     *         "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "status": "accepted",
+                     *         "email": "ada@example.com",
+                     *         "first_name": "Ada",
+                     *         "last_name": "Lovelace",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "message": "Welcome to the team!",
+                     *         "redirect_url": "https://app.acme.test/welcome",
+                     *         "metadata": {
+                     *           "crm_id": "4711"
+                     *         },
+                     *         "channel": "email",
+                     *         "inviter": {
+                     *           "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *           "name": "Grace Hopper"
+                     *         },
+                     *         "created_at": "2026-01-15T09:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z",
+                     *         "expires_at": "2026-01-22T09:30:00Z",
+                     *         "sent_at": "2026-01-15T09:30:00Z",
+                     *         "accepted_at": "2026-01-16T11:30:00Z",
+                     *         "accepted_user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "revoked_at": null,
+                     *         "declined_at": null
+                     *       },
+                     *       "membership": {
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "user": {
+                     *         "id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace",
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "redirect_url": "https://app.acme.test/welcome"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Acceptance"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2638,6 +3505,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2647,6 +3516,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2656,6 +3526,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2665,6 +3536,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2674,6 +3546,7 @@ export interface operations {
             /** @description Gone */
             410: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2683,6 +3556,18 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2705,15 +3590,37 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "declined",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "organization": {
+                     *         "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "name": "Acme"
+                     *       },
+                     *       "inviter": {
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "invitee": {
+                     *         "first_name": "Ada"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationPreview"];
                 };
             };
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2723,6 +3630,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2732,6 +3640,7 @@ export interface operations {
             /** @description Gone */
             410: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2741,6 +3650,18 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2754,16 +3675,19 @@ export interface operations {
             query?: {
                 /** @description only this organization's */
                 org_id?: string;
-                /** @description draft, pending, accepted, declined, revoked, expired or archived */
-                status?: string;
+                /** @description only invitations in this status */
+                status?: "draft" | "pending" | "accepted" | "declined" | "revoked" | "expired" | "archived";
                 /** @description only invitations to this address */
                 email?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2772,15 +3696,52 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "invitations": [
+                     *         {
+                     *           "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "status": "pending",
+                     *           "email": "ada@example.com",
+                     *           "first_name": "Ada",
+                     *           "last_name": "Lovelace",
+                     *           "roles": [
+                     *             "member"
+                     *           ],
+                     *           "message": "Welcome to the team!",
+                     *           "redirect_url": "https://app.acme.test/welcome",
+                     *           "metadata": {
+                     *             "crm_id": "4711"
+                     *           },
+                     *           "channel": "email",
+                     *           "inviter": {
+                     *             "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *             "name": "Grace Hopper"
+                     *           },
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-15T09:30:00Z",
+                     *           "expires_at": "2026-01-22T09:30:00Z",
+                     *           "sent_at": "2026-01-15T09:30:00Z",
+                     *           "accepted_at": null,
+                     *           "revoked_at": null,
+                     *           "declined_at": null
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2790,6 +3751,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2799,6 +3762,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2810,7 +3784,10 @@ export interface operations {
     getInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -2821,15 +3798,47 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "pending",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": null,
+                     *       "declined_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Invitation"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2839,6 +3848,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,6 +3859,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2859,7 +3881,10 @@ export interface operations {
     deleteInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -2870,15 +3895,58 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "revoked",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": "2026-01-16T11:30:00Z",
+                     *       "declined_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2888,6 +3956,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2897,6 +3966,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2906,6 +3976,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2917,7 +3998,10 @@ export interface operations {
     archiveInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -2928,15 +4012,59 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "archived",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": "2026-01-16T11:30:00Z",
+                     *       "accepted_user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *       "revoked_at": null,
+                     *       "declined_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2946,6 +4074,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2955,6 +4084,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2964,6 +4094,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2975,14 +4116,22 @@ export interface operations {
     renewInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "expires_in": "72h0m0s"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Renewal"];
             };
         };
@@ -2990,15 +4139,47 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "pending",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": null,
+                     *       "declined_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Invitation"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3008,6 +4189,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3017,6 +4200,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3026,6 +4210,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3035,6 +4220,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3046,7 +4242,10 @@ export interface operations {
     resendInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -3057,15 +4256,59 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "pending",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": null,
+                     *       "declined_at": null,
+                     *       "url": "https://invited.acme.test/i/k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationWithURL"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3075,6 +4318,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3084,6 +4328,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3093,6 +4338,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3102,6 +4348,18 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3113,7 +4371,10 @@ export interface operations {
     revokeInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -3124,15 +4385,58 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "revoked",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": "2026-01-16T11:30:00Z",
+                     *       "declined_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3142,6 +4446,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3151,6 +4456,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3160,6 +4466,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,7 +4488,10 @@ export interface operations {
     sendInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -3182,15 +4502,59 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "pending",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": null,
+                     *       "declined_at": null,
+                     *       "url": "https://invited.acme.test/i/k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationWithURL"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3200,6 +4564,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3209,6 +4574,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3218,6 +4584,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,16 +4608,19 @@ export interface operations {
             query?: {
                 /** @description only this organization's */
                 org_id?: string;
-                /** @description email, sms or webhook */
-                channel?: string;
-                /** @description pending, delivered, dead or cancelled */
-                status?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description only messages of this channel */
+                channel?: "email" | "sms" | "webhook";
+                /** @description only messages in this status */
+                status?: "pending" | "delivered" | "dead" | "cancelled";
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3249,15 +4629,44 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "messages": [
+                     *         {
+                     *           "id": "msg_01kf3myyk596ngya1dq91k5gqa",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "channel": "email",
+                     *           "kind": "invitation",
+                     *           "to": "ada@example.com",
+                     *           "invitation_id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *           "status": "delivered",
+                     *           "attempt_count": 1,
+                     *           "due_at": "2026-01-15T09:30:00Z",
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-15T09:30:02Z",
+                     *           "delivered_at": "2026-01-15T09:30:02Z",
+                     *           "attempts": [
+                     *             {
+                     *               "at": "2026-01-15T09:30:01Z",
+                     *               "duration_ms": 412
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3267,6 +4676,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3276,6 +4687,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3285,6 +4697,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3296,7 +4719,10 @@ export interface operations {
     getMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -3307,15 +4733,39 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01kf3myyk596ngya1dq91k5gqa",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "channel": "email",
+                     *       "kind": "invitation",
+                     *       "to": "ada@example.com",
+                     *       "invitation_id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "status": "delivered",
+                     *       "attempt_count": 1,
+                     *       "due_at": "2026-01-15T09:30:00Z",
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:02Z",
+                     *       "delivered_at": "2026-01-15T09:30:02Z",
+                     *       "attempts": [
+                     *         {
+                     *           "at": "2026-01-15T09:30:01Z",
+                     *           "duration_ms": 412
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3325,6 +4775,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3334,6 +4786,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3345,7 +4808,10 @@ export interface operations {
     replayMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -3356,15 +4822,50 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01kf3myyk596ngya1dq91k5gqa",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "channel": "email",
+                     *       "kind": "invitation",
+                     *       "to": "ada@example.com",
+                     *       "invitation_id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "status": "pending",
+                     *       "attempt_count": 1,
+                     *       "due_at": "2026-01-16T11:30:00Z",
+                     *       "next_attempt_at": "2026-01-16T11:30:00Z",
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:02Z",
+                     *       "attempts": [
+                     *         {
+                     *           "at": "2026-01-15T09:30:01Z",
+                     *           "duration_ms": 412
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3374,6 +4875,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3383,6 +4885,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3392,6 +4895,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3403,12 +4917,15 @@ export interface operations {
     listOrganizations: {
         parameters: {
             query?: {
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3417,15 +4934,45 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "orgs": [
+                     *         {
+                     *           "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "name": "Acme",
+                     *           "slug": "acme",
+                     *           "settings": {
+                     *             "invitation_ttl": "168h0m0s",
+                     *             "allowed_redirect_origins": [
+                     *               "https://app.acme.test"
+                     *             ],
+                     *             "allowed_email_domains": [],
+                     *             "require_email_match": true,
+                     *             "contact": "it@acme.test",
+                     *             "display_name": "Acme",
+                     *             "logo_url": "",
+                     *             "accent_color": "",
+                     *             "default_redirect_url": "",
+                     *             "sign_in_url": ""
+                     *           },
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-15T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["OrganizationList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3435,6 +4982,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3444,6 +4993,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3455,12 +5015,23 @@ export interface operations {
     createOrganization: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Acme",
+                 *       "slug": "acme"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OrganizationCreate"];
             };
         };
@@ -3468,15 +5039,42 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "settings": {
+                     *         "invitation_ttl": "168h0m0s",
+                     *         "allowed_redirect_origins": [
+                     *           "https://app.acme.test"
+                     *         ],
+                     *         "allowed_email_domains": [],
+                     *         "require_email_match": true,
+                     *         "contact": "it@acme.test",
+                     *         "display_name": "Acme",
+                     *         "logo_url": "",
+                     *         "accent_color": "",
+                     *         "default_redirect_url": "",
+                     *         "sign_in_url": ""
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3486,6 +5084,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3495,6 +5096,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3504,6 +5107,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3513,6 +5118,19 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3524,7 +5142,10 @@ export interface operations {
     getOrganization: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -3535,15 +5156,40 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "settings": {
+                     *         "invitation_ttl": "168h0m0s",
+                     *         "allowed_redirect_origins": [
+                     *           "https://app.acme.test"
+                     *         ],
+                     *         "allowed_email_domains": [],
+                     *         "require_email_match": true,
+                     *         "contact": "it@acme.test",
+                     *         "display_name": "Acme",
+                     *         "logo_url": "",
+                     *         "accent_color": "",
+                     *         "default_redirect_url": "",
+                     *         "sign_in_url": ""
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3553,6 +5199,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3562,6 +5210,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3573,7 +5232,10 @@ export interface operations {
     updateOrganization: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -3581,6 +5243,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "settings": {
+                 *         "invitation_ttl": "72h0m0s"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["OrganizationUpdate"];
             };
         };
@@ -3588,15 +5257,40 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "name": "Acme",
+                     *       "slug": "acme",
+                     *       "settings": {
+                     *         "invitation_ttl": "168h0m0s",
+                     *         "allowed_redirect_origins": [
+                     *           "https://app.acme.test"
+                     *         ],
+                     *         "allowed_email_domains": [],
+                     *         "require_email_match": true,
+                     *         "contact": "it@acme.test",
+                     *         "display_name": "Acme",
+                     *         "logo_url": "",
+                     *         "accent_color": "",
+                     *         "default_redirect_url": "",
+                     *         "sign_in_url": ""
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Organization"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3606,6 +5300,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3615,6 +5311,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3624,6 +5321,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3633,6 +5331,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3644,7 +5353,12 @@ export interface operations {
     createInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -3652,6 +5366,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "roles": [
+                 *         "member"
+                 *       ],
+                 *       "first_name": "Ada",
+                 *       "last_name": "Lovelace",
+                 *       "message": "Welcome to the team!",
+                 *       "redirect_url": "https://app.acme.test/welcome",
+                 *       "expires_in": "72h0m0s",
+                 *       "metadata": {
+                 *         "crm_id": "4711"
+                 *       },
+                 *       "send": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["InvitationCreate"];
             };
         };
@@ -3659,15 +5390,50 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "pending",
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "Welcome to the team!",
+                     *       "redirect_url": "https://app.acme.test/welcome",
+                     *       "metadata": {
+                     *         "crm_id": "4711"
+                     *       },
+                     *       "channel": "email",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "sent_at": "2026-01-15T09:30:00Z",
+                     *       "accepted_at": null,
+                     *       "revoked_at": null,
+                     *       "declined_at": null,
+                     *       "url": "https://invited.acme.test/i/k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *     }
+                     */
                     "application/json": components["schemas"]["InvitationWithURL"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3677,6 +5443,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3686,6 +5455,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3695,6 +5466,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3704,6 +5477,8 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3713,6 +5488,20 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3724,7 +5513,12 @@ export interface operations {
     createInvitations: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -3732,6 +5526,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "invitations": [
+                 *         {
+                 *           "email": "ada@example.com",
+                 *           "roles": [
+                 *             "member"
+                 *           ],
+                 *           "first_name": "Ada",
+                 *           "last_name": "Lovelace",
+                 *           "message": "Welcome to the team!",
+                 *           "redirect_url": "https://app.acme.test/welcome",
+                 *           "expires_in": "72h0m0s",
+                 *           "metadata": {
+                 *             "crm_id": "4711"
+                 *           },
+                 *           "send": true
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["BatchRequest"];
             };
         };
@@ -3739,15 +5554,57 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "invitation": {
+                     *             "id": "inv_01kf3m3s3e28jt97kb6cq643dz",
+                     *             "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *             "status": "pending",
+                     *             "email": "ada@example.com",
+                     *             "first_name": "Ada",
+                     *             "last_name": "Lovelace",
+                     *             "roles": [
+                     *               "member"
+                     *             ],
+                     *             "message": "Welcome to the team!",
+                     *             "redirect_url": "https://app.acme.test/welcome",
+                     *             "metadata": {
+                     *               "crm_id": "4711"
+                     *             },
+                     *             "channel": "email",
+                     *             "inviter": {
+                     *               "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *               "name": "Grace Hopper"
+                     *             },
+                     *             "created_at": "2026-01-15T09:30:00Z",
+                     *             "updated_at": "2026-01-15T09:30:00Z",
+                     *             "expires_at": "2026-01-22T09:30:00Z",
+                     *             "sent_at": "2026-01-15T09:30:00Z",
+                     *             "accepted_at": null,
+                     *             "revoked_at": null,
+                     *             "declined_at": null
+                     *           },
+                     *           "url": "https://invited.acme.test/i/k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["BatchResponse"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3757,6 +5614,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3766,6 +5626,19 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3775,6 +5648,20 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3786,12 +5673,15 @@ export interface operations {
     listMembers: {
         parameters: {
             query?: {
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -3802,15 +5692,41 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "members": [
+                     *         {
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *           "roles": [
+                     *             "member"
+                     *           ],
+                     *           "created_at": "2026-01-16T11:30:00Z",
+                     *           "updated_at": "2026-01-16T11:30:00Z",
+                     *           "user": {
+                     *             "id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *             "email": "ada@example.com",
+                     *             "email_verified": true,
+                     *             "name": "Ada Lovelace",
+                     *             "created_at": "2026-01-16T11:30:00Z",
+                     *             "updated_at": "2026-01-16T11:30:00Z"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["MemberList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3820,6 +5736,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3829,6 +5747,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3838,6 +5757,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3849,7 +5779,10 @@ export interface operations {
     getMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
                 user: string;
@@ -3861,15 +5794,36 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "created_at": "2026-01-16T11:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "user": {
+                     *         "id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace",
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Member"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3879,6 +5833,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3888,6 +5844,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3897,6 +5854,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3908,7 +5876,10 @@ export interface operations {
     deleteMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
                 user: string;
@@ -3920,13 +5891,26 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3936,6 +5920,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3945,6 +5930,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3954,6 +5940,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3965,7 +5962,10 @@ export interface operations {
     updateMember: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
                 user: string;
@@ -3974,6 +5974,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "roles": [
+                 *         "member",
+                 *         "billing"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MemberUpdate"];
             };
         };
@@ -3981,15 +5989,36 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "created_at": "2026-01-16T11:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "user": {
+                     *         "id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace",
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Member"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3999,6 +6028,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4008,6 +6039,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4017,6 +6049,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4026,6 +6059,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4039,14 +6083,17 @@ export interface operations {
             query?: {
                 /** @description only the profiles connected through this app */
                 app_id?: string;
-                /** @description active or archived */
-                status?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description only profiles in this status */
+                status?: "active" | "archived";
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -4057,15 +6104,40 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "profiles": [
+                     *         {
+                     *           "id": "prof_01kf3mtqm83xssss6ys3c4dwa7",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *           "app_invite_id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *           "status": "active",
+                     *           "external_account_id": "shop-4711",
+                     *           "scopes": [
+                     *             "read:orders"
+                     *           ],
+                     *           "token_expires_at": "2026-01-16T12:30:00Z",
+                     *           "refreshable": true,
+                     *           "created_at": "2026-01-16T11:30:00Z",
+                     *           "updated_at": "2026-01-16T11:30:00Z",
+                     *           "archived_at": null
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4075,6 +6147,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4084,6 +6158,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4093,6 +6168,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4104,7 +6190,10 @@ export interface operations {
     listRoles: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -4115,15 +6204,34 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "roles": [
+                     *         {
+                     *           "id": "rol_01kf3m8vcd1gdjfmgt83pxt891",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "name": "billing",
+                     *           "description": "Sees and pays the invoices",
+                     *           "permissions": [
+                     *             "members:read"
+                     *           ],
+                     *           "built_in": false
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["RoleList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4133,6 +6241,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4142,6 +6252,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4153,7 +6274,12 @@ export interface operations {
     createRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 org: string;
             };
@@ -4161,6 +6287,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "billing",
+                 *       "description": "Sees and pays the invoices",
+                 *       "permissions": [
+                 *         "members:read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["RoleCreate"];
             };
         };
@@ -4168,15 +6303,31 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "rol_01kf3m8vcd1gdjfmgt83pxt891",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "name": "billing",
+                     *       "description": "Sees and pays the invoices",
+                     *       "permissions": [
+                     *         "members:read"
+                     *       ],
+                     *       "built_in": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["Role"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4186,6 +6337,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4195,6 +6349,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4204,6 +6360,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4213,6 +6371,19 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4228,14 +6399,17 @@ export interface operations {
                 org_id?: string;
                 /** @description only the profiles connected through this app */
                 app_id?: string;
-                /** @description active or archived */
-                status?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description only profiles in this status */
+                status?: "active" | "archived";
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4244,15 +6418,40 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "profiles": [
+                     *         {
+                     *           "id": "prof_01kf3mtqm83xssss6ys3c4dwa7",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *           "app_invite_id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *           "status": "active",
+                     *           "external_account_id": "shop-4711",
+                     *           "scopes": [
+                     *             "read:orders"
+                     *           ],
+                     *           "token_expires_at": "2026-01-16T12:30:00Z",
+                     *           "refreshable": true,
+                     *           "created_at": "2026-01-16T11:30:00Z",
+                     *           "updated_at": "2026-01-16T11:30:00Z",
+                     *           "archived_at": null
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4262,6 +6461,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4271,6 +6472,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4280,6 +6482,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,7 +6504,10 @@ export interface operations {
     getProfile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -4302,15 +6518,35 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "prof_01kf3mtqm83xssss6ys3c4dwa7",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "app_invite_id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *       "status": "active",
+                     *       "external_account_id": "shop-4711",
+                     *       "scopes": [
+                     *         "read:orders"
+                     *       ],
+                     *       "token_expires_at": "2026-01-16T12:30:00Z",
+                     *       "refreshable": true,
+                     *       "created_at": "2026-01-16T11:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "archived_at": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Profile"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4320,6 +6556,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4329,6 +6567,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4340,7 +6589,10 @@ export interface operations {
     archiveProfile: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -4351,15 +6603,46 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "prof_01kf3mtqm83xssss6ys3c4dwa7",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "app_id": "app_01kf3mp1xpa7z3dj8fssz5awsh",
+                     *       "app_invite_id": "ainv_01kf3m8vhtpre95b9ee0zbgj09",
+                     *       "status": "archived",
+                     *       "external_account_id": "shop-4711",
+                     *       "scopes": [
+                     *         "read:orders"
+                     *       ],
+                     *       "token_expires_at": null,
+                     *       "refreshable": false,
+                     *       "created_at": "2026-01-16T11:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "archived_at": "2026-01-16T12:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4369,6 +6652,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4378,6 +6662,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4387,6 +6672,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4398,7 +6694,10 @@ export interface operations {
     getProfileToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -4409,15 +6708,38 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "access_token": "pl_at_9Xb2Kq7Lm4Np",
+                     *       "token_type": "Bearer",
+                     *       "expires_at": "2026-01-16T12:30:00Z",
+                     *       "scopes": [
+                     *         "read:orders"
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["ProfileToken"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4427,6 +6749,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4436,6 +6759,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4445,6 +6769,7 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4454,6 +6779,7 @@ export interface operations {
             /** @description Bad Gateway */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4463,6 +6789,18 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4476,12 +6814,15 @@ export interface operations {
             query?: {
                 /** @description only this organization's */
                 org_id?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4490,15 +6831,34 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "webhooks": [
+                     *         {
+                     *           "id": "whk_01kf3mn36096q14dr9gpqy77zx",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "url": "https://hooks.acme.test/invited",
+                     *           "events": [
+                     *             "invitation.accepted"
+                     *           ],
+                     *           "description": "Provision accounts",
+                     *           "created_at": "2026-01-15T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4508,6 +6868,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4517,6 +6879,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4528,12 +6901,27 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                 *       "url": "https://hooks.acme.test/invited",
+                 *       "events": [
+                 *         "invitation.accepted"
+                 *       ],
+                 *       "description": "Provision accounts"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WebhookCreate"];
             };
         };
@@ -4541,15 +6929,32 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_01kf3mn36096q14dr9gpqy77zx",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "url": "https://hooks.acme.test/invited",
+                     *       "events": [
+                     *         "invitation.accepted"
+                     *       ],
+                     *       "description": "Provision accounts",
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4559,6 +6964,9 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4568,6 +6976,8 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4577,6 +6987,8 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4586,6 +6998,19 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4597,7 +7022,10 @@ export interface operations {
     getWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -4608,15 +7036,29 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_01kf3mn36096q14dr9gpqy77zx",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "url": "https://hooks.acme.test/invited",
+                     *       "events": [
+                     *         "invitation.accepted"
+                     *       ],
+                     *       "description": "Provision accounts",
+                     *       "created_at": "2026-01-15T09:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4626,6 +7068,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4635,6 +7079,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4646,7 +7101,10 @@ export interface operations {
     deleteWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -4657,13 +7115,26 @@ export interface operations {
             /** @description No Content */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4673,6 +7144,7 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4682,6 +7154,7 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4691,6 +7164,17 @@ export interface operations {
             /** @description Conflict */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4704,16 +7188,19 @@ export interface operations {
             query?: {
                 /** @description only this organization's */
                 org_id?: string;
-                /** @description email, sms or webhook */
-                channel?: string;
-                /** @description pending, delivered, dead or cancelled */
-                status?: string;
-                /** @description 1 to 200; default 50 */
+                /** @description only messages of this channel */
+                channel?: "email" | "sms" | "webhook";
+                /** @description only messages in this status */
+                status?: "pending" | "delivered" | "dead" | "cancelled";
+                /** @description default 50 */
                 page_size?: number;
                 /** @description next_page_token of the previous page */
                 page_token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
             path: {
                 id: string;
             };
@@ -4724,15 +7211,38 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "messages": [
+                     *         {
+                     *           "id": "msg_01kf3myyk596ngya1dq91k5gqa",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "channel": "webhook",
+                     *           "kind": "invitation.accepted",
+                     *           "to": "https://hooks.acme.test/invited",
+                     *           "webhook_id": "whk_01kf3mn36096q14dr9gpqy77zx",
+                     *           "status": "delivered",
+                     *           "attempt_count": 1,
+                     *           "due_at": "2026-01-16T11:30:00Z",
+                     *           "created_at": "2026-01-16T11:30:00Z",
+                     *           "updated_at": "2026-01-16T11:30:00Z",
+                     *           "delivered_at": "2026-01-16T11:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
                     "application/json": components["schemas"]["MessageList"];
                 };
             };
             /** @description Bad Request */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4742,6 +7252,8 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4751,6 +7263,17 @@ export interface operations {
             /** @description Not Found */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
