@@ -10,10 +10,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/testutil"
+	"github.com/invitedhq/invited/internal/testutil/specvalidate"
 )
 
 // instance is one `invited serve` started through serve().
@@ -68,19 +71,30 @@ func startServe(t *testing.T, env map[string]string) *instance {
 
 // newClient returns a client of the service at baseURL (an instance's or a
 // process's URL): the one way this package's tests call the API. Every
-// answer it receives is checked against the route table: a success must
-// have the status its route declares.
+// exchange is checked against the published contract, docs/openapi.json
+// (which internal/api's TestSpecFile keeps equal to what the server
+// serves), and every answer against the route table: a success must have
+// the status its route declares.
 func newClient(t testing.TB, baseURL string, opts ...client.Option) *client.Client {
+	spec, err := publishedSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64 // some tests send a hundred requests at once
 	t.Cleanup(tr.CloseIdleConnections)
-	checked := &routeChecker{t: t, next: tr, mux: http.NewServeMux(), status: map[string]int{}}
+	checked := &routeChecker{t: t, next: specvalidate.New(t, spec).Wrap(tr), mux: http.NewServeMux(), status: map[string]int{}}
 	for _, rt := range api.Routes(api.Deps{Metrics: metrics.New(prometheus.NewRegistry())}) {
 		checked.mux.Handle(rt.Pattern(), http.NotFoundHandler())
 		checked.status[rt.Pattern()] = cmp.Or(rt.Status, http.StatusOK)
 	}
 	return client.New(baseURL, append([]client.Option{client.WithTransport(checked)}, opts...)...)
 }
+
+// publishedSpec reads docs/openapi.json once.
+var publishedSpec = sync.OnceValues(func() ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", "docs", "openapi.json"))
+})
 
 // routeChecker is the transport of newClient.
 type routeChecker struct {

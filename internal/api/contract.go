@@ -57,7 +57,7 @@ var constraints = []constraint{
 	{[]string{"AppCreate"}, "description", maxLength(invited.MaxAppDescriptionRunes)},
 	{[]string{"OAuthConfig"}, "client_id", maxLength(invited.MaxClientIDLen)},
 	{[]string{"OAuthConfig"}, "client_secret", maxLength(invited.MaxClientSecretLen)},
-	{[]string{"OAuthConfig"}, "scopes", both(items(0, invited.MaxScopes), itemsMaxLength(invited.MaxScopeLen))},
+	{[]string{"OAuthConfig"}, "scopes", both(items(0, invited.MaxScopes), itemsMaxLength(invited.MaxScopeLen), types("array", "null"))},
 	{[]string{"OAuthConfig"}, "extra_params", maxProperties(invited.MaxExtraParams)},
 	{[]string{"OAuthConfig"}, "authorization_url", maxLength(invited.MaxOAuthURLLen)},
 	{[]string{"OAuthConfig"}, "token_url", maxLength(invited.MaxOAuthURLLen)},

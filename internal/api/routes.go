@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/invitedhq/invited"
@@ -224,10 +225,14 @@ func (s *server) routes() []openapi.Route {
 	routes := make([]openapi.Route, len(table))
 	for i, rt := range table {
 		text := operationTexts[rt.operationID]
+		errs := rt.errors
+		if !answersFromMemory[rt.operationID] && !slices.Contains(errs, http.StatusServiceUnavailable) {
+			errs = append(slices.Clone(errs), http.StatusServiceUnavailable)
+		}
 		routes[i] = openapi.Route{
 			Method: rt.method, Path: rt.path, OperationID: rt.operationID,
 			Summary: text.summary, Description: text.description,
-			Tags: rt.tags, Auth: rt.auth, Errors: rt.errors, Query: rt.query,
+			Tags: rt.tags, Auth: rt.auth, Errors: errs, Query: rt.query,
 			Handler: rt.handler,
 		}
 		if d, ok := rt.handler.(specDescriber); ok {
@@ -238,6 +243,11 @@ func (s *server) routes() []openapi.Route {
 	}
 	return routes
 }
+
+// answersFromMemory are the operations that never reach the database.
+// Every other one answers 503 unavailable while the database does not
+// answer (credentials, too, are looked up there), and says so in the spec.
+var answersFromMemory = map[string]bool{"live": true, "openapi": true, "docs": true, "metrics": true}
 
 // specDescriber is a route handler that says what it reads and answers.
 type specDescriber interface {
