@@ -27,6 +27,7 @@ import (
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
+	"github.com/invitedhq/invited/internal/testutil/specvalidate"
 	"github.com/invitedhq/invited/internal/ticket"
 )
 
@@ -34,6 +35,8 @@ import (
 type service struct {
 	url   string
 	admin string // the admin key's secret
+	// spec checks every exchange of client() against the served document.
+	spec *specvalidate.Validator
 	// requests counts the requests the clients of client() sent.
 	requests atomic.Int64
 	// mu guards headers, the headers of the last request.
@@ -76,7 +79,16 @@ func newService(t *testing.T, opts ...func(*api.Deps)) *service {
 	srv.Config.Handler = api.NewServer(deps)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &service{url: srv.URL, admin: admin}
+	resp, err := http.Get(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	spec, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &service{url: srv.URL, admin: admin, spec: specvalidate.New(t, spec)}
 }
 
 // client returns a client of the service that counts its requests and
@@ -87,7 +99,7 @@ func (s *service) client(opts ...client.Option) *client.Client {
 		s.mu.Lock()
 		s.headers = r.Header.Clone()
 		s.mu.Unlock()
-		return http.DefaultTransport.RoundTrip(r)
+		return s.spec.Wrap(http.DefaultTransport).RoundTrip(r)
 	})
 	return client.New(s.url, append([]client.Option{client.WithTransport(rt)}, opts...)...)
 }
