@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
+)
+
+var invitationColumns = []column[*invited.Invitation]{
+	{"ID", func(i *invited.Invitation) string { return i.ID }},
+	{"ORG", func(i *invited.Invitation) string { return i.OrgID }},
+	{"STATUS", func(i *invited.Invitation) string { return string(i.Status) }},
+	{"INVITEE", func(i *invited.Invitation) string { return i.Email + i.Phone + i.UserID }}, // exactly one is set
+	{"ROLES", func(i *invited.Invitation) string { return strings.Join(i.Roles, " ") }},
+	{"EXPIRES", func(i *invited.Invitation) string { return rfc3339(i.ExpiresAt) }},
+}
+
+// linkColumns are the columns of an answer that carries the secret link.
+var linkColumns = append(invitationsWithURL(invitationColumns), column[*client.InvitationWithURL]{
+	"URL", func(i *client.InvitationWithURL) string { return i.URL }})
+
+func invitationsWithURL(cols []column[*invited.Invitation]) []column[*client.InvitationWithURL] {
+	out := make([]column[*client.InvitationWithURL], len(cols))
+	for i, col := range cols {
+		out[i] = column[*client.InvitationWithURL]{col.name, func(inv *client.InvitationWithURL) string { return col.value(&inv.Invitation) }}
+	}
+	return out
+}
+
+// inviteFlags are the flags of invite: the invitation, or with --csv the
+// defaults of the file's rows.
+type inviteFlags struct {
+	create    invited.InvitationCreate
+	expiresIn string
+	draft     bool
+
+	csv, report string
+	batchSize   int
+}
+
+// base returns the invitation the flags describe.
+func (f *inviteFlags) base() (invited.InvitationCreate, error) {
+	c := f.create
+	if f.expiresIn != "" {
+		d, err := invited.ParseDuration(f.expiresIn)
+		if err != nil {
+			return c, usageErrorf("--expires-in: %v", err)
+		}
+		c.ExpiresIn = &d
+	}
+	if f.draft {
+		c.Send = new(false)
+	}
+	return c, nil
+}
+
+func (c *cli) inviteCommand() *cobra.Command {
+	var f inviteFlags
+	cmd := &cobra.Command{
+		Use:   "invite ORG (--email ADDRESS | --phone NUMBER | --user-id USER | --csv FILE) [flags]",
+		Short: "Invite someone to an organization, or everyone in a CSV file",
+		Long: `Invite one person, addressed by --email, --phone or --user-id, or every row of a
+CSV file (--csv; columns in docs/cli.md). With --csv the other flags are the
+defaults of the rows' empty cells; rows go through the batch endpoint in chunks
+of --batch-size, a progress bar shows on a terminal, and --report FILE gets
+one line per row. Running the same file again creates nothing twice: rows
+already invited are reported as "exists".`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			base, err := f.base()
+			if err != nil {
+				return err
+			}
+			if f.csv != "" {
+				if base.Email != "" || base.Phone != "" || base.UserID != "" {
+					return usageErrorf("--csv names the invitees: --email, --phone and --user-id go in its columns")
+				}
+				return c.inviteCSV(cmd.Context(), args[0], base, f)
+			}
+			if f.report != "" {
+				return usageErrorf("--report goes with --csv")
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			inv, err := api.CreateInvitation(cmd.Context(), args[0], base)
+			if err != nil {
+				return err
+			}
+			return showOne(c, inv, linkColumns)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.create.Email, "email", "", "the invitee's email address")
+	fl.StringVar(&f.create.Phone, "phone", "", "the invitee's phone number, E.164 (+14155550100)")
+	fl.StringVar(&f.create.UserID, "user-id", "", "the invitee's user id (usr_…)")
+	fl.StringSliceVar(&f.create.Roles, "role", nil, "a role to grant (repeat, or comma-separate; default: the organization's default_roles)")
+	fl.StringVar(&f.create.FirstName, "first-name", "", "the invitee's first name")
+	fl.StringVar(&f.create.LastName, "last-name", "", "the invitee's last name")
+	fl.StringVar(&f.create.Message, "message", "", "a message to the invitee (at most 2000 characters)")
+	fl.StringVar(&f.expiresIn, "expires-in", "", "lifetime, e.g. 72h or 7d (default: the organization's invitation_ttl)")
+	fl.StringVar(&f.create.Channel, "channel", "", "email or sms (default: email for an email address, sms for a phone number)")
+	fl.StringVar(&f.create.RedirectURL, "redirect-url", "", "where the invitee goes after accepting (an allowed origin of the organization)")
+	fl.StringVar(&f.create.Audience, "audience", "", "the host-app client the invitee signs into")
+	fl.BoolVar(&f.draft, "draft", false, "create a draft, sent later with 'invited invitations send'")
+	fl.StringVar(&f.csv, "csv", "", "invite every row of this CSV file")
+	fl.StringVar(&f.report, "report", "", "with --csv: write the per-row report to this CSV file")
+	fl.IntVar(&f.batchSize, "batch-size", invited.MaxBatchSize, fmt.Sprintf("with --csv: rows per batch request (1 to %d)", invited.MaxBatchSize))
+	cmd.MarkFlagsMutuallyExclusive("email", "phone", "user-id", "csv")
+	cmd.MarkFlagsOneRequired("email", "phone", "user-id", "csv")
+	return cmd
+}
+
+// invitationAction is a command on one invitation that answers it.
+type invitationAction struct {
+	use, short string
+	act        func(*cobra.Command, *client.Client, string) (*client.InvitationWithURL, error)
+}
+
+func (c *cli) invitationsCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "invitations", Short: "List, read, send, resend, renew and revoke invitations"}
+
+	var filter invited.InvitationFilter
+	listCmd := &cobra.Command{
+		Use:   "list",
+		Short: "List invitations, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			invs, err := collect(api.Invitations(cmd.Context(), filter))
+			if err != nil {
+				return err
+			}
+			return show(c, invs, invitationColumns)
+		},
+	}
+	listCmd.Flags().StringVar(&filter.OrgID, "org", "", "only this organization's")
+	listCmd.Flags().StringVar((*string)(&filter.Status), "status", "", "only those in this status: draft, pending, accepted, declined, revoked, expired, archived")
+	listCmd.Flags().StringVar(&filter.Email, "email", "", "only those to this email address")
+	cmd.AddCommand(listCmd)
+
+	var expiresIn string
+	actions := []invitationAction{
+		{"get ID", "Show an invitation", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return withURL(api.GetInvitation(cmd.Context(), id))
+		}},
+		{"send ID", "Send a draft: it becomes pending and is delivered", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return api.SendInvitation(cmd.Context(), id)
+		}},
+		{"resend ID", "Deliver a new link; the previous one stops working", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return api.ResendInvitation(cmd.Context(), id)
+		}},
+		{"renew ID", "Give a pending or expired invitation a new expiry; the link stays", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			var r invited.Renewal
+			if expiresIn != "" {
+				d, err := invited.ParseDuration(expiresIn)
+				if err != nil {
+					return nil, usageErrorf("--expires-in: %v", err)
+				}
+				r.ExpiresIn = &d
+			}
+			return withURL(api.RenewInvitation(cmd.Context(), id, r))
+		}},
+		{"revoke ID", "Revoke an invitation: its link stops working", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return withURL(api.RevokeInvitation(cmd.Context(), id))
+		}},
+	}
+	for _, a := range actions {
+		sub := &cobra.Command{
+			Use:   a.use,
+			Short: a.short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				api, err := c.client()
+				if err != nil {
+					return err
+				}
+				inv, err := a.act(cmd, api, args[0])
+				if err != nil {
+					return err
+				}
+				return showOne(c, inv, linkColumns)
+			},
+		}
+		if a.use == "renew ID" {
+			sub.Flags().StringVar(&expiresIn, "expires-in", "", "new lifetime from now, e.g. 72h or 7d (default: the organization's invitation_ttl)")
+		}
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+// withURL is an answer without a link as one that could have carried it.
+func withURL(inv *invited.Invitation, err error) (*client.InvitationWithURL, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &client.InvitationWithURL{Invitation: *inv}, nil
+}
