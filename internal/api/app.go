@@ -6,46 +6,22 @@ import (
 	"net/url"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/openapi"
 )
-
-// AppList is a page of apps.
-type AppList struct {
-	Apps          []*invited.App `json:"apps"`
-	NextPageToken string         `json:"next_page_token" doc:"empty on the last page"`
-}
-
-// AppInviteWithCode is a new app invite with its code and link. Only the
-// create answer carries them; they are shown once, like an invitation's url.
-type AppInviteWithCode struct {
-	invited.AppInvite
-	Code string `json:"code,omitempty" doc:"the app code, a secret like an invitation token: shown once, absent in replays"`
-	URL  string `json:"url,omitempty" doc:"the partner's link, {public URL}/a/{code}: shown once, absent in replays"`
-}
-
-func (i AppInviteWithCode) withoutSecrets() any {
-	i.Code, i.URL = "", ""
-	return i
-}
-
-// AppInviteList is a page of app invites.
-type AppInviteList struct {
-	AppInvites    []*invited.AppInvite `json:"app_invites"`
-	NextPageToken string               `json:"next_page_token" doc:"empty on the last page"`
-}
 
 func (s *server) createApp(r *http.Request, c invited.AppCreate) (*invited.App, error) {
 	return s.deps.Apps.CreateApp(r.Context(), c)
 }
 
-func (s *server) listApps(r *http.Request) (AppList, error) {
+func (s *server) listApps(r *http.Request) (client.AppList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
 	filter := invited.AppFilter{OrgID: queryOrgID(q, f), Page: pageOf(q, f)}
 	if err := f.Err(); err != nil {
-		return AppList{}, err
+		return client.AppList{}, err
 	}
 	apps, next, err := s.deps.Apps.FindApps(r.Context(), filter)
-	return AppList{Apps: nonNil(apps), NextPageToken: next}, err
+	return client.AppList{Apps: nonNil(apps), NextPageToken: next}, err
 }
 
 func (s *server) getApp(r *http.Request) (*invited.App, error) {
@@ -56,30 +32,30 @@ func (s *server) getApp(r *http.Request) (*invited.App, error) {
 	return s.deps.Apps.FindAppByID(r.Context(), id)
 }
 
-func (s *server) createAppInvite(r *http.Request, c invited.AppInviteCreate) (AppInviteWithCode, error) {
+func (s *server) createAppInvite(r *http.Request, c invited.AppInviteCreate) (client.AppInviteWithCode, error) {
 	appID, err := pathID(r, "app", invited.PrefixApp)
 	if err != nil {
-		return AppInviteWithCode{}, err
+		return client.AppInviteWithCode{}, err
 	}
 	if err := s.throttleCreates(r, c.OrgID, invited.PermConnectionsManage, 1); err != nil {
-		return AppInviteWithCode{}, err
+		return client.AppInviteWithCode{}, err
 	}
 	ai, code, err := s.deps.Apps.CreateAppInvite(r.Context(), appID, c)
 	if err != nil {
-		return AppInviteWithCode{}, err
+		return client.AppInviteWithCode{}, err
 	}
-	return AppInviteWithCode{AppInvite: *ai, Code: code, URL: invited.AppInviteLink(s.deps.PublicURL, code)}, nil
+	return client.AppInviteWithCode{AppInvite: *ai, Code: code, URL: invited.AppInviteLink(s.deps.PublicURL, code)}, nil
 }
 
-func (s *server) listAppInvites(r *http.Request) (AppInviteList, error) {
+func (s *server) listAppInvites(r *http.Request) (client.AppInviteList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
 	filter := invited.AppInviteFilter{OrgID: queryOrgID(q, f), AppID: queryAppID(q, f),
 		Status: queryStatus(q, f, invited.AppInviteStatuses), Page: pageOf(q, f)}
 	if err := f.Err(); err != nil {
-		return AppInviteList{}, err
+		return client.AppInviteList{}, err
 	}
 	invites, next, err := s.deps.Apps.FindAppInvites(r.Context(), filter)
-	return AppInviteList{AppInvites: nonNil(invites), NextPageToken: next}, err
+	return client.AppInviteList{AppInvites: nonNil(invites), NextPageToken: next}, err
 }
 
 // queryAppID reads the app_id filter of the lists of app invites and

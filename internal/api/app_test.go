@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/openapi"
 	"github.com/invitedhq/invited/internal/ratelimit"
 )
@@ -35,9 +36,9 @@ func (e *env) createApp(cred, orgID string) *invited.App {
 }
 
 // inviteToApp creates an app invite through appID with cred.
-func (e *env) inviteToApp(cred, appID string, body map[string]any) AppInviteWithCode {
+func (e *env) inviteToApp(cred, appID string, body map[string]any) client.AppInviteWithCode {
 	e.t.Helper()
-	var ai AppInviteWithCode
+	var ai client.AppInviteWithCode
 	e.call(request{Method: "POST", Path: "/v1/apps/" + appID + "/invites", Cred: cred, Body: body}, http.StatusCreated, &ai)
 	return ai
 }
@@ -55,7 +56,7 @@ func keysOf(t testing.TB, data []byte) []string {
 func TestAppValidation(t *testing.T) {
 	e := newEnv(t)
 	count := func() int {
-		var list AppList
+		var list client.AppList
 		e.call(request{Method: "GET", Path: "/v1/apps?page_size=200", Cred: e.admin}, http.StatusOK, &list)
 		return len(list.Apps)
 	}
@@ -161,7 +162,7 @@ func TestApps(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				var list AppList
+				var list client.AppList
 				e.call(request{Method: "GET", Path: "/v1/apps" + tt.query, Cred: tt.cred}, http.StatusOK, &list)
 				var got []string
 				for _, app := range list.Apps {
@@ -198,7 +199,7 @@ func TestApps(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d", query, r.Status, r.Body, status)
 			}
 		}
-		var first, second AppList
+		var first, second client.AppList
 		e.call(request{Method: "GET", Path: "/v1/apps?page_size=2", Cred: e.admin}, http.StatusOK, &first)
 		e.call(request{Method: "GET", Path: "/v1/apps?page_size=2&page_token=" + first.NextPageToken, Cred: e.admin}, http.StatusOK, &second)
 		if len(first.Apps) != 2 || first.NextPageToken == "" || len(second.Apps) == 0 || second.Apps[0].ID == first.Apps[1].ID {
@@ -322,7 +323,7 @@ func TestAppInvites(t *testing.T) {
 				}
 			})
 		}
-		var got AppInviteWithCode
+		var got client.AppInviteWithCode
 		e.call(request{Method: "GET", Path: "/v1/app-invites/" + ai.ID, Cred: connectionsKey}, http.StatusOK, &got)
 		if got.ID != ai.ID || got.Email != "partner@example.com" || got.Code != "" || got.URL != "" {
 			t.Errorf("by id: %+v", got)
@@ -338,7 +339,7 @@ func TestAppInvites(t *testing.T) {
 		theirs := e.inviteToApp(globexKey, system.ID, map[string]any{"org_id": globex.ID}).ID
 
 		list := func(cred, query string) (ids []string, next string) {
-			var page AppInviteList
+			var page client.AppInviteList
 			e.call(request{Method: "GET", Path: "/v1/app-invites?" + query, Cred: cred}, http.StatusOK, &page)
 			for _, ai := range page.AppInvites {
 				ids = append(ids, ai.ID)
@@ -409,7 +410,7 @@ func TestAppInvites(t *testing.T) {
 			r := e.do(request{Method: "POST", Path: "/v1/app-invites/" + st.id + "/" + st.action, Cred: st.cred})
 			var got struct {
 				Status invited.AppInviteStatus `json:"status"`
-				Error  ErrorDetail             `json:"error"`
+				Error  client.ErrorDetail      `json:"error"`
 			}
 			json.Unmarshal(r.Body, &got)
 			if r.Status != st.status || got.Status != st.want && got.Error.Code != string(st.want) {
@@ -437,7 +438,7 @@ func TestAppInvites(t *testing.T) {
 	t.Run("an Idempotency-Key replay does not repeat the code", func(t *testing.T) {
 		rq := request{Method: "POST", Path: "/v1/apps/" + system.ID + "/invites", Cred: connectionsKey,
 			Body: map[string]any{"org_id": acme.ID}, Header: map[string]string{idempotencyKeyHeader: "ai-1"}}
-		var first, again AppInviteWithCode
+		var first, again client.AppInviteWithCode
 		e.call(rq, http.StatusCreated, &first)
 		r := e.call(rq, http.StatusCreated, &again)
 		if again.ID != first.ID || r.Header.Get("Idempotent-Replayed") != "true" || first.Code == "" {
@@ -480,7 +481,7 @@ func TestAppInviteLimits(t *testing.T) {
 			t.Fatalf("another tenant: %d %s", r.Status, r.Body)
 		}
 	}
-	var ai AppInviteWithCode
+	var ai client.AppInviteWithCode
 	if r := create(e.admin); r.Status != http.StatusCreated || json.Unmarshal(r.Body, &ai) != nil {
 		t.Fatalf("first create: %d %s", r.Status, r.Body)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 func TestAuditEvents(t *testing.T) {
@@ -14,9 +15,9 @@ func TestAuditEvents(t *testing.T) {
 	inv := e.invite(e.admin, acme.ID, map[string]any{"email": "ann@acme.test", "roles": []string{"member"}})
 	e.call(request{Method: "POST", Path: "/v1/invitations/" + inv.ID + "/revoke", Cred: e.admin}, http.StatusOK, nil)
 
-	list := func(cred, query string) AuditEventList {
+	list := func(cred, query string) client.AuditEventList {
 		t.Helper()
-		var l AuditEventList
+		var l client.AuditEventList
 		e.call(request{Method: "GET", Path: "/v1/audit-events?" + query, Cred: cred}, http.StatusOK, &l)
 		return l
 	}

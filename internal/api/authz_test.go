@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 )
 
@@ -85,7 +86,7 @@ func TestAuthorization(t *testing.T) {
 				}
 			}
 
-			var list InvitationList
+			var list client.InvitationList
 			e.call(rq("GET", "/v1/invitations?page_size=200", nil), http.StatusOK, &list)
 			var sees []string
 			for _, inv := range list.Invitations {

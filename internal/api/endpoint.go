@@ -2,8 +2,10 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 // endpoint adapts a typed handler function to http.Handler: it reads and
@@ -29,12 +31,38 @@ type noBody struct{}
 // noContent is the Out of endpoints that answer 204 without a body.
 type noContent struct{}
 
-// secretBearer is an answer that carries a secret (a key's secret, an
-// invitation link). Its copy kept for Idempotency-Key replays leaves the
-// secret out: secrets exist in plaintext only in the one answer that issues
-// them (DESIGN.md §3), never in the database.
-type secretBearer interface {
-	withoutSecrets() any
+// withoutSecrets returns the copy of an answer that Idempotency-Key replays
+// repeat, and whether it differs from out: an answer that carries a secret (a key's secret, an invitation
+// link) is kept without it, because secrets exist in plaintext only in the
+// one answer that issues them (DESIGN.md §3), never in the database.
+func withoutSecrets(out any) (any, bool) {
+	switch o := out.(type) {
+	case client.InvitationWithURL:
+		o.URL = ""
+		return o, true
+	case client.BatchResponse:
+		results := slices.Clone(o.Results)
+		for i := range results {
+			results[i].URL = ""
+		}
+		return client.BatchResponse{Results: results}, true
+	case client.APIKeyWithSecret:
+		o.Secret = ""
+		return o, true
+	case client.AppInviteWithCode:
+		o.Code, o.URL = "", ""
+		return o, true
+	case client.WebhookWithSecret:
+		o.Secret = ""
+		return o, true
+	}
+	return out, false
+}
+
+// wireDescribed is a request type that decodes in a way of its own the
+// client type it returns, which is what the spec shows.
+type wireDescribed interface {
+	describedAs() any
 }
 
 // handle returns the endpoint for fn, which reads a JSON body.
@@ -71,6 +99,9 @@ type describer interface {
 func (e *endpoint[In, Out]) describe() (request, response any, status int) {
 	if e.readsBody() {
 		request = *new(In)
+		if w, ok := request.(wireDescribed); ok {
+			request = w.describedAs()
+		}
 	}
 	if e.status != http.StatusNoContent {
 		response = *new(Out)
@@ -107,8 +138,8 @@ func (e *endpoint[In, Out]) answer(w http.ResponseWriter, r *http.Request, data 
 	}
 	if err == nil {
 		replay = body
-		if sb, ok := any(out).(secretBearer); ok {
-			replay, err = encodeJSON(sb.withoutSecrets())
+		if clean, ok := withoutSecrets(out); ok {
+			replay, err = encodeJSON(clean)
 		}
 	}
 	if err != nil {

@@ -7,36 +7,21 @@ import (
 	"strconv"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 )
-
-// ErrorDetail is the "error" member of every error answer, and the error of
-// a failed batch item.
-type ErrorDetail struct {
-	Code    string            `json:"code"`
-	Message string            `json:"message"`
-	Fields  map[string]string `json:"fields,omitempty" doc:"invalid request fields, each with what is wrong with it"`
-	// ExistingID accompanies invitation_exists: the open invitation that
-	// blocks the new one.
-	ExistingID string `json:"existing_id,omitempty"`
-}
-
-// errorBody is the whole answer: {"error":{…}}.
-type errorBody struct {
-	Error ErrorDetail `json:"error"`
-}
 
 // errorDetail turns err into what the caller may see, and its status.
 // Anything that is not an *invited.Error is internal: it is logged here, with
 // the request id, and answered without detail so that no internals leak.
 // Other errors are the caller's business and are not logged.
-func (s *server) errorDetail(r *http.Request, err error) (int, ErrorDetail) {
+func (s *server) errorDetail(r *http.Request, err error) (int, client.ErrorDetail) {
 	if status, ok := httpkit.ErrorStatus(err); ok {
 		e, _ := errors.AsType[*invited.Error](err)
-		return status, ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID}
+		return status, client.ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID}
 	}
 	s.logInternal(r, "internal error", err)
-	return http.StatusInternalServerError, ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}
+	return http.StatusInternalServerError, client.ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}
 }
 
 // writeError answers err as {"error":{…}} with the status of its code.
@@ -56,7 +41,7 @@ func (s *server) errorAnswer(w http.ResponseWriter, r *http.Request, err error) 
 		// the figure still gets a sane one.
 		w.Header().Set("Retry-After", strconv.Itoa(max(retryAfter(err), 1)))
 	}
-	body, _ := encodeJSON(errorBody{d}) // strings and a map of strings cannot fail
+	body, _ := encodeJSON(client.ErrorResponse{Error: d}) // strings and a map of strings cannot fail
 	return status, body
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 // TestErrorAnswers checks the one mapping from error codes to answers.
@@ -54,7 +55,7 @@ func TestErrorAnswers(t *testing.T) {
 					t.Errorf("%s %q, want %q", k, got, v)
 				}
 			}
-			var b errorBody
+			var b client.ErrorResponse
 			if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Error.Code != invited.ErrorCode(tt.err) || b.Error.Message != "m" {
 				t.Errorf("body %s", rec.Body)
 			}

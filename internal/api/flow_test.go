@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 // TestInvitationFlow drives one invitation through its life, as a host
@@ -144,7 +145,7 @@ func TestInvitationFlow(t *testing.T) {
 	t.Run("resend replaces the link", func(t *testing.T) {
 		inv := e.invite(e.admin, org.ID, map[string]any{"email": "resend@example.com", "roles": []string{"member"}})
 		e.clock.Advance(invited.ResendInterval + time.Second)
-		var resent InvitationWithURL
+		var resent client.InvitationWithURL
 		r := e.call(request{Method: "POST", Path: "/v1/invitations/" + inv.ID + "/resend", Cred: e.admin}, http.StatusOK, &resent)
 		if resent.URL == "" || resent.URL == inv.URL || resent.ID != inv.ID {
 			t.Fatalf("resent %s with link %q (was %q)", resent.ID, resent.URL, inv.URL)
@@ -177,7 +178,7 @@ func TestInvitationFlow(t *testing.T) {
 		if draft.Status != invited.StatusDraft || draft.URL != "" {
 			t.Fatalf("draft %s with link %q", draft.Status, draft.URL)
 		}
-		var sent InvitationWithURL
+		var sent client.InvitationWithURL
 		e.call(request{Method: "POST", Path: "/v1/invitations/" + draft.ID + "/send", Cred: e.admin}, http.StatusOK, &sent)
 		if sent.Status != invited.StatusPending {
 			t.Errorf("sent draft is %s", sent.Status)
@@ -194,7 +195,7 @@ func TestInvitationFlow(t *testing.T) {
 		var got []string
 		token, pages := "", 0
 		for {
-			var page InvitationList
+			var page client.InvitationList
 			e.call(request{Method: "GET", Path: "/v1/invitations?page_size=2&org_id=" + other.ID + "&page_token=" + token, Cred: e.admin}, http.StatusOK, &page)
 			for _, inv := range page.Invitations {
 				got = append(got, inv.ID)
@@ -209,7 +210,7 @@ func TestInvitationFlow(t *testing.T) {
 		if !slices.Equal(got, want) || pages != 3 {
 			t.Errorf("%d pages of %v, want 3 pages of %v", pages, got, want)
 		}
-		var filtered InvitationList
+		var filtered client.InvitationList
 		e.call(request{Method: "GET", Path: "/v1/invitations?status=pending&email=PC@example.com", Cred: e.admin}, http.StatusOK, &filtered)
 		if len(filtered.Invitations) != 1 || filtered.Invitations[0].Email != "pc@example.com" {
 			t.Errorf("filter by email found %v", filtered.Invitations)
@@ -229,7 +230,7 @@ func TestInvitationFlow(t *testing.T) {
 		if r.Status != http.StatusNotFound {
 			t.Errorf("creating in another tenant: %d %s", r.Status, r.Body)
 		}
-		var list InvitationList
+		var list client.InvitationList
 		e.call(request{Method: "GET", Path: "/v1/invitations", Cred: otherKey}, http.StatusOK, &list)
 		if len(list.Invitations) != 0 {
 			t.Errorf("another tenant lists %d invitations", len(list.Invitations))
@@ -258,7 +259,7 @@ func TestMalformedInput(t *testing.T) {
 	org := e.createOrg("Acme")
 	path := "/v1/orgs/" + org.ID + "/invitations"
 	count := func() int {
-		var list InvitationList
+		var list client.InvitationList
 		e.call(request{Method: "GET", Path: "/v1/invitations?page_size=200&org_id=" + org.ID, Cred: e.admin}, http.StatusOK, &list)
 		return len(list.Invitations)
 	}
@@ -370,7 +371,7 @@ func TestBatch(t *testing.T) {
 		{"email":"one@example.com","roles":["member"]},
 		{"email":"four@example.com","roles":["member"],"send":false}
 	]}`
-	var got BatchResponse
+	var got client.BatchResponse
 	r := e.call(request{Method: "POST", Path: "/v1/orgs/" + org.ID + "/invitations/batch", Cred: e.admin, Body: body}, http.StatusOK, &got)
 	if len(got.Results) != 5 {
 		t.Fatalf("%d results: %s", len(got.Results), r.Body)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 // FuzzDecodeInvitationCreate feeds bodies through the decoding path of a
@@ -49,7 +50,7 @@ func FuzzDecodeInvitationCreate(f *testing.F) {
 		switch rec.Code {
 		case http.StatusCreated:
 		case http.StatusBadRequest:
-			var b errorBody
+			var b client.ErrorResponse
 			if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Error.Code != invited.EINVALID || b.Error.Message == "" {
 				t.Fatalf("400 with body %s", rec.Body)
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/secretbox"
@@ -218,9 +219,9 @@ func (e *env) call(rq request, status int, out any) response {
 }
 
 // apiError decodes an error answer.
-func (r response) apiError(t testing.TB) ErrorDetail {
+func (r response) apiError(t testing.TB) client.ErrorDetail {
 	t.Helper()
-	var b errorBody
+	var b client.ErrorResponse
 	if err := json.Unmarshal(r.Body, &b); err != nil || b.Error.Code == "" {
 		t.Fatalf("not an error answer (%v): %s", err, r.Body)
 	}
@@ -236,9 +237,9 @@ func (e *env) createOrg(name string) *invited.Organization {
 }
 
 // invite creates an invitation in org with cred.
-func (e *env) invite(cred, orgID string, body map[string]any) InvitationWithURL {
+func (e *env) invite(cred, orgID string, body map[string]any) client.InvitationWithURL {
 	e.t.Helper()
-	var inv InvitationWithURL
+	var inv client.InvitationWithURL
 	e.call(request{Method: "POST", Path: "/v1/orgs/" + orgID + "/invitations", Cred: cred, Body: body}, http.StatusCreated, &inv)
 	return inv
 }
@@ -246,7 +247,7 @@ func (e *env) invite(cred, orgID string, body map[string]any) InvitationWithURL 
 // createKey creates an organization key with the admin key.
 func (e *env) createKey(orgID string, perms ...invited.Permission) string {
 	e.t.Helper()
-	var k APIKeyWithSecret
+	var k client.APIKeyWithSecret
 	e.call(request{Method: "POST", Path: "/v1/api-keys", Cred: e.admin, Body: invited.APIKeyCreate{Name: "test", OrgID: orgID, Permissions: perms}},
 		http.StatusCreated, &k)
 	return k.Secret

@@ -45,7 +45,7 @@ func (s *server) idempotently(w http.ResponseWriter, r *http.Request, data []byt
 	ctx := context.WithoutCancel(r.Context())
 	finished := false
 	defer func() {
-		// A failed request, or a panic, releases the key for a retry
+		// A failed or throttled request, or a panic, releases the key for a retry
 		// rather than leaving it reserved until it expires.
 		if !finished {
 			if err := s.deps.Idempotency.AbandonIdempotent(ctx, scope, key); err != nil {
@@ -54,7 +54,9 @@ func (s *server) idempotently(w http.ResponseWriter, r *http.Request, data []byt
 		}
 	}()
 	status, body, replay := answer(w, r, data)
-	if status < http.StatusInternalServerError {
+	// A server error or a rate limit is no outcome to replay: the retry
+	// that follows must run again.
+	if status < http.StatusInternalServerError && status != http.StatusTooManyRequests {
 		finished = true
 		if err := s.deps.Idempotency.FinishIdempotent(ctx, scope, key, invited.IdempotentResponse{Status: status, Body: replay}); err != nil {
 			// The request itself succeeded; only its replay is lost.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 func TestIdempotencyKey(t *testing.T) {
@@ -17,7 +18,7 @@ func TestIdempotencyKey(t *testing.T) {
 		return request{Method: "POST", Path: path, Cred: cred, Body: body, Header: map[string]string{idempotencyKeyHeader: key}}
 	}
 
-	var first, again InvitationWithURL
+	var first, again client.InvitationWithURL
 	r := e.call(withKey(e.admin, "k1", body), http.StatusCreated, &first)
 	if r.Header.Get("Idempotent-Replayed") != "" || first.URL == "" {
 		t.Fatalf("first request: %v %+v", r.Header, first)
@@ -63,7 +64,7 @@ func TestIdempotencyKey(t *testing.T) {
 	if o1.ID != o2.ID {
 		t.Errorf("two organizations for one key: %s, %s", o1.ID, o2.ID)
 	}
-	var k1, k2 APIKeyWithSecret
+	var k1, k2 client.APIKeyWithSecret
 	keyReq := request{Method: "POST", Path: "/v1/api-keys", Cred: e.admin, Body: invited.APIKeyCreate{Name: "ci", Admin: true}, Header: map[string]string{idempotencyKeyHeader: "key-1"}}
 	e.call(keyReq, http.StatusCreated, &k1)
 	e.call(keyReq, http.StatusCreated, &k2)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/jobs"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
@@ -73,7 +74,7 @@ next:
 func TestMetrics(t *testing.T) {
 	e, m := newMetricsEnv(t)
 	org := e.createOrg("Metrics")
-	invite := func(email string, extra map[string]any) InvitationWithURL {
+	invite := func(email string, extra map[string]any) client.InvitationWithURL {
 		body := map[string]any{"email": email, "roles": []string{"member"}}
 		for k, v := range extra {
 			body[k] = v

@@ -4,37 +4,20 @@ import (
 	"net/http"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
-
-// OrganizationList is a page of organizations.
-type OrganizationList struct {
-	Orgs          []*invited.Organization `json:"orgs"`
-	NextPageToken string                  `json:"next_page_token" doc:"empty on the last page"`
-}
-
-// MemberList is a page of an organization's members.
-type MemberList struct {
-	Members       []*invited.Member `json:"members"`
-	NextPageToken string            `json:"next_page_token" doc:"empty on the last page"`
-}
-
-// RoleList is an organization's roles, built-in and custom. It is one page.
-type RoleList struct {
-	Roles         []*invited.Role `json:"roles"`
-	NextPageToken string          `json:"next_page_token" doc:"always empty: every role fits in one page"`
-}
 
 func (s *server) createOrganization(r *http.Request, c invited.OrganizationCreate) (*invited.Organization, error) {
 	return s.deps.Orgs.CreateOrganization(r.Context(), c)
 }
 
-func (s *server) listOrganizations(r *http.Request) (OrganizationList, error) {
+func (s *server) listOrganizations(r *http.Request) (client.OrganizationList, error) {
 	page, err := pageQuery(r)
 	if err != nil {
-		return OrganizationList{}, err
+		return client.OrganizationList{}, err
 	}
 	orgs, next, err := s.deps.Orgs.FindOrganizations(r.Context(), invited.OrganizationFilter{Page: page})
-	return OrganizationList{Orgs: nonNil(orgs), NextPageToken: next}, err
+	return client.OrganizationList{Orgs: nonNil(orgs), NextPageToken: next}, err
 }
 
 func (s *server) getOrganization(r *http.Request) (*invited.Organization, error) {
@@ -53,17 +36,17 @@ func (s *server) updateOrganization(r *http.Request, u invited.OrganizationUpdat
 	return s.deps.Orgs.UpdateOrganization(r.Context(), id, u)
 }
 
-func (s *server) listMembers(r *http.Request) (MemberList, error) {
+func (s *server) listMembers(r *http.Request) (client.MemberList, error) {
 	id, err := pathID(r, "org", invited.PrefixOrganization)
 	if err != nil {
-		return MemberList{}, err
+		return client.MemberList{}, err
 	}
 	page, err := pageQuery(r)
 	if err != nil {
-		return MemberList{}, err
+		return client.MemberList{}, err
 	}
 	members, next, err := s.deps.Members.FindMembers(r.Context(), invited.MemberFilter{OrgID: id, Page: page})
-	return MemberList{Members: nonNil(members), NextPageToken: next}, err
+	return client.MemberList{Members: nonNil(members), NextPageToken: next}, err
 }
 
 // memberPath reads the organization and user ids of a member's path.
@@ -99,13 +82,13 @@ func (s *server) deleteMember(r *http.Request) (noContent, error) {
 	return noContent{}, s.deps.Members.DeleteMember(r.Context(), orgID, userID)
 }
 
-func (s *server) listRoles(r *http.Request) (RoleList, error) {
+func (s *server) listRoles(r *http.Request) (client.RoleList, error) {
 	id, err := pathID(r, "org", invited.PrefixOrganization)
 	if err != nil {
-		return RoleList{}, err
+		return client.RoleList{}, err
 	}
 	roles, err := s.deps.Roles.FindRoles(r.Context(), id)
-	return RoleList{Roles: nonNil(roles)}, err
+	return client.RoleList{Roles: nonNil(roles)}, err
 }
 
 func (s *server) createRole(r *http.Request, c invited.RoleCreate) (*invited.Role, error) {

@@ -6,19 +6,14 @@ import (
 	"net/url"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
-// ProfileList is a page of connection profiles.
-type ProfileList struct {
-	Profiles      []*invited.Profile `json:"profiles"`
-	NextPageToken string             `json:"next_page_token" doc:"empty on the last page"`
-}
-
 // listOrgProfiles serves GET /v1/orgs/{org}/profiles.
-func (s *server) listOrgProfiles(r *http.Request) (ProfileList, error) {
+func (s *server) listOrgProfiles(r *http.Request) (client.ProfileList, error) {
 	orgID, err := pathID(r, "org", invited.PrefixOrganization)
 	if err != nil {
-		return ProfileList{}, err
+		return client.ProfileList{}, err
 	}
 	f := invited.FieldErrors{}
 	filter := profileFilterOf(r.URL.Query(), f)
@@ -27,7 +22,7 @@ func (s *server) listOrgProfiles(r *http.Request) (ProfileList, error) {
 }
 
 // listProfiles serves GET /v1/profiles, across organizations.
-func (s *server) listProfiles(r *http.Request) (ProfileList, error) {
+func (s *server) listProfiles(r *http.Request) (client.ProfileList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
 	filter := profileFilterOf(q, f)
 	filter.OrgID = queryOrgID(q, f)
@@ -41,12 +36,12 @@ func profileFilterOf(q url.Values, f invited.FieldErrors) invited.ProfileFilter 
 }
 
 // findProfiles answers a list, unless reading its query found errors f.
-func (s *server) findProfiles(ctx context.Context, filter invited.ProfileFilter, f invited.FieldErrors) (ProfileList, error) {
+func (s *server) findProfiles(ctx context.Context, filter invited.ProfileFilter, f invited.FieldErrors) (client.ProfileList, error) {
 	if err := f.Err(); err != nil {
-		return ProfileList{}, err
+		return client.ProfileList{}, err
 	}
 	profiles, next, err := s.deps.Profiles.FindProfiles(ctx, filter)
-	return ProfileList{Profiles: nonNil(profiles), NextPageToken: next}, err
+	return client.ProfileList{Profiles: nonNil(profiles), NextPageToken: next}, err
 }
 
 // profileAction adapts a service method on one profile, named by the path,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 )
@@ -93,7 +94,7 @@ func platformAccount(t *testing.T, p *platform, accessToken string) string {
 // profileIDs lists the profiles of path with cred.
 func (e *env) profileIDs(cred, path string) []string {
 	e.t.Helper()
-	var list ProfileList
+	var list client.ProfileList
 	e.call(request{Method: "GET", Path: path, Cred: cred}, http.StatusOK, &list)
 	var ids []string
 	for _, p := range list.Profiles {
@@ -175,7 +176,7 @@ func TestProfiles(t *testing.T) {
 	t.Run("lists are paged", func(t *testing.T) {
 		throughOther := []string{e.connectProfile(p, connectionsKey, acme.ID, otherApp.ID).ID, e.connectProfile(p, connectionsKey, acme.ID, otherApp.ID).ID}
 		all := append([]string{ours.ID}, throughOther...)
-		var first, second ProfileList
+		var first, second client.ProfileList
 		path := "/v1/orgs/" + acme.ID + "/profiles?page_size=2"
 		e.call(request{Method: "GET", Path: path, Cred: connectionsKey}, http.StatusOK, &first)
 		e.call(request{Method: "GET", Path: path + "&page_token=" + first.NextPageToken, Cred: connectionsKey}, http.StatusOK, &second)
@@ -331,7 +332,7 @@ func TestProfiles(t *testing.T) {
 			t.Errorf("active: %v", got)
 		}
 
-		var events AuditEventList
+		var events client.AuditEventList
 		e.call(request{Method: "GET", Path: "/v1/audit-events?page_size=200&resource=" + invited.ResourceProfile, Cred: e.admin}, http.StatusOK, &events)
 		var actions []string
 		for _, ev := range events.Events {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/openapi"
 )
 
@@ -190,7 +191,7 @@ func (s *server) routes() []openapi.Route {
 			Summary: "The keys that verify acceptance tickets",
 			Description: "A JSON Web Key Set of ES256 keys: the signing key and retired keys whose tickets may still be alive. " +
 				"Cacheable for 60 seconds; fetch it again when a ticket names an unknown kid.",
-			Response: JWKSet{},
+			Response: client.JWKSet{},
 			Handler:  http.HandlerFunc(s.serveJWKS)},
 
 		{Method: "POST", Path: "/v1/apps", OperationID: "createApp", Tags: tagApps, Auth: authAppsManage,
@@ -312,15 +313,15 @@ func (s *server) routes() []openapi.Route {
 
 		{Method: "GET", Path: "/livez", OperationID: "live", Tags: tagSystem, Auth: authPublic,
 			Summary: "Liveness", Description: `200 {"status":"ok"} while the process answers; no dependency is checked.`,
-			Response: Health{},
+			Response: client.Health{},
 			Handler:  http.HandlerFunc(s.livez)},
 		{Method: "GET", Path: "/readyz", OperationID: "ready", Tags: tagSystem, Auth: authPublic,
 			Summary: "Readiness", Description: `200 {"status":"ok"} when the database answers, its migrations are applied and a signing key is loaded; otherwise 503 {"status":"unavailable","reason":…} naming the check that failed.`,
-			Response: Health{}, Errors: []int{503},
+			Response: client.Health{}, Errors: []int{503},
 			Handler: http.HandlerFunc(s.readyz)},
 		{Method: "GET", Path: "/healthz", OperationID: "health", Tags: tagSystem, Auth: authPublic,
 			Summary: "Readiness (alias of /readyz)", Description: "The same as GET /readyz, kept for existing health checks.",
-			Response: Health{}, Errors: []int{503},
+			Response: client.Health{}, Errors: []int{503},
 			Handler: http.HandlerFunc(s.readyz)},
 		{Method: "GET", Path: "/openapi.json", OperationID: "openapi", Tags: tagSystem, Auth: authPublic,
 			Summary: "This API's OpenAPI 3.1 document",

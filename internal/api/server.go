@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
@@ -200,7 +201,7 @@ func (s *server) observe(next http.Handler) http.Handler {
 					slog.String("request_id", id), slog.String("route", r.Pattern),
 					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 				if sw.status == 0 {
-					writeJSON(sw, http.StatusInternalServerError, errorBody{ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}})
+					writeJSON(sw, http.StatusInternalServerError, client.ErrorResponse{Error: client.ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}})
 				}
 			}
 			// ServeMux records the matched pattern on the request it was

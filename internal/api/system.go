@@ -6,15 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 )
-
-// Health is the answer of GET /livez, /readyz and /healthz.
-type Health struct {
-	Status string `json:"status" enum:"ok,unavailable"`
-	// Reason names the check that failed; its error is only logged.
-	Reason string `json:"reason,omitempty" doc:"the readiness check that failed: database, or signing_keys"`
-}
 
 // Check is one thing readiness depends on: Check answers nil when Name is
 // ready.
@@ -31,7 +25,7 @@ const checkTimeout = 2 * time.Second
 // else, so that an orchestrator restarts the process only when restarting
 // can help.
 func (s *server) livez(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+	writeJSON(w, http.StatusOK, client.Health{Status: "ok"})
 }
 
 // readyz answers 200 {"status":"ok"} when every readiness check passes,
@@ -46,11 +40,11 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 				slog.String("request_id", httpkit.RequestID(r.Context())),
 				slog.String("check", c.Name), slog.String("error", err.Error()))
 			w.Header().Set("Retry-After", "5")
-			writeJSON(w, http.StatusServiceUnavailable, Health{Status: "unavailable", Reason: c.Name})
+			writeJSON(w, http.StatusServiceUnavailable, client.Health{Status: "unavailable", Reason: c.Name})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+	writeJSON(w, http.StatusOK, client.Health{Status: "ok"})
 }
 
 // serveSpec answers the OpenAPI document. Unlike the API's answers it may

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/openapi"
 )
@@ -85,7 +86,7 @@ func TestTransport(t *testing.T) {
 				t.Error("no X-Request-Id")
 			}
 			if tt.code != "" {
-				var b errorBody
+				var b client.ErrorResponse
 				if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil || b.Error.Code != tt.code {
 					t.Errorf("body %s, want code %s", rec.Body, tt.code)
 				}

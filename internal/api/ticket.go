@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/invitedhq/invited"
-	"github.com/invitedhq/invited/internal/ticket"
+	"github.com/invitedhq/invited/client"
 )
 
 // TicketKeys verifies acceptance tickets and publishes the keys that sign
@@ -15,20 +15,12 @@ type TicketKeys interface {
 	// keys; ticket_expired when it expired, invalid_request on the field
 	// "ticket" when it is anything but a valid ticket.
 	Verify(ctx context.Context, compact string) (ticketID string, err error)
-	JWKS(ctx context.Context) (JWKSet, error)
-}
-
-// JWKSet is the answer of GET /.well-known/jwks.json.
-type JWKSet = ticket.JWKSet
-
-// RedeemRequest is the body of a redemption.
-type RedeemRequest struct {
-	Ticket string `json:"ticket" doc:"the acceptance ticket: the JWT the hosted page added to the redirect URL as ?ticket="`
+	JWKS(ctx context.Context) (client.JWKSet, error)
 }
 
 // redeemTicket checks the ticket's signature here, because the service
 // trusts the transport for that, and redeems it.
-func (s *server) redeemTicket(r *http.Request, in RedeemRequest) (*invited.AcceptanceTicket, error) {
+func (s *server) redeemTicket(r *http.Request, in client.RedeemRequest) (*invited.AcceptanceTicket, error) {
 	if in.Ticket == "" {
 		return nil, errField("ticket", "is required")
 	}

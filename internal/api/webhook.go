@@ -4,47 +4,25 @@ import (
 	"net/http"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
-// WebhookWithSecret is a new endpoint with its signing secret, shown only
-// in this answer.
-type WebhookWithSecret struct {
-	invited.Webhook
-}
-
-func (w WebhookWithSecret) withoutSecrets() any {
-	w.Secret = ""
-	return w
-}
-
-// WebhookList is a page of webhook endpoints.
-type WebhookList struct {
-	Webhooks      []*invited.Webhook `json:"webhooks"`
-	NextPageToken string             `json:"next_page_token" doc:"empty on the last page"`
-}
-
-// MessageList is a page of outbox messages.
-type MessageList struct {
-	Messages      []*invited.Message `json:"messages"`
-	NextPageToken string             `json:"next_page_token" doc:"empty on the last page"`
-}
-
-func (s *server) createWebhook(r *http.Request, c invited.WebhookCreate) (WebhookWithSecret, error) {
+func (s *server) createWebhook(r *http.Request, c invited.WebhookCreate) (client.WebhookWithSecret, error) {
 	w, err := s.deps.Webhooks.CreateWebhook(r.Context(), c)
 	if err != nil {
-		return WebhookWithSecret{}, err
+		return client.WebhookWithSecret{}, err
 	}
-	return WebhookWithSecret{Webhook: *w}, nil
+	return client.WebhookWithSecret{Webhook: *w}, nil
 }
 
-func (s *server) listWebhooks(r *http.Request) (WebhookList, error) {
+func (s *server) listWebhooks(r *http.Request) (client.WebhookList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
 	filter := invited.WebhookFilter{OrgID: queryOrgID(q, f), Page: pageOf(q, f)}
 	if err := f.Err(); err != nil {
-		return WebhookList{}, err
+		return client.WebhookList{}, err
 	}
 	hooks, next, err := s.deps.Webhooks.FindWebhooks(r.Context(), filter)
-	return WebhookList{Webhooks: nonNil(hooks), NextPageToken: next}, err
+	return client.WebhookList{Webhooks: nonNil(hooks), NextPageToken: next}, err
 }
 
 func (s *server) getWebhook(r *http.Request) (*invited.Webhook, error) {
@@ -65,29 +43,29 @@ func (s *server) deleteWebhook(r *http.Request) (noContent, error) {
 
 // listDeliveries lists an endpoint's messages: GET /v1/messages with the
 // endpoint as filter.
-func (s *server) listDeliveries(r *http.Request) (MessageList, error) {
+func (s *server) listDeliveries(r *http.Request) (client.MessageList, error) {
 	id, err := pathID(r, "id", invited.PrefixWebhook)
 	if err != nil {
-		return MessageList{}, err
+		return client.MessageList{}, err
 	}
 	return s.findMessages(r, id)
 }
 
-func (s *server) listMessages(r *http.Request) (MessageList, error) {
+func (s *server) listMessages(r *http.Request) (client.MessageList, error) {
 	return s.findMessages(r, "")
 }
 
 // findMessages lists messages by the query's filters, and to webhookID's
 // endpoint when it is set.
-func (s *server) findMessages(r *http.Request, webhookID string) (MessageList, error) {
+func (s *server) findMessages(r *http.Request, webhookID string) (client.MessageList, error) {
 	q, f := r.URL.Query(), invited.FieldErrors{}
 	filter := invited.MessageFilter{OrgID: queryOrgID(q, f), WebhookID: webhookID, Channel: q.Get("channel"),
 		Status: q.Get("status"), Page: pageOf(q, f)}
 	if err := f.Err(); err != nil {
-		return MessageList{}, err
+		return client.MessageList{}, err
 	}
 	msgs, next, err := s.deps.Outbox.FindMessages(r.Context(), filter)
-	return MessageList{Messages: nonNil(msgs), NextPageToken: next}, err
+	return client.MessageList{Messages: nonNil(msgs), NextPageToken: next}, err
 }
 
 func (s *server) getMessage(r *http.Request) (*invited.Message, error) {

@@ -1,0 +1,487 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/api"
+	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/metrics"
+	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/secretbox"
+	"github.com/invitedhq/invited/internal/sqlstore"
+	"github.com/invitedhq/invited/internal/ticket"
+)
+
+// service is the real API on a fresh SQLite database, served over HTTP.
+type service struct {
+	url   string
+	admin string // the admin key's secret
+	// requests counts the requests the clients of client() sent.
+	requests atomic.Int64
+	// mu guards headers, the headers of the last request.
+	mu      sync.Mutex
+	headers http.Header
+}
+
+// newService starts the API; opts may change its Deps before it starts.
+func newService(t *testing.T, opts ...func(*api.Deps)) *service {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := secretbox.Parse(secretbox.NewKey("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Secrets: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	admin := invited.NewSecret(invited.SecretPrefixAPIKey)
+	if _, err := db.EnsureAdminAPIKey(ctx, admin, "test admin"); err != nil {
+		t.Fatal(err)
+	}
+	ticketKeys := ticket.New(db, "https://invited.test", nil)
+	if err := ticketKeys.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deps := api.Deps{
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
+		Webhooks: db, Outbox: db, Apps: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
+		Credentials: &httpkit.Credentials{Auth: db},
+		Ready:       []api.Check{{Name: "database", Check: db.Ready}},
+	}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	deps.PublicURL = "http://" + srv.Listener.Addr().String()
+	srv.Config.Handler = api.NewServer(deps)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &service{url: srv.URL, admin: admin}
+}
+
+// client returns a client of the service that counts its requests and
+// records their headers.
+func (s *service) client(opts ...client.Option) *client.Client {
+	rt := roundTripper(func(r *http.Request) (*http.Response, error) {
+		s.requests.Add(1)
+		s.mu.Lock()
+		s.headers = r.Header.Clone()
+		s.mu.Unlock()
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	return client.New(s.url, append([]client.Option{client.WithTransport(rt)}, opts...)...)
+}
+
+// adminClient is client with the admin key.
+func (s *service) adminClient(opts ...client.Option) *client.Client {
+	return s.client(append([]client.Option{client.WithAPIKey(s.admin)}, opts...)...)
+}
+
+func (s *service) lastHeaders() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.headers
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func mustOrg(t *testing.T, c *client.Client, name string) *invited.Organization {
+	t.Helper()
+	org, err := c.CreateOrganization(t.Context(), invited.OrganizationCreate{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return org
+}
+
+func mustInvite(t *testing.T, c *client.Client, orgID, email string) *client.InvitationWithURL {
+	t.Helper()
+	inv, err := c.CreateInvitation(t.Context(), orgID, invited.InvitationCreate{Email: email, Roles: []string{"member"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// tokenOf returns the token of an invitation link.
+func tokenOf(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil || !strings.HasPrefix(u.Path, "/i/") {
+		t.Fatalf("invitation link %q", link)
+	}
+	return strings.TrimPrefix(u.Path, "/i/")
+}
+
+// methodName is the Client method of an operationId.
+func methodName(operationID string) string {
+	if operationID == "openapi" {
+		return "OpenAPI"
+	}
+	return strings.ToUpper(operationID[:1]) + operationID[1:]
+}
+
+// TestEveryOperationHasAMethod keeps the client abreast of the route
+// table: each operation needs a method of its name taking a context first.
+func TestEveryOperationHasAMethod(t *testing.T) {
+	routes := api.Routes(api.Deps{Metrics: metrics.New(prometheus.NewRegistry())})
+	typ := reflect.TypeFor[*client.Client]()
+	ctxType := reflect.TypeFor[context.Context]()
+	for _, rt := range routes {
+		name := methodName(rt.OperationID)
+		m, ok := typ.MethodByName(name)
+		if !ok {
+			t.Errorf("%s %s (%s) has no method Client.%s", rt.Method, rt.Path, rt.OperationID, name)
+			continue
+		}
+		if m.Type.NumIn() < 2 || m.Type.In(1) != ctxType {
+			t.Errorf("Client.%s does not take a context first", name)
+		}
+		if m.Type.NumOut() == 0 || m.Type.Out(m.Type.NumOut()-1) != reflect.TypeFor[error]() {
+			t.Errorf("Client.%s does not return an error last", name)
+		}
+	}
+	if len(routes) < 50 {
+		t.Fatalf("only %d routes: is the table complete?", len(routes))
+	}
+}
+
+func TestErrors(t *testing.T) {
+	s := newService(t)
+	c := s.adminClient()
+	ctx := t.Context()
+	org := mustOrg(t, c, "Acme")
+	first := mustInvite(t, c, org.ID, "ada@example.com")
+
+	tests := []struct {
+		name       string
+		call       func() error
+		status     int
+		code       string
+		field      string
+		existingID string
+	}{
+		{"unknown id", func() error {
+			_, err := c.GetInvitation(ctx, invited.NewID(invited.PrefixInvitation, time.Now()))
+			return err
+		}, 404, invited.ENOTFOUND, "", ""},
+		{"invalid field", func() error {
+			_, err := c.CreateOrganization(ctx, invited.OrganizationCreate{})
+			return err
+		}, 400, invited.EINVALID, "name", ""},
+		{"open invitation", func() error {
+			_, err := c.CreateInvitation(ctx, org.ID, invited.InvitationCreate{Email: "ada@example.com", Roles: []string{"member"}})
+			return err
+		}, 409, invited.EINVITATIONEXISTS, "", first.ID},
+		{"no credentials", func() error {
+			_, err := s.client().ListOrganizations(ctx, invited.OrganizationFilter{})
+			return err
+		}, 401, invited.EUNAUTHENTICATED, "", ""},
+		{"unknown acting user", func() error {
+			_, err := c.With(client.WithActingUser("nobody")).ListOrganizations(ctx, invited.OrganizationFilter{})
+			return err
+		}, 401, invited.EUNAUTHENTICATED, "", ""},
+		{"revoked link", func() error {
+			if _, err := c.RevokeInvitation(ctx, first.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err := c.AcceptInvitation(ctx, tokenOf(t, first.URL), &invited.Acceptor{Email: "ada@example.com"})
+			return err
+		}, 410, invited.EREVOKED, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			e, ok := errors.AsType[*client.Error](err)
+			if !ok {
+				t.Fatalf("error %v (%T), want a *client.Error", err, err)
+			}
+			if e.StatusCode != tt.status || e.Code != tt.code || e.ExistingID != tt.existingID {
+				t.Errorf("error %d %s existing %q, want %d %s existing %q", e.StatusCode, e.Code, e.ExistingID, tt.status, tt.code, tt.existingID)
+			}
+			if _, ok := e.Fields[tt.field]; tt.field != "" && !ok {
+				t.Errorf("fields %v, want %s", e.Fields, tt.field)
+			}
+			if e.Message == "" || e.RequestID == "" {
+				t.Errorf("message %q, request id %q", e.Message, e.RequestID)
+			}
+			if got := invited.ErrorCode(err); got != tt.code {
+				t.Errorf("invited.ErrorCode = %s, want %s", got, tt.code)
+			}
+		})
+	}
+}
+
+// TestUnexpectedAnswers: what is not the API's answer is not a
+// *client.Error.
+func TestUnexpectedAnswers(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, "<html><body>Bad gateway</body></html>")
+	}))
+	defer proxy.Close()
+	_, err := client.New(proxy.URL).GetOrganization(t.Context(), "org_x")
+	e, ok := errors.AsType[*client.UnexpectedResponseError](err)
+	if !ok || e.StatusCode != http.StatusBadGateway || !strings.Contains(string(e.Body), "Bad gateway") {
+		t.Errorf("through a failing proxy: %v (%T)", err, err)
+	}
+	if _, ok := errors.AsType[*client.Error](err); ok {
+		t.Errorf("a proxy's page is a *client.Error: %v", err)
+	}
+
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	const token = "secret-token"
+	_, err = client.New(gone.URL).PreviewInvitation(t.Context(), token)
+	if _, ok := errors.AsType[*url.Error](err); !ok {
+		t.Errorf("unreachable server: %v (%T), want a *url.Error", err, err)
+	}
+	if _, ok := errors.AsType[*client.Error](err); ok {
+		t.Errorf("unreachable server: a *client.Error: %v", err)
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("the error shows the token: %v", err)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	c := s.adminClient(client.WithUserAgent("cli/1.0"))
+	org := mustOrg(t, c, "Acme")
+	if got, want := s.lastHeaders().Get("User-Agent"), "invited-go/"+invited.Version+" cli/1.0"; got != want {
+		t.Errorf("User-Agent %q, want %q", got, want)
+	}
+	inv := mustInvite(t, c, org.ID, "ada@example.com")
+	acc, err := c.AcceptInvitation(ctx, tokenOf(t, inv.URL), &invited.Acceptor{Email: "ada@example.com", Name: "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ada, the organization's first member and so its owner, invites Bob
+	// through the admin key acting for her: the invitation names her.
+	ada := c.With(client.WithActingUser(acc.User.ID))
+	bob, err := ada.CreateInvitation(ctx, org.ID, invited.InvitationCreate{Email: "bob@example.com", Roles: []string{"member"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.lastHeaders().Get("Invited-Acting-User"); got != acc.User.ID {
+		t.Errorf("Invited-Acting-User %q", got)
+	}
+	if bob.Inviter.UserID != acc.User.ID {
+		t.Errorf("inviter %+v, want %s", bob.Inviter, acc.User.ID)
+	}
+}
+
+// TestPublicOperations need no credentials.
+func TestPublicOperations(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	admin := s.adminClient()
+	org := mustOrg(t, admin, "Acme")
+	app, err := admin.CreateApp(ctx, invited.AppCreate{Name: "Platform", OAuth: invited.OAuthConfig{
+		AuthorizationURL: "https://platform.test/authorize", TokenURL: "https://platform.test/token", ClientID: "invited"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ai, err := admin.CreateAppInvite(ctx, app.ID, invited.AppInviteCreate{OrgID: org.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decline := mustInvite(t, admin, org.ID, "bob@example.com")
+	preview := mustInvite(t, admin, org.ID, "ada@example.com")
+
+	anon := s.client()
+	tests := []struct {
+		name string
+		call func() (any, error)
+		ok   func(any) bool
+	}{
+		{"preview", func() (any, error) { return anon.PreviewInvitation(ctx, tokenOf(t, preview.URL)) },
+			func(v any) bool { return v.(*invited.InvitationPreview).Organization.ID == org.ID }},
+		{"decline", func() (any, error) { return anon.DeclineInvitation(ctx, tokenOf(t, decline.URL)) },
+			func(v any) bool { return v.(*invited.InvitationPreview).Status == invited.StatusDeclined }},
+		{"app invite preview", func() (any, error) { return anon.PreviewAppInvite(ctx, ai.Code) },
+			func(v any) bool { return v.(*invited.AppInvitePreview).App.Name == "Platform" }},
+		{"jwks", func() (any, error) { return anon.GetJWKS(ctx) },
+			func(v any) bool { return len(v.(*client.JWKSet).Keys) == 1 }},
+		{"live", func() (any, error) { return anon.Live(ctx) }, func(v any) bool { return v.(*client.Health).Status == "ok" }},
+		{"ready", func() (any, error) { return anon.Ready(ctx) }, func(v any) bool { return v.(*client.Health).Status == "ok" }},
+		{"health", func() (any, error) { return anon.Health(ctx) }, func(v any) bool { return v.(*client.Health).Status == "ok" }},
+		{"openapi", func() (any, error) { return anon.OpenAPI(ctx) },
+			func(v any) bool { return strings.Contains(string(v.([]byte)), `"createInvitation"`) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := tt.call()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.ok(v) {
+				t.Errorf("answer %+v", v)
+			}
+		})
+	}
+}
+
+func TestIterators(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	c := s.adminClient()
+	org := mustOrg(t, c, "Acme")
+	want := map[string]bool{}
+	for i := range 5 {
+		want[mustInvite(t, c, org.ID, fmt.Sprintf("p%d@example.com", i)).ID] = true
+	}
+
+	before := s.requests.Load()
+	seen := map[string]bool{}
+	for inv, err := range c.Invitations(ctx, invited.InvitationFilter{OrgID: org.ID, Page: invited.Page{PageSize: 2}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[inv.ID] {
+			t.Errorf("%s twice", inv.ID)
+		}
+		seen[inv.ID] = true
+	}
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("iterated over %v, want %v", seen, want)
+	}
+	if n := s.requests.Load() - before; n != 3 {
+		t.Errorf("%d requests for 5 invitations by pages of 2, want 3", n)
+	}
+
+	// Breaking off stops asking for pages.
+	before = s.requests.Load()
+	for range c.Invitations(ctx, invited.InvitationFilter{OrgID: org.ID, Page: invited.Page{PageSize: 2}}) {
+		break
+	}
+	if n := s.requests.Load() - before; n != 1 {
+		t.Errorf("%d requests to break off after the first, want 1", n)
+	}
+
+	// An error is yielded, and ends the iteration.
+	var errs []error
+	for _, err := range c.Invitations(ctx, invited.InvitationFilter{Page: invited.Page{PageToken: "bogus"}}) {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || invited.ErrorCode(errs[0]) != invited.EINVALID {
+		t.Errorf("a bad page token yields %v", errs)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	s := newService(t)
+	c := s.adminClient()
+	org := mustOrg(t, c, "Acme")
+	ctx := client.WithIdempotencyKey(t.Context(), "invite-ada")
+	ada := invited.InvitationCreate{Email: "ada@example.com", Roles: []string{"member"}}
+
+	first, err := c.CreateInvitation(ctx, org.ID, ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.lastHeaders().Get("Idempotency-Key") != "invite-ada" {
+		t.Errorf("headers %v", s.lastHeaders())
+	}
+	replay, err := c.CreateInvitation(ctx, org.ID, ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replay.ID != first.ID || first.URL == "" || replay.URL != "" {
+		t.Errorf("replay %s url %q of %s url %q: want the same invitation without its link", replay.ID, replay.URL, first.ID, first.URL)
+	}
+	ada.FirstName = "Ada"
+	if _, err := c.CreateInvitation(ctx, org.ID, ada); invited.ErrorCode(err) != invited.ECONFLICT {
+		t.Errorf("the key with another body: %v, want conflict", err)
+	}
+}
+
+// TestRetry runs into the real rate limits, each case on a service of its
+// own: one public link request a second, one create a second per
+// organization.
+func TestRetry(t *testing.T) {
+	never := client.WithRetry(client.RetryPolicy{})
+	type fixture struct {
+		s     *service
+		org   string
+		token string
+	}
+	tests := []struct {
+		name     string
+		call     func(ctx context.Context, f fixture) error
+		code     string // "" for success
+		requests int64
+	}{
+		{"GET retried after Retry-After", func(ctx context.Context, f fixture) error {
+			_, err := f.s.client().PreviewInvitation(ctx, f.token)
+			return err
+		}, "", 2},
+		{"no retry policy", func(ctx context.Context, f fixture) error {
+			_, err := f.s.client(never).PreviewInvitation(ctx, f.token)
+			if e, ok := errors.AsType[*client.Error](err); !ok || e.RetryAfter != time.Second {
+				t.Errorf("error %v, want one with Retry-After 1s", err)
+			}
+			return err
+		}, invited.ERATELIMITED, 1},
+		{"Retry-After beyond MaxWait", func(ctx context.Context, f fixture) error {
+			_, err := f.s.client(client.WithRetry(client.RetryPolicy{MaxAttempts: 3, MaxWait: time.Millisecond})).PreviewInvitation(ctx, f.token)
+			return err
+		}, invited.ERATELIMITED, 1},
+		{"POST without an idempotency key not retried", func(ctx context.Context, f fixture) error {
+			_, err := f.s.client().DeclineInvitation(ctx, f.token)
+			return err
+		}, invited.ERATELIMITED, 1},
+		{"POST with an idempotency key retried", func(ctx context.Context, f fixture) error {
+			_, err := f.s.adminClient().CreateInvitation(client.WithIdempotencyKey(ctx, "carol"), f.org,
+				invited.InvitationCreate{Email: "carol@example.com", Roles: []string{"member"}})
+			return err
+		}, "", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newService(t, func(d *api.Deps) {
+				d.PublicLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Second})
+				d.CreateLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Second})
+			})
+			ctx := t.Context()
+			admin := s.adminClient(never)
+			org := mustOrg(t, admin, "Acme")
+			// The invitation spends the organization's allowance of
+			// creates, its preview the client address's of link requests.
+			token := tokenOf(t, mustInvite(t, admin, org.ID, "ada@example.com").URL)
+			if _, err := admin.PreviewInvitation(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+			before := s.requests.Load()
+			err := tt.call(ctx, fixture{s: s, org: org.ID, token: token})
+			if tt.code == "" && err != nil || tt.code != "" && invited.ErrorCode(err) != tt.code {
+				t.Errorf("error %v, want %q", err, tt.code)
+			}
+			if n := s.requests.Load() - before; n != tt.requests {
+				t.Errorf("%d requests, want %d", n, tt.requests)
+			}
+		})
+	}
+}
