@@ -15,6 +15,7 @@ import (
 type tmux struct {
 	t      *testing.T
 	socket string
+	lines  int // typed so far
 }
 
 // startTmux starts a session of 120×30 running sh with env, or skips the
@@ -47,12 +48,13 @@ func (tm *tmux) run(args ...string) string {
 }
 
 // typeLine types line into the shell on a clear screen, and returns the
-// screen once the line has run: the shell says "exit=STATUS end-42" then,
-// which the line typed does not show.
+// screen once the line has run: the shell then says "exit=STATUS end-N",
+// N the count of lines typed, which the line typed does not show.
 func (tm *tmux) typeLine(line string) string {
 	tm.t.Helper()
-	const done = "end-42"
-	tm.run("send-keys", "-t", "cli", "clear; "+line+"; echo exit=$? end-$((6*7))", "Enter")
+	tm.lines++
+	done := fmt.Sprintf("end-%d", tm.lines)
+	tm.run("send-keys", "-t", "cli", fmt.Sprintf("clear; %s; echo exit=$? end-$((%d+1))", line, tm.lines-1), "Enter")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		screen := tm.run("capture-pane", "-p", "-t", "cli")
@@ -84,7 +86,7 @@ func TestInviteCSVProgress(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("inviting 100%% |%s| (%d/%d", strings.Repeat("█", 40), bulkRows, bulkRows),
 		fmt.Sprintf("%d rows: %d created, 0 exists, 0 failed", bulkRows, bulkRows),
-		"exit=0 end-42",
+		"exit=0 end-1",
 	} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the terminal does not show %q:\n%s", want, screen)
