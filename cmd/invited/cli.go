@@ -132,8 +132,23 @@ func (c *cli) markStarts(cmd *cobra.Command) {
 	}
 }
 
-// client returns a client of the service the flags and environment name.
+// client returns a client of the service the flags and environment name,
+// with the API key.
 func (c *cli) client() (*client.Client, error) {
+	api, err := c.anonymous()
+	if err != nil {
+		return nil, err
+	}
+	key, err := c.apiKey()
+	if err != nil {
+		return nil, err
+	}
+	return api.With(client.WithAPIKey(key)), nil
+}
+
+// anonymous returns a client of the service without credentials, for the
+// public operations.
+func (c *cli) anonymous() (*client.Client, error) {
 	if c.output != "table" && c.output != "json" {
 		return nil, usageErrorf("--output must be table or json, not %q", c.output)
 	}
@@ -144,11 +159,7 @@ func (c *cli) client() (*client.Client, error) {
 	if url == "" {
 		url = defaultURL
 	}
-	key, err := c.apiKey()
-	if err != nil {
-		return nil, err
-	}
-	return client.New(url, client.WithAPIKey(key), client.WithUserAgent("invited-cli/"+invited.Version)), nil
+	return client.New(url, client.WithUserAgent("invited-cli/"+invited.Version)), nil
 }
 
 // apiKey reads the API key: from --api-key-file, INVITED_API_KEY or

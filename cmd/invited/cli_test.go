@@ -60,9 +60,8 @@ func jsonID(t *testing.T, r cliResult) string {
 }
 
 // TestCLICommands runs each API command against a running server, in an
-// order where each step can use what the ones before made: {org}, {inv},
-// {draft} and {key} in args are replaced by the ids of those steps' JSON
-// answers.
+// order where each step can use what the ones before made: {name} in args
+// is replaced by the id (or link) a step before saved under name.
 func TestCLICommands(t *testing.T) {
 	env := startCLIServer(t, nil)
 	ids := map[string]string{}
@@ -70,6 +69,7 @@ func TestCLICommands(t *testing.T) {
 		name   string
 		args   []string
 		save   string // the id of the step's JSON answer is saved under this name
+		link   string // and its url under this one
 		code   int
 		stdout string // stdout contains it
 		stderr string // stderr contains it
@@ -93,7 +93,12 @@ func TestCLICommands(t *testing.T) {
 		{name: "revoke", args: []string{"invitations", "revoke", "{inv}"}, stdout: "revoked"},
 		{name: "revoke again", args: []string{"invitations", "revoke", "{inv}"}, code: exitFailure, stderr: "invited: invalid_state: "},
 		{name: "get unknown invitation", args: []string{"invitations", "get", "inv_00000000000000000000000000"}, code: exitFailure, stderr: "invited: not_found: "},
-		{name: "list members", args: []string{"members", "list", "{org}"}, stdout: "USER"},
+		{name: "invite to accept", args: []string{"invite", "{org}", "--email", "cy@example.com", "--role", "admin", "--first-name", "Cy", "-o", "json"}, save: "cy", link: "cylink"},
+		{name: "preview", args: []string{"invitations", "preview", "{cylink}"}, stdout: "pending  Acme"},
+		{name: "accept", args: []string{"invitations", "accept", "{cylink}", "--external-id", "cy-1", "--email", "cy@example.com", "--name", "Cy"}, stdout: "admin owner"},
+		{name: "preview accepted", args: []string{"invitations", "preview", "{cylink}", "-o", "json"}, stdout: `"status": "accepted"`, isJSON: true},
+		{name: "accept for nobody", args: []string{"invitations", "accept", "{cylink}"}, code: exitUsage},
+		{name: "list members", args: []string{"members", "list", "{org}"}, stdout: "cy@example.com"},
 		{name: "list roles", args: []string{"roles", "list", "{org}"}, stdout: "owner"},
 		{name: "create api key", args: []string{"api-keys", "create", "ci", "--org", "{org}", "--permission", "invitations:read,invitations:create", "-o", "json"}, save: "key"},
 		{name: "list api keys", args: []string{"api-keys", "list", "--org", "{org}"}, stdout: "invitations:create"},
@@ -141,6 +146,11 @@ func TestCLICommands(t *testing.T) {
 			}
 			if s.save != "" {
 				ids[s.save] = jsonID(t, r)
+			}
+			if s.link != "" {
+				var v struct{ URL string }
+				json.Unmarshal([]byte(r.stdout), &v)
+				ids[s.link] = v.URL
 			}
 		})
 	}

@@ -173,6 +173,7 @@ func (c *cli) invitationsCommand() *cobra.Command {
 			return withURL(api.RevokeInvitation(cmd.Context(), id))
 		}},
 	}
+	cmd.AddCommand(c.previewCommand(), c.acceptCommand())
 	for _, a := range actions {
 		sub := &cobra.Command{
 			Use:   a.use,
@@ -204,4 +205,81 @@ func withURL(inv *invited.Invitation, err error) (*client.InvitationWithURL, err
 		return nil, err
 	}
 	return &client.InvitationWithURL{Invitation: *inv}, nil
+}
+
+// linkToken is the token of an invitation link, or arg itself when it is
+// the token already.
+func linkToken(arg string) string {
+	if i := strings.LastIndex(arg, "/i/"); i >= 0 {
+		return arg[i+len("/i/"):]
+	}
+	return arg
+}
+
+var previewColumns = []column[*invited.InvitationPreview]{
+	{"STATUS", func(p *invited.InvitationPreview) string { return string(p.Status) }},
+	{"ORG", func(p *invited.InvitationPreview) string { return p.Organization.Name }},
+	{"INVITER", func(p *invited.InvitationPreview) string { return p.Inviter.Name }},
+	{"INVITEE", func(p *invited.InvitationPreview) string { return p.Invitee.FirstName }},
+	{"ROLES", func(p *invited.InvitationPreview) string { return strings.Join(p.Roles, " ") }},
+	{"EXPIRES", func(p *invited.InvitationPreview) string { return rfc3339(p.ExpiresAt) }},
+}
+
+func (c *cli) previewCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "preview URL|TOKEN",
+		Short: "Show what an invitation link offers, as the invitee sees it (no API key needed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := c.anonymous()
+			if err != nil {
+				return err
+			}
+			p, err := api.PreviewInvitation(cmd.Context(), linkToken(args[0]))
+			if err != nil {
+				return err
+			}
+			return showOne(c, p, previewColumns)
+		},
+	}
+}
+
+var acceptanceColumns = []column[*invited.Acceptance]{
+	{"ORG", func(a *invited.Acceptance) string { return a.Membership.OrgID }},
+	{"USER", func(a *invited.Acceptance) string { return a.Membership.UserID }},
+	{"ROLES", func(a *invited.Acceptance) string { return strings.Join(a.Membership.Roles, " ") }},
+	{"REDIRECT", func(a *invited.Acceptance) string { return a.RedirectURL }},
+}
+
+func (c *cli) acceptCommand() *cobra.Command {
+	var user invited.Acceptor
+	cmd := &cobra.Command{
+		Use:   "accept URL|TOKEN (--user USER | --external-id ID) [--email ADDRESS] [--name NAME]",
+		Short: "Accept an invitation on behalf of a person the API key vouches for",
+		Long: `Accept an invitation for a person, as a host application does with its API key:
+--user names an existing user (usr_…), --external-id the host application's id
+(a user is created on first acceptance). Invitees normally accept on the
+hosted page of the link; this is for support and for trying the flow out.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			a, err := api.AcceptInvitation(cmd.Context(), linkToken(args[0]), &user)
+			if err != nil {
+				return err
+			}
+			return showOne(c, a, acceptanceColumns)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&user.ID, "user", "", "the existing user who accepts (usr_…)")
+	f.StringVar(&user.ExternalID, "external-id", "", "the host application's id of the person who accepts")
+	f.StringVar(&user.Email, "email", "", "the person's email address")
+	f.StringVar(&user.Phone, "phone", "", "the person's phone number")
+	f.StringVar(&user.Name, "name", "", "the person's name")
+	cmd.MarkFlagsOneRequired("user", "external-id")
+	cmd.MarkFlagsMutuallyExclusive("user", "external-id")
+	return cmd
 }
