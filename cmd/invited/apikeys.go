@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,33 +20,25 @@ var apiKeyColumns = []column[*invited.APIKey]{
 	{"REVOKED", func(k *invited.APIKey) string { return rfc3339OrEmpty(k.RevokedAt) }},
 }
 
+// newKeyColumns are the columns of a new key: those of a key, and its
+// secret.
+var newKeyColumns = append(embedded(apiKeyColumns, func(k *client.APIKeyWithSecret) *invited.APIKey { return &k.APIKey }),
+	column[*client.APIKeyWithSecret]{"SECRET", func(k *client.APIKeyWithSecret) string { return k.Secret }})
+
 func (c *cli) apiKeysCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "api-keys", Short: "Create, list and revoke API keys (not the signing keys of acceptance tickets)"}
 	var create invited.APIKeyCreate
 	var permissions []string
-	createCmd := &cobra.Command{
-		Use:   "create NAME",
-		Short: "Create an API key; its secret is shown once",
-		Long: `Create an API key: --admin for a system-wide key, or --org with --permission
-for a key bound to one organization. The secret (ik_…) is printed once; keep it.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
+	createCmd := getCommand(c, "create NAME", "Create an API key; its secret is shown once", 1,
+		func(cmd *cobra.Command, api *client.Client, args []string) (*client.APIKeyWithSecret, error) {
 			create.Name = args[0]
 			for _, p := range permissions {
 				create.Permissions = append(create.Permissions, invited.Permission(p))
 			}
-			key, err := api.CreateAPIKey(cmd.Context(), create)
-			if err != nil {
-				return err
-			}
-			return showOne(c, key, append(withSecret(apiKeyColumns), column[*client.APIKeyWithSecret]{
-				"SECRET", func(k *client.APIKeyWithSecret) string { return k.Secret }}))
-		},
-	}
+			return api.CreateAPIKey(cmd.Context(), create)
+		}, newKeyColumns)
+	createCmd.Long = `Create an API key: --admin for a system-wide key, or --org with --permission
+for a key bound to one organization. The secret (ik_…) is printed once; keep it.`
 	f := createCmd.Flags()
 	f.StringVar(&create.OrgID, "org", "", "the organization the key is bound to")
 	f.BoolVar(&create.Admin, "admin", false, "a system-wide admin key")
@@ -54,46 +46,18 @@ for a key bound to one organization. The secret (ik_…) is printed once; keep i
 	createCmd.MarkFlagsMutuallyExclusive("admin", "org")
 
 	var org string
-	listCmd := &cobra.Command{
-		Use:   "list",
-		Short: "List API keys",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			keys, err := collect(api.APIKeys(cmd.Context(), invited.APIKeyFilter{OrgID: org}))
-			if err != nil {
-				return err
-			}
-			return show(c, keys, apiKeyColumns)
-		},
-	}
+	listCmd := listCommand(c, "list", "List API keys", 0,
+		func(cmd *cobra.Command, api *client.Client, _ []string) iter.Seq2[*invited.APIKey, error] {
+			return api.APIKeys(cmd.Context(), invited.APIKeyFilter{OrgID: org})
+		}, apiKeyColumns)
 	listCmd.Flags().StringVar(&org, "org", "", "only the keys of this organization")
 
-	cmd.AddCommand(createCmd, listCmd, &cobra.Command{
-		Use:   "revoke KEY",
-		Short: "Revoke an API key: it stops working at once",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.done(api.DeleteAPIKey(cmd.Context(), args[0]), "revoked %s", args[0])
-		},
-	})
+	cmd.AddCommand(createCmd, listCmd,
+		doCommand(c, "revoke KEY", "Revoke an API key: it stops working at once", 1,
+			func(cmd *cobra.Command, api *client.Client, args []string) (string, error) {
+				return "revoked " + args[0], api.DeleteAPIKey(cmd.Context(), args[0])
+			}))
 	return cmd
-}
-
-// withSecret turns the columns of a key into those of a new key.
-func withSecret(cols []column[*invited.APIKey]) []column[*client.APIKeyWithSecret] {
-	out := make([]column[*client.APIKeyWithSecret], len(cols))
-	for i, col := range cols {
-		out[i] = column[*client.APIKeyWithSecret]{col.name, func(k *client.APIKeyWithSecret) string { return col.value(&k.APIKey) }}
-	}
-	return out
 }
 
 var webhookColumns = []column[*invited.Webhook]{
@@ -107,37 +71,11 @@ var webhookColumns = []column[*invited.Webhook]{
 func (c *cli) webhooksCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "webhooks", Short: "List webhook endpoints"}
 	var org string
-	listCmd := &cobra.Command{
-		Use:   "list",
-		Short: "List webhook endpoints",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			hooks, err := collect(api.Webhooks(cmd.Context(), invited.WebhookFilter{OrgID: org}))
-			if err != nil {
-				return err
-			}
-			return show(c, hooks, webhookColumns)
-		},
-	}
+	listCmd := listCommand(c, "list", "List webhook endpoints", 0,
+		func(cmd *cobra.Command, api *client.Client, _ []string) iter.Seq2[*invited.Webhook, error] {
+			return api.Webhooks(cmd.Context(), invited.WebhookFilter{OrgID: org})
+		}, webhookColumns)
 	listCmd.Flags().StringVar(&org, "org", "", "only the endpoints of this organization")
 	cmd.AddCommand(listCmd)
 	return cmd
-}
-
-// done reports an action that answers nothing: a line for people, or
-// {"done": …} with --output json.
-func (c *cli) done(err error, format string, args ...any) error {
-	if err != nil {
-		return err
-	}
-	msg := fmt.Sprintf(format, args...)
-	if c.output == "json" {
-		return writeJSON(c.stdout, map[string]string{"done": msg})
-	}
-	_, err = fmt.Fprintln(c.stdout, msg)
-	return err
 }

@@ -112,27 +112,23 @@ func readCSV(r io.Reader, base invited.InvitationCreate) ([]csvRow, error) {
 // parseRow reads one record's cells over base.
 func parseRow(columns, record []string, base invited.InvitationCreate) (invited.InvitationCreate, error) {
 	c := base
+	text := map[string]*string{
+		"email": &c.Email, "phone": &c.Phone, "user_id": &c.UserID, "first_name": &c.FirstName, "last_name": &c.LastName,
+		"message": &c.Message, "channel": &c.Channel, "redirect_url": &c.RedirectURL, "audience": &c.Audience,
+	}
 	for i, name := range columns {
 		v := strings.TrimSpace(record[i])
 		if v == "" {
 			continue
 		}
+		if p, ok := text[name]; ok {
+			*p = v
+			continue
+		}
 		var err error
 		switch name {
-		case "email":
-			c.Email = v
-		case "phone":
-			c.Phone = v
-		case "user_id":
-			c.UserID = v
 		case "roles":
 			c.Roles = strings.FieldsFunc(v, func(r rune) bool { return r == ';' || unicode.IsSpace(r) })
-		case "first_name":
-			c.FirstName = v
-		case "last_name":
-			c.LastName = v
-		case "message":
-			c.Message = v
 		case "expires_in":
 			var d invited.Duration
 			if d, err = invited.ParseDuration(v); err == nil {
@@ -143,17 +139,11 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 			if t, err = time.Parse(time.RFC3339, v); err == nil {
 				c.ExpiresAt, c.ExpiresIn = &t, nil
 			}
-		case "channel":
-			c.Channel = v
 		case "send":
 			var send bool
 			if send, err = strconv.ParseBool(v); err == nil {
 				c.Send = &send
 			}
-		case "redirect_url":
-			c.RedirectURL = v
-		case "audience":
-			c.Audience = v
 		case "metadata":
 			if !json.Valid([]byte(v)) {
 				err = errors.New("not JSON")

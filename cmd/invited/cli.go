@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"net"
 	"os"
@@ -193,6 +194,15 @@ type column[T any] struct {
 	value func(T) string
 }
 
+// embedded turns the columns of T into those of a type that embeds it.
+func embedded[T, E any](cols []column[T], inner func(E) T) []column[E] {
+	out := make([]column[E], len(cols))
+	for i, col := range cols {
+		out[i] = column[E]{col.name, func(e E) string { return col.value(inner(e)) }}
+	}
+	return out
+}
+
 // show writes items: as a JSON array with --output json, else as a table
 // with a header row, for people.
 func show[T any](c *cli, items []T, columns []column[T]) error {
@@ -253,7 +263,7 @@ func orDash(s string) string {
 }
 
 // collect gathers every item of a list.
-func collect[T any](seq func(yield func(T, error) bool)) ([]T, error) {
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
 	var all []T
 	for item, err := range seq {
 		if err != nil {
@@ -358,4 +368,58 @@ func unreachable(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
 	return errors.As(err, &op) || errors.As(err, &dns)
+}
+
+// apiCommand is a command that takes nargs arguments, makes one call of
+// the API with the key, and writes its answer.
+func apiCommand[T any](c *cli, use, short string, nargs int,
+	call func(cmd *cobra.Command, api *client.Client, args []string) (T, error), write func(T) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(nargs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			v, err := call(cmd, api, args)
+			if err != nil {
+				return err
+			}
+			return write(v)
+		},
+	}
+}
+
+// getCommand is an apiCommand answering one item.
+func getCommand[T any](c *cli, use, short string, nargs int,
+	get func(cmd *cobra.Command, api *client.Client, args []string) (T, error), columns []column[T]) *cobra.Command {
+	return apiCommand(c, use, short, nargs, get, func(v T) error { return showOne(c, v, columns) })
+}
+
+// listCommand is an apiCommand answering every item of a list.
+func listCommand[T any](c *cli, use, short string, nargs int,
+	list func(cmd *cobra.Command, api *client.Client, args []string) iter.Seq2[T, error], columns []column[T]) *cobra.Command {
+	return apiCommand(c, use, short, nargs,
+		func(cmd *cobra.Command, api *client.Client, args []string) ([]T, error) {
+			return collect(list(cmd, api, args))
+		},
+		func(items []T) error { return show(c, items, columns) })
+}
+
+// doCommand is an apiCommand that answers nothing: it says what it did,
+// the message act returns.
+func doCommand(c *cli, use, short string, nargs int, act func(cmd *cobra.Command, api *client.Client, args []string) (string, error)) *cobra.Command {
+	return apiCommand(c, use, short, nargs, act, c.done)
+}
+
+// done reports an action that answers nothing: a line for people, or
+// {"done": …} with --output json.
+func (c *cli) done(msg string) error {
+	if c.output == "json" {
+		return writeJSON(c.stdout, map[string]string{"done": msg})
+	}
+	_, err := fmt.Fprintln(c.stdout, msg)
+	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,16 +21,8 @@ var invitationColumns = []column[*invited.Invitation]{
 }
 
 // linkColumns are the columns of an answer that carries the secret link.
-var linkColumns = append(invitationsWithURL(invitationColumns), column[*client.InvitationWithURL]{
-	"URL", func(i *client.InvitationWithURL) string { return i.URL }})
-
-func invitationsWithURL(cols []column[*invited.Invitation]) []column[*client.InvitationWithURL] {
-	out := make([]column[*client.InvitationWithURL], len(cols))
-	for i, col := range cols {
-		out[i] = column[*client.InvitationWithURL]{col.name, func(inv *client.InvitationWithURL) string { return col.value(&inv.Invitation) }}
-	}
-	return out
-}
+var linkColumns = append(embedded(invitationColumns, func(i *client.InvitationWithURL) *invited.Invitation { return &i.Invitation }),
+	column[*client.InvitationWithURL]{"URL", func(i *client.InvitationWithURL) string { return i.URL }})
 
 // inviteFlags are the flags of invite: the invitation, or with --csv the
 // defaults of the file's rows.
@@ -45,17 +38,24 @@ type inviteFlags struct {
 // base returns the invitation the flags describe.
 func (f *inviteFlags) base() (invited.InvitationCreate, error) {
 	c := f.create
-	if f.expiresIn != "" {
-		d, err := invited.ParseDuration(f.expiresIn)
-		if err != nil {
-			return c, usageErrorf("--expires-in: %v", err)
-		}
-		c.ExpiresIn = &d
-	}
+	var err error
+	c.ExpiresIn, err = expiresIn(f.expiresIn)
 	if f.draft {
 		c.Send = new(false)
 	}
-	return c, nil
+	return c, err
+}
+
+// expiresIn reads an --expires-in flag: nil when it is not given.
+func expiresIn(flag string) (*invited.Duration, error) {
+	if flag == "" {
+		return nil, nil
+	}
+	d, err := invited.ParseDuration(flag)
+	if err != nil {
+		return nil, usageErrorf("--expires-in: %v", err)
+	}
+	return &d, nil
 }
 
 func (c *cli) inviteCommand() *cobra.Command {
@@ -76,9 +76,6 @@ already invited are reported as "exists".`,
 				return err
 			}
 			if f.csv != "" {
-				if base.Email != "" || base.Phone != "" || base.UserID != "" {
-					return usageErrorf("--csv names the invitees: --email, --phone and --user-id go in its columns")
-				}
 				return c.inviteCSV(cmd.Context(), args[0], base, f)
 			}
 			if f.report != "" {
@@ -116,87 +113,54 @@ already invited are reported as "exists".`,
 	return cmd
 }
 
-// invitationAction is a command on one invitation that answers it.
-type invitationAction struct {
-	use, short string
-	act        func(*cobra.Command, *client.Client, string) (*client.InvitationWithURL, error)
-}
-
 func (c *cli) invitationsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "invitations", Short: "List, read, send, resend, renew and revoke invitations"}
+	cmd := &cobra.Command{Use: "invitations", Short: "List, read, send, resend, renew, revoke, preview and accept invitations"}
 
 	var filter invited.InvitationFilter
-	listCmd := &cobra.Command{
-		Use:   "list",
-		Short: "List invitations, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			invs, err := collect(api.Invitations(cmd.Context(), filter))
-			if err != nil {
-				return err
-			}
-			return show(c, invs, invitationColumns)
-		},
-	}
+	listCmd := listCommand(c, "list", "List invitations, newest first", 0,
+		func(cmd *cobra.Command, api *client.Client, _ []string) iter.Seq2[*invited.Invitation, error] {
+			return api.Invitations(cmd.Context(), filter)
+		}, invitationColumns)
 	listCmd.Flags().StringVar(&filter.OrgID, "org", "", "only this organization's")
 	listCmd.Flags().StringVar((*string)(&filter.Status), "status", "", "only those in this status: draft, pending, accepted, declined, revoked, expired, archived")
 	listCmd.Flags().StringVar(&filter.Email, "email", "", "only those to this email address")
-	cmd.AddCommand(listCmd)
 
-	var expiresIn string
-	actions := []invitationAction{
-		{"get ID", "Show an invitation", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
-			return withURL(api.GetInvitation(cmd.Context(), id))
-		}},
-		{"send ID", "Send a draft: it becomes pending and is delivered", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
-			return api.SendInvitation(cmd.Context(), id)
-		}},
-		{"resend ID", "Deliver a new link; the previous one stops working", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
-			return api.ResendInvitation(cmd.Context(), id)
-		}},
-		{"renew ID", "Give a pending or expired invitation a new expiry; the link stays", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
-			var r invited.Renewal
-			if expiresIn != "" {
-				d, err := invited.ParseDuration(expiresIn)
-				if err != nil {
-					return nil, usageErrorf("--expires-in: %v", err)
-				}
-				r.ExpiresIn = &d
+	var renewal string
+	renewCmd := linkCommand(c, "renew ID", "Give a pending or expired invitation a new expiry; the link stays",
+		func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			d, err := expiresIn(renewal)
+			if err != nil {
+				return nil, err
 			}
-			return withURL(api.RenewInvitation(cmd.Context(), id, r))
-		}},
-		{"revoke ID", "Revoke an invitation: its link stops working", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return withURL(api.RenewInvitation(cmd.Context(), id, invited.Renewal{ExpiresIn: d}))
+		})
+	renewCmd.Flags().StringVar(&renewal, "expires-in", "", "new lifetime from now, e.g. 72h or 7d (default: the organization's invitation_ttl)")
+
+	cmd.AddCommand(listCmd, renewCmd,
+		linkCommand(c, "get ID", "Show an invitation", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return withURL(api.GetInvitation(cmd.Context(), id))
+		}),
+		linkCommand(c, "send ID", "Send a draft: it becomes pending and is delivered", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return api.SendInvitation(cmd.Context(), id)
+		}),
+		linkCommand(c, "resend ID", "Deliver a new link; the previous one stops working", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
+			return api.ResendInvitation(cmd.Context(), id)
+		}),
+		linkCommand(c, "revoke ID", "Revoke an invitation: its link stops working", func(cmd *cobra.Command, api *client.Client, id string) (*client.InvitationWithURL, error) {
 			return withURL(api.RevokeInvitation(cmd.Context(), id))
-		}},
-	}
-	cmd.AddCommand(c.previewCommand(), c.acceptCommand())
-	for _, a := range actions {
-		sub := &cobra.Command{
-			Use:   a.use,
-			Short: a.short,
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				api, err := c.client()
-				if err != nil {
-					return err
-				}
-				inv, err := a.act(cmd, api, args[0])
-				if err != nil {
-					return err
-				}
-				return showOne(c, inv, linkColumns)
-			},
-		}
-		if a.use == "renew ID" {
-			sub.Flags().StringVar(&expiresIn, "expires-in", "", "new lifetime from now, e.g. 72h or 7d (default: the organization's invitation_ttl)")
-		}
-		cmd.AddCommand(sub)
-	}
+		}),
+		c.previewCommand(),
+		c.acceptCommand(),
+	)
 	return cmd
+}
+
+// linkCommand is a command on the invitation ID that answers it, and its
+// link when the action issues one.
+func linkCommand(c *cli, use, short string, act func(*cobra.Command, *client.Client, string) (*client.InvitationWithURL, error)) *cobra.Command {
+	return getCommand(c, use, short, 1, func(cmd *cobra.Command, api *client.Client, args []string) (*client.InvitationWithURL, error) {
+		return act(cmd, api, args[0])
+	}, linkColumns)
 }
 
 // withURL is an answer without a link as one that could have carried it.
@@ -253,26 +217,15 @@ var acceptanceColumns = []column[*invited.Acceptance]{
 
 func (c *cli) acceptCommand() *cobra.Command {
 	var user invited.Acceptor
-	cmd := &cobra.Command{
-		Use:   "accept URL|TOKEN (--user USER | --external-id ID) [--email ADDRESS] [--name NAME]",
-		Short: "Accept an invitation on behalf of a person the API key vouches for",
-		Long: `Accept an invitation for a person, as a host application does with its API key:
+	cmd := getCommand(c, "accept URL|TOKEN (--user USER | --external-id ID) [--email ADDRESS] [--name NAME]",
+		"Accept an invitation on behalf of a person the API key vouches for", 1,
+		func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Acceptance, error) {
+			return api.AcceptInvitation(cmd.Context(), linkToken(args[0]), &user)
+		}, acceptanceColumns)
+	cmd.Long = `Accept an invitation for a person, as a host application does with its API key:
 --user names an existing user (usr_…), --external-id the host application's id
 (a user is created on first acceptance). Invitees normally accept on the
-hosted page of the link; this is for support and for trying the flow out.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			a, err := api.AcceptInvitation(cmd.Context(), linkToken(args[0]), &user)
-			if err != nil {
-				return err
-			}
-			return showOne(c, a, acceptanceColumns)
-		},
-	}
+hosted page of the link; this is for support and for trying the flow out.`
 	f := cmd.Flags()
 	f.StringVar(&user.ID, "user", "", "the existing user who accepts (usr_…)")
 	f.StringVar(&user.ExternalID, "external-id", "", "the host application's id of the person who accepts")

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"iter"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 var orgColumns = []column[*invited.Organization]{
@@ -18,57 +20,21 @@ var orgColumns = []column[*invited.Organization]{
 func (c *cli) orgsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "orgs", Short: "Create, list and read organizations"}
 	var create invited.OrganizationCreate
-	createCmd := &cobra.Command{
-		Use:   "create NAME",
-		Short: "Create an organization (admin key)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
+	createCmd := getCommand(c, "create NAME", "Create an organization (admin key)", 1,
+		func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Organization, error) {
 			create.Name = args[0]
-			org, err := api.CreateOrganization(cmd.Context(), create)
-			if err != nil {
-				return err
-			}
-			return showOne(c, org, orgColumns)
-		},
-	}
+			return api.CreateOrganization(cmd.Context(), create)
+		}, orgColumns)
 	createCmd.Flags().StringVar(&create.Slug, "slug", "", "the organization's slug (default: made from the name)")
 	cmd.AddCommand(createCmd,
-		&cobra.Command{
-			Use:   "list",
-			Short: "List the organizations the key sees",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				api, err := c.client()
-				if err != nil {
-					return err
-				}
-				orgs, err := collect(api.Organizations(cmd.Context(), invited.OrganizationFilter{}))
-				if err != nil {
-					return err
-				}
-				return show(c, orgs, orgColumns)
-			},
-		},
-		&cobra.Command{
-			Use:   "get ORG",
-			Short: "Show an organization",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				api, err := c.client()
-				if err != nil {
-					return err
-				}
-				org, err := api.GetOrganization(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return showOne(c, org, orgColumns)
-			},
-		},
+		listCommand(c, "list", "List the organizations the key sees", 0,
+			func(cmd *cobra.Command, api *client.Client, _ []string) iter.Seq2[*invited.Organization, error] {
+				return api.Organizations(cmd.Context(), invited.OrganizationFilter{})
+			}, orgColumns),
+		getCommand(c, "get ORG", "Show an organization", 1,
+			func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Organization, error) {
+				return api.GetOrganization(cmd.Context(), args[0])
+			}, orgColumns),
 	)
 	return cmd
 }
@@ -84,34 +50,14 @@ var memberColumns = []column[*invited.Member]{
 func (c *cli) membersCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "members", Short: "List and remove the members of an organization"}
 	cmd.AddCommand(
-		&cobra.Command{
-			Use:   "list ORG",
-			Short: "List the members of an organization",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				api, err := c.client()
-				if err != nil {
-					return err
-				}
-				members, err := collect(api.Members(cmd.Context(), invited.MemberFilter{OrgID: args[0]}))
-				if err != nil {
-					return err
-				}
-				return show(c, members, memberColumns)
-			},
-		},
-		&cobra.Command{
-			Use:   "remove ORG USER",
-			Short: "Remove a member from an organization",
-			Args:  cobra.ExactArgs(2),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				api, err := c.client()
-				if err != nil {
-					return err
-				}
-				return c.done(api.DeleteMember(cmd.Context(), args[0], args[1]), "removed %s from %s", args[1], args[0])
-			},
-		},
+		listCommand(c, "list ORG", "List the members of an organization", 1,
+			func(cmd *cobra.Command, api *client.Client, args []string) iter.Seq2[*invited.Member, error] {
+				return api.Members(cmd.Context(), invited.MemberFilter{OrgID: args[0]})
+			}, memberColumns),
+		doCommand(c, "remove ORG USER", "Remove a member from an organization", 2,
+			func(cmd *cobra.Command, api *client.Client, args []string) (string, error) {
+				return "removed " + args[1] + " from " + args[0], api.DeleteMember(cmd.Context(), args[0], args[1])
+			}),
 	)
 	return cmd
 }
@@ -125,22 +71,11 @@ var roleColumns = []column[*invited.Role]{
 
 func (c *cli) rolesCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "roles", Short: "List an organization's roles"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "list ORG",
-		Short: "List an organization's roles, built-in and custom",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			roles, err := api.ListRoles(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return show(c, roles.Roles, roleColumns)
+	cmd.AddCommand(apiCommand(c, "list ORG", "List an organization's roles, built-in and custom", 1,
+		func(cmd *cobra.Command, api *client.Client, args []string) (client.RoleList, error) {
+			return api.ListRoles(cmd.Context(), args[0])
 		},
-	})
+		func(roles client.RoleList) error { return show(c, roles.Roles, roleColumns) }))
 	return cmd
 }
 
