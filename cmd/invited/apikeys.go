@@ -35,7 +35,7 @@ func (c *cli) apiKeysCommand() *cobra.Command {
 			for _, p := range permissions {
 				create.Permissions = append(create.Permissions, invited.Permission(p))
 			}
-			return api.CreateAPIKey(cmd.Context(), create)
+			return api.CreateAPIKey(fresh(cmd.Context()), create)
 		}, newKeyColumns)
 	createCmd.Long = `Create an API key: --admin for a system-wide key, or --org with --permission
 for a key bound to one organization. The secret (ik_…) is printed once; keep it.`

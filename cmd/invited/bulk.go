@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -299,10 +298,9 @@ func (b *bulk) invite(ctx context.Context, chunk []csvRow) ([]rowResult, error) 
 	if len(creates) == 0 {
 		return results, nil
 	}
-	// The key makes the client's retries of this request (after a 503)
-	// safe. It is new each run: a second run must not replay the first
+	// The key is new each run: a second run must not replay the first
 	// run's answers, but meet its invitations (invitation_exists).
-	resp, err := b.api.CreateInvitations(client.WithIdempotencyKey(ctx, rand.Text()), b.org, client.BatchRequest{Invitations: creates})
+	resp, err := b.api.CreateInvitations(fresh(ctx), b.org, client.BatchRequest{Invitations: creates})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -406,6 +407,13 @@ func listCommand[T any](c *cli, use, short string, nargs int,
 			return collect(list(cmd, api, args))
 		},
 		func(items []T) error { return show(c, items, columns) })
+}
+
+// fresh returns ctx with a new Idempotency-Key, for a create: the service
+// answers a retry of it with the first answer, so the client may retry it
+// after a 429 or 503 as it does a GET.
+func fresh(ctx context.Context) context.Context {
+	return client.WithIdempotencyKey(ctx, rand.Text())
 }
 
 // doCommand is an apiCommand that answers nothing: it says what it did,

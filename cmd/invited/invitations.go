@@ -85,7 +85,7 @@ already invited are reported as "exists".`,
 			if err != nil {
 				return err
 			}
-			inv, err := api.CreateInvitation(cmd.Context(), args[0], base)
+			inv, err := api.CreateInvitation(fresh(cmd.Context()), args[0], base)
 			if err != nil {
 				return err
 			}

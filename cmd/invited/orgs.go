@@ -23,7 +23,7 @@ func (c *cli) orgsCommand() *cobra.Command {
 	createCmd := getCommand(c, "create NAME", "Create an organization (admin key)", 1,
 		func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Organization, error) {
 			create.Name = args[0]
-			return api.CreateOrganization(cmd.Context(), create)
+			return api.CreateOrganization(fresh(cmd.Context()), create)
 		}, orgColumns)
 	createCmd.Flags().StringVar(&create.Slug, "slug", "", "the organization's slug (default: made from the name)")
 	cmd.AddCommand(createCmd,
