@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -164,6 +166,67 @@ func TestEveryOperationHasAMethod(t *testing.T) {
 	if len(routes) < 50 {
 		t.Fatalf("only %d routes: is the table complete?", len(routes))
 	}
+}
+
+// TestMethodsCallTheirOperation calls every method that takes a context
+// first, with placeholder arguments, and checks that its request is the
+// route of its operation and that its error names that operation.
+// PreviewAppInvite shares getAppInvite with GetAppInvite.
+func TestMethodsCallTheirOperation(t *testing.T) {
+	mux := http.NewServeMux()
+	ops := map[string]string{} // operationId by pattern
+	for _, rt := range api.Routes(api.Deps{Metrics: metrics.New(prometheus.NewRegistry())}) {
+		mux.Handle(rt.Pattern(), http.NotFoundHandler())
+		ops[rt.Pattern()] = rt.OperationID
+	}
+	var got string // the operationId of the last request
+	rt := roundTripper(func(r *http.Request) (*http.Response, error) {
+		_, pattern := mux.Handler(r)
+		got = ops[pattern]
+		return &http.Response{StatusCode: http.StatusNotFound, Request: r, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"error":{"code":"not_found","message":"not found"}}`))}, nil
+	})
+	c := reflect.ValueOf(client.New("http://invited.test", client.WithTransport(rt), client.WithRetry(client.RetryPolicy{})))
+	ctxType := reflect.TypeFor[context.Context]()
+	seq := reflect.TypeFor[iter.Seq2[*invited.Invitation, error]]().Kind()
+	for i := range c.NumMethod() {
+		m := c.Type().Method(i)
+		if m.Type.NumIn() < 2 || m.Type.In(1) != ctxType || m.Type.Out(0).Kind() == seq {
+			continue // not an operation, or an iterator over one
+		}
+		want := m.Name
+		if want == "PreviewAppInvite" {
+			want = "GetAppInvite"
+		}
+		args := []reflect.Value{reflect.ValueOf(t.Context())}
+		for j := 2; j < m.Type.NumIn(); j++ {
+			args = append(args, placeholder(m.Type.In(j)))
+		}
+		got = ""
+		out := c.Method(i).Call(args)
+		err, _ := out[len(out)-1].Interface().(error)
+		e, ok := errors.AsType[*client.Error](err)
+		if got == "" || methodName(got) != want || !ok || e.Op != got {
+			t.Errorf("Client.%s called %q and answered %v, want %s", m.Name, got, err, want)
+		}
+	}
+}
+
+// placeholder is a value of type t whose strings, its fields' too, are
+// "x": ids that fill a path.
+func placeholder(t reflect.Type) reflect.Value {
+	v := reflect.New(t).Elem()
+	switch t.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := v.Field(i); f.CanSet() && f.Kind() == reflect.String {
+				f.SetString("x")
+			}
+		}
+	}
+	return v
 }
 
 func TestErrors(t *testing.T) {

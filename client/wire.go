@@ -1,9 +1,6 @@
 package client
 
-import (
-	"github.com/invitedhq/invited"
-	"github.com/invitedhq/invited/internal/ticket"
-)
+import "github.com/invitedhq/invited"
 
 // The types of this file are the API's bodies that are not domain types:
 // the answers that carry a secret once, the pages of lists, the requests
@@ -54,12 +51,22 @@ type RedeemRequest struct {
 	Ticket string `json:"ticket" doc:"the acceptance ticket: the JWT the hosted page added to the redirect URL as ?ticket="`
 }
 
-// JWKSet is the answer of GET /.well-known/jwks.json: the ES256 keys that
-// verify acceptance tickets. JWK is one of its keys.
-type (
-	JWKSet = ticket.JWKSet
-	JWK    = ticket.JWK
-)
+// JWKSet is a JSON Web Key Set (RFC 7517), the answer of GET
+// /.well-known/jwks.json: the public keys that verify acceptance tickets.
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWK is one public key (RFC 7517 §4, RFC 7518 §6.2.1).
+type JWK struct {
+	Kty string `json:"kty" enum:"EC"`
+	Crv string `json:"crv" enum:"P-256"`
+	X   string `json:"x" doc:"the x coordinate, base64url"`
+	Y   string `json:"y" doc:"the y coordinate, base64url"`
+	Kid string `json:"kid" doc:"the key id (sig_…), the kid of the tickets it signed"`
+	Use string `json:"use" enum:"sig"`
+	Alg string `json:"alg" enum:"ES256"`
+}
 
 // OrganizationList is a page of organizations.
 type OrganizationList struct {

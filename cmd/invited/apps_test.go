@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 )
@@ -18,11 +21,11 @@ import (
 // clear.
 func TestAppClientSecretNeedsKeys(t *testing.T) {
 	const admin = "apps-test-admin-key-0123456789"
-	app := map[string]any{"name": "Ads platform", "oauth": map[string]any{
-		"authorization_url": "https://platform.example/oauth/authorize",
-		"token_url":         "https://platform.example/oauth/token",
-		"client_id":         "client-1",
-		"client_secret":     "the-client-secret",
+	app := invited.AppCreate{Name: "Ads platform", OAuth: invited.OAuthConfig{
+		AuthorizationURL: "https://platform.example/oauth/authorize",
+		TokenURL:         "https://platform.example/oauth/token",
+		ClientID:         "client-1",
+		ClientSecret:     "the-client-secret",
 	}}
 	for _, tc := range []struct {
 		name   string
@@ -38,19 +41,22 @@ func TestAppClientSecretNeedsKeys(t *testing.T) {
 				"INVITED_ADMIN_API_KEY":   admin,
 				"INVITED_ENCRYPTION_KEYS": tc.keys,
 			})
-			status, body := call(t, "POST", srv.URL+"/v1/apps", admin, app)
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %v", status, tc.status, body)
-			}
+			created, err := newClient(t, srv.URL, client.WithAPIKey(admin)).CreateApp(t.Context(), app)
 			switch tc.status {
 			case http.StatusCreated:
-				if body["client_secret_set"] != true || body["oauth"].(map[string]any)["client_secret"] != nil {
-					t.Errorf("answer %v: want client_secret_set and no secret", body)
+				if err != nil {
+					t.Fatalf("%v, want %d", err, tc.status)
+				}
+				if !created.ClientSecretSet || created.OAuth.ClientSecret != "" {
+					t.Errorf("answer %+v: want client_secret_set and no secret", created)
 				}
 			default:
-				fields, _ := body["error"].(map[string]any)["fields"].(map[string]any)
-				if msg, _ := fields["oauth.client_secret"].(string); !strings.Contains(msg, "INVITED_ENCRYPTION_KEYS") {
-					t.Errorf("error %v: want oauth.client_secret naming INVITED_ENCRYPTION_KEYS", body)
+				e, ok := errors.AsType[*client.Error](err)
+				if !ok || e.StatusCode != tc.status {
+					t.Fatalf("%v, want %d", err, tc.status)
+				}
+				if msg := e.Fields["oauth.client_secret"]; !strings.Contains(msg, "INVITED_ENCRYPTION_KEYS") {
+					t.Errorf("error %+v: want oauth.client_secret naming INVITED_ENCRYPTION_KEYS", e)
 				}
 			}
 			if strings.Contains(srv.Stderr.String(), "the-client-secret") {
@@ -86,18 +92,22 @@ func TestAppInviteConnects(t *testing.T) {
 		AccountID: "ad-account-7781", AutoConsent: oauthserver.Approve,
 	})
 
-	_, org := call(t, "POST", srv.URL+"/v1/orgs", admin, map[string]any{"name": "Acme"})
-	orgID := org["id"].(string)
-	status, app := call(t, "POST", srv.URL+"/v1/apps", admin, map[string]any{"name": "Ads platform", "oauth": map[string]any{
-		"authorization_url": platform.AuthorizeURL(), "token_url": platform.TokenURL(), "userinfo_url": platform.UserinfoURL(),
-		"client_id": "invited-client", "client_secret": clientSecret, "scopes": []string{"ads.read"},
-	}})
-	if status != http.StatusCreated {
-		t.Fatalf("create app: %d %v", status, app)
+	ctx := t.Context()
+	c := newClient(t, srv.URL, client.WithAPIKey(admin))
+	org, err := c.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatalf("create org: %v", err)
 	}
-	status, ai := call(t, "POST", srv.URL+"/v1/apps/"+app["id"].(string)+"/invites", admin, map[string]any{"org_id": orgID})
-	if status != http.StatusCreated {
-		t.Fatalf("create app invite: %d %v", status, ai)
+	app, err := c.CreateApp(ctx, invited.AppCreate{Name: "Ads platform", OAuth: invited.OAuthConfig{
+		AuthorizationURL: platform.AuthorizeURL(), TokenURL: platform.TokenURL(), UserinfoURL: platform.UserinfoURL(),
+		ClientID: "invited-client", ClientSecret: clientSecret, Scopes: []string{"ads.read"},
+	}})
+	if err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	ai, err := c.CreateAppInvite(ctx, app.ID, invited.AppInviteCreate{OrgID: org.ID})
+	if err != nil {
+		t.Fatalf("create app invite: %v", err)
 	}
 
 	// The partner's browser: the service's cookie binds the authorization
@@ -106,7 +116,7 @@ func TestAppInviteConnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := (&http.Client{Jar: jar}).Get(ai["url"].(string) + "/authorize")
+	resp, err := (&http.Client{Jar: jar}).Get(ai.URL + "/authorize")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,20 +125,19 @@ func TestAppInviteConnects(t *testing.T) {
 		t.Fatalf("the partner ends at %s with %s, want /oauth/callback with 200", resp.Request.URL.Path, resp.Status)
 	}
 
-	status, list := call(t, "GET", srv.URL+"/v1/orgs/"+orgID+"/profiles", admin, nil)
-	profiles, _ := list["profiles"].([]any)
-	if status != http.StatusOK || len(profiles) != 1 {
-		t.Fatalf("profiles: %d %v", status, list)
+	list, err := c.ListOrgProfiles(ctx, invited.ProfileFilter{OrgID: org.ID})
+	if err != nil || len(list.Profiles) != 1 {
+		t.Fatalf("profiles: %v %+v", err, list)
 	}
-	profile := profiles[0].(map[string]any)
-	if profile["status"] != "active" || profile["external_account_id"] != "ad-account-7781" || profile["app_invite_id"] != ai["id"] {
-		t.Errorf("profile %v", profile)
+	profile := list.Profiles[0]
+	if profile.Status != invited.ProfileActive || profile.ExternalAccountID != "ad-account-7781" || profile.AppInviteID != ai.ID {
+		t.Errorf("profile %+v", profile)
 	}
-	status, tok := call(t, "POST", srv.URL+"/v1/profiles/"+profile["id"].(string)+"/token", admin, nil)
-	accessToken, _ := tok["access_token"].(string)
-	if status != http.StatusOK || accessToken == "" || tok["token_type"] != "Bearer" {
-		t.Fatalf("token: %d %v", status, tok)
+	tok, err := c.GetProfileToken(ctx, profile.ID)
+	if err != nil || tok.AccessToken == "" || tok.TokenType != "Bearer" {
+		t.Fatalf("token: %v %+v", err, tok)
 	}
+	accessToken := tok.AccessToken
 	// The token is the platform's: its API knows whose it is.
 	req, err := http.NewRequest("GET", platform.UserinfoURL(), nil)
 	if err != nil {
@@ -142,7 +151,7 @@ func TestAppInviteConnects(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("the platform refuses the token: %s", resp.Status)
 	}
-	for _, secret := range []string{accessToken, clientSecret, ai["code"].(string)} {
+	for _, secret := range []string{accessToken, clientSecret, ai.Code} {
 		if strings.Contains(srv.Stderr.String(), secret) {
 			t.Errorf("the log has a secret: %.8s…", secret)
 		}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/testutil/browser"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
@@ -33,41 +35,42 @@ func TestBrowserAppInvite(t *testing.T) {
 		ClientID: "invited-client", ClientSecret: "platform-client-secret",
 		RedirectURI: srv.URL + "/oauth/callback", AccountID: "ad-account-7781",
 	})
-	org := newOrg(t, srv, "Acme", map[string]any{"display_name": "Acme Media", "accent_color": "#7c3aed"})
-	code, app := call(t, "POST", srv.URL+"/v1/apps", browserAdminKey, map[string]any{
-		"name":        "AdsPlatform",
-		"description": "Acme Media manages your campaigns on AdsPlatform.",
-		"oauth": map[string]any{
-			"discovery_url": platform.DiscoveryURL(),
-			"client_id":     "invited-client", "client_secret": "platform-client-secret",
-			"scopes": []string{"ads.read", "ads.manage"},
+	org := newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{DisplayName: new("Acme Media"), AccentColor: new("#7c3aed")})
+	admin := adminClient(t, srv)
+	app, err := admin.CreateApp(t.Context(), invited.AppCreate{
+		Name:        "AdsPlatform",
+		Description: "Acme Media manages your campaigns on AdsPlatform.",
+		OAuth: invited.OAuthConfig{
+			DiscoveryURL: platform.DiscoveryURL(),
+			ClientID:     "invited-client", ClientSecret: "platform-client-secret",
+			Scopes: []string{"ads.read", "ads.manage"},
 		},
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create app: %d %v", code, app)
+	if err != nil {
+		t.Fatalf("create app: %v", err)
 	}
-	newInvite := func() map[string]any {
+	newInvite := func() *client.AppInviteWithCode {
 		t.Helper()
-		code, ai := call(t, "POST", srv.URL+"/v1/apps/"+app["id"].(string)+"/invites", browserAdminKey,
-			map[string]any{"org_id": org, "email": "partner@agency.example", "note": "internal: agency Q3 deal"})
-		if code != http.StatusCreated {
-			t.Fatalf("create app invite: %d %v", code, ai)
+		ai, err := admin.CreateAppInvite(t.Context(), app.ID,
+			invited.AppInviteCreate{OrgID: org, Email: "partner@agency.example", Note: "internal: agency Q3 deal"})
+		if err != nil {
+			t.Fatalf("create app invite: %v", err)
 		}
 		return ai
 	}
-	inviteStatus := func(ai map[string]any) string {
+	inviteStatus := func(ai *client.AppInviteWithCode) invited.AppInviteStatus {
 		t.Helper()
-		code, got := call(t, "GET", srv.URL+"/v1/app-invites/"+ai["id"].(string), browserAdminKey, nil)
-		if code != http.StatusOK {
-			t.Fatalf("read app invite: %d %v", code, got)
+		got, err := admin.GetAppInvite(t.Context(), ai.ID)
+		if err != nil {
+			t.Fatalf("read app invite: %v", err)
 		}
-		return got["status"].(string)
+		return got.Status
 	}
 
 	ctx := browser.Start(t)
 	t.Run("allow", func(t *testing.T) {
 		ai := newInvite()
-		resp := browser.Run(t, ctx, chromedp.NavigateResponse(ai["url"].(string)))
+		resp := browser.Run(t, ctx, chromedp.NavigateResponse(ai.URL))
 		browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("a#continue")))
 		browser.Screenshot(t, ctx, "landing")
 		if resp.Status != http.StatusOK || header(resp.Headers, "Referrer-Policy") != "no-referrer" {
@@ -92,22 +95,20 @@ func TestBrowserAppInvite(t *testing.T) {
 		if got := inviteStatus(ai); got != "active" {
 			t.Errorf("app invite %s, want active", got)
 		}
-		code, list := call(t, "GET", srv.URL+"/v1/orgs/"+org+"/profiles", browserAdminKey, nil)
-		profiles, _ := list["profiles"].([]any)
-		if code != http.StatusOK || len(profiles) != 1 {
-			t.Fatalf("profiles: %d %v", code, list)
+		list, err := admin.ListOrgProfiles(t.Context(), invited.ProfileFilter{OrgID: org})
+		if err != nil || len(list.Profiles) != 1 {
+			t.Fatalf("profiles: %v %+v", err, list)
 		}
-		p := profiles[0].(map[string]any)
-		if p["status"] != "active" || p["external_account_id"] != "ad-account-7781" || p["app_invite_id"] != ai["id"] {
-			t.Errorf("profile %v", p)
+		p := list.Profiles[0]
+		if p.Status != invited.ProfileActive || p.ExternalAccountID != "ad-account-7781" || p.AppInviteID != ai.ID {
+			t.Errorf("profile %+v", p)
 		}
-		code, tok := call(t, "POST", srv.URL+"/v1/profiles/"+p["id"].(string)+"/token", browserAdminKey, nil)
-		if code != http.StatusOK || tok["access_token"] == "" {
-			t.Errorf("profile token: %d %v", code, tok)
+		if tok, err := admin.GetProfileToken(t.Context(), p.ID); err != nil || tok.AccessToken == "" {
+			t.Errorf("profile token: %+v %v", tok, err)
 		}
 
 		// The link is spent: opened again, it says so.
-		resp = browser.Run(t, ctx, chromedp.NavigateResponse(ai["url"].(string)))
+		resp = browser.Run(t, ctx, chromedp.NavigateResponse(ai.URL))
 		browser.Screenshot(t, ctx, "already-connected")
 		if resp.Status != http.StatusConflict {
 			t.Errorf("second visit: status %d, want 409", resp.Status)
@@ -122,7 +123,7 @@ func TestBrowserAppInvite(t *testing.T) {
 		decide := func(button string) {
 			t.Helper()
 			browser.Do(t, ctx,
-				chromedp.Navigate(ai["url"].(string)),
+				chromedp.Navigate(ai.URL),
 				chromedp.Click(chromedp.CSS("a#continue")),
 				chromedp.WaitVisible(chromedp.CSS(button)),
 				chromedp.Click(chromedp.CSS(button)),

@@ -23,6 +23,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", for the test's own write into the database
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/testutil/browser"
 )
 
@@ -56,47 +57,43 @@ func browserServe(t *testing.T) (*instance, string) {
 	return srv, dbPath
 }
 
+// adminClient is the client of a browser test's service with its admin
+// key.
+func adminClient(t *testing.T, srv *instance) *client.Client {
+	return newClient(t, srv.URL, client.WithAPIKey(browserAdminKey))
+}
+
 // newOrg creates an organization with settings and returns its id.
-func newOrg(t *testing.T, srv *instance, name string, settings map[string]any) string {
+func newOrg(t *testing.T, srv *instance, name string, settings *invited.OrgSettingsPatch) string {
 	t.Helper()
-	code, org := call(t, "POST", srv.URL+"/v1/orgs", browserAdminKey, map[string]any{"name": name, "settings": settings})
-	if code != http.StatusCreated {
-		t.Fatalf("create org %s: %d %v", name, code, org)
+	org, err := adminClient(t, srv).CreateOrganization(t.Context(), invited.OrganizationCreate{Name: name, Settings: settings})
+	if err != nil {
+		t.Fatalf("create org %s: %v", name, err)
 	}
-	return org["id"].(string)
+	return org.ID
 }
 
 // invite creates an invitation in org, acting as actingUser unless that
-// is empty, and returns it with its link in "url".
-func invite(t *testing.T, srv *instance, orgID, actingUser string, body map[string]any) map[string]any {
+// is empty, and returns it with its link.
+func invite(t *testing.T, srv *instance, orgID, actingUser string, in invited.InvitationCreate) *client.InvitationWithURL {
 	t.Helper()
-	var headers []string
-	if actingUser != "" {
-		headers = []string{"Invited-Acting-User", actingUser}
-	}
-	code, inv := call(t, "POST", srv.URL+"/v1/orgs/"+orgID+"/invitations", browserAdminKey, body, headers...)
-	if code != http.StatusCreated {
-		t.Fatalf("create invitation %v: %d %v", body, code, inv)
+	inv, err := adminClient(t, srv).With(client.WithActingUser(actingUser)).CreateInvitation(t.Context(), orgID, in)
+	if err != nil {
+		t.Fatalf("create invitation %+v: %v", in, err)
 	}
 	return inv
 }
 
-// tokenOf returns the secret token of an invitation's link.
-func tokenOf(inv map[string]any) string {
-	link := inv["url"].(string)
-	return link[strings.LastIndex(link, "/")+1:]
-}
-
 // acceptByAPI accepts inv through the API as a host application would for
 // a signed-in user, and returns the user's id.
-func acceptByAPI(t *testing.T, srv *instance, inv map[string]any, name string) string {
+func acceptByAPI(t *testing.T, srv *instance, inv *client.InvitationWithURL, name string) string {
 	t.Helper()
-	user := map[string]any{"external_id": "ext-" + inv["email"].(string), "email": inv["email"], "name": name}
-	code, acc := call(t, "POST", srv.URL+"/v1/invitation-tokens/"+tokenOf(inv)+"/accept", browserAdminKey, map[string]any{"user": user})
-	if code != http.StatusOK {
-		t.Fatalf("accept %s: %d %v", inv["email"], code, acc)
+	acc, err := adminClient(t, srv).AcceptInvitation(t.Context(), tokenOf(inv.URL),
+		&invited.Acceptor{ExternalID: "ext-" + inv.Email, Email: inv.Email, Name: name})
+	if err != nil {
+		t.Fatalf("accept %s: %v", inv.Email, err)
 	}
-	return acc["membership"].(map[string]any)["user_id"].(string)
+	return acc.Membership.UserID
 }
 
 // newOwner makes a first member of org, who becomes its owner, and
@@ -104,7 +101,7 @@ func acceptByAPI(t *testing.T, srv *instance, inv map[string]any, name string) s
 // inviter with a name to show.
 func newOwner(t *testing.T, srv *instance, orgID, name, email string) string {
 	t.Helper()
-	inv := invite(t, srv, orgID, "", map[string]any{"email": email, "roles": []string{"admin"}})
+	inv := invite(t, srv, orgID, "", invited.InvitationCreate{Email: email, Roles: []string{"admin"}})
 	return acceptByAPI(t, srv, inv, name)
 }
 
@@ -145,19 +142,19 @@ func header(h map[string]any, name string) string {
 func TestBrowserAcceptFlow(t *testing.T) {
 	srv, _ := browserServe(t)
 	host := newHostApp(t, srv.URL, browserAdminKey)
-	org := newOrg(t, srv, "Acme", map[string]any{
-		"allowed_redirect_origins": []string{host.URL},
-		"display_name":             "Acme Robotics",
-		"accent_color":             "#0f766e",
+	org := newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{
+		AllowedRedirectOrigins: new([]string{host.URL}),
+		DisplayName:            new("Acme Robotics"),
+		AccentColor:            new("#0f766e"),
 	})
 	owner := newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
-	inv := invite(t, srv, org, owner, map[string]any{
-		"email": "ann@example.com", "roles": []string{"member"},
-		"first_name": "Ann", "last_name": "Example", "redirect_url": host.URL + "/welcome",
+	inv := invite(t, srv, org, owner, invited.InvitationCreate{
+		Email: "ann@example.com", Roles: []string{"member"},
+		FirstName: "Ann", LastName: "Example", RedirectURL: host.URL + "/welcome",
 	})
 
 	ctx := browser.Start(t)
-	resp := browser.Run(t, ctx, chromedp.NavigateResponse(inv["url"].(string)))
+	resp := browser.Run(t, ctx, chromedp.NavigateResponse(inv.URL))
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#accept")))
 	browser.Screenshot(t, ctx, "landing")
 	if resp.Status != http.StatusOK {
@@ -200,31 +197,31 @@ func TestBrowserAcceptFlow(t *testing.T) {
 	}
 	c := visit.Claims
 	if c.Subject == "" || c.Email != "ann@example.com" || !c.EmailVerified || c.OrgID != org ||
-		c.InvitationID != inv["id"] || !slices.Contains(c.Roles, "member") || len(c.Audience) != 0 {
+		c.InvitationID != inv.ID || !slices.Contains(c.Roles, "member") || len(c.Audience) != 0 {
 		t.Errorf("ticket claims %+v", c)
 	}
 
 	// The host app redeemed the ticket; a replay of it is refused.
-	code, again := call(t, "POST", srv.URL+"/v1/acceptance-tickets/redeem", browserAdminKey, map[string]any{"ticket": visit.Ticket})
-	if code != http.StatusConflict || errorCode(again) != "ticket_already_redeemed" {
-		t.Errorf("second redeem: %d %v", code, again)
+	admin := adminClient(t, srv)
+	if again, err := admin.RedeemAcceptanceTicket(t.Context(), visit.Ticket); !is(err, http.StatusConflict, invited.ETICKETREDEEMED) {
+		t.Errorf("second redeem: %+v %v", again, err)
 	}
 
-	code, members := call(t, "GET", srv.URL+"/v1/orgs/"+org+"/members", browserAdminKey, nil)
-	if code != http.StatusOK {
-		t.Fatalf("members: %d %v", code, members)
+	members, err := admin.ListMembers(t.Context(), invited.MemberFilter{OrgID: org})
+	if err != nil {
+		t.Fatalf("members: %v", err)
 	}
-	var ann map[string]any
-	for _, m := range members["members"].([]any) {
-		if u := m.(map[string]any)["user"].(map[string]any); u["email"] == "ann@example.com" {
-			ann = m.(map[string]any)
+	var ann *invited.Member
+	for _, m := range members.Members {
+		if m.User.Email == "ann@example.com" {
+			ann = m
 		}
 	}
 	if ann == nil {
-		t.Fatalf("ann@example.com is not a member: %v", members)
+		t.Fatalf("ann@example.com is not a member: %+v", members)
 	}
-	if u := ann["user"].(map[string]any); u["email_verified"] != true || u["id"] != c.Subject || u["name"] != "Ann E. Example" {
-		t.Errorf("member user %v, want email verified, id the ticket's sub, the name typed", u)
+	if u := ann.User; !u.EmailVerified || u.ID != c.Subject || u.Name != "Ann E. Example" {
+		t.Errorf("member user %+v, want email verified, id the ticket's sub, the name typed", u)
 	}
 }
 
@@ -244,7 +241,7 @@ func computedStyle(t *testing.T, ctx context.Context, sel, property string) stri
 // why, instead of showing a bare error.
 func TestBrowserDeadLinks(t *testing.T) {
 	srv, dbPath := browserServe(t)
-	org := newOrg(t, srv, "Globex", map[string]any{"contact": "help@globex.example"})
+	org := newOrg(t, srv, "Globex", &invited.OrgSettingsPatch{Contact: new("help@globex.example")})
 	owner := newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
 	// Truncated to the minute: the page shows the time to the minute, in
 	// UTC (the templates' date).
@@ -252,26 +249,26 @@ func TestBrowserDeadLinks(t *testing.T) {
 
 	tests := []struct {
 		name   string
-		link   func(t *testing.T, inv map[string]any) string // turns a pending invitation into a dead link
+		link   func(t *testing.T, inv *client.InvitationWithURL) string // turns a pending invitation into a dead link
 		status string
 		h1     string
 		says   []string
 	}{{
 		name: "expired",
-		link: func(t *testing.T, inv map[string]any) string {
-			setExpiresAt(t, dbPath, inv["id"].(string), expiredAt)
-			return inv["url"].(string)
+		link: func(t *testing.T, inv *client.InvitationWithURL) string {
+			setExpiresAt(t, dbPath, inv.ID, expiredAt)
+			return inv.URL
 		},
 		status: "expired",
 		h1:     "This invitation expired on " + expiredAt.Format("2 January 2006, 15:04 UTC"),
 		says:   []string{"Ask Olivia Owner at Globex for a new one.", "help@globex.example"},
 	}, {
 		name: "revoked",
-		link: func(t *testing.T, inv map[string]any) string {
-			if code, b := call(t, "POST", srv.URL+"/v1/invitations/"+inv["id"].(string)+"/revoke", browserAdminKey, nil); code != http.StatusOK {
-				t.Fatalf("revoke: %d %v", code, b)
+		link: func(t *testing.T, inv *client.InvitationWithURL) string {
+			if _, err := adminClient(t, srv).RevokeInvitation(t.Context(), inv.ID); err != nil {
+				t.Fatalf("revoke: %v", err)
 			}
-			return inv["url"].(string)
+			return inv.URL
 		},
 		status: "revoked",
 		h1:     "This invitation is no longer valid",
@@ -279,26 +276,26 @@ func TestBrowserDeadLinks(t *testing.T) {
 		// An unknown token reads as revoked: the page must not tell
 		// whether a guessed link ever existed.
 		name: "unknown",
-		link: func(t *testing.T, inv map[string]any) string {
+		link: func(t *testing.T, inv *client.InvitationWithURL) string {
 			return srv.URL + "/i/" + invited.NewSecret("")
 		},
 		status: "revoked",
 		h1:     "This invitation is no longer valid",
 	}, {
 		name: "accepted",
-		link: func(t *testing.T, inv map[string]any) string {
+		link: func(t *testing.T, inv *client.InvitationWithURL) string {
 			acceptByAPI(t, srv, inv, "Ann Example")
-			return inv["url"].(string)
+			return inv.URL
 		},
 		status: "accepted",
 		h1:     "This invitation was already accepted",
 	}, {
 		name: "declined",
-		link: func(t *testing.T, inv map[string]any) string {
-			if code, b := call(t, "POST", srv.URL+"/v1/invitation-tokens/"+tokenOf(inv)+"/decline", "", nil); code != http.StatusOK {
-				t.Fatalf("decline: %d %v", code, b)
+		link: func(t *testing.T, inv *client.InvitationWithURL) string {
+			if _, err := newClient(t, srv.URL).DeclineInvitation(t.Context(), tokenOf(inv.URL)); err != nil {
+				t.Fatalf("decline: %v", err)
 			}
-			return inv["url"].(string)
+			return inv.URL
 		},
 		status: "declined",
 		h1:     "This invitation was declined",
@@ -307,7 +304,7 @@ func TestBrowserDeadLinks(t *testing.T) {
 	ctx := browser.Start(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			inv := invite(t, srv, org, owner, map[string]any{"email": tt.name + "@example.com", "roles": []string{"member"}})
+			inv := invite(t, srv, org, owner, invited.InvitationCreate{Email: tt.name + "@example.com", Roles: []string{"member"}})
 			text := open(t, ctx, tt.link(t, inv), "page")
 			if got := browser.Run(t, ctx, chromedp.AttributeValue(chromedp.CSS("section#status"), "data-status")); got.Value != tt.status {
 				t.Errorf("section#status data-status %q, want %q", got.Value, tt.status)
@@ -351,20 +348,22 @@ func TestBrowserConsoleBulkUpload(t *testing.T) {
 	srv, _ := browserServe(t)
 	org := newOrg(t, srv, "Initech", nil)
 	newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
-	invite(t, srv, org, "", map[string]any{"email": "zoe@example.com", "roles": []string{"member"}, "first_name": "Zoe"})
-	code, key := call(t, "POST", srv.URL+"/v1/api-keys", browserAdminKey, map[string]any{
-		"name": "console", "org_id": org,
-		"permissions": []string{"org:manage", "invitations:create", "invitations:read", "invitations:revoke", "members:read"},
+	invite(t, srv, org, "", invited.InvitationCreate{Email: "zoe@example.com", Roles: []string{"member"}, FirstName: "Zoe"})
+	admin := adminClient(t, srv)
+	key, err := admin.CreateAPIKey(t.Context(), invited.APIKeyCreate{
+		Name: "console", OrgID: org,
+		Permissions: []invited.Permission{invited.PermOrgManage, invited.PermInvitationsCreate, invited.PermInvitationsRead,
+			invited.PermInvitationsRevoke, invited.PermMembersRead},
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create org key: %d %v", code, key)
+	if err != nil {
+		t.Fatalf("create org key: %v", err)
 	}
 	invitations := srv.URL + "/console/orgs/" + org + "/invitations"
 
 	ctx := browser.Start(t)
 	open(t, ctx, srv.URL+"/console", "sign-in")
 	browser.Do(t, ctx,
-		chromedp.SendKeys(chromedp.CSS("input#credential"), key["secret"].(string)),
+		chromedp.SendKeys(chromedp.CSS("input#credential"), key.Secret),
 		chromedp.Click(chromedp.CSS("button#sign-in-button")),
 		chromedp.WaitVisible(chromedp.CSS("table#invitations")),
 	)
@@ -398,11 +397,11 @@ func TestBrowserConsoleBulkUpload(t *testing.T) {
 	mustContain(t, "the failed row", failed, "not-an-email")
 
 	// Revoke Carol's invitation from the list.
-	code, list := call(t, "GET", srv.URL+"/v1/invitations?org_id="+org+"&email=carol@example.com", browserAdminKey, nil)
-	if code != http.StatusOK || len(list["invitations"].([]any)) != 1 {
-		t.Fatalf("find the uploaded invitation: %d %v", code, list)
+	list, err := admin.ListInvitations(t.Context(), invited.InvitationFilter{OrgID: org, Email: "carol@example.com"})
+	if err != nil || len(list.Invitations) != 1 {
+		t.Fatalf("find the uploaded invitation: %v %+v", err, list)
 	}
-	carol := list["invitations"].([]any)[0].(map[string]any)["id"].(string)
+	carol := list.Invitations[0].ID
 	open(t, ctx, invitations, "before-revoke")
 	browser.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`tr[data-id="`+carol+`"] a.revoke`)),
@@ -420,8 +419,8 @@ func TestBrowserConsoleBulkUpload(t *testing.T) {
 	if len(browser.Run(t, ctx, chromedp.Nodes(chromedp.CSSAll(`tr[data-id="`+carol+`"] span.badge.revoked`), chromedp.AtLeast(0)))) != 1 {
 		t.Error("the list does not show the invitation revoked")
 	}
-	if code, inv := call(t, "GET", srv.URL+"/v1/invitations/"+carol, browserAdminKey, nil); code != http.StatusOK || inv["status"] != "revoked" {
-		t.Errorf("after revoking in the console the API shows %d %v", code, inv)
+	if inv, err := admin.GetInvitation(t.Context(), carol); err != nil || inv.Status != invited.StatusRevoked {
+		t.Errorf("after revoking in the console the API shows %+v %v", inv, err)
 	}
 
 	mustContain(t, "members page", open(t, ctx, srv.URL+"/console/orgs/"+org+"/members", "members"), "Olivia Owner")
@@ -434,8 +433,9 @@ func TestBrowserConsoleBulkUpload(t *testing.T) {
 // it, and greets the user, or says why it rejected the ticket, so that a
 // failing test shows the cause.
 type hostApp struct {
-	URL             string
-	invited, apiKey string
+	URL     string
+	invited string         // the service's URL, the tickets' issuer
+	api     *client.Client // with the host app's API key
 
 	mu     sync.Mutex
 	visits []hostVisit
@@ -461,7 +461,7 @@ type ticketClaims struct {
 }
 
 func newHostApp(t *testing.T, invitedURL, apiKey string) *hostApp {
-	h := &hostApp{invited: invitedURL, apiKey: apiKey}
+	h := &hostApp{invited: invitedURL, api: newClient(t, invitedURL, client.WithAPIKey(apiKey))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /welcome", h.welcome)
 	srv := httptest.NewServer(mux)
@@ -504,8 +504,17 @@ func (h *hostApp) verify(ctx context.Context, raw string) (ticketClaims, error) 
 	if err != nil {
 		return c, fmt.Errorf("not an ES256 JWT: %w", err)
 	}
+	set, err := h.api.GetJWKS(ctx)
+	if err != nil {
+		return c, fmt.Errorf("JWKS: %w", err)
+	}
+	// go-jose reads the key set as the service sent it.
+	data, err := json.Marshal(set)
+	if err != nil {
+		return c, err
+	}
 	var jwks jose.JSONWebKeySet
-	if err := h.do(ctx, "GET", "/.well-known/jwks.json", nil, &jwks); err != nil {
+	if err := json.Unmarshal(data, &jwks); err != nil {
 		return c, fmt.Errorf("JWKS: %w", err)
 	}
 	kid := tok.Headers[0].KeyID
@@ -531,44 +540,14 @@ func (h *hostApp) verify(ctx context.Context, raw string) (ticketClaims, error) 
 // redeem spends the ticket, as a host app must before it trusts it: a
 // ticket that travelled in a URL may have been seen by others.
 func (h *hostApp) redeem(ctx context.Context, raw, id string) error {
-	var redeemed struct {
-		ID string `json:"id"`
-	}
-	if err := h.do(ctx, "POST", "/v1/acceptance-tickets/redeem", map[string]string{"ticket": raw}, &redeemed); err != nil {
+	redeemed, err := h.api.RedeemAcceptanceTicket(ctx, raw)
+	if err != nil {
 		return fmt.Errorf("redeem: %w", err)
 	}
 	if redeemed.ID != id {
 		return fmt.Errorf("redeemed ticket %q, want the jti %q", redeemed.ID, id)
 	}
 	return nil
-}
-
-// do calls the service with the host app's API key and decodes a 200
-// answer into out.
-func (h *hostApp) do(ctx context.Context, method, path string, in, out any) error {
-	var body strings.Builder
-	if in != nil {
-		if err := json.NewEncoder(&body).Encode(in); err != nil {
-			return err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, h.invited+path, strings.NewReader(body.String()))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+h.apiKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e map[string]any
-		json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s %s: %d %v", method, path, resp.StatusCode, e)
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // lastVisit returns the host app's last /welcome request.

@@ -179,7 +179,7 @@ func TestInviteCSVFileErrors(t *testing.T) {
 		{"unknown column", "email,role\nann@example.com,member\n", `a column "role"`},
 		{"twice", "email,email\n", "the column email twice"},
 	}
-	env := map[string]string{"INVITED_URL": "http://" + freeAddr(t), "INVITED_API_KEY": cliAdminKey}
+	env := map[string]string{"INVITED_URL": closedURL(t), "INVITED_API_KEY": cliAdminKey}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(dir, tt.name+".csv")

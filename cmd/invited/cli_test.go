@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,7 +177,7 @@ func TestCLICredentials(t *testing.T) {
 	}
 	reader := orgKeySecret(t, env, org)
 
-	closed := "http://" + freeAddr(t) // nothing listens there any more
+	closed := closedURL(t)
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -206,6 +207,17 @@ func TestCLICredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// closedURL is the URL of a loopback port where nothing listens.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "http://" + ln.Addr().String()
 }
 
 // orgKeySecret creates a key that may only read org's invitations and
@@ -245,7 +257,7 @@ func TestCLICompletion(t *testing.T) {
 // invitationCount counts the invitations of org through the API.
 func invitationCount(t *testing.T, env map[string]string, org string) int {
 	t.Helper()
-	api := client.New(env["INVITED_URL"], client.WithAPIKey(env["INVITED_API_KEY"]))
+	api := newClient(t, env["INVITED_URL"], client.WithAPIKey(env["INVITED_API_KEY"]))
 	n := 0
 	for _, err := range api.Invitations(context.Background(), invited.InvitationFilter{OrgID: org, Page: invited.Page{PageSize: invited.MaxPageSize}}) {
 		if err != nil {

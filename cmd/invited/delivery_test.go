@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -17,6 +18,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/testutil/smtptest"
 )
 
@@ -132,47 +135,51 @@ func TestDeliveryEndToEnd(t *testing.T) {
 		"INVITED_RATE_LIMIT_PUBLIC": "8/1m",
 	})
 	u := srv.URL
+	ctx := t.Context()
+	c := newClient(t, u, client.WithAPIKey(admin))
 
-	_, org := call(t, "POST", u+"/v1/orgs", admin, map[string]any{"name": "Acme"})
-	orgID := org["id"].(string)
-	code, hook := call(t, "POST", u+"/v1/webhooks", admin, map[string]any{"org_id": orgID, "url": hooks.URL,
-		"events": []string{"invitation.created", "invitation.accepted", "membership.created"}})
-	secret, _ := hook["secret"].(string)
-	if code != http.StatusCreated || !strings.HasPrefix(secret, "whsec_") {
-		t.Fatalf("create webhook: %d %v", code, hook)
+	org, err := c.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatalf("create org: %v", err)
 	}
+	hook, err := c.CreateWebhook(ctx, invited.WebhookCreate{OrgID: org.ID, URL: hooks.URL,
+		Events: []string{"invitation.created", "invitation.accepted", "membership.created"}})
+	if err != nil || !strings.HasPrefix(hook.Secret, "whsec_") {
+		t.Fatalf("create webhook: %v %+v", err, hook)
+	}
+	secret := hook.Secret
 	hooks.trust(t, secret)
 
 	// Ann is invited by email, accepts, and becomes the owner; acting as
 	// her, the admin key invites Bob by email and Cy by phone.
 	var links []string
-	invite := func(body map[string]any, headers ...string) string {
+	invite := func(c *client.Client, in invited.InvitationCreate) string {
 		t.Helper()
-		body["roles"] = []string{"member"}
-		code, inv := call(t, "POST", u+"/v1/orgs/"+orgID+"/invitations", admin, body, headers...)
-		if code != http.StatusCreated {
-			t.Fatalf("invite: %d %v", code, inv)
+		in.Roles = []string{"member"}
+		inv, err := c.CreateInvitation(ctx, org.ID, in)
+		if err != nil {
+			t.Fatalf("invite: %v", err)
 		}
-		links = append(links, inv["url"].(string))
-		return strings.TrimPrefix(inv["url"].(string), u+"/i/")
+		links = append(links, inv.URL)
+		return strings.TrimPrefix(inv.URL, u+"/i/")
 	}
-	accept := func(token string, user map[string]any) {
+	accept := func(token string, user invited.Acceptor) {
 		t.Helper()
-		if code, acc := call(t, "POST", u+"/v1/invitation-tokens/"+token+"/accept", admin, map[string]any{"user": user}); code != http.StatusOK {
-			t.Fatalf("accept: %d %v", code, acc)
+		if acc, err := c.AcceptInvitation(ctx, token, &user); err != nil {
+			t.Fatalf("accept: %v %+v", err, acc)
 		}
 	}
 	// Each letter is awaited before its invitation is accepted: a link
 	// that no longer opens a pending invitation is not sent.
 	emails := func(n int) func() bool { return func() bool { return len(smtpServer.Received()) == n } }
-	annToken := invite(map[string]any{"email": "ann@example.com", "first_name": "Ann"})
+	annToken := invite(c, invited.InvitationCreate{Email: "ann@example.com", FirstName: "Ann"})
 	eventually(t, "Ann's invitation", emails(1), srv)
-	accept(annToken, map[string]any{"external_id": "ann", "email": "ann@example.com", "name": "Ann Lee"})
-	asAnn := []string{"Invited-Acting-User", "ann"}
-	bobToken := invite(map[string]any{"email": "bob@example.com", "first_name": "Bob", "message": "<b>Welcome</b> aboard"}, asAnn...)
-	invite(map[string]any{"phone": "+14155550100"}, asAnn...)
+	accept(annToken, invited.Acceptor{ExternalID: "ann", Email: "ann@example.com", Name: "Ann Lee"})
+	asAnn := c.With(client.WithActingUser("ann"))
+	bobToken := invite(asAnn, invited.InvitationCreate{Email: "bob@example.com", FirstName: "Bob", Message: "<b>Welcome</b> aboard"})
+	invite(asAnn, invited.InvitationCreate{Phone: "+14155550100"})
 	eventually(t, "Bob's invitation", emails(2), srv)
-	accept(bobToken, map[string]any{"external_id": "bob", "email": "bob@example.com", "name": "Bob Roe"})
+	accept(bobToken, invited.Acceptor{ExternalID: "bob", Email: "bob@example.com", Name: "Bob Roe"})
 
 	// Email: the two invitations, and Bob's acceptance told to Ann.
 	eventually(t, "the acceptance told to Ann", emails(3), srv)
@@ -214,28 +221,28 @@ func TestDeliveryEndToEnd(t *testing.T) {
 		t.Fatalf("webhook events %v, invalid %v", events, invalid)
 	}
 	eventually(t, "the webhook messages to be recorded delivered", func() bool {
-		_, msgs := call(t, "GET", u+"/v1/webhooks/"+hook["id"].(string)+"/deliveries?status=delivered", admin, nil)
-		return len(msgs["messages"].([]any)) == len(want)
-	})
-	_, msgs := call(t, "GET", u+"/v1/messages?channel=email", admin, nil)
-	first := msgs["messages"].([]any)[0].(map[string]any)
-	_, one := call(t, "GET", u+"/v1/messages/"+first["id"].(string), admin, nil)
-	if one["status"] != "delivered" || len(one["attempts"].([]any)) != 1 {
-		t.Fatalf("message %v", one)
-	}
-
-	// Public link requests are limited per client address.
-	var limited *http.Response
-	for range 9 {
-		resp, err := http.Get(u + "/v1/invitation-tokens/" + bobToken)
+		msgs, err := c.ListWebhookDeliveries(ctx, invited.MessageFilter{WebhookID: hook.ID, Status: "delivered"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		limited = resp
+		return len(msgs.Messages) == len(want)
+	})
+	msgs, err := c.ListMessages(ctx, invited.MessageFilter{Channel: "email"})
+	if err != nil || len(msgs.Messages) == 0 {
+		t.Fatalf("email messages: %v %+v", err, msgs)
 	}
-	if limited.StatusCode != http.StatusTooManyRequests || limited.Header.Get("Retry-After") == "" {
-		t.Fatalf("9th lookup in a minute: %d, Retry-After %q", limited.StatusCode, limited.Header.Get("Retry-After"))
+	one, err := c.GetMessage(ctx, msgs.Messages[0].ID)
+	if err != nil || one.Status != "delivered" || len(one.Attempts) != 1 {
+		t.Fatalf("message %+v %v", one, err)
+	}
+
+	// Public link requests are limited per client address.
+	anon := newClient(t, u, client.WithRetry(client.RetryPolicy{}))
+	for range 9 {
+		_, err = anon.PreviewInvitation(ctx, bobToken)
+	}
+	if e, ok := errors.AsType[*client.Error](err); !ok || e.StatusCode != http.StatusTooManyRequests || e.RetryAfter == 0 {
+		t.Fatalf("9th lookup in a minute: %v", err)
 	}
 
 	// Nothing secret was logged, at any level: no link token, no webhook
@@ -292,10 +299,16 @@ func TestDevOutbox(t *testing.T) {
 			"INVITED_ADMIN_API_KEY": admin,
 			"INVITED_DEV":           map[bool]string{true: "true", false: ""}[dev],
 		})
-		_, org := call(t, "POST", srv.URL+"/v1/orgs", admin, map[string]any{"name": "Acme"})
-		_, inv := call(t, "POST", srv.URL+"/v1/orgs/"+org["id"].(string)+"/invitations", admin,
-			map[string]any{"email": "ann@example.com", "roles": []string{"member"}})
-		link := inv["url"].(string)
+		c := newClient(t, srv.URL, client.WithAPIKey(admin))
+		org, err := c.CreateOrganization(t.Context(), invited.OrganizationCreate{Name: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := c.CreateInvitation(t.Context(), org.ID, invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := inv.URL
 		eventually(t, "the delivery", func() bool { return strings.Contains(srv.Stderr.String(), link) })
 		resp, err := http.Get(srv.URL + "/dev/outbox")
 		if err != nil {

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -104,13 +102,8 @@ func TestKeys(t *testing.T) {
 		// The server has not signed or published anything yet, so it
 		// loads its keys now; a server that had would see a rotation
 		// within ticket.CacheAge.
-		resp, err := http.Get(srv.URL + "/.well-known/jwks.json")
+		set, err := newClient(t, srv.URL).GetJWKS(t.Context())
 		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var set ticket.JWKSet
-		if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 			t.Fatal(err)
 		}
 		var served []string

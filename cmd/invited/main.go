@@ -37,7 +37,9 @@ func main() {
 // hands them their arguments untouched.
 func processCommands() []processCommand {
 	return []processCommand{
-		{"serve", "Run the HTTP API and background jobs", serve},
+		{"serve", "Run the HTTP API and background jobs", func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+			return serve(ctx, args, getenv, stdout, stderr, nil)
+		}},
 		{"migrate", "Apply database migrations and exit", migrate},
 		{"signing-keys", "Rotate or list the keys that sign acceptance tickets", signingKeys},
 		{"keys", "Deprecated name of signing-keys", deprecatedKeys},

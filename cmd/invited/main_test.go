@@ -2,122 +2,112 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/api"
+	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/testutil"
 )
 
-// instance is one `invited serve` started through run().
+// instance is one `invited serve` started through serve().
 type instance struct {
-	URL            string
+	URL            string // where it listens: its public URL too, unless the test set one
 	Stdout, Stderr *testutil.SyncBuffer
 }
 
-// freeAddr returns a loopback address with a port free at the moment.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startServe runs `invited serve` with env on a free loopback port until the
-// test ends, and waits for /livez: serve listens only once it is ready, and
-// polling readiness would load the signing keys that some tests rotate first.
+// startServe runs `invited serve` with env on a loopback port of its own
+// choosing (INVITED_ADDR=127.0.0.1:0 unless env sets it) until the test
+// ends, and returns once it serves requests.
 func startServe(t *testing.T, env map[string]string) *instance {
 	t.Helper()
-	addr := freeAddr(t)
-	inst := &instance{URL: "http://" + addr, Stdout: &testutil.SyncBuffer{}, Stderr: &testutil.SyncBuffer{}}
+	inst := &instance{Stdout: &testutil.SyncBuffer{}, Stderr: &testutil.SyncBuffer{}}
 	getenv := func(k string) string {
-		switch k {
-		case "INVITED_ADDR":
-			return addr
-		case "INVITED_PUBLIC_URL":
-			return inst.URL
+		if v, ok := env[k]; ok || k != "INVITED_ADDR" {
+			return v
 		}
-		return env[k]
+		return "127.0.0.1:0"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, getenv, inst.Stdout, inst.Stderr) }()
+	listening := make(chan net.Addr, 1)
+	go func() {
+		done <- serve(ctx, nil, getenv, inst.Stdout, inst.Stderr, func(addr net.Addr) { listening <- addr })
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve returned %v", err)
 		}
 	})
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(inst.URL + "/livez")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return inst
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\nstderr:\n%s", err, inst.Stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not healthy in time\nstderr:\n%s", inst.Stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case addr := <-listening:
+		inst.URL = "http://" + addr.String()
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("serve exited early: %v\nstderr:\n%s", err, inst.Stderr)
 	}
+	return inst
 }
 
-// call sends a JSON request, with headers given as name and value pairs,
-// and decodes the JSON answer into a map.
-func call(t *testing.T, method, url, key string, body any, headers ...string) (int, map[string]any) {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
+// newClient returns a client of the service at baseURL (an instance's or a
+// process's URL): the one way this package's tests call the API. Every
+// answer it receives is checked against the route table: a success must
+// have the status its route declares.
+func newClient(t testing.TB, baseURL string, opts ...client.Option) *client.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64 // some tests send a hundred requests at once
+	t.Cleanup(tr.CloseIdleConnections)
+	checked := &routeChecker{t: t, next: tr, mux: http.NewServeMux(), status: map[string]int{}}
+	for _, rt := range api.Routes(api.Deps{Metrics: metrics.New(prometheus.NewRegistry())}) {
+		checked.mux.Handle(rt.Pattern(), http.NotFoundHandler())
+		checked.status[rt.Pattern()] = cmp.Or(rt.Status, http.StatusOK)
 	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
+	return client.New(baseURL, append([]client.Option{client.WithTransport(checked)}, opts...)...)
+}
+
+// routeChecker is the transport of newClient.
+type routeChecker struct {
+	t      testing.TB
+	next   http.RoundTripper
+	mux    *http.ServeMux // the route table's patterns, to find a request's route
+	status map[string]int // success status by pattern
+}
+
+func (c *routeChecker) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || resp.StatusCode >= 300 {
+		return resp, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if _, pattern := c.mux.Handler(r); pattern == "" {
+		c.t.Errorf("%s %s is not in the route table", r.Method, r.URL.Path)
+	} else if want := c.status[pattern]; resp.StatusCode != want {
+		c.t.Errorf("%s answered %d, want %d", pattern, resp.StatusCode, want)
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out := map[string]any{}
-	if resp.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			t.Fatalf("%s %s: %d, body is not JSON: %v", method, url, resp.StatusCode, err)
-		}
-	}
-	return resp.StatusCode, out
+	return resp, nil
+}
+
+// is reports whether err is an error the API answered with status and
+// code.
+func is(err error, status int, code string) bool {
+	e, ok := errors.AsType[*client.Error](err)
+	return ok && e.StatusCode == status && e.Code == code
 }
 
 // eventually waits, for a generous while, until cond holds: for what the
@@ -137,11 +127,8 @@ func eventually(t *testing.T, what string, cond func() bool, servers ...*instanc
 	}
 }
 
-func errorCode(m map[string]any) string {
-	e, _ := m["error"].(map[string]any)
-	c, _ := e["code"].(string)
-	return c
-}
+// tokenOf returns the token of an invitation link.
+func tokenOf(link string) string { return link[strings.LastIndex(link, "/i/")+3:] }
 
 func TestFirstStartPrintsAdminKeyOnce(t *testing.T) {
 	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "invited.db")
@@ -155,8 +142,8 @@ func TestFirstStartPrintsAdminKeyOnce(t *testing.T) {
 	if strings.Contains(first.Stderr.String(), key) {
 		t.Fatal("the admin key must not be logged")
 	}
-	if code, body := call(t, "POST", first.URL+"/v1/orgs", key, map[string]any{"name": "Acme"}); code != http.StatusCreated {
-		t.Fatalf("create org with the printed key: %d %v", code, body)
+	if _, err := newClient(t, first.URL, client.WithAPIKey(key)).CreateOrganization(t.Context(), invited.OrganizationCreate{Name: "Acme"}); err != nil {
+		t.Fatalf("create org with the printed key: %v", err)
 	}
 
 	// A second server on the same database prints nothing: keys exist.
@@ -176,21 +163,23 @@ func TestServeEndToEnd(t *testing.T) {
 		"INVITED_ADMIN_API_KEY": admin,
 	})
 	u := srv.URL
+	ctx := t.Context()
+	c := newClient(t, u, client.WithAPIKey(admin))
 
-	code, org := call(t, "POST", u+"/v1/orgs", admin, map[string]any{"name": "Acme"})
-	if code != http.StatusCreated {
-		t.Fatalf("create org: %d %v", code, org)
+	org, err := c.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatalf("create org: %v", err)
 	}
-	orgID := org["id"].(string)
 
-	code, inv := call(t, "POST", u+"/v1/orgs/"+orgID+"/invitations", admin, map[string]any{
-		"email": "ann@example.com", "roles": []string{"admin"}, "first_name": "Ann",
-		"message": "Welcome!", "metadata": map[string]any{"secret": "metadata-secret-value"},
+	inv, err := c.CreateInvitation(ctx, org.ID, invited.InvitationCreate{
+		Email: "ann@example.com", Roles: []string{"admin"}, FirstName: "Ann",
+		Message: "Welcome!", Metadata: json.RawMessage(`{"secret":"metadata-secret-value"}`),
 	})
-	if code != http.StatusCreated || inv["status"] != "pending" {
-		t.Fatalf("create invitation: %d %v", code, inv)
+	if err != nil || inv.Status != invited.StatusPending {
+		t.Fatalf("create invitation: %v %+v", err, inv)
 	}
-	link, _ := inv["url"].(string)
+	// The public URL defaults to the address serve bound.
+	link := inv.URL
 	if !strings.HasPrefix(link, u+"/i/") {
 		t.Fatalf("invitation url %q", link)
 	}
@@ -199,88 +188,89 @@ func TestServeEndToEnd(t *testing.T) {
 		return strings.Contains(srv.Stderr.String(), `"link":"`+link+`"`)
 	})
 
-	code, view := call(t, "GET", u+"/v1/invitation-tokens/"+token, "", nil)
-	if code != http.StatusOK || view["status"] != "pending" {
-		t.Fatalf("public lookup: %d %v", code, view)
+	view, err := newClient(t, u).PreviewInvitation(ctx, token)
+	if err != nil || view.Status != invited.StatusPending {
+		t.Fatalf("public lookup: %v %+v", err, view)
 	}
-	raw, _ := json.Marshal(view)
-	for _, leak := range []string{"ann@example.com", "metadata-secret-value", "metadata", inv["id"].(string)} {
+	// What the wire carries, not what the client decodes: a field the
+	// client does not know would leak as well.
+	resp, err := http.Get(u + "/v1/invitation-tokens/" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"ann@example.com", "metadata-secret-value", "metadata", inv.ID} {
 		if strings.Contains(string(raw), leak) {
 			t.Errorf("public lookup leaks %q: %s", leak, raw)
 		}
 	}
 
-	accept := map[string]any{"user": map[string]any{"external_id": "ext-ann", "email": "ann@example.com", "name": "Ann Example"}}
-	code, acc := call(t, "POST", u+"/v1/invitation-tokens/"+token+"/accept", admin, accept)
-	if code != http.StatusOK {
-		t.Fatalf("accept: %d %v", code, acc)
+	ann := &invited.Acceptor{ExternalID: "ext-ann", Email: "ann@example.com", Name: "Ann Example"}
+	acc, err := c.AcceptInvitation(ctx, token, ann)
+	if err != nil {
+		t.Fatalf("accept: %v", err)
 	}
-	roles := fmt.Sprint(acc["membership"].(map[string]any)["roles"])
-	if !strings.Contains(roles, "admin") || !strings.Contains(roles, "owner") {
-		t.Fatalf("first member's roles %s, want admin and owner", roles)
+	if roles := acc.Membership.Roles; !slices.Contains(roles, "admin") || !slices.Contains(roles, "owner") {
+		t.Fatalf("first member's roles %v, want admin and owner", roles)
 	}
-	if code, again := call(t, "POST", u+"/v1/invitation-tokens/"+token+"/accept", admin, accept); code != http.StatusConflict || errorCode(again) != "invitation_already_accepted" {
-		t.Fatalf("second accept: %d %v", code, again)
+	if _, err := c.AcceptInvitation(ctx, token, ann); !is(err, http.StatusConflict, invited.EALREADYACCEPTED) {
+		t.Fatalf("second accept: %v", err)
 	}
 
-	code, members := call(t, "GET", u+"/v1/orgs/"+orgID+"/members", admin, nil)
-	if code != http.StatusOK || len(members["members"].([]any)) != 1 {
-		t.Fatalf("members: %d %v", code, members)
+	members, err := c.ListMembers(ctx, invited.MemberFilter{OrgID: org.ID})
+	if err != nil || len(members.Members) != 1 {
+		t.Fatalf("members: %v %+v", err, members)
 	}
 
 	// Listing pages through every invitation exactly once.
 	for i := range 5 {
-		if code, b := call(t, "POST", u+"/v1/orgs/"+orgID+"/invitations", admin, map[string]any{
-			"email": fmt.Sprintf("p%d@example.com", i), "roles": []string{"member"},
-		}); code != http.StatusCreated {
-			t.Fatalf("create %d: %d %v", i, code, b)
+		if _, err := c.CreateInvitation(ctx, org.ID, invited.InvitationCreate{
+			Email: fmt.Sprintf("p%d@example.com", i), Roles: []string{"member"},
+		}); err != nil {
+			t.Fatalf("create %d: %v", i, err)
 		}
 	}
 	seen := map[string]bool{}
-	next := ""
-	for pages := 0; ; pages++ {
-		code, page := call(t, "GET", u+"/v1/invitations?page_size=2&org_id="+orgID+"&page_token="+next, admin, nil)
-		if code != http.StatusOK || pages > 10 {
-			t.Fatalf("list: %d %v", code, page)
+	for it, err := range c.Invitations(ctx, invited.InvitationFilter{OrgID: org.ID, Page: invited.Page{PageSize: 2}}) {
+		if err != nil {
+			t.Fatalf("list: %v", err)
 		}
-		for _, it := range page["invitations"].([]any) {
-			id := it.(map[string]any)["id"].(string)
-			if seen[id] {
-				t.Fatalf("invitation %s listed twice", id)
-			}
-			seen[id] = true
+		if seen[it.ID] {
+			t.Fatalf("invitation %s listed twice", it.ID)
 		}
-		if next = page["next_page_token"].(string); next == "" {
-			break
-		}
+		seen[it.ID] = true
 	}
 	if len(seen) != 6 {
 		t.Fatalf("listed %d invitations, want 6", len(seen))
 	}
 
 	// Another tenant's key sees none of it.
-	code, other := call(t, "POST", u+"/v1/orgs", admin, map[string]any{"name": "Other"})
-	if code != http.StatusCreated {
-		t.Fatalf("create other org: %d %v", code, other)
+	other, err := c.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Other"})
+	if err != nil {
+		t.Fatalf("create other org: %v", err)
 	}
-	code, k := call(t, "POST", u+"/v1/api-keys", admin, map[string]any{
-		"name": "other", "org_id": other["id"], "permissions": []string{"invitations:read", "invitations:create"},
+	k, err := c.CreateAPIKey(ctx, invited.APIKeyCreate{
+		Name: "other", OrgID: other.ID, Permissions: []invited.Permission{invited.PermInvitationsRead, invited.PermInvitationsCreate},
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create org key: %d %v", code, k)
+	if err != nil {
+		t.Fatalf("create org key: %v", err)
 	}
-	otherKey := k["secret"].(string)
-	if code, b := call(t, "GET", u+"/v1/invitations/"+inv["id"].(string), otherKey, nil); code != http.StatusNotFound {
-		t.Fatalf("other tenant reads invitation: %d %v", code, b)
+	otherKey := c.With(client.WithAPIKey(k.Secret))
+	if got, err := otherKey.GetInvitation(ctx, inv.ID); !is(err, http.StatusNotFound, invited.ENOTFOUND) {
+		t.Fatalf("other tenant reads invitation: %+v %v", got, err)
 	}
-	if code, b := call(t, "GET", u+"/v1/orgs/"+orgID, otherKey, nil); code != http.StatusNotFound {
-		t.Fatalf("other tenant reads org: %d %v", code, b)
+	if got, err := otherKey.GetOrganization(ctx, org.ID); !is(err, http.StatusNotFound, invited.ENOTFOUND) {
+		t.Fatalf("other tenant reads org: %+v %v", got, err)
 	}
 
 	// Bad input is refused with the field named.
-	code, bad := call(t, "POST", u+"/v1/orgs/"+orgID+"/invitations", admin, map[string]any{"email": "nope", "roles": []string{}})
-	if code != http.StatusBadRequest || errorCode(bad) != "invalid_request" {
-		t.Fatalf("bad input: %d %v", code, bad)
+	_, err = c.CreateInvitation(ctx, org.ID, invited.InvitationCreate{Email: "nope", Roles: []string{}})
+	if !is(err, http.StatusBadRequest, invited.EINVALID) {
+		t.Fatalf("bad input: %v", err)
 	}
 
 	if strings.Contains(srv.Stderr.String(), admin) {
@@ -288,19 +278,14 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	// serve wires metrics: transitions are counted, and no label holds a token.
-	resp, err := http.Get(u + "/metrics")
+	metrics, err := c.Metrics(ctx)
 	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+		t.Fatalf("GET /metrics: %v", err)
 	}
 	for _, want := range []string{
 		`invited_invitation_transitions_total{action="accepted"} 1`,
 		`invited_invitation_transitions_total{action="created"} 6`,
-		`invited_http_requests_total{method="GET",route="GET /v1/invitation-tokens/{token}",status="200"} 1`,
+		`invited_http_requests_total{method="GET",route="GET /v1/invitation-tokens/{token}",status="200"} 2`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(string(metrics), want) {

@@ -2,9 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the test's own look into the database
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/jobs"
 	"github.com/invitedhq/invited/internal/pgtest"
 )
@@ -53,8 +55,8 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	}
 	a := startProcess(t, bin, "a", env)
 	b := startProcess(t, bin, "b", env)
-	a.waitHealthy(t)
-	b.waitHealthy(t)
+	a.waitListening(t)
+	b.waitListening(t)
 	instances := []*process{a, b}
 	t.Cleanup(func() {
 		for _, p := range instances {
@@ -64,25 +66,24 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 	})
 
-	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	t.Cleanup(client.CloseIdleConnections)
-	mustCall := func(code int, method, url string, body any) map[string]any {
-		t.Helper()
-		got, out, err := doJSON(client, method, url, pgAdminKey, body)
-		if err != nil || got != code {
-			t.Fatalf("%s %s: %d %v %v, want %d", method, url, got, out, err, code)
-		}
-		return out
+	ctx := t.Context()
+	for _, p := range instances {
+		p.api = newClient(t, p.URL, client.WithAPIKey(pgAdminKey))
 	}
 
 	// Accepted by anyone who holds the link: the acceptors below are all
 	// different people, so that the race is between users, too.
-	org := mustCall(http.StatusCreated, "POST", a.URL+"/v1/orgs", map[string]any{
-		"name": "Acme", "settings": map[string]any{"require_email_match": false}})
-	orgID := org["id"].(string)
-	inv := mustCall(http.StatusCreated, "POST", b.URL+"/v1/orgs/"+orgID+"/invitations", map[string]any{
-		"email": "ann@example.com", "roles": []string{"member"}})
-	token := inv["url"].(string)[strings.LastIndex(inv["url"].(string), "/i/")+3:]
+	org, err := a.api.CreateOrganization(ctx, invited.OrganizationCreate{
+		Name: "Acme", Settings: &invited.OrgSettingsPatch{RequireEmailMatch: new(false)}})
+	if err != nil {
+		t.Fatalf("create org: %v", err)
+	}
+	orgID := org.ID
+	inv, err := b.api.CreateInvitation(ctx, orgID, invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}})
+	if err != nil {
+		t.Fatalf("create invitation: %v", err)
+	}
+	token := tokenOf(inv.URL)
 
 	const accepts = 120
 	var (
@@ -94,12 +95,15 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	for i := range accepts {
 		wg.Go(func() {
 			target := instances[i%2]
-			body := map[string]any{"user": map[string]any{
-				"external_id": fmt.Sprintf("ext-%d", i), "email": fmt.Sprintf("u%d@example.com", i), "name": "U"}}
+			user := &invited.Acceptor{ExternalID: fmt.Sprintf("ext-%d", i), Email: fmt.Sprintf("u%d@example.com", i), Name: "U"}
+			ctx, cancel := context.WithTimeout(ctx, 15*time.Second) // a hang fails the test
+			defer cancel()
 			<-start
-			code, out, err := doJSON(client, "POST", target.URL+"/v1/invitation-tokens/"+token+"/accept", pgAdminKey, body)
-			key := fmt.Sprintf("%d %s", code, errorCode(out))
-			if err != nil {
+			_, err := target.api.AcceptInvitation(ctx, token, user)
+			key := "200 "
+			if e, ok := errors.AsType[*client.Error](err); ok {
+				key = fmt.Sprintf("%d %s", e.StatusCode, e.Code)
+			} else if err != nil {
 				key = "error: " + err.Error()
 			}
 			mu.Lock()
@@ -113,9 +117,12 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		t.Fatalf("%d concurrent accepts over two instances: %v; want one 200, the rest 409 invitation_already_accepted", accepts, outcomes)
 	}
 	for _, p := range instances {
-		members := mustCall(http.StatusOK, "GET", p.URL+"/v1/orgs/"+orgID+"/members", nil)
-		if n := len(members["members"].([]any)); n != 1 {
-			t.Fatalf("instance %s lists %d members, want 1: %v", p.name, n, members)
+		members, err := p.api.ListMembers(ctx, invited.MemberFilter{OrgID: orgID})
+		if err != nil {
+			t.Fatalf("instance %s: members: %v", p.name, err)
+		}
+		if n := len(members.Members); n != 1 {
+			t.Fatalf("instance %s lists %d members, want 1: %+v", p.name, n, members)
 		}
 	}
 
@@ -145,14 +152,17 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	// sweeper's first batch is full and the two must share.
 	const overdue = 2*jobs.SweepBatch + 200
 	for first := 0; first < overdue; first += invited.MaxBatchSize {
-		items := make([]map[string]any, min(invited.MaxBatchSize, overdue-first))
+		items := make([]invited.InvitationCreate, min(invited.MaxBatchSize, overdue-first))
 		for i := range items {
-			items[i] = map[string]any{"email": fmt.Sprintf("s%04d@example.com", first+i), "roles": []string{"member"}}
+			items[i] = invited.InvitationCreate{Email: fmt.Sprintf("s%04d@example.com", first+i), Roles: []string{"member"}}
 		}
-		batch := mustCall(http.StatusOK, "POST", a.URL+"/v1/orgs/"+orgID+"/invitations/batch", map[string]any{"invitations": items})
-		for _, r := range batch["results"].([]any) {
-			if inv, _ := r.(map[string]any)["invitation"].(map[string]any); inv == nil || inv["status"] != "pending" {
-				t.Fatalf("batch item: %v", r)
+		batch, err := a.api.CreateInvitations(ctx, orgID, client.BatchRequest{Invitations: items})
+		if err != nil {
+			t.Fatalf("batch: %v", err)
+		}
+		for _, r := range batch.Results {
+			if r.Invitation == nil || r.Invitation.Status != invited.StatusPending {
+				t.Fatalf("batch item: %+v", r)
 			}
 		}
 	}
@@ -233,13 +243,12 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 
 	// Each instance lists them all as expired.
 	for _, p := range instances {
-		seen, next := 0, ""
-		for pages := 0; ; pages++ {
-			page := mustCall(http.StatusOK, "GET", p.URL+"/v1/invitations?status=expired&page_size=200&org_id="+orgID+"&page_token="+next, nil)
-			seen += len(page["invitations"].([]any))
-			if next = page["next_page_token"].(string); next == "" || pages > 10 {
-				break
+		seen := 0
+		for _, err := range p.api.Invitations(ctx, invited.InvitationFilter{OrgID: orgID, Status: invited.StatusExpired, Page: invited.Page{PageSize: 200}}) {
+			if err != nil {
+				t.Fatalf("instance %s: list: %v", p.name, err)
 			}
+			seen++
 		}
 		if seen != overdue {
 			t.Fatalf("instance %s lists %d expired invitations, want %d", p.name, seen, overdue)
@@ -258,18 +267,25 @@ func TestDatabaseOutage(t *testing.T) {
 		"INVITED_ADMIN_API_KEY":  pgAdminKey,
 		"INVITED_SWEEP_INTERVAL": "1s",
 	})
-	u := srv.URL
-	client := &http.Client{Timeout: 10 * time.Second} // a hang fails the test
-	t.Cleanup(client.CloseIdleConnections)
-
-	code, org, err := doJSON(client, "POST", u+"/v1/orgs", pgAdminKey, map[string]any{"name": "Acme"})
-	if err != nil || code != http.StatusCreated {
-		t.Fatalf("create org: %d %v %v", code, org, err)
+	// Each answer is the first: the client must not wait out a 503.
+	noRetry := client.WithRetry(client.RetryPolicy{})
+	c := newClient(t, srv.URL, client.WithAPIKey(pgAdminKey), noRetry)
+	anon := newClient(t, srv.URL, noRetry)
+	// bounded is the context of one request: a hang fails the test.
+	bounded := func() context.Context {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		t.Cleanup(cancel)
+		return ctx
 	}
-	orgID := org["id"].(string)
-	createInvitation := func(email string) (int, map[string]any, error) {
-		return doJSON(client, "POST", u+"/v1/orgs/"+orgID+"/invitations", pgAdminKey,
-			map[string]any{"email": email, "roles": []string{"member"}})
+
+	org, err := c.CreateOrganization(bounded(), invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatalf("create org: %v", err)
+	}
+	orgID := org.ID
+	createInvitation := func(email string) error {
+		_, err := c.CreateInvitation(bounded(), orgID, invited.InvitationCreate{Email: email, Roles: []string{"member"}})
+		return err
 	}
 
 	if err := cluster.Stop(); err != nil {
@@ -278,21 +294,32 @@ func TestDatabaseOutage(t *testing.T) {
 	// Twice: the first round meets the pool's connections that the server
 	// cut off, the second finds no server to connect to.
 	for round := range 2 {
-		for _, req := range []struct{ method, path, key string }{
-			{"GET", "/v1/orgs", pgAdminKey},
-			{"GET", "/healthz", ""},
-			{"GET", "/v1/orgs/" + orgID, pgAdminKey},
+		for _, req := range []struct {
+			name string
+			call func() (*client.Health, error)
+		}{
+			{"GET /v1/orgs", func() (*client.Health, error) {
+				_, err := c.ListOrganizations(bounded(), invited.OrganizationFilter{})
+				return nil, err
+			}},
+			{"GET /healthz", func() (*client.Health, error) { return anon.Health(bounded()) }},
+			{"GET /v1/orgs/{org}", func() (*client.Health, error) {
+				_, err := c.GetOrganization(bounded(), orgID)
+				return nil, err
+			}},
 		} {
-			code, body, err := doJSON(client, req.method, u+req.path, req.key, nil)
-			if err != nil {
-				t.Fatalf("round %d, database down: %s %s: %v", round, req.method, req.path, err)
-			}
-			if code != http.StatusServiceUnavailable || (errorCode(body) != "unavailable" && body["status"] != "unavailable") {
-				t.Fatalf("round %d, database down: %s %s: %d %v, want 503 unavailable", round, req.method, req.path, code, body)
+			h, err := req.call()
+			switch e, ok := errors.AsType[*client.UnexpectedResponseError](err); {
+			case is(err, http.StatusServiceUnavailable, invited.EUNAVAILABLE):
+			case ok && e.StatusCode == http.StatusServiceUnavailable && h != nil && h.Status == "unavailable":
+			case err == nil:
+				t.Fatalf("round %d, database down: %s: %+v, want 503 unavailable", round, req.name, h)
+			default:
+				t.Fatalf("round %d, database down: %s: %v, want 503 unavailable", round, req.name, err)
 			}
 		}
-		if code, body, err := createInvitation(fmt.Sprintf("down%d@example.com", round)); err != nil || code != http.StatusServiceUnavailable || errorCode(body) != "unavailable" {
-			t.Fatalf("round %d, database down: create invitation: %d %v %v, want 503 unavailable", round, code, body, err)
+		if err := createInvitation(fmt.Sprintf("down%d@example.com", round)); !is(err, http.StatusServiceUnavailable, invited.EUNAVAILABLE) {
+			t.Fatalf("round %d, database down: create invitation: %v, want 503 unavailable", round, err)
 		}
 	}
 
@@ -301,60 +328,25 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		hc, _, herr := doJSON(client, "GET", u+"/healthz", "", nil)
-		oc, orgs, oerr := doJSON(client, "GET", u+"/v1/orgs", pgAdminKey, nil)
-		if herr == nil && oerr == nil && hc == http.StatusOK && oc == http.StatusOK {
-			if n := len(orgs["orgs"].([]any)); n != 1 {
-				t.Fatalf("after the outage: %d orgs, want 1: %v", n, orgs)
+		_, herr := anon.Health(bounded())
+		orgs, oerr := c.ListOrganizations(bounded(), invited.OrganizationFilter{})
+		if herr == nil && oerr == nil {
+			if n := len(orgs.Orgs); n != 1 {
+				t.Fatalf("after the outage: %d orgs, want 1: %+v", n, orgs)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not serving again after the database came back: healthz %d %v, orgs %d %v %v", hc, herr, oc, orgs, oerr)
+			t.Fatalf("not serving again after the database came back: healthz %v, orgs %v", herr, oerr)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if code, body, err := createInvitation("back@example.com"); err != nil || code != http.StatusCreated {
-		t.Fatalf("create invitation after the outage: %d %v %v", code, body, err)
+	if err := createInvitation("back@example.com"); err != nil {
+		t.Fatalf("create invitation after the outage: %v", err)
 	}
-	if code, body, err := doJSON(client, "GET", u+"/v1/orgs/"+orgID, pgAdminKey, nil); err != nil || code != http.StatusOK {
-		t.Fatalf("read org after the outage: %d %v %v", code, body, err)
+	if _, err := c.GetOrganization(bounded(), orgID); err != nil {
+		t.Fatalf("read org after the outage: %v", err)
 	}
-}
-
-// doJSON is call for goroutines and bounded clients: it returns what went
-// wrong instead of failing the test.
-func doJSON(client *http.Client, method, url, key string, body any) (int, map[string]any, error) {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]any{}
-	if resp.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			return resp.StatusCode, nil, fmt.Errorf("%s %s: %d, body is not JSON: %v", method, url, resp.StatusCode, err)
-		}
-	}
-	return resp.StatusCode, out, nil
 }
 
 // buildInvited builds the invited binary into the test's temporary
@@ -376,19 +368,20 @@ func buildInvited(t *testing.T) string {
 // process is an `invited serve` running as a child process.
 type process struct {
 	name   string
-	URL    string
+	URL    string         // where it listens, once waitListening returned
+	api    *client.Client // the test's client of it, if it makes one
 	stderr *testutil.SyncBuffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit, once done
 }
 
-// startProcess starts bin serve on a free loopback port with env and none
-// of the INVITED_* variables of the test's own environment. It is stopped
-// with SIGTERM when the test ends, and must then exit cleanly.
+// startProcess starts bin serve on a loopback port of its choosing with
+// env, which must ask for JSON logs, and none of the INVITED_* variables of
+// the test's own environment. It is stopped with SIGTERM when the test
+// ends, and must then exit cleanly.
 func startProcess(t *testing.T, bin, name string, env map[string]string) *process {
 	t.Helper()
-	addr := freeAddr(t)
-	p := &process{name: name, URL: "http://" + addr, stderr: &testutil.SyncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, stderr: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	cmd := exec.Command(bin, "serve")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "INVITED_") {
@@ -398,7 +391,7 @@ func startProcess(t *testing.T, bin, name string, env map[string]string) *proces
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Env = append(cmd.Env, "INVITED_ADDR="+addr, "INVITED_PUBLIC_URL="+p.URL)
+	cmd.Env = append(cmd.Env, "INVITED_ADDR=127.0.0.1:0")
 	cmd.Stdout = io.Discard
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
@@ -424,18 +417,16 @@ func startProcess(t *testing.T, bin, name string, env map[string]string) *proces
 	return p
 }
 
-// waitHealthy polls /healthz until it answers 200.
-func (p *process) waitHealthy(t *testing.T) {
+// waitListening waits until the process logs the address it listens on
+// (serve does so once it serves requests), and sets p.URL from it: its
+// public URL too, which the test leaves to default to it.
+func (p *process) waitListening(t *testing.T) {
 	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := client.Get(p.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if rs := p.logRecords(t, func(r map[string]any) bool { return r["msg"] == "invited listening" }); len(rs) > 0 {
+			p.URL, _ = rs[0]["public_url"].(string)
+			return
 		}
 		select {
 		case <-p.done:
@@ -443,7 +434,7 @@ func (p *process) waitHealthy(t *testing.T) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("instance %s not healthy in time\nstderr:\n%s", p.name, p.stderr)
+			t.Fatalf("instance %s not listening in time\nstderr:\n%s", p.name, p.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -32,7 +33,13 @@ import (
 
 // serve runs the HTTP server and background jobs until ctx is done, then
 // shuts down gracefully. This is the one place where everything is wired.
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+//
+// It binds its address first, so that a port 0 (INVITED_ADDR=127.0.0.1:0)
+// is known before anything is wired, and an unset public URL defaults to
+// the bound address (publicURLOf). listening, when not nil, is called with
+// the bound address once everything is wired and requests are served:
+// tests start serve on port 0 and talk to it from then on.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, listening func(net.Addr)) error {
 	cfg, err := config.Parse("serve", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -40,6 +47,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger, err := newLogger(cfg, stderr)
 	if err != nil {
 		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = publicURLOf(ln.Addr())
 	}
 
 	// One registry per serve, not Prometheus's default global one.
@@ -148,10 +163,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	logger.Info("invited listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "version", invited.Version)
 
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
@@ -164,6 +175,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if listening != nil {
+		listening(ln.Addr())
+	}
 
 	select {
 	case err = <-serveErr:
@@ -179,6 +193,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = nil
 	}
 	return err
+}
+
+// publicURLOf is the public URL of a service listening on addr, when
+// INVITED_PUBLIC_URL is not set: http://localhost:PORT when it listens on
+// every interface (the default :8080 gives http://localhost:8080), else
+// http://HOST:PORT of the address it bound.
+func publicURLOf(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String()) // a TCP address has both
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // transports returns the transport of each channel: SMTP and the SMS

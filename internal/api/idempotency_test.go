@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 func TestIdempotencyKey(t *testing.T) {
@@ -70,5 +72,22 @@ func TestIdempotencyKey(t *testing.T) {
 	e.call(keyReq, http.StatusCreated, &k2)
 	if k1.ID != k2.ID || k1.Secret == "" || k2.Secret != "" {
 		t.Errorf("keys %s (secret shown: %v), %s (secret shown: %v)", k1.ID, k1.Secret != "", k2.ID, k2.Secret != "")
+	}
+}
+
+// TestIdempotencyKeyThrottled: a throttled create is no outcome to replay,
+// so the retry that Retry-After asks for runs again.
+func TestIdempotencyKeyThrottled(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.CreateLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Hour}) })
+	org := e.createOrg("Acme")
+	e.invite(e.admin, org.ID, map[string]any{"email": "first@example.com", "roles": []string{"member"}})
+	rq := request{Method: "POST", Path: "/v1/orgs/" + org.ID + "/invitations", Cred: e.admin,
+		Body:   map[string]any{"email": "second@example.com", "roles": []string{"member"}},
+		Header: map[string]string{idempotencyKeyHeader: "k"}}
+	for attempt := range 2 {
+		r := e.do(rq)
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || r.Header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("attempt %d: %d %v %s, want a fresh 429 with Retry-After", attempt, r.Status, r.Header, r.Body)
+		}
 	}
 }

@@ -24,7 +24,7 @@ import (
 type Config struct {
 	Addr        string // INVITED_ADDR
 	DatabaseURL string // INVITED_DATABASE_URL: sqlite:PATH
-	PublicURL   string // INVITED_PUBLIC_URL: base of the links in invitations
+	PublicURL   string // INVITED_PUBLIC_URL: base of the links in invitations; empty: serve's bound address
 	AdminAPIKey string // INVITED_ADMIN_API_KEY (or _FILE): ensured to exist as an admin key
 
 	JWTIssuer   string // INVITED_JWT_ISSUER: user access tokens are accepted when set
@@ -63,7 +63,6 @@ func Default() Config {
 		Secrets:       noKeys,
 		Addr:          ":8080",
 		DatabaseURL:   "sqlite:invited.db",
-		PublicURL:     "http://localhost:8080",
 		LogFormat:     "json",
 		LogLevel:      "info",
 		SweepInterval: time.Minute,
@@ -140,7 +139,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (INVITED_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database", c.DatabaseURL, "database URL: sqlite:PATH (INVITED_DATABASE_URL)")
-	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL of links in invitations (INVITED_PUBLIC_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL of links in invitations (INVITED_PUBLIC_URL); default http://localhost:PORT of the listen address")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", c.JWTIssuer, "issuer of user access tokens (INVITED_JWT_ISSUER)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", c.JWKSURL, "JWKS URL of the token issuer (INVITED_JWKS_URL)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", c.JWTAudience, "required audience of user access tokens (INVITED_JWT_AUDIENCE)")
@@ -164,9 +163,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 
 func (c Config) validate() error {
 	var errs []error
-	u, err := url.Parse(c.PublicURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("public URL %q must be an absolute http(s) URL", c.PublicURL))
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public URL %q must be an absolute http(s) URL", c.PublicURL))
+		}
 	}
 	if (c.JWTIssuer == "") != (c.JWKSURL == "") {
 		errs = append(errs, errors.New("set both INVITED_JWT_ISSUER and INVITED_JWKS_URL, or neither"))

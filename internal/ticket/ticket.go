@@ -22,6 +22,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 // Algorithm is the one signature algorithm of tickets: ECDSA on P-256 with
@@ -224,42 +225,25 @@ func (k *key) published(now time.Time) bool {
 	return k.RetiredAt == nil || now.Before(PublishedUntil(k.SigningKey))
 }
 
-// JWKSet is a JSON Web Key Set (RFC 7517): the public keys that verify
-// tickets.
-type JWKSet struct {
-	Keys []JWK `json:"keys"`
-}
-
-// JWK is one public key (RFC 7517 §4, RFC 7518 §6.2.1).
-type JWK struct {
-	Kty string `json:"kty" enum:"EC"`
-	Crv string `json:"crv" enum:"P-256"`
-	X   string `json:"x" doc:"the x coordinate, base64url"`
-	Y   string `json:"y" doc:"the y coordinate, base64url"`
-	Kid string `json:"kid" doc:"the key id (sig_…), the kid of the tickets it signed"`
-	Use string `json:"use" enum:"sig"`
-	Alg string `json:"alg" enum:"ES256"`
-}
-
 // JWKS returns the public keys: the active one and the retired ones still
 // within their PublicationWindow.
-func (k *Keys) JWKS(ctx context.Context) (JWKSet, error) {
+func (k *Keys) JWKS(ctx context.Context) (client.JWKSet, error) {
 	set, err := k.keys(ctx)
 	if err != nil {
-		return JWKSet{}, err
+		return client.JWKSet{}, err
 	}
 	now := k.now()
-	out := JWKSet{Keys: []JWK{}}
+	out := client.JWKSet{Keys: []client.JWK{}}
 	for _, key := range set.keys {
 		if !key.published(now) {
 			continue
 		}
 		point, err := key.private.PublicKey.Bytes()
 		if err != nil {
-			return JWKSet{}, fmt.Errorf("signing key %s: %w", key.ID, err)
+			return client.JWKSet{}, fmt.Errorf("signing key %s: %w", key.ID, err)
 		}
 		// An uncompressed P-256 point: 0x04, then X and Y of 32 bytes each.
-		out.Keys = append(out.Keys, JWK{
+		out.Keys = append(out.Keys, client.JWK{
 			Kty: "EC",
 			Crv: "P-256",
 			X:   base64.RawURLEncoding.EncodeToString(point[1:33]),
