@@ -198,12 +198,12 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 	var results []rowResult
 	var stop error // the error that ended the run early
 	for chunk := range slices.Chunk(rows, f.batchSize) {
-		var done []rowResult
+		done := refuseMalformed(chunk)
 		if stop == nil {
-			done, stop = b.invite(ctx, chunk)
+			stop = b.invite(ctx, chunk, done)
 		}
 		if stop != nil {
-			done = notSent(chunk, done, stop)
+			notSent(done, stop)
 		}
 		results = append(results, done...)
 		progress.step(done)
@@ -253,18 +253,31 @@ func (c *cli) summarize(results []rowResult, failedToStderr bool, stop error) er
 	return nil
 }
 
-// notSent completes the results of chunk, of which done are known, with
-// the rows that were not sent because of err.
-func notSent(chunk []csvRow, done []rowResult, err error) []rowResult {
+// refuseMalformed returns the results of chunk with those of its
+// malformed rows: failed, before anything is sent.
+func refuseMalformed(chunk []csvRow) []rowResult {
+	results := make([]rowResult, len(chunk))
+	for i, row := range chunk {
+		results[i] = rowResult{Row: row.line, Invitee: inviteeOf(row.create)}
+		if row.err != nil {
+			results[i].Outcome, results[i].ErrorCode, results[i].Message = outcomeFailed, codeMalformedRow, row.err.Error()
+		}
+	}
+	return results
+}
+
+// notSent completes results with the rows that err left undecided: not
+// sent, or sent and blocked by an invitation that could not be read.
+func notSent(results []rowResult, err error) {
 	code, msg := describe(err)
 	if code == "" {
 		code = "not_sent"
 	}
-	for _, row := range chunk[len(done):] {
-		done = append(done, rowResult{Row: row.line, Invitee: inviteeOf(row.create), Outcome: outcomeFailed,
-			ErrorCode: code, Message: "not sent: " + msg})
+	for i := range results {
+		if results[i].Outcome == "" {
+			results[i].Outcome, results[i].ErrorCode, results[i].Message = outcomeFailed, code, "not done: "+msg
+		}
 	}
-	return done
 }
 
 // bulk is one run of invite --csv.
@@ -279,34 +292,34 @@ type bulk struct {
 	listedOpen bool
 }
 
-// invite sends the readable rows of chunk in one batch request and
-// returns every row's result. An error is the request's, which failed
-// as a whole: then the rows' results are those refused before sending.
-func (b *bulk) invite(ctx context.Context, chunk []csvRow) ([]rowResult, error) {
-	results := make([]rowResult, len(chunk))
+// invite sends the rows of chunk that results leaves undecided in one
+// batch request, and completes their results. An error is the request's,
+// which failed as a whole, or that of reading what blocks a row; the rows
+// it left undecided stay so.
+func (b *bulk) invite(ctx context.Context, chunk []csvRow, results []rowResult) error {
 	var creates []invited.InvitationCreate
 	var at []int // at[j] is the index in chunk of creates[j]
 	for i, row := range chunk {
-		results[i] = rowResult{Row: row.line, Invitee: inviteeOf(row.create)}
-		if row.err != nil {
-			results[i].Outcome, results[i].ErrorCode, results[i].Message = outcomeFailed, codeMalformedRow, row.err.Error()
-			continue
+		if results[i].Outcome == "" {
+			creates = append(creates, row.create)
+			at = append(at, i)
 		}
-		creates = append(creates, row.create)
-		at = append(at, i)
 	}
 	if len(creates) == 0 {
-		return results, nil
+		return nil
 	}
 	// The key is new each run: a second run must not replay the first
 	// run's answers, but meet its invitations (invitation_exists).
 	resp, err := b.api.CreateInvitations(fresh(ctx), b.org, client.BatchRequest{Invitations: creates})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(resp.Results) != len(creates) {
-		return nil, fmt.Errorf("the batch answered %d results for %d invitations", len(resp.Results), len(creates))
+		return fmt.Errorf("the batch answered %d results for %d invitations", len(resp.Results), len(creates))
 	}
+	// Rows blocked by an open invitation are compared with it once the
+	// others are done, as the invitation may be one of them.
+	var blocked []int // indexes in creates
 	for j, res := range resp.Results {
 		r := &results[at[j]]
 		switch {
@@ -314,16 +327,19 @@ func (b *bulk) invite(ctx context.Context, chunk []csvRow) ([]rowResult, error) 
 			r.Outcome, r.InvitationID = outcomeCreated, res.Invitation.ID
 			b.known[res.Invitation.ID] = res.Invitation
 		case res.Error.Code == invited.EINVITATIONEXISTS:
-			if err := b.compare(ctx, r, creates[j], res.Error); err != nil {
-				return nil, err
-			}
+			blocked = append(blocked, j)
 		case res.Error.Code == invited.EALREADYMEMBER:
 			r.Outcome, r.ErrorCode, r.Message = outcomeExists, res.Error.Code, res.Error.Message
 		default:
 			r.Outcome, r.ErrorCode, r.Message = outcomeFailed, res.Error.Code, detailText(*res.Error)
 		}
 	}
-	return results, nil
+	for _, j := range blocked {
+		if err := b.compare(ctx, &results[at[j]], creates[j], resp.Results[j].Error); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // compare completes the result r of a row refused because an open

@@ -193,3 +193,43 @@ func TestInviteCSVFileErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInviteCSVStopped runs a file into an organization whose allowance
+// runs out after the first batch: the run stops with the rate limit's
+// exit code, the rows not sent say so, and a malformed row among them
+// still says what is wrong with it.
+func TestInviteCSVStopped(t *testing.T) {
+	env := startCLIServer(t, map[string]string{"INVITED_RATE_LIMIT_CREATE": "5/1h"})
+	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+	var b strings.Builder
+	b.WriteString("email,roles\n")
+	for i := range 9 {
+		fmt.Fprintf(&b, "person%d@example.com,member\n", i)
+	}
+	b.WriteString("bad\"quote@example.com,member\n") // line 11, in the second batch
+	file := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(t.TempDir(), "report.csv")
+
+	r := invitedCLI(env, "invite", org, "--csv", file, "--report", report, "--batch-size", "5")
+	if r.code() != exitRateLimited || !strings.Contains(r.stderr, "invited: rate_limited: ") {
+		t.Fatalf("exit %d, stderr %q; want %d and the rate limit", r.code(), r.stderr, exitRateLimited)
+	}
+	rows := readReport(t, report)
+	for line := 2; line <= 11; line++ {
+		row := rows[line]
+		switch {
+		case line <= 6 && row.Outcome != outcomeCreated:
+			t.Errorf("line %d: %+v, want created", line, row)
+		case line > 6 && line < 11 && (row.ErrorCode != invited.ERATELIMITED || !strings.HasPrefix(row.Message, "not done: ")):
+			t.Errorf("line %d: %+v, want failed, not done: rate limited", line, row)
+		case line == 11 && row.ErrorCode != codeMalformedRow:
+			t.Errorf("line %d: %+v, want malformed", line, row)
+		}
+	}
+	if n := invitationCount(t, env, org); n != 5 {
+		t.Errorf("%d invitations, want 5", n)
+	}
+}

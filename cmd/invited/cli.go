@@ -11,6 +11,7 @@ import (
 	"iter"
 	"maps"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -346,6 +347,10 @@ func describe(err error) (code, message string) {
 		return e.Code, detailText(e.ErrorDetail)
 	}
 	if unreachable(err) {
+		// The transport's error, without the client's prefix.
+		if e, ok := errors.AsType[*url.Error](err); ok {
+			err = e
+		}
 		return "", "cannot reach the service: " + err.Error()
 	}
 	return "", err.Error()
