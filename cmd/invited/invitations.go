@@ -96,7 +96,7 @@ already invited are reported as "exists".`,
 	fl.StringVar(&f.create.Email, "email", "", "the invitee's email address")
 	fl.StringVar(&f.create.Phone, "phone", "", "the invitee's phone number, E.164 (+14155550100)")
 	fl.StringVar(&f.create.UserID, "user-id", "", "the invitee's user id (usr_…)")
-	fl.StringSliceVar(&f.create.Roles, "role", nil, "a role to grant (repeat, or comma-separate; default: the organization's default_roles)")
+	fl.StringSliceVar(&f.create.Roles, "role", nil, "a role to grant (repeat, or comma-separate); at least one, in the flag or the CSV's roles column")
 	fl.StringVar(&f.create.FirstName, "first-name", "", "the invitee's first name")
 	fl.StringVar(&f.create.LastName, "last-name", "", "the invitee's last name")
 	fl.StringVar(&f.create.Message, "message", "", "a message to the invitee (at most 2000 characters)")
