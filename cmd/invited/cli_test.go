@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,28 +63,27 @@ func jsonID(t *testing.T, r cliResult) string {
 
 // TestCLICommands runs each API command against a running server, in an
 // order where each step can use what the ones before made: {name} in args
-// is replaced by the id (or link) a step before saved under name.
+// is replaced by the value a step before saved under name.
 func TestCLICommands(t *testing.T) {
 	env := startCLIServer(t, nil)
 	ids := map[string]string{}
 	steps := []struct {
 		name   string
 		args   []string
-		save   string // the id of the step's JSON answer is saved under this name
-		link   string // and its url under this one
+		save   map[string]string // name: a dotted path in the step's JSON answer, whose value is saved under name
 		code   int
 		stdout string // stdout contains it
 		stderr string // stderr contains it
 		isJSON bool   // stdout parses as JSON
 	}{
-		{name: "create org", args: []string{"orgs", "create", "Acme", "--slug", "acme", "-o", "json"}, save: "org"},
+		{name: "create org", args: []string{"orgs", "create", "Acme", "--slug", "acme", "-o", "json"}, save: map[string]string{"org": "id"}},
 		{name: "list orgs", args: []string{"orgs", "list"}, stdout: "acme"},
 		{name: "list orgs json", args: []string{"orgs", "list", "--output", "json"}, stdout: `"slug": "acme"`, isJSON: true},
 		{name: "get org", args: []string{"orgs", "get", "{org}"}, stdout: "Acme"},
-		{name: "invite", args: []string{"invite", "{org}", "--email", "ann@example.com", "--role", "admin", "--first-name", "Ann", "-o", "json"}, save: "inv"},
+		{name: "invite", args: []string{"invite", "{org}", "--email", "ann@example.com", "--role", "admin", "--first-name", "Ann", "-o", "json"}, save: map[string]string{"inv": "id"}},
 		{name: "invite again", args: []string{"invite", "{org}", "--email", "ann@example.com", "--role", "admin"}, code: exitFailure, stderr: "invited: invitation_exists: "},
 		{name: "invite unknown role", args: []string{"invite", "{org}", "--email", "bob@example.com", "--role", "wizard"}, code: exitFailure, stderr: "invited: invalid_request: "},
-		{name: "invite draft by phone", args: []string{"invite", "{org}", "--phone", "+14155550100", "--role", "member", "--draft", "-o", "json"}, save: "draft"},
+		{name: "invite draft by phone", args: []string{"invite", "{org}", "--phone", "+14155550100", "--role", "member", "--draft", "-o", "json"}, save: map[string]string{"draft": "id"}},
 		{name: "list invitations", args: []string{"invitations", "list", "--org", "{org}"}, stdout: "ann@example.com"},
 		{name: "list drafts", args: []string{"invitations", "list", "--org", "{org}", "--status", "draft", "-o", "json"}, stdout: "+14155550100", isJSON: true},
 		{name: "get invitation", args: []string{"invitations", "get", "{inv}"}, stdout: "pending"},
@@ -94,14 +94,21 @@ func TestCLICommands(t *testing.T) {
 		{name: "revoke", args: []string{"invitations", "revoke", "{inv}"}, stdout: "revoked"},
 		{name: "revoke again", args: []string{"invitations", "revoke", "{inv}"}, code: exitFailure, stderr: "invited: invalid_state: "},
 		{name: "get unknown invitation", args: []string{"invitations", "get", "inv_00000000000000000000000000"}, code: exitFailure, stderr: "invited: not_found: "},
-		{name: "invite to accept", args: []string{"invite", "{org}", "--email", "cy@example.com", "--role", "admin", "--first-name", "Cy", "-o", "json"}, save: "cy", link: "cylink"},
+		{name: "invite to accept", args: []string{"invite", "{org}", "--email", "cy@example.com", "--role", "admin", "--first-name", "Cy", "-o", "json"}, save: map[string]string{"cy": "id", "cylink": "url"}},
 		{name: "preview", args: []string{"invitations", "preview", "{cylink}"}, stdout: "pending  Acme"},
 		{name: "accept", args: []string{"invitations", "accept", "{cylink}", "--external-id", "cy-1", "--email", "cy@example.com", "--name", "Cy"}, stdout: "admin owner"},
+		{name: "accept again", args: []string{"invitations", "accept", "{cylink}", "--external-id", "cy-1", "-o", "json"}, code: exitFailure, stderr: "invited: invitation_already_accepted: "},
 		{name: "preview accepted", args: []string{"invitations", "preview", "{cylink}", "-o", "json"}, stdout: `"status": "accepted"`, isJSON: true},
 		{name: "accept for nobody", args: []string{"invitations", "accept", "{cylink}"}, code: exitUsage},
 		{name: "list members", args: []string{"members", "list", "{org}"}, stdout: "cy@example.com"},
+		{name: "list members json", args: []string{"members", "list", "{org}", "-o", "json"}, save: map[string]string{"owner": "0.user_id"}, isJSON: true},
+		{name: "invite dee", args: []string{"invite", "{org}", "--email", "dee@example.com", "--role", "member", "-o", "json"}, save: map[string]string{"deelink": "url"}},
+		{name: "accept for someone else", args: []string{"invitations", "accept", "{deelink}", "--external-id", "eve-1", "--email", "eve@example.com"}, code: exitFailure, stderr: "invited: email_mismatch: "},
+		{name: "accept dee", args: []string{"invitations", "accept", "{deelink}", "--external-id", "dee-1", "--email", "dee@example.com", "-o", "json"}, save: map[string]string{"dee": "membership.user_id"}},
+		{name: "remove member", args: []string{"members", "remove", "{org}", "{dee}"}, stdout: "removed {dee} from {org}"},
+		{name: "remove the last owner", args: []string{"members", "remove", "{org}", "{owner}"}, code: exitFailure, stderr: "invited: invalid_state: "},
 		{name: "list roles", args: []string{"roles", "list", "{org}"}, stdout: "owner"},
-		{name: "create api key", args: []string{"api-keys", "create", "ci", "--org", "{org}", "--permission", "invitations:read,invitations:create", "-o", "json"}, save: "key"},
+		{name: "create api key", args: []string{"api-keys", "create", "ci", "--org", "{org}", "--permission", "invitations:read,invitations:create", "-o", "json"}, save: map[string]string{"key": "id"}},
 		{name: "list api keys", args: []string{"api-keys", "list", "--org", "{org}"}, stdout: "invitations:create"},
 		{name: "revoke api key", args: []string{"api-keys", "revoke", "{key}"}, stdout: "revoked {key}"},
 		{name: "revoke api key json", args: []string{"api-keys", "revoke", "{key}", "-o", "json"}, stdout: `"done": "revoked {key}"`, isJSON: true},
@@ -145,16 +152,38 @@ func TestCLICommands(t *testing.T) {
 			if s.isJSON && !json.Valid([]byte(r.stdout)) {
 				t.Errorf("stdout is not JSON: %s", r.stdout)
 			}
-			if s.save != "" {
-				ids[s.save] = jsonID(t, r)
-			}
-			if s.link != "" {
-				var v struct{ URL string }
-				json.Unmarshal([]byte(r.stdout), &v)
-				ids[s.link] = v.URL
+			for name, path := range s.save {
+				ids[name] = jsonPath(t, r.stdout, path)
 			}
 		})
 	}
+}
+
+// jsonPath is the string at the dotted path (object keys, array indexes)
+// in the JSON document doc.
+func jsonPath(t *testing.T, doc, path string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("not JSON (%v): %s", err, doc)
+	}
+	for _, step := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[step]
+		case []any:
+			i, err := strconv.Atoi(step)
+			if err != nil || i >= len(x) {
+				t.Fatalf("no %s in %s", path, doc)
+			}
+			v = x[i]
+		}
+	}
+	str, ok := v.(string)
+	if !ok || str == "" {
+		t.Fatalf("no string at %s in %s", path, doc)
+	}
+	return str
 }
 
 // TestCLICredentials checks where the key comes from, and that each way
