@@ -54,11 +54,10 @@ func startCLIServer(t *testing.T, extra map[string]string) map[string]string {
 // jsonID is the id of the JSON object a command printed.
 func jsonID(t *testing.T, r cliResult) string {
 	t.Helper()
-	var v struct{ ID string }
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == "" {
-		t.Fatalf("not a JSON object with an id (%v): %s\nstderr: %s", err, r.stdout, r.stderr)
+	if r.err != nil {
+		t.Fatalf("%v\nstderr: %s", r.err, r.stderr)
 	}
-	return v.ID
+	return jsonPath(t, r.stdout, "id")
 }
 
 // TestCLICommands runs each API command against a running server, in an
