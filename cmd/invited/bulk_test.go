@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -231,5 +233,87 @@ func TestInviteCSVStopped(t *testing.T) {
 	}
 	if n := invitationCount(t, env, org); n != 5 {
 		t.Errorf("%d invitations, want 5", n)
+	}
+}
+
+// TestReadCSV reads files into rows: the header's forms, cells over the
+// flags' defaults, and the rows refused.
+func TestReadCSV(t *testing.T) {
+	send := false
+	base := invited.InvitationCreate{Roles: []string{"member"}, Message: "Welcome"}
+	tests := []struct {
+		name, file string
+		want       []csvRow // err compared by presence and text
+	}{
+		{"defaults", "email\nann@example.com\n", []csvRow{
+			{line: 2, create: invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}, Message: "Welcome"}},
+		}},
+		{"header forms, cells over defaults", "\ufeffEMAIL, Roles ,send,message\nann@example.com,admin;owner  member,false,\n", []csvRow{
+			{line: 2, create: invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"admin", "owner", "member"}, Send: &send, Message: "Welcome"}},
+		}},
+		{"empty lines skipped", "phone,user_id\n,\n+14155550100,\n\n,usr_1\n", []csvRow{
+			{line: 3, create: invited.InvitationCreate{Phone: "+14155550100", Roles: []string{"member"}, Message: "Welcome"}},
+			{line: 5, create: invited.InvitationCreate{UserID: "usr_1", Roles: []string{"member"}, Message: "Welcome"}},
+		}},
+		{"bad cells", "email,expires_in,metadata\na@example.com,soon,\nb@example.com,,{x\n", []csvRow{
+			{line: 2, err: errors.New(`expires_in: invalid duration "soon"`)},
+			{line: 3, err: errors.New("metadata: not JSON")},
+		}},
+		{"bad lines", "email,roles\na@example.com\n\"b@example.com\"x,member\nc@example.com,member\n", []csvRow{
+			{line: 2, err: csv.ErrFieldCount},
+			{line: 3, err: csv.ErrQuote},
+			{line: 4, create: invited.InvitationCreate{Email: "c@example.com", Roles: []string{"member"}, Message: "Welcome"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := readCSV(strings.NewReader(tt.file), base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(tt.want) {
+				t.Fatalf("%d rows %+v, want %d", len(rows), rows, len(tt.want))
+			}
+			for i, got := range rows {
+				want := tt.want[i]
+				if got.line != want.line || (got.err == nil) != (want.err == nil) ||
+					(got.err != nil && !strings.Contains(got.err.Error(), want.err.Error())) {
+					t.Errorf("row %d: line %d, error %v; want line %d, error %v", i, got.line, got.err, want.line, want.err)
+				}
+				if want.err == nil && !reflect.DeepEqual(got.create, want.create) {
+					t.Errorf("row %d: %+v, want %+v", i, got.create, want.create)
+				}
+			}
+		})
+	}
+}
+
+// TestInviteCSVMember runs a file naming someone who accepted an earlier
+// invitation: the row is "exists", as the person is a member already.
+func TestInviteCSVMember(t *testing.T) {
+	env := startCLIServer(t, map[string]string{"INVITED_RATE_LIMIT_CREATE": "off"})
+	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+	r := invitedCLI(env, "invite", org, "--email", "ann@example.com", "--role", "member", "-o", "json")
+	link := jsonPath(t, r.stdout, "url")
+	if r := invitedCLI(env, "invitations", "accept", link, "--external-id", "ann-1", "--email", "ann@example.com"); r.err != nil {
+		t.Fatalf("accept: %s", r.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(file, []byte("email\nann@example.com\nbob@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = invitedCLI(env, "invite", org, "--csv", file, "--role", "member", "-o", "json")
+	if r.code() != exitOK {
+		t.Fatalf("exit %d: %s", r.code(), r.stderr)
+	}
+	var out struct{ Results []rowResult }
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{outcomeExists + " " + invited.EALREADYMEMBER, outcomeCreated + " "}
+	for i, row := range out.Results {
+		if got := row.Outcome + " " + row.ErrorCode; got != want[i] {
+			t.Errorf("row %d: %s, want %s", row.Row, got, want[i])
+		}
 	}
 }
