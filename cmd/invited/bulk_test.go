@@ -196,13 +196,13 @@ func TestInviteCSVFileErrors(t *testing.T) {
 	}
 }
 
-// TestInviteCSVStopped runs a file into an organization whose allowance
-// runs out after the first batch: the run stops with the rate limit's
-// exit code, the rows not sent say so, and a malformed row among them
-// still says what is wrong with it.
-func TestInviteCSVStopped(t *testing.T) {
-	env := startCLIServer(t, map[string]string{"INVITED_RATE_LIMIT_CREATE": "5/1h"})
-	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+// TestInviteCSVRateLimited runs a file into an organization whose
+// allowance runs out after the first batch. When the limit asks for a
+// short wait the run sits it out and goes on; when it asks for longer than
+// --max-wait, the run stops with the rate limit's exit code, the rows not
+// sent say so, and a malformed row among them still says what is wrong
+// with it.
+func TestInviteCSVRateLimited(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("email,roles\n")
 	for i := range 9 {
@@ -213,26 +213,41 @@ func TestInviteCSVStopped(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	report := filepath.Join(t.TempDir(), "report.csv")
-
-	r := invitedCLI(env, "invite", org, "--csv", file, "--report", report, "--batch-size", "5")
-	if r.code() != exitRateLimited || !strings.Contains(r.stderr, "invited: rate_limited: ") {
-		t.Fatalf("exit %d, stderr %q; want %d and the rate limit", r.code(), r.stderr, exitRateLimited)
+	tests := []struct {
+		limit   string // five invitations, then a wait of a whole period
+		code    int
+		stderr  string
+		created int
+		notSent string // the error code of lines 7 to 10, or "" when created
+	}{
+		{"5/2s", exitRowsFailed, "invite: rate_limited: waiting 2s\n", 9, ""},
+		{"5/1h", exitRateLimited, "invited: rate_limited: ", 5, invited.ERATELIMITED},
 	}
-	rows := readReport(t, report)
-	for line := 2; line <= 11; line++ {
-		row := rows[line]
-		switch {
-		case line <= 6 && row.Outcome != outcomeCreated:
-			t.Errorf("line %d: %+v, want created", line, row)
-		case line > 6 && line < 11 && (row.ErrorCode != invited.ERATELIMITED || !strings.HasPrefix(row.Message, "not done: ")):
-			t.Errorf("line %d: %+v, want failed, not done: rate limited", line, row)
-		case line == 11 && row.ErrorCode != codeMalformedRow:
-			t.Errorf("line %d: %+v, want malformed", line, row)
-		}
-	}
-	if n := invitationCount(t, env, org); n != 5 {
-		t.Errorf("%d invitations, want 5", n)
+	for _, tt := range tests {
+		t.Run(tt.limit, func(t *testing.T) {
+			env := startCLIServer(t, map[string]string{"INVITED_RATE_LIMIT_CREATE": tt.limit})
+			org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+			report := filepath.Join(t.TempDir(), "report.csv")
+			r := invitedCLI(env, "invite", org, "--csv", file, "--report", report, "--batch-size", "5", "--max-wait", "10s")
+			if r.code() != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", r.code(), r.stderr, tt.code, tt.stderr)
+			}
+			rows := readReport(t, report)
+			for line := 2; line <= 11; line++ {
+				row := rows[line]
+				switch {
+				case (line <= 6 || line < 11 && tt.notSent == "") && row.Outcome != outcomeCreated:
+					t.Errorf("line %d: %+v, want created", line, row)
+				case line > 6 && line < 11 && tt.notSent != "" && (row.ErrorCode != tt.notSent || !strings.HasPrefix(row.Message, "not done: ")):
+					t.Errorf("line %d: %+v, want failed, not done: %s", line, row, tt.notSent)
+				case line == 11 && row.ErrorCode != codeMalformedRow:
+					t.Errorf("line %d: %+v, want malformed", line, row)
+				}
+			}
+			if n := invitationCount(t, env, org); n != tt.created {
+				t.Errorf("%d invitations, want %d", n, tt.created)
+			}
+		})
 	}
 }
 

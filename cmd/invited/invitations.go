@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,7 @@ type inviteFlags struct {
 
 	csv, report string
 	batchSize   int
+	maxWait     time.Duration
 }
 
 // base returns the invitation the flags describe.
@@ -107,6 +109,7 @@ already invited are reported as "exists".`,
 	fl.BoolVar(&f.draft, "draft", false, "create a draft, sent later with 'invited invitations send'")
 	fl.StringVar(&f.csv, "csv", "", "invite every row of this CSV file")
 	fl.StringVar(&f.report, "report", "", "with --csv: write the per-row report to this CSV file")
+	fl.DurationVar(&f.maxWait, "max-wait", 5*time.Minute, "with --csv: the longest wait for the rate limit to sit out before a batch; longer stops the run")
 	fl.IntVar(&f.batchSize, "batch-size", invited.MaxBatchSize, fmt.Sprintf("with --csv: rows per batch request (1 to %d)", invited.MaxBatchSize))
 	cmd.MarkFlagsMutuallyExclusive("email", "phone", "user-id", "csv")
 	cmd.MarkFlagsOneRequired("email", "phone", "user-id", "csv")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -19,12 +20,14 @@ type progress struct {
 	counts map[string]int
 }
 
+const barDescription = "inviting"
+
 func newProgress(w io.Writer, total int) *progress {
 	p := &progress{w: w, total: total, counts: map[string]int{}}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("inviting"),
+			progressbar.OptionSetDescription(barDescription),
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetWidth(40),
 			progressbar.OptionSetRenderBlankState(true),
@@ -41,9 +44,21 @@ func (p *progress) step(results []rowResult) {
 	}
 	p.done += len(results)
 	if p.bar != nil {
+		p.bar.Describe(barDescription)
 		p.bar.Add(len(results))
 		return
 	}
 	fmt.Fprintf(p.w, "invite: %d/%d rows: %d created, %d exists, %d failed\n",
 		p.done, p.total, p.counts[outcomeCreated], p.counts[outcomeExists], p.counts[outcomeFailed])
+}
+
+// wait says that the next batch waits d, because the service answered
+// code.
+func (p *progress) wait(code string, d time.Duration) {
+	msg := fmt.Sprintf("%s: waiting %s", code, d)
+	if p.bar != nil {
+		p.bar.Describe(msg)
+		return
+	}
+	fmt.Fprintf(p.w, "invite: %s\n", msg)
 }
