@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -12,7 +11,7 @@ import (
 	"github.com/invitedhq/invited/internal/ticket"
 )
 
-const keysUsage = `usage: invited keys <command> [flags]
+const signingKeysUsage = `usage: invited signing-keys <command> [flags]
 
 commands:
   rotate   make a new signing key for acceptance tickets and retire the
@@ -20,26 +19,34 @@ commands:
   list     list the signing keys (never their private parts)
 
 The flags are those of 'invited migrate': the database comes from
---database or INVITED_DATABASE_URL.
+--database or INVITED_DATABASE_URL. 'invited keys' is the deprecated name
+of this command.
 `
 
-// keys manages the keys that sign acceptance tickets. Servers pick up a
-// rotation within ticket.CacheAge, without a restart.
-func keys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// deprecatedKeys is signing-keys under its old name, which was too easily
+// read as API keys.
+func deprecatedKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fmt.Fprintln(stderr, "invited: 'invited keys' is deprecated and will be removed: use 'invited signing-keys' (API keys are 'invited api-keys')")
+	return signingKeys(ctx, args, getenv, stdout, stderr)
+}
+
+// signingKeys manages the keys that sign acceptance tickets. Servers pick
+// up a rotation within ticket.CacheAge, without a restart.
+func signingKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, keysUsage)
-		return errors.New("keys: no command given")
+		fmt.Fprint(stderr, signingKeysUsage)
+		return usageErrorf("signing-keys: no command given")
 	}
 	switch args[0] {
 	case "rotate", "list":
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, keysUsage)
+		fmt.Fprint(stdout, signingKeysUsage)
 		return nil
 	default:
-		fmt.Fprint(stderr, keysUsage)
-		return fmt.Errorf("keys: unknown command %q", args[0])
+		fmt.Fprint(stderr, signingKeysUsage)
+		return usageErrorf("signing-keys: unknown command %q", args[0])
 	}
-	db, cfg, err := openDatabase(ctx, "keys "+args[0], args[1:], getenv, stderr)
+	db, cfg, err := openDatabase(ctx, "signing-keys "+args[0], args[1:], getenv, stderr)
 	if err != nil {
 		return err
 	}

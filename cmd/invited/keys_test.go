@@ -37,7 +37,7 @@ func TestKeys(t *testing.T) {
 	// the one it retired.
 	var kids []string
 	for i := range 2 {
-		out := invited("keys", "rotate")
+		out := invited("signing-keys", "rotate")
 		found := kidPattern.FindAllString(out, -1)
 		if len(found) != 2 || !strings.Contains(out, "signs acceptance tickets from") || !strings.Contains(out, "stays in the JWKS until") {
 			t.Fatalf("rotation %d printed:\n%s", i, out)
@@ -52,7 +52,7 @@ func TestKeys(t *testing.T) {
 	newestFirst := []string{kids[2], kids[1], kids[0]}
 
 	t.Run("list", func(t *testing.T) {
-		out := invited("keys", "list")
+		out := invited("signing-keys", "list")
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if len(lines) != 4 || !strings.HasPrefix(lines[0], "KID") {
 			t.Fatalf("keys list:\n%s", out)
@@ -132,25 +132,34 @@ func runInvitedEnv(env map[string]string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// TestKeysCommands runs signing-keys, and keys, its deprecated name, which
+// says so on standard error.
 func TestKeysCommands(t *testing.T) {
-	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "invited.db")
+	env := map[string]string{"INVITED_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "invited.db")}
+	const deprecated = "'invited keys' is deprecated"
 	tests := []struct {
-		args    []string
-		wantErr bool
-		wantOut string
+		args   []string
+		code   int
+		stdout string
+		stderr string
 	}{
-		{args: []string{"keys"}, wantErr: true},
-		{args: []string{"keys", "bogus"}, wantErr: true},
-		{args: []string{"keys", "list", "extra"}, wantErr: true},
-		{args: []string{"keys", "help"}, wantOut: "invited keys <command>"},
-		{args: []string{"keys", "list"}, wantOut: "KID"},
-		{args: []string{"help"}, wantOut: "keys"},
+		{args: []string{"signing-keys"}, code: exitUsage},
+		{args: []string{"signing-keys", "bogus"}, code: exitUsage},
+		{args: []string{"signing-keys", "list", "extra"}, code: exitFailure},
+		{args: []string{"signing-keys", "help"}, stdout: "invited signing-keys <command>"},
+		{args: []string{"signing-keys", "list"}, stdout: "KID"},
+		{args: []string{"keys", "list"}, stdout: "KID", stderr: deprecated},
+		{args: []string{"keys", "bogus"}, code: exitUsage, stderr: deprecated},
+		{args: []string{"help"}, stdout: "signing-keys"},
 	}
 	for _, tt := range tests {
-		out, err := runInvited(dbURL, tt.args...)
-		if (err != nil) != tt.wantErr || !strings.Contains(out, tt.wantOut) {
-			t.Errorf("invited %s: %v, stdout %q; want error %v, stdout with %q",
-				strings.Join(tt.args, " "), err, out, tt.wantErr, tt.wantOut)
+		r := invitedCLI(env, tt.args...)
+		if r.code() != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("invited %s: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				strings.Join(tt.args, " "), r.code(), r.stdout, r.stderr, tt.code, tt.stdout, tt.stderr)
+		}
+		if !strings.Contains(tt.stderr, deprecated) && strings.Contains(r.stderr, deprecated) {
+			t.Errorf("invited %s: says %q", strings.Join(tt.args, " "), deprecated)
 		}
 	}
 }

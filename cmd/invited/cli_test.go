@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
+)
+
+const cliAdminKey = "cli-test-admin-key-0123456789"
+
+// cliResult is what one run of the program did.
+type cliResult struct {
+	stdout, stderr string
+	err            error
+}
+
+func (r cliResult) code() int { return exitCode(r.err) }
+
+// invitedCLI runs the program with args and the environment env, as a
+// shell would, and says on standard error what main would.
+func invitedCLI(env map[string]string, args ...string) cliResult {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	if line := errorLine(err); line != "" {
+		errOut.WriteString("invited: " + line + "\n")
+	}
+	return cliResult{stdout: out.String(), stderr: errOut.String(), err: err}
+}
+
+// startCLIServer starts a server with the admin key cliAdminKey and the
+// environment extra, and returns the environment of a client of it.
+func startCLIServer(t *testing.T, extra map[string]string) map[string]string {
+	t.Helper()
+	env := map[string]string{
+		"INVITED_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "invited.db"),
+		"INVITED_ADMIN_API_KEY": cliAdminKey,
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	srv := startServe(t, env)
+	return map[string]string{"INVITED_URL": srv.URL, "INVITED_API_KEY": cliAdminKey}
+}
+
+// jsonID is the id of the JSON object a command printed.
+func jsonID(t *testing.T, r cliResult) string {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("%v\nstderr: %s", r.err, r.stderr)
+	}
+	return jsonPath(t, r.stdout, "id")
+}
+
+// TestCLICommands runs each API command against a running server, in an
+// order where each step can use what the ones before made: {name} in args
+// is replaced by the value a step before saved under name.
+func TestCLICommands(t *testing.T) {
+	env := startCLIServer(t, nil)
+	ids := map[string]string{}
+	steps := []struct {
+		name   string
+		args   []string
+		save   map[string]string // name: a dotted path in the step's JSON answer, whose value is saved under name
+		code   int
+		stdout string // stdout contains it
+		stderr string // stderr contains it
+		isJSON bool   // stdout parses as JSON
+	}{
+		{name: "create org", args: []string{"orgs", "create", "Acme", "--slug", "acme", "-o", "json"}, save: map[string]string{"org": "id"}},
+		{name: "list orgs", args: []string{"orgs", "list"}, stdout: "acme"},
+		{name: "list orgs json", args: []string{"orgs", "list", "--output", "json"}, stdout: `"slug": "acme"`, isJSON: true},
+		{name: "get org", args: []string{"orgs", "get", "{org}"}, stdout: "Acme"},
+		{name: "invite", args: []string{"invite", "{org}", "--email", "ann@example.com", "--role", "admin", "--first-name", "Ann", "-o", "json"}, save: map[string]string{"inv": "id"}},
+		{name: "invite again", args: []string{"invite", "{org}", "--email", "ann@example.com", "--role", "admin"}, code: exitFailure, stderr: "invited: invitation_exists: "},
+		{name: "invite unknown role", args: []string{"invite", "{org}", "--email", "bob@example.com", "--role", "wizard"}, code: exitFailure, stderr: "invited: invalid_request: "},
+		{name: "invite draft by phone", args: []string{"invite", "{org}", "--phone", "+14155550100", "--role", "member", "--draft", "-o", "json"}, save: map[string]string{"draft": "id"}},
+		{name: "list invitations", args: []string{"invitations", "list", "--org", "{org}"}, stdout: "ann@example.com"},
+		{name: "list drafts", args: []string{"invitations", "list", "--org", "{org}", "--status", "draft", "-o", "json"}, stdout: "+14155550100", isJSON: true},
+		{name: "get invitation", args: []string{"invitations", "get", "{inv}"}, stdout: "pending"},
+		{name: "send draft", args: []string{"invitations", "send", "{draft}"}, stdout: "/i/"},
+		{name: "resend at once", args: []string{"invitations", "resend", "{inv}"}, code: exitRateLimited, stderr: "invited: rate_limited: "},
+		{name: "renew", args: []string{"invitations", "renew", "{inv}", "--expires-in", "48h"}, stdout: "pending"},
+		{name: "renew bad duration", args: []string{"invitations", "renew", "{inv}", "--expires-in", "soon"}, code: exitUsage},
+		{name: "revoke", args: []string{"invitations", "revoke", "{inv}"}, stdout: "revoked"},
+		{name: "revoke again", args: []string{"invitations", "revoke", "{inv}"}, code: exitFailure, stderr: "invited: invalid_state: "},
+		{name: "get unknown invitation", args: []string{"invitations", "get", "inv_00000000000000000000000000"}, code: exitFailure, stderr: "invited: not_found: "},
+		{name: "invite to accept", args: []string{"invite", "{org}", "--email", "cy@example.com", "--role", "admin", "--first-name", "Cy", "-o", "json"}, save: map[string]string{"cy": "id", "cylink": "url"}},
+		{name: "preview", args: []string{"invitations", "preview", "{cylink}"}, stdout: "pending  Acme"},
+		{name: "accept", args: []string{"invitations", "accept", "{cylink}", "--external-id", "cy-1", "--email", "cy@example.com", "--name", "Cy"}, stdout: "admin owner"},
+		{name: "accept again", args: []string{"invitations", "accept", "{cylink}", "--external-id", "cy-1", "-o", "json"}, code: exitFailure, stderr: "invited: invitation_already_accepted: "},
+		{name: "preview accepted", args: []string{"invitations", "preview", "{cylink}", "-o", "json"}, stdout: `"status": "accepted"`, isJSON: true},
+		{name: "accept for nobody", args: []string{"invitations", "accept", "{cylink}"}, code: exitUsage},
+		{name: "list members", args: []string{"members", "list", "{org}"}, stdout: "cy@example.com"},
+		{name: "list members json", args: []string{"members", "list", "{org}", "-o", "json"}, save: map[string]string{"owner": "0.user_id"}, isJSON: true},
+		{name: "invite dee", args: []string{"invite", "{org}", "--email", "dee@example.com", "--role", "member", "-o", "json"}, save: map[string]string{"deelink": "url"}},
+		{name: "accept for someone else", args: []string{"invitations", "accept", "{deelink}", "--external-id", "eve-1", "--email", "eve@example.com"}, code: exitFailure, stderr: "invited: email_mismatch: "},
+		{name: "accept dee", args: []string{"invitations", "accept", "{deelink}", "--external-id", "dee-1", "--email", "dee@example.com", "-o", "json"}, save: map[string]string{"dee": "membership.user_id"}},
+		{name: "remove member", args: []string{"members", "remove", "{org}", "{dee}"}, stdout: "removed {dee} from {org}"},
+		{name: "remove the last owner", args: []string{"members", "remove", "{org}", "{owner}"}, code: exitFailure, stderr: "invited: invalid_state: "},
+		{name: "list roles", args: []string{"roles", "list", "{org}"}, stdout: "owner"},
+		{name: "create api key", args: []string{"api-keys", "create", "ci", "--org", "{org}", "--permission", "invitations:read,invitations:create", "-o", "json"}, save: map[string]string{"key": "id"}},
+		{name: "list api keys", args: []string{"api-keys", "list", "--org", "{org}"}, stdout: "invitations:create"},
+		{name: "revoke api key", args: []string{"api-keys", "revoke", "{key}"}, stdout: "revoked {key}"},
+		{name: "revoke api key json", args: []string{"api-keys", "revoke", "{key}", "-o", "json"}, stdout: `"done": "revoked {key}"`, isJSON: true},
+		{name: "list webhooks", args: []string{"webhooks", "list", "-o", "json"}, stdout: "[]", isJSON: true},
+		{name: "version", args: []string{"version"}, stdout: "invited "},
+
+		{name: "no invitee", args: []string{"invite", "{org}"}, code: exitUsage},
+		{name: "two invitees", args: []string{"invite", "{org}", "--email", "a@example.com", "--phone", "+14155550101"}, code: exitUsage},
+		{name: "missing argument", args: []string{"orgs", "get"}, code: exitUsage},
+		{name: "unknown command", args: []string{"bogus"}, code: exitUsage},
+		{name: "unknown flag", args: []string{"orgs", "list", "--bogus"}, code: exitUsage},
+		{name: "unknown output", args: []string{"orgs", "list", "-o", "yaml"}, code: exitUsage},
+		{name: "help", args: []string{"--help"}, stdout: "signing-keys"},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			args := make([]string, len(s.args))
+			for i, a := range s.args {
+				for name, id := range ids {
+					a = strings.ReplaceAll(a, "{"+name+"}", id)
+				}
+				args[i] = a
+			}
+			r := invitedCLI(env, args...)
+			if r.code() != s.code {
+				t.Fatalf("invited %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code(), s.code, r.stdout, r.stderr)
+			}
+			want := func(what, got, sub string) {
+				for name, id := range ids {
+					sub = strings.ReplaceAll(sub, "{"+name+"}", id)
+				}
+				if !strings.Contains(got, sub) {
+					t.Errorf("invited %s: %s %q, want it to contain %q", strings.Join(args, " "), what, got, sub)
+				}
+			}
+			want("stdout", r.stdout, s.stdout)
+			want("stderr", r.stderr, s.stderr)
+			if s.code != exitOK && strings.Count(r.stderr, "\n") > 1 && s.code != exitUsage {
+				t.Errorf("stderr has more than the one line of the error: %q", r.stderr)
+			}
+			if s.isJSON && !json.Valid([]byte(r.stdout)) {
+				t.Errorf("stdout is not JSON: %s", r.stdout)
+			}
+			for name, path := range s.save {
+				ids[name] = jsonPath(t, r.stdout, path)
+			}
+		})
+	}
+}
+
+// jsonPath is the string at the dotted path (object keys, array indexes)
+// in the JSON document doc.
+func jsonPath(t *testing.T, doc, path string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatalf("not JSON (%v): %s", err, doc)
+	}
+	for _, step := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[step]
+		case []any:
+			i, err := strconv.Atoi(step)
+			if err != nil || i >= len(x) {
+				t.Fatalf("no %s in %s", path, doc)
+			}
+			v = x[i]
+		}
+	}
+	str, ok := v.(string)
+	if !ok || str == "" {
+		t.Fatalf("no string at %s in %s", path, doc)
+	}
+	return str
+}
+
+// TestCLICredentials checks where the key comes from, and that each way
+// of failing to use the service ends in its own exit code and one line.
+func TestCLICredentials(t *testing.T) {
+	env := startCLIServer(t, map[string]string{"INVITED_RATE_LIMIT_CREATE": "1/1h"})
+	url := env["INVITED_URL"]
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(cliAdminKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrongFile := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrongFile, []byte("ik_wrong"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+	if r := invitedCLI(env, "invite", org, "--email", "first@example.com", "--role", "member"); r.err != nil {
+		t.Fatalf("the first invitation: %v", r.stderr)
+	}
+	reader := orgKeySecret(t, env, org)
+
+	closed := closedURL(t)
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"key from the environment", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitOK, ""},
+		{"key file from the environment", map[string]string{"INVITED_URL": url, "INVITED_API_KEY_FILE": keyFile}, []string{"orgs", "list"}, exitOK, ""},
+		{"key file flag", map[string]string{"INVITED_URL": url}, []string{"orgs", "list", "--api-key-file", keyFile}, exitOK, ""},
+		{"url flag", map[string]string{"INVITED_URL": closed, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list", "--url", url}, exitOK, ""},
+		{"no key", map[string]string{"INVITED_URL": url}, []string{"orgs", "list"}, exitAuth, "invited: no API key"},
+		{"key file missing", map[string]string{"INVITED_URL": url}, []string{"orgs", "list", "--api-key-file", filepath.Join(dir, "none")}, exitFailure, "invited: reading the API key"},
+		{"wrong key", map[string]string{"INVITED_URL": url, "INVITED_API_KEY_FILE": wrongFile}, []string{"orgs", "list"}, exitAuth, "invited: unauthenticated: "},
+		{"forbidden", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": reader}, []string{"orgs", "create", "Other"}, exitAuth, "invited: forbidden: creating organizations needs an admin key\n"},
+		{"unreachable", map[string]string{"INVITED_URL": closed, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitUnreachable, "invited: cannot reach the service: "},
+		{"rate limited", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": cliAdminKey}, []string{"invite", org, "--email", "second@example.com", "--role", "member"}, exitRateLimited, "invited: rate_limited: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := invitedCLI(tt.env, tt.args...)
+			if r.code() != tt.code || !strings.HasPrefix(r.stderr, tt.stderr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, stderr starting %q", r.code(), r.stderr, tt.code, tt.stderr)
+			}
+			if tt.code != exitOK && strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr is not one line: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// closedURL is the URL of a loopback port where nothing listens.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "http://" + ln.Addr().String()
+}
+
+// orgKeySecret creates a key that may only read org's invitations and
+// returns its secret.
+func orgKeySecret(t *testing.T, env map[string]string, org string) string {
+	t.Helper()
+	r := invitedCLI(env, "api-keys", "create", "reader", "--org", org, "--permission", "invitations:read", "-o", "json")
+	var k client.APIKeyWithSecret
+	if err := json.Unmarshal([]byte(r.stdout), &k); err != nil || !strings.HasPrefix(k.Secret, "ik_") {
+		t.Fatalf("api-keys create: %v %s %s", err, r.stdout, r.stderr)
+	}
+	return k.Secret
+}
+
+func TestCLICompletion(t *testing.T) {
+	tests := []struct{ shell, want string }{
+		{"bash", "__start_invited"},
+		{"zsh", "#compdef invited"},
+		{"fish", "complete -c invited"},
+		{"powershell", "Register-ArgumentCompleter"},
+	}
+	for _, tt := range tests {
+		r := invitedCLI(nil, "completion", tt.shell)
+		if r.err != nil || !strings.Contains(r.stdout, tt.want) {
+			t.Errorf("completion %s: %v, want a script with %q", tt.shell, r.err, tt.want)
+		}
+	}
+	// The completion of commands knows every one, the server's included.
+	r := invitedCLI(nil, "__complete", "")
+	for _, cmd := range []string{"serve", "migrate", "signing-keys", "orgs", "invite", "invitations", "api-keys"} {
+		if !strings.Contains(r.stdout, cmd) {
+			t.Errorf("completing a command does not offer %s:\n%s", cmd, r.stdout)
+		}
+	}
+}
+
+// invitationCount counts the invitations of org through the API.
+func invitationCount(t *testing.T, env map[string]string, org string) int {
+	t.Helper()
+	api := newClient(t, env["INVITED_URL"], client.WithAPIKey(env["INVITED_API_KEY"]))
+	n := 0
+	for _, err := range api.Invitations(context.Background(), invited.InvitationFilter{OrgID: org, Page: invited.Page{PageSize: invited.MaxPageSize}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
