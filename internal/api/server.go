@@ -106,15 +106,14 @@ func NewServer(deps Deps) http.Handler { return newServer(deps).handler() }
 // handler registers the routes and returns the whole API.
 func (s *server) handler() http.Handler {
 	routes := s.routes()
-	var servers []string
-	if s.deps.PublicURL != "" {
-		servers = []string{s.deps.PublicURL}
-	}
+	// The server is "/", the one that serves the document, whatever name it
+	// is reached by: a self-hosted service has no one host to name, and so
+	// every deployment serves the same document as docs/openapi.json.
 	doc := openapi.Spec(openapi.Info{
 		Title:       "invited",
 		Version:     invited.Version,
 		Description: "Invitations and memberships for multi-tenant applications.",
-	}, servers, routes)
+	}, []string{"/"}, routes)
 	doc.Info.License = license
 	doc.Tags = tags
 	amendOperations(doc, routes)

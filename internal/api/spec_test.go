@@ -82,15 +82,11 @@ func TestTags(t *testing.T) {
 	}
 }
 
-// defaultPublicURL is the public URL of serve with the default
-// configuration (listening on :8080).
-const defaultPublicURL = "http://localhost:8080"
-
-// specJSON is the document the server generates with the default public
-// URL and every optional route: what docs/openapi.json holds.
+// specJSON is the document the server generates with every optional
+// route: what docs/openapi.json holds.
 func specJSON(t testing.TB) []byte {
 	t.Helper()
-	h := NewServer(Deps{PublicURL: defaultPublicURL, Metrics: metrics.New(prometheus.NewRegistry())})
+	h := NewServer(Deps{Metrics: metrics.New(prometheus.NewRegistry())})
 	rec := httptestDo(h, "GET", "/openapi.json", nil)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /openapi.json: %d", rec.Code)

@@ -3,30 +3,11 @@
 // allows no inline script at all.
 "use strict";
 
-// thisServer makes "Try it out" call the server that served the page. The
-// spec names the server by its public URL (INVITED_PUBLIC_URL), which the
-// page may be opened under another name than (127.0.0.1 for localhost, a
-// container's published port); the CSP (connect-src 'self') would then
-// block every call.
-function thisServer() {
-  return {
-    statePlugins: {
-      spec: {
-        wrapActions: {
-          updateJsonSpec: (update) => (spec) =>
-            update({ ...spec, servers: [{ url: window.location.origin }] }),
-        },
-      },
-    },
-  };
-}
-
 const root = document.getElementById("swagger-ui");
 
 SwaggerUIBundle({
   domNode: root,
   url: root.dataset.specUrl,
-  plugins: [thisServer],
   // /docs#/invitations opens the invitations tag, and
   // /docs#/invitations/listInvitations one operation in it.
   deepLinking: true,
