@@ -33,9 +33,10 @@ type noBody struct{}
 type noContent struct{}
 
 // withoutSecrets returns the copy of an answer that Idempotency-Key replays
-// repeat, and whether it differs from out: an answer that carries a secret (a key's secret, an invitation
-// link) is kept without it, because secrets exist in plaintext only in the
-// one answer that issues them (DESIGN.md §3), never in the database.
+// repeat, and whether it differs from out: an answer that carries a secret
+// (a key's secret, an invitation link) is kept without it, because secrets
+// exist in plaintext only in the one answer that issues them (DESIGN.md
+// §3), never in the database. Every wire type with a secret is listed here.
 func withoutSecrets(out any) (any, bool) {
 	switch o := out.(type) {
 	case client.InvitationWithURL:
