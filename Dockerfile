@@ -15,20 +15,6 @@
 # HEALTHCHECK is part of the Docker image format only: podman and buildah
 # drop it from their default OCI format, so build with --format docker
 # there (the script does).
-FROM scratch, as
-# goreleaser builds images. The binary is built on the host, so the build
-# context is not the repository but a directory holding exactly
-#
-#   invited               CGO_ENABLED=0 go build -trimpath ./cmd/invited
-#   ca-certificates.crt   the host's CA bundle, for outbound TLS (SMTP, SMS,
-#                         webhooks, JWKS, OAuth providers, PostgreSQL)
-#   passwd, group         the entries of the unprivileged user invited (65532)
-#
-# scripts/build-image.sh assembles it and builds; see "Container image" in
-# docs/deployment.md. Dockerfile.source builds the same image from the
-# source, for builders that can pull golang. HEALTHCHECK is part of the Docker image format only:
-# podman and buildah drop it from their default OCI format, so build with
-# --format docker there (the script does).
 FROM scratch
 
 ARG VERSION=dev
