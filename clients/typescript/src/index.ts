@@ -109,8 +109,7 @@ export class InvitedError extends Error {
 
   /** Builds the error of a failed answer whose body openapi-fetch has read. */
   static fromResponse(response: Response, body: unknown): InvitedError {
-    const retry = response.headers.get("Retry-After");
-    const retryAfter = retry !== null && /^\d+$/.test(retry.trim()) ? Number(retry.trim()) : undefined;
+    const retryAfter = retryAfterSeconds(response.headers.get("Retry-After"), Date.now());
     const requestId = response.headers.get("X-Request-Id") ?? undefined;
     const detail = isObject(body) && isObject(body.error) ? body.error : undefined;
     if (detail && typeof detail.code === "string" && typeof detail.message === "string") {
@@ -125,7 +124,8 @@ export class InvitedError extends Error {
         body,
       });
     }
-    const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
+    // openapi-fetch reads an empty error answer (Content-Length: 0) as undefined.
+    const text = typeof body === "string" ? body : body === undefined ? "" : JSON.stringify(body);
     return new InvitedError({
       status: response.status,
       code: "unexpected_response",
@@ -135,6 +135,23 @@ export class InvitedError extends Error {
       body,
     });
   }
+}
+
+/**
+ * Reads a Retry-After header, delay-seconds or an HTTP date, as whole
+ * seconds from now; undefined when absent or unreadable, as the Go client
+ * reads it.
+ */
+function retryAfterSeconds(value: string | null, now: number): number | undefined {
+  const v = value?.trim();
+  if (!v) {
+    return undefined;
+  }
+  if (/^\d+$/.test(v)) {
+    return Number(v);
+  }
+  const at = Date.parse(v);
+  return Number.isNaN(at) || at <= now ? undefined : Math.ceil((at - now) / 1000);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

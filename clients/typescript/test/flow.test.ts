@@ -240,6 +240,24 @@ describe("client without a server", () => {
     assert.equal(err.requestId, "req-1");
   });
 
+  test("an empty error answer says its status only; Retry-After may be an HTTP date", async () => {
+    const client = new InvitedClient({
+      baseUrl: "http://invited.invalid",
+      fetch: async () =>
+        new Response(null, {
+          status: 503,
+          headers: { "Content-Length": "0", "Retry-After": new Date(Date.now() + 30_000).toUTCString() },
+        }),
+    });
+    const err = await rejectsWith(() => client.orgs.list(), 503, "unexpected_response");
+    assert.equal(err.message, "HTTP 503");
+    assert.equal(err.body, undefined);
+    assert.ok(
+      err.retryAfter !== undefined && err.retryAfter > 25 && err.retryAfter <= 31,
+      `retryAfter ${err.retryAfter}`,
+    );
+  });
+
   test("paginate stops at the empty token", async () => {
     const pages: Record<string, { items: number[]; next: string }> = {
       "": { items: [1, 2], next: "t2" },
