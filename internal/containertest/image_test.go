@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 )
 
 // podman runs podman commands against a store of the test's own (images,
@@ -142,7 +143,10 @@ func TestImage(t *testing.T) {
 		t.Errorf("podman top user: %q, want the process to run as invited (65532)", top)
 	}
 
-	org := post(t, url+"/v1/orgs", adminKey, `{"name":"Persisted"}`)
+	org, err := client.New(url, client.WithAPIKey(adminKey)).CreateOrganization(t.Context(), invited.OrganizationCreate{Name: "Persisted"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	p.run("stop", "invited-1")
 	if code := p.run("inspect", "--format", "{{.State.ExitCode}}", "invited-1"); code != "0" {
 		t.Errorf("exit code %s after SIGTERM\n%s", code, p.logs("invited-1"))
@@ -150,43 +154,9 @@ func TestImage(t *testing.T) {
 	p.run("rm", "invited-1")
 
 	url = p.start("invited-2", image, volume, adminKey)
-	if got := get(t, fmt.Sprintf("%s/v1/orgs/%v", url, org["id"]), adminKey); got["name"] != "Persisted" {
-		t.Errorf("organization after a new container on the volume: %v", got)
+	if got, err := client.New(url, client.WithAPIKey(adminKey)).GetOrganization(t.Context(), org.ID); err != nil || got.Name != "Persisted" {
+		t.Errorf("organization after a new container on the volume: %+v, %v", got, err)
 	}
-}
-
-func post(t *testing.T, url, key, body string) map[string]any {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return do(t, req, key, http.StatusCreated)
-}
-
-func get(t *testing.T, url, key string) map[string]any {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return do(t, req, key, http.StatusOK)
-}
-
-func do(t *testing.T, req *http.Request, key string, want int) map[string]any {
-	t.Helper()
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != want {
-		t.Fatalf("%s %s: %d %v (%v), want %d", req.Method, req.URL, resp.StatusCode, out, err, want)
-	}
-	return out
 }
 
 func write(t *testing.T, path, content string) {
