@@ -16,7 +16,8 @@ import (
 // healthcheck asks a running server whether it is ready (GET /readyz) and
 // fails unless it answers 200. It is the HEALTHCHECK of the container
 // image, which has no curl; its error is the one line a container runtime
-// shows as the check's output. It writes nothing to stdout.
+// shows as the check's output, and its exit status 1, which the runtimes
+// read as unhealthy. It writes nothing to stdout.
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -45,7 +46,10 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
+		// %v, not %w: a server that is not listening is unhealthy, exit
+		// status 1 as container runtimes expect, not the API commands'
+		// "cannot reach the service" (4).
+		return fmt.Errorf("healthcheck: %v", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {

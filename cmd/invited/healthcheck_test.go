@@ -74,6 +74,14 @@ func TestHealthcheck(t *testing.T) {
 			if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
 				t.Fatalf("error %v, want one with %q", err, c.err)
 			}
+			// Docker's HEALTHCHECK reads 1 as unhealthy and reserves 2.
+			want := exitFailure
+			if c.err == "" {
+				want = exitOK
+			}
+			if got := exitCode(err); got != want {
+				t.Errorf("exit status %d, want %d", got, want)
+			}
 			if stdout.Len() != 0 || stderr.Len() != 0 {
 				t.Errorf("wrote stdout %q, stderr %q", stdout.String(), stderr.String())
 			}
