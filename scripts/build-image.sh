@@ -9,6 +9,9 @@
 #   COMMIT    commit recorded in the binary and the labels (default: HEAD)
 #   ENGINE    podman or docker (default: podman if installed, else docker)
 #   GOARCH    target architecture (default: Go's, normally the host's)
+#   CA_BUNDLE the CA certificates to put in the image (default: Debian's
+#             /etc/ssl/certs/ca-certificates.crt; Fedora's is
+#             /etc/pki/tls/certs/ca-bundle.crt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +21,13 @@ TAG=${1:-invited:$VERSION}
 if [ -z "${ENGINE:-}" ]; then
 	if command -v podman >/dev/null; then ENGINE=podman; else ENGINE=docker; fi
 fi
-CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt # Debian's; Fedora: /etc/pki/tls/certs/ca-bundle.crt
-[ -r "$CA_BUNDLE" ] || { echo "build-image: no CA bundle at $CA_BUNDLE (apt-get install ca-certificates)" >&2; exit 1; }
+CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+[ -r "$CA_BUNDLE" ] || { echo "build-image: no CA bundle at $CA_BUNDLE (apt-get install ca-certificates, or set CA_BUNDLE)" >&2; exit 1; }
 
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-CGO_ENABLED=0 go build -trimpath \
+# GOOS=linux: the image is Linux's whatever the host (macOS with docker).
+GOOS=linux CGO_ENABLED=0 go build -trimpath \
 	-ldflags "-s -w -X github.com/invitedhq/invited.Version=$VERSION -X github.com/invitedhq/invited.Commit=$COMMIT" \
 	-o "$ctx/invited" ./cmd/invited
 cp "$CA_BUNDLE" "$ctx/ca-certificates.crt"
@@ -35,7 +39,7 @@ mkdir "$ctx/data"
 # asked for.
 format=()
 [ "$(basename "$ENGINE")" = podman ] && format=(--format docker)
-"$ENGINE" build "${format[@]}" --platform "linux/$(go env GOARCH)" -f Dockerfile -t "$TAG" \
+"$ENGINE" build ${format[@]+"${format[@]}"} --platform "linux/$(go env GOARCH)" -f Dockerfile -t "$TAG" \
 	--build-arg VERSION="$VERSION" --build-arg COMMIT="$COMMIT" \
 	--build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	"$ctx"
