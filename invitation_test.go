@@ -135,6 +135,8 @@ func TestNewInvitation(t *testing.T) {
 				}
 			}},
 		{name: "allowed redirect", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "https://APP.acme.test/welcome?x=1"}},
+		// Lengths count characters, as the spec's maxLength does.
+		{name: "audience of 200 runes", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Audience: strings.Repeat("é", 200)}},
 		{name: "metadata object", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Metadata: json.RawMessage(`{"team":"red"}`)}},
 
 		{name: "no invitee", in: invited.InvitationCreate{Roles: []string{"admin"}}, wantField: "email"},
@@ -145,6 +147,7 @@ func TestNewInvitation(t *testing.T) {
 		{name: "bad user id", in: invited.InvitationCreate{UserID: "bob", Roles: []string{"admin"}}, wantField: "user_id"},
 		{name: "empty roles", in: invited.InvitationCreate{Email: "a@b.co"}, wantField: "roles"},
 		{name: "unknown role", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"wizard"}}, wantField: "roles"},
+		{name: "long audience", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Audience: strings.Repeat("a", 201)}, wantField: "audience"},
 		{name: "long message", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Message: strings.Repeat("é", 2001)}, wantField: "message"},
 		{name: "redirect elsewhere", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "https://evil.test/"}, wantField: "redirect_url"},
 		{name: "redirect not absolute", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "/welcome"}, wantField: "redirect_url"},

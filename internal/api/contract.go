@@ -35,11 +35,12 @@ var constraints = []constraint{
 	{[]string{"BatchRequest"}, "invitations", items(1, invited.MaxBatchSize)},
 
 	{[]string{"OrganizationCreate"}, "name", length(1, invited.MaxNameRunes)},
+	{[]string{"OrganizationCreate"}, "slug", both(maxLength(invited.MaxSlugLen), pattern(invited.SlugPattern))},
 	{[]string{"OrganizationUpdate"}, "name", length(1, invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "display_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "contact", maxLength(invited.MaxContactRunes)},
 
-	{[]string{"RoleCreate"}, "name", length(1, invited.MaxRoleNameLen)},
+	{[]string{"RoleCreate"}, "name", both(length(1, invited.MaxRoleNameLen), pattern(invited.SlugPattern))},
 	{[]string{"RoleCreate"}, "description", maxLength(invited.MaxRoleDescriptionLen)},
 	{[]string{"RoleCreate"}, "permissions", both(items(1, 0), enum(invited.AllPermissions))},
 	{[]string{"Role"}, "permissions", enum(invited.AllPermissions)},
@@ -140,6 +141,10 @@ func length(min, max int) func(*openapi.Schema) {
 }
 
 func maxLength(max int) func(*openapi.Schema) { return length(0, max) }
+
+func pattern(re string) func(*openapi.Schema) {
+	return func(s *openapi.Schema) { s.Pattern = re }
+}
 
 func items(min, max int) func(*openapi.Schema) {
 	return func(s *openapi.Schema) { s.MinItems, s.MaxItems = min, max }
