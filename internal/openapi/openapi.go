@@ -183,13 +183,17 @@ const (
 	// WWWAuthenticateHeader is on every 401 answer: the scheme to use.
 	WWWAuthenticateHeader = "WWW-Authenticate"
 	// RequestIDHeader is on every answer: the request's id, the caller's
-	// own when it sent a plain one of at most 64 characters.
+	// own when it sent a plain one (MaxRequestID). Every operation takes
+	// it as an optional request header.
 	RequestIDHeader = "X-Request-Id"
+	// MaxRequestID bounds the length of a caller's X-Request-Id that is
+	// kept; a longer one, or one of other characters, is replaced.
+	MaxRequestID = 64
 	// MaxIdempotencyKey bounds the length of an Idempotency-Key.
 	MaxIdempotencyKey = 255
 )
 
-// component keys of the shared parameter and headers.
+// component keys of the shared parameters and headers.
 const (
 	idempotencyKeyParam = "IdempotencyKey"
 	replayedRef         = "IdempotentReplayed"
@@ -215,7 +219,7 @@ func newComponentHeaders() map[string]*Header {
 			Schema:      &Schema{Type: SchemaType{"string"}, Enum: []any{"Bearer"}},
 		},
 		requestIDRef: {
-			Description: "The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one (letters, digits, - and _, at most 64), otherwise a new one.",
+			Description: "The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one, otherwise a new one.",
 			Required:    true,
 			Schema:      &Schema{Type: SchemaType{"string"}},
 		},
@@ -230,6 +234,12 @@ func newComponentParameters() map[string]*Parameter {
 				"a request with the same key and body answers that again (with Idempotent-Replayed: true), " +
 				"the same key with another body answers 409. Keys are the caller's own: another caller's key never collides.",
 			Schema: &Schema{Type: SchemaType{"string"}, MinLength: 1, MaxLength: MaxIdempotencyKey},
+		},
+		requestIDRef: {
+			Name: RequestIDHeader, In: "header",
+			Description: fmt.Sprintf("The caller's id for this request, to find it in the server's log: answered in X-Request-Id "+
+				"when it is letters, digits, - and _, at most %d; anything else is replaced by a new id, not refused.", MaxRequestID),
+			Schema: &Schema{Type: SchemaType{"string"}},
 		},
 	}
 }
@@ -327,7 +337,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 	if r.Idempotent {
 		params = append(params, Parameter{Ref: "#/components/parameters/" + idempotencyKeyParam})
 	}
-	op.Parameters = params
+	op.Parameters = append(params, Parameter{Ref: "#/components/parameters/" + requestIDRef})
 
 	if r.Request != nil {
 		op.RequestBody = &RequestBody{
