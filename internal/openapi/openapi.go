@@ -18,7 +18,7 @@ type Route struct {
 	Method, Path                      string // Path in net/http pattern syntax, e.g. "/v1/invitations/{id}"
 	OperationID, Summary, Description string
 	Tags                              []string
-	Auth                              string // "public" renders as security: []; anything else requires the bearer scheme
+	Auth                              string // AuthPublic renders as security: []; anything else requires the bearer scheme
 	Request                           any    // nil, or a zero value of the request body type
 	Response                          any    // nil, or a zero value of the success body type
 	Status                            int    // success status; 0 means 200
@@ -42,6 +42,9 @@ type Route struct {
 	RequestExample, ResponseExample any
 	Handler                         http.Handler
 }
+
+// AuthPublic is the Auth of a route that needs no credentials.
+const AuthPublic = "public"
 
 // Pattern is the http.ServeMux pattern of r, so registration and the spec
 // read the method and path from one place.
@@ -317,7 +320,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		Security:    []SecurityRequirement{{bearer: {}}},
 		Auth:        r.Auth,
 	}
-	if r.Auth == "public" {
+	if r.Auth == AuthPublic {
 		op.Security = []SecurityRequirement{}
 	}
 	for _, q := range r.Query {
