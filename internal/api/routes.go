@@ -46,7 +46,7 @@ var (
 var (
 	pageParams = []openapi.Param{
 		{Name: "page_size", Type: "integer", Minimum: 1, Maximum: invited.MaxPageSize, Description: "default 50"},
-		{Name: "page_token", Description: "next_page_token of the previous page"},
+		{Name: "page_token", MaxLength: maxPageToken, Description: "next_page_token of the previous page"},
 	}
 	orgIDParam        = openapi.Param{Name: "org_id", Description: "only this organization's"}
 	invitationsParams = append([]openapi.Param{

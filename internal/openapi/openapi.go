@@ -57,6 +57,7 @@ type Param struct {
 	Required          bool
 	Enum              []string // the closed set of values, if any
 	Minimum, Maximum  int      // bounds of an integer; 0 means none
+	MaxLength         int      // bound of a string's length; 0 means none
 }
 
 // Info is the spec's info object.
@@ -328,7 +329,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		if typ == "" {
 			typ = "string"
 		}
-		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum}
+		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum, MaxLength: q.MaxLength}
 		for _, v := range q.Enum {
 			schema.Enum = append(schema.Enum, v)
 		}
