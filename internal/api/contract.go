@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -29,7 +30,7 @@ var constraints = []constraint{
 	{[]string{"InvitationCreate"}, "last_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"InvitationCreate"}, "message", maxLength(invited.MaxMessageRunes)},
 	{[]string{"InvitationCreate"}, "audience", maxLength(invited.MaxAudienceLen)},
-	{[]string{"InvitationCreate"}, "user_id", maxLength(invited.MaxUserIDLen)},
+	{[]string{"InvitationCreate"}, "user_id", both(maxLength(invited.MaxUserIDLen), pattern("^"+regexp.QuoteMeta(invited.PrefixUser)))},
 	{[]string{"InvitationCreate"}, "metadata", types("object", "null")},
 	{[]string{"Invitation", "InvitationWithURL"}, "metadata", types("object")},
 	{[]string{"BatchRequest"}, "invitations", items(1, invited.MaxBatchSize)},
