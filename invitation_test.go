@@ -2,6 +2,7 @@ package invited_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -266,6 +267,18 @@ func TestNewIDSortsByTime(t *testing.T) {
 			t.Fatalf("id %q does not sort after %q", id, prev)
 		}
 		prev = id
+	}
+}
+
+// TestIDPattern checks that IDPattern matches what ValidID accepts.
+func TestIDPattern(t *testing.T) {
+	re := regexp.MustCompile(invited.IDPattern(invited.PrefixOrganization))
+	id := invited.NewID(invited.PrefixOrganization, time.Now())
+	for _, s := range []string{id, strings.ToUpper(id), id[:len(id)-1], id + "0", invited.PrefixApp + id[4:],
+		strings.Replace(id, id[5:6], "u", 1), "org_", ""} {
+		if got, want := re.MatchString(s), invited.ValidID(s, invited.PrefixOrganization); got != want {
+			t.Errorf("%q: pattern %v, ValidID %v", s, got, want)
+		}
 	}
 }
 

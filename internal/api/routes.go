@@ -48,7 +48,7 @@ var (
 		{Name: "page_size", Type: "integer", Minimum: 1, Maximum: invited.MaxPageSize, Description: "default 50"},
 		{Name: "page_token", MaxLength: maxPageToken, Description: "next_page_token of the previous page"},
 	}
-	orgIDParam        = openapi.Param{Name: "org_id", Description: "only this organization's"}
+	orgIDParam        = openapi.Param{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only this organization's"}
 	invitationsParams = append([]openapi.Param{
 		orgIDParam,
 		{Name: "status", Enum: strs(invited.Statuses), Description: "only invitations in this status"},
@@ -62,15 +62,15 @@ var (
 		{Name: "status", Enum: invited.MessageStatuses, Description: "only messages in this status"},
 	}, pageParams...)
 	appsParams = append([]openapi.Param{
-		{Name: "org_id", Description: "only the apps this organization can use: its own and the system-wide ones"},
+		{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only the apps this organization can use: its own and the system-wide ones"},
 	}, pageParams...)
 	appInvitesParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "app_id", Description: "only the invites through this app"},
+		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the invites through this app"},
 		{Name: "status", Enum: strs(invited.AppInviteStatuses), Description: "only app invites in this status"},
 	}, pageParams...)
 	orgProfilesParams = append([]openapi.Param{
-		{Name: "app_id", Description: "only the profiles connected through this app"},
+		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the profiles connected through this app"},
 		{Name: "status", Enum: strs(invited.ProfileStatuses), Description: "only profiles in this status"},
 	}, pageParams...)
 	profilesParams = append([]openapi.Param{orgIDParam}, orgProfilesParams...)

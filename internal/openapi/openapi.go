@@ -58,6 +58,7 @@ type Param struct {
 	Enum              []string // the closed set of values, if any
 	Minimum, Maximum  int      // bounds of an integer; 0 means none
 	MaxLength         int      // bound of a string's length; 0 means none
+	Pattern           string   // regular expression of a string, if any
 }
 
 // Info is the spec's info object.
@@ -329,7 +330,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		if typ == "" {
 			typ = "string"
 		}
-		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum, MaxLength: q.MaxLength}
+		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum, MaxLength: q.MaxLength, Pattern: q.Pattern}
 		for _, v := range q.Enum {
 			schema.Enum = append(schema.Enum, v)
 		}

@@ -492,11 +492,11 @@ func TestOperationExtras(t *testing.T) {
 			func(o *Operation) any { return o.Responses["200"].Content },
 			`{"text/html":{"schema":{"type":"string"}}}`},
 		{"query enum and bounds", func(r *Route) {
-			r.Query = []Param{{Name: "status", Enum: []string{"a", "b"}}, {Name: "n", Type: "integer", Minimum: 1, Maximum: 200}, {Name: "t", MaxLength: 9}}
+			r.Query = []Param{{Name: "status", Enum: []string{"a", "b"}}, {Name: "n", Type: "integer", Minimum: 1, Maximum: 200}, {Name: "t", MaxLength: 9, Pattern: "^a"}}
 		}, func(o *Operation) any { return o.Parameters },
 			`[{"name":"status","in":"query","schema":{"type":"string","enum":["a","b"]}},` +
 				`{"name":"n","in":"query","schema":{"type":"integer","minimum":1,"maximum":200}},` +
-				`{"name":"t","in":"query","schema":{"type":"string","maxLength":9}},{"$ref":"#/components/parameters/RequestId"}]`},
+				`{"name":"t","in":"query","schema":{"type":"string","pattern":"^a","maxLength":9}},{"$ref":"#/components/parameters/RequestId"}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
