@@ -67,7 +67,8 @@ type AppFilter struct {
 	Page
 }
 
-// Limits on app input.
+// Limits on app input. Lengths count characters (code points), as the
+// spec's maxLength, which carries them, does.
 const (
 	MaxAppDescriptionRunes = 2000
 	MaxClientIDLen         = 500
@@ -136,10 +137,10 @@ func (o *OAuthConfig) validate(f FieldErrors) {
 	switch {
 	case o.ClientID == "":
 		f.Add("oauth.client_id", "required")
-	case len(o.ClientID) > MaxClientIDLen:
+	case utf8.RuneCountInString(o.ClientID) > MaxClientIDLen:
 		f.Add("oauth.client_id", "at most 500 characters")
 	}
-	if len(o.ClientSecret) > MaxClientSecretLen {
+	if utf8.RuneCountInString(o.ClientSecret) > MaxClientSecretLen {
 		f.Add("oauth.client_secret", "at most 2000 characters")
 	}
 
@@ -200,7 +201,7 @@ func (o *OAuthConfig) validate(f FieldErrors) {
 func validOAuthURL(f FieldErrors, field, raw string) {
 	u, err := url.Parse(raw)
 	switch {
-	case len(raw) > MaxOAuthURLLen:
+	case utf8.RuneCountInString(raw) > MaxOAuthURLLen:
 		f.Add(field, "at most 2000 characters")
 	case err != nil || !u.IsAbs() || u.Host == "" || strings.Contains(raw, "#"):
 		f.Add(field, "must be an absolute https URL without a fragment")

@@ -47,6 +47,12 @@ func TestNewApp(t *testing.T) {
 		{"http on 127.0.0.1", func(c *invited.AppCreate) { c.OAuth.TokenURL = "http://127.0.0.1:9000/token" }, ""},
 		{"http on ::1", func(c *invited.AppCreate) { c.OAuth.TokenURL = "http://[::1]:9000/token" }, ""},
 		{"name of 200 runes", func(c *invited.AppCreate) { c.Name = strings.Repeat("é", 200) }, ""},
+		// Lengths count characters, as the spec's maxLength does.
+		{"client id of 500 runes", func(c *invited.AppCreate) { c.OAuth.ClientID = strings.Repeat("é", 500) }, ""},
+		{"client secret of 2000 runes", func(c *invited.AppCreate) { c.OAuth.ClientSecret = strings.Repeat("é", 2000) }, ""},
+		{"url of 2000 runes", func(c *invited.AppCreate) {
+			c.OAuth.TokenURL = "https://crm.example.com/" + strings.Repeat("é", 2000-len("https://crm.example.com/"))
+		}, ""},
 
 		{"no name", func(c *invited.AppCreate) { c.Name = "  " }, "name"},
 		{"name too long", func(c *invited.AppCreate) { c.Name = strings.Repeat("é", 201) }, "name"},

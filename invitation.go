@@ -228,7 +228,8 @@ type InvitationCreate struct {
 	Channel     string          `json:"channel,omitempty" doc:"default email for email invitees, sms for phone invitees"`
 }
 
-// Limits on invitation input.
+// Limits on invitation input. Lengths count characters (code points), as
+// the spec's maxLength, which carries them, does.
 const (
 	MaxMessageRunes = 2000
 	MaxMetadataSize = 8 << 10
@@ -306,7 +307,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 		inv.Email = email
 	case inv.Phone != "" && !ValidPhone(inv.Phone):
 		f.Add("phone", "must be an E.164 number such as +14155550100")
-	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || len(inv.UserID) > MaxUserIDLen):
+	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || utf8.RuneCountInString(inv.UserID) > MaxUserIDLen):
 		f.Add("user_id", "must be a user id (usr_…)")
 	}
 
@@ -336,7 +337,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 	if inv.RedirectURL != "" && !org.Settings.RedirectAllowed(inv.RedirectURL) {
 		f.Add("redirect_url", "origin is not in the organization's allowed_redirect_origins")
 	}
-	if len(inv.Audience) > MaxAudienceLen {
+	if utf8.RuneCountInString(inv.Audience) > MaxAudienceLen {
 		f.Add("audience", "at most 200 characters")
 	}
 	if len(c.Metadata) > 0 && string(c.Metadata) != "null" {

@@ -2,6 +2,7 @@ package invited_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,8 @@ func TestNewInvitation(t *testing.T) {
 				}
 			}},
 		{name: "allowed redirect", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "https://APP.acme.test/welcome?x=1"}},
+		// Lengths count characters, as the spec's maxLength does.
+		{name: "audience of 200 runes", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Audience: strings.Repeat("é", 200)}},
 		{name: "metadata object", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Metadata: json.RawMessage(`{"team":"red"}`)}},
 
 		{name: "no invitee", in: invited.InvitationCreate{Roles: []string{"admin"}}, wantField: "email"},
@@ -145,6 +148,7 @@ func TestNewInvitation(t *testing.T) {
 		{name: "bad user id", in: invited.InvitationCreate{UserID: "bob", Roles: []string{"admin"}}, wantField: "user_id"},
 		{name: "empty roles", in: invited.InvitationCreate{Email: "a@b.co"}, wantField: "roles"},
 		{name: "unknown role", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"wizard"}}, wantField: "roles"},
+		{name: "long audience", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Audience: strings.Repeat("a", 201)}, wantField: "audience"},
 		{name: "long message", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Message: strings.Repeat("é", 2001)}, wantField: "message"},
 		{name: "redirect elsewhere", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "https://evil.test/"}, wantField: "redirect_url"},
 		{name: "redirect not absolute", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "/welcome"}, wantField: "redirect_url"},
@@ -263,6 +267,18 @@ func TestNewIDSortsByTime(t *testing.T) {
 			t.Fatalf("id %q does not sort after %q", id, prev)
 		}
 		prev = id
+	}
+}
+
+// TestIDPattern checks that IDPattern matches what ValidID accepts.
+func TestIDPattern(t *testing.T) {
+	re := regexp.MustCompile(invited.IDPattern(invited.PrefixOrganization))
+	id := invited.NewID(invited.PrefixOrganization, time.Now())
+	for _, s := range []string{id, strings.ToUpper(id), id[:len(id)-1], id + "0", invited.PrefixApp + id[4:],
+		strings.Replace(id, id[5:6], "u", 1), "org_", ""} {
+		if got, want := re.MatchString(s), invited.ValidID(s, invited.PrefixOrganization); got != want {
+			t.Errorf("%q: pattern %v, ValidID %v", s, got, want)
+		}
 	}
 }
 

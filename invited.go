@@ -12,6 +12,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -65,7 +67,16 @@ func NewID(prefix string, now time.Time) string {
 // prefix, so that transports can turn garbage into not_found without a query.
 func ValidID(s, prefix string) bool {
 	rest, ok := strings.CutPrefix(s, prefix)
-	return ok && len(rest) == 26 && strings.Trim(rest, crockford) == ""
+	return ok && len(rest) == idDigits && strings.Trim(rest, crockford) == ""
+}
+
+// idDigits is the length of an id after its prefix.
+const idDigits = 26
+
+// IDPattern is the regular expression of the ids NewID mints with prefix,
+// which ValidID checks: what the spec states of an id parameter.
+func IDPattern(prefix string) string {
+	return fmt.Sprintf("^%s[%s]{%d}$", regexp.QuoteMeta(prefix), crockford, idDigits)
 }
 
 // Secret prefixes make leaked credentials recognizable to secret scanners.

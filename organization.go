@@ -17,8 +17,12 @@ const (
 	MaxInvitationTTL = 90 * 24 * time.Hour
 )
 
-// MaxContactRunes bounds an organization's contact text.
-const MaxContactRunes = 500
+const (
+	// MaxContactRunes bounds an organization's contact text.
+	MaxContactRunes = 500
+	// MaxSlugLen bounds an organization's slug (SlugPattern).
+	MaxSlugLen = 64
+)
 
 // Organization is a tenant.
 type Organization struct {
@@ -102,7 +106,7 @@ func NewOrganization(c OrganizationCreate, now time.Time) (*Organization, error)
 	validateOrgName(f, o.Name)
 	if o.Slug == "" {
 		o.Slug = slugify(o.Name)
-	} else if !validSlug(o.Slug, 64) {
+	} else if !validSlug(o.Slug, MaxSlugLen) {
 		f.Add("slug", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
 	}
 	if c.Settings != nil {

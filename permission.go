@@ -1,8 +1,10 @@
 package invited
 
 import (
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Permission is one capability within an organization.
@@ -129,7 +131,7 @@ func (c *RoleCreate) Validate() error {
 			f.Add("name", "is a built-in role")
 		}
 	}
-	if len(c.Description) > MaxRoleDescriptionLen {
+	if utf8.RuneCountInString(c.Description) > MaxRoleDescriptionLen {
 		f.Add("description", "must be at most 500 characters")
 	}
 	if len(c.Permissions) == 0 {
@@ -143,15 +145,13 @@ func (c *RoleCreate) Validate() error {
 	return f.Err()
 }
 
+// SlugPattern is the form of custom role names and organization slugs:
+// what validSlug checks, and what the spec states.
+const SlugPattern = `^[a-z0-9_-]*$`
+
+var slugRE = regexp.MustCompile(SlugPattern)
+
 // validSlug reports whether s is 1..max characters of [a-z0-9_-].
 func validSlug(s string, max int) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
+	return len(s) > 0 && len(s) <= max && slugRE.MatchString(s)
 }

@@ -6,12 +6,13 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/openapi"
 )
 
 // authPublic is the Auth of routes that need no credentials. Any other
 // Auth value documents what a route needs and makes it authenticated; what
 // the caller may then do is the services' decision.
-const authPublic = "public"
+const authPublic = openapi.AuthPublic
 
 // authenticate resolves the caller into an actor and puts it in the
 // context, or answers 401.

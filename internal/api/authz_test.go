@@ -191,9 +191,10 @@ func TestAuthentication(t *testing.T) {
 // permission (x-auth in /openapi.json) needs that one and no other: a key
 // holding it and invitations:read (to see invitations) may act, a key
 // holding every other permission is refused. It covers the invitation
-// actions and the operations on an organization and its members; the app
-// and profile operations, which need a partner's OAuth flow to set up, are
-// left to their own tests.
+// actions, the operations on an organization and its members, and the app
+// invite operations and the organization's profile list; the operations
+// on one profile, which need a partner's OAuth flow to set up, are left to
+// their own tests.
 func TestDocumentedPermissions(t *testing.T) {
 	e := newEnv(t)
 	org := e.createOrg("Acme")
@@ -226,6 +227,16 @@ func TestDocumentedPermissions(t *testing.T) {
 	member() // the owner
 	orgPath := "/v1/orgs/" + org.ID
 	fixed := func(path string) func() string { return func() string { return path } }
+	app := e.createApp(e.admin, org.ID)
+	// appInvite returns the path of a new app invite to org, revoked
+	// when revoked is set.
+	appInvite := func(revoked bool) string {
+		path := "/v1/app-invites/" + e.inviteToApp(e.admin, app.ID, map[string]any{"org_id": org.ID}).ID
+		if revoked {
+			e.call(request{Method: "POST", Path: path + "/revoke", Cred: e.admin}, http.StatusOK, nil)
+		}
+		return path
+	}
 
 	tests := []struct {
 		method, path string // the spec's
@@ -253,6 +264,10 @@ func TestDocumentedPermissions(t *testing.T) {
 		{"GET", "/v1/orgs/{org}/members/{user}", member, nil},
 		{"PATCH", "/v1/orgs/{org}/members/{user}", member, func() any { return invited.MemberUpdate{Roles: []string{"member"}} }},
 		{"DELETE", "/v1/orgs/{org}/members/{user}", member, nil},
+		{"POST", "/v1/apps/{app}/invites", fixed("/v1/apps/" + app.ID + "/invites"), func() any { return map[string]any{"org_id": org.ID} }},
+		{"POST", "/v1/app-invites/{id}/revoke", func() string { return appInvite(false) + "/revoke" }, nil},
+		{"POST", "/v1/app-invites/{id}/archive", func() string { return appInvite(true) + "/archive" }, nil},
+		{"GET", "/v1/orgs/{org}/profiles", fixed(orgPath + "/profiles"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

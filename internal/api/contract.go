@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -29,17 +30,18 @@ var constraints = []constraint{
 	{[]string{"InvitationCreate"}, "last_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"InvitationCreate"}, "message", maxLength(invited.MaxMessageRunes)},
 	{[]string{"InvitationCreate"}, "audience", maxLength(invited.MaxAudienceLen)},
-	{[]string{"InvitationCreate"}, "user_id", maxLength(invited.MaxUserIDLen)},
+	{[]string{"InvitationCreate"}, "user_id", both(maxLength(invited.MaxUserIDLen), pattern("^"+regexp.QuoteMeta(invited.PrefixUser)))},
 	{[]string{"InvitationCreate"}, "metadata", types("object", "null")},
 	{[]string{"Invitation", "InvitationWithURL"}, "metadata", types("object")},
 	{[]string{"BatchRequest"}, "invitations", items(1, invited.MaxBatchSize)},
 
 	{[]string{"OrganizationCreate"}, "name", length(1, invited.MaxNameRunes)},
+	{[]string{"OrganizationCreate"}, "slug", both(maxLength(invited.MaxSlugLen), pattern(invited.SlugPattern))},
 	{[]string{"OrganizationUpdate"}, "name", length(1, invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "display_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "contact", maxLength(invited.MaxContactRunes)},
 
-	{[]string{"RoleCreate"}, "name", length(1, invited.MaxRoleNameLen)},
+	{[]string{"RoleCreate"}, "name", both(length(1, invited.MaxRoleNameLen), pattern(invited.SlugPattern))},
 	{[]string{"RoleCreate"}, "description", maxLength(invited.MaxRoleDescriptionLen)},
 	{[]string{"RoleCreate"}, "permissions", both(items(1, 0), enum(invited.AllPermissions))},
 	{[]string{"Role"}, "permissions", enum(invited.AllPermissions)},
@@ -140,6 +142,10 @@ func length(min, max int) func(*openapi.Schema) {
 }
 
 func maxLength(max int) func(*openapi.Schema) { return length(0, max) }
+
+func pattern(re string) func(*openapi.Schema) {
+	return func(s *openapi.Schema) { s.Pattern = re }
+}
 
 func items(min, max int) func(*openapi.Schema) {
 	return func(s *openapi.Schema) { s.MinItems, s.MaxItems = min, max }

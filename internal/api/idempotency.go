@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/openapi"
@@ -25,8 +27,8 @@ const (
 func (s *server) idempotently(w http.ResponseWriter, r *http.Request, data []byte,
 	answer func(http.ResponseWriter, *http.Request, []byte) (int, []byte, []byte)) {
 	key := r.Header.Get(idempotencyKeyHeader)
-	if len(key) > maxIdempotencyKey {
-		s.writeError(w, r, errInvalid("Idempotency-Key must be at most 255 characters"))
+	if utf8.RuneCountInString(key) > maxIdempotencyKey {
+		s.writeError(w, r, errInvalid(fmt.Sprintf("%s must be at most %d characters", idempotencyKeyHeader, maxIdempotencyKey)))
 		return
 	}
 	scope := principal(invited.ActorFromContext(r.Context())) + " " + r.Method + " " + r.URL.Path

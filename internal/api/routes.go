@@ -46,9 +46,9 @@ var (
 var (
 	pageParams = []openapi.Param{
 		{Name: "page_size", Type: "integer", Minimum: 1, Maximum: invited.MaxPageSize, Description: "default 50"},
-		{Name: "page_token", Description: "next_page_token of the previous page"},
+		{Name: "page_token", MaxLength: maxPageToken, Description: "next_page_token of the previous page"},
 	}
-	orgIDParam        = openapi.Param{Name: "org_id", Description: "only this organization's"}
+	orgIDParam        = openapi.Param{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only this organization's"}
 	invitationsParams = append([]openapi.Param{
 		orgIDParam,
 		{Name: "status", Enum: strs(invited.Statuses), Description: "only invitations in this status"},
@@ -62,15 +62,15 @@ var (
 		{Name: "status", Enum: invited.MessageStatuses, Description: "only messages in this status"},
 	}, pageParams...)
 	appsParams = append([]openapi.Param{
-		{Name: "org_id", Description: "only the apps this organization can use: its own and the system-wide ones"},
+		{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only the apps this organization can use: its own and the system-wide ones"},
 	}, pageParams...)
 	appInvitesParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "app_id", Description: "only the invites through this app"},
+		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the invites through this app"},
 		{Name: "status", Enum: strs(invited.AppInviteStatuses), Description: "only app invites in this status"},
 	}, pageParams...)
 	orgProfilesParams = append([]openapi.Param{
-		{Name: "app_id", Description: "only the profiles connected through this app"},
+		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the profiles connected through this app"},
 		{Name: "status", Enum: strs(invited.ProfileStatuses), Description: "only profiles in this status"},
 	}, pageParams...)
 	profilesParams = append([]openapi.Param{orgIDParam}, orgProfilesParams...)
@@ -166,7 +166,7 @@ func (s *server) routes() []openapi.Route {
 
 		{"POST", "/v1/orgs/{org}/invitations", "createInvitation", tagInvitations, perm(invited.PermInvitationsCreate), errsCreate, nil, handle(s, s.createInvitation, created)},
 		{"POST", "/v1/orgs/{org}/invitations/batch", "createInvitations", tagInvitations, perm(invited.PermInvitationsCreate), errsBatch, nil, handle(s, s.createInvitations, endpointOptions{maxBody: maxBatchSize, idempotent: true})},
-		{"GET", "/v1/invitations", "listInvitations", tagInvitations, authScoped, errsRead, invitationsParams, bodyless(s, s.listInvitations)},
+		{"GET", "/v1/invitations", "listInvitations", tagInvitations, authScoped, errsScopedRead, invitationsParams, bodyless(s, s.listInvitations)},
 		{"GET", "/v1/invitations/{id}", "getInvitation", tagInvitations, authScoped, errsRead, nil, bodyless(s, getInvitation)},
 		{"POST", "/v1/invitations/{id}/send", "sendInvitation", tagInvitations, perm(invited.ActionSend.Permission()), errsWrite, nil, bodyless(s, sendInvitation)},
 		{"POST", "/v1/invitations/{id}/resend", "resendInvitation", tagInvitations, perm(invited.ActionResend.Permission()), errsResend, nil, bodyless(s, s.linkAction(invited.InvitationService.ResendInvitation))},
@@ -183,7 +183,7 @@ func (s *server) routes() []openapi.Route {
 		{"GET", "/.well-known/jwks.json", "getJWKS", tagTickets, authPublic, nil, nil, answers(s.serveJWKS, client.JWKSet{})},
 
 		{"POST", "/v1/apps", "createApp", tagApps, authAppsManage, errsWrite, nil, handle(s, s.createApp, created)},
-		{"GET", "/v1/apps", "listApps", tagApps, authScoped, errsRead, appsParams, bodyless(s, s.listApps)},
+		{"GET", "/v1/apps", "listApps", tagApps, authScoped, errsScopedRead, appsParams, bodyless(s, s.listApps)},
 		{"GET", "/v1/apps/{app}", "getApp", tagApps, authScoped, errsRead, nil, bodyless(s, s.getApp)},
 		{"POST", "/v1/apps/{app}/invites", "createAppInvite", tagApps, perm(invited.PermConnectionsManage), errsCreate, nil, handle(s, s.createAppInvite, created)},
 		{"GET", "/v1/app-invites", "listAppInvites", tagApps, perm(invited.PermConnectionsManage), errsScopedRead, appInvitesParams, bodyless(s, s.listAppInvites)},
@@ -198,14 +198,14 @@ func (s *server) routes() []openapi.Route {
 		{"POST", "/v1/profiles/{id}/token", "getProfileToken", tagProfiles, perm(invited.PermConnectionsManage), errsProfileToken, nil, bodyless(s, s.profileToken)},
 
 		{"POST", "/v1/api-keys", "createAPIKey", tagKeys, authOrgManage, errsWrite, nil, handle(s, s.createAPIKey, created)},
-		{"GET", "/v1/api-keys", "listAPIKeys", tagKeys, authOrgManage, errsRead, apiKeysParams, bodyless(s, s.listAPIKeys)},
+		{"GET", "/v1/api-keys", "listAPIKeys", tagKeys, authOrgManage, errsScopedRead, apiKeysParams, bodyless(s, s.listAPIKeys)},
 		{"DELETE", "/v1/api-keys/{id}", "deleteAPIKey", tagKeys, authOrgManage, errsWrite, nil, bodyless(s, s.deleteAPIKey)},
 
 		{"POST", "/v1/webhooks", "createWebhook", tagWebhooks, authOrgManage, errsWrite, nil, handle(s, s.createWebhook, created)},
-		{"GET", "/v1/webhooks", "listWebhooks", tagWebhooks, authOrgManage, errsRead, webhooksParams, bodyless(s, s.listWebhooks)},
+		{"GET", "/v1/webhooks", "listWebhooks", tagWebhooks, authOrgManage, errsScopedRead, webhooksParams, bodyless(s, s.listWebhooks)},
 		{"GET", "/v1/webhooks/{id}", "getWebhook", tagWebhooks, authOrgManage, errsRead, nil, bodyless(s, s.getWebhook)},
 		{"DELETE", "/v1/webhooks/{id}", "deleteWebhook", tagWebhooks, authOrgManage, errsWrite, nil, bodyless(s, s.deleteWebhook)},
-		{"GET", "/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", tagWebhooks, authOrgManage, errsRead, messagesParams, bodyless(s, s.listDeliveries)},
+		{"GET", "/v1/webhooks/{id}/deliveries", "listWebhookDeliveries", tagWebhooks, authOrgManage, errsScopedRead, messagesParams, bodyless(s, s.listDeliveries)},
 		{"GET", "/v1/messages", "listMessages", tagWebhooks, authOrgManage, errsScopedRead, messagesParams, bodyless(s, s.listMessages)},
 		{"GET", "/v1/messages/{id}", "getMessage", tagWebhooks, authOrgManage, errsRead, nil, bodyless(s, s.getMessage)},
 		{"POST", "/v1/messages/{id}/replay", "replayMessage", tagWebhooks, authOrgManage, errsWrite, nil, bodyless(s, s.replayMessage)},
@@ -225,9 +225,9 @@ func (s *server) routes() []openapi.Route {
 	routes := make([]openapi.Route, len(table))
 	for i, rt := range table {
 		text := operationTexts[rt.operationID]
-		errs := rt.errors
+		errs := slices.Clone(rt.errors)
 		if !answersFromMemory[rt.operationID] && !slices.Contains(errs, http.StatusServiceUnavailable) {
-			errs = append(slices.Clone(errs), http.StatusServiceUnavailable)
+			errs = append(errs, http.StatusServiceUnavailable)
 		}
 		routes[i] = openapi.Route{
 			Method: rt.method, Path: rt.path, OperationID: rt.operationID,
@@ -237,6 +237,11 @@ func (s *server) routes() []openapi.Route {
 		}
 		if d, ok := rt.handler.(specDescriber); ok {
 			d.describe(&routes[i])
+		}
+		// An Idempotency-Key reused with another body, or while its first
+		// request is in progress, is a conflict.
+		if routes[i].Idempotent && !slices.Contains(errs, http.StatusConflict) {
+			routes[i].Errors = append(errs, http.StatusConflict)
 		}
 		ex := examples[rt.operationID]
 		routes[i].RequestExample, routes[i].ResponseExample = ex.request, ex.response

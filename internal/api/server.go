@@ -224,7 +224,7 @@ func (s *server) observe(next http.Handler) http.Handler {
 // saneRequestID accepts a caller's request id only if it is short and
 // plain, because it is echoed in a header and written to logs.
 func saneRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
+	if id == "" || len(id) > openapi.MaxRequestID {
 		return false
 	}
 	for _, c := range []byte(id) {

@@ -183,7 +183,9 @@ func TestSpecLint(t *testing.T) {
 // include those that its input alone makes possible: 400 for a body or a
 // query (malformed), 401 for credentials (missing, bad), 400 for the
 // Invited-Acting-User header that goes with them (sent with a user token),
-// 404 for a path parameter (unknown id). It also stands in for redocly's
+// 404 for a path parameter (unknown id), 403 for an org_id filter (an
+// organization the caller sees without the permission), 409 for an
+// Idempotency-Key (reused with another body). It also stands in for redocly's
 // operation-4xx-response (redocly.yaml): the operations without input are
 // the only ones without a 4xx, as none is possible.
 func TestClientErrors(t *testing.T) {
@@ -197,6 +199,9 @@ func TestClientErrors(t *testing.T) {
 			{rt.Auth != authPublic, http.StatusUnauthorized, "it needs credentials"},
 			{rt.Auth != authPublic, http.StatusBadRequest, "it reads Invited-Acting-User"},
 			{strings.Contains(rt.Path, "{"), http.StatusNotFound, "it names a resource in its path"},
+			{slices.ContainsFunc(rt.Query, func(p openapi.Param) bool { return p.Name == "org_id" }),
+				http.StatusForbidden, "it filters by an organization, where the caller may lack the permission"},
+			{rt.Idempotent, http.StatusConflict, "it honours Idempotency-Key, which another body reuses"},
 		}
 		for _, r := range rules {
 			if r.applies && !slices.Contains(rt.Errors, r.status) {

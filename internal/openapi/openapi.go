@@ -18,7 +18,7 @@ type Route struct {
 	Method, Path                      string // Path in net/http pattern syntax, e.g. "/v1/invitations/{id}"
 	OperationID, Summary, Description string
 	Tags                              []string
-	Auth                              string // "public" renders as security: []; anything else requires the bearer scheme
+	Auth                              string // AuthPublic renders as security: []; anything else requires the bearer scheme
 	Request                           any    // nil, or a zero value of the request body type
 	Response                          any    // nil, or a zero value of the success body type
 	Status                            int    // success status; 0 means 200
@@ -43,6 +43,9 @@ type Route struct {
 	Handler                         http.Handler
 }
 
+// AuthPublic is the Auth of a route that needs no credentials.
+const AuthPublic = "public"
+
 // Pattern is the http.ServeMux pattern of r, so registration and the spec
 // read the method and path from one place.
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
@@ -54,6 +57,8 @@ type Param struct {
 	Required          bool
 	Enum              []string // the closed set of values, if any
 	Minimum, Maximum  int      // bounds of an integer; 0 means none
+	MaxLength         int      // bound of a string's length; 0 means none
+	Pattern           string   // regular expression of a string, if any
 }
 
 // Info is the spec's info object.
@@ -183,13 +188,17 @@ const (
 	// WWWAuthenticateHeader is on every 401 answer: the scheme to use.
 	WWWAuthenticateHeader = "WWW-Authenticate"
 	// RequestIDHeader is on every answer: the request's id, the caller's
-	// own when it sent a plain one of at most 64 characters.
+	// own when it sent a plain one (MaxRequestID). Every operation takes
+	// it as an optional request header.
 	RequestIDHeader = "X-Request-Id"
+	// MaxRequestID bounds the length of a caller's X-Request-Id that is
+	// kept; a longer one, or one of other characters, is replaced.
+	MaxRequestID = 64
 	// MaxIdempotencyKey bounds the length of an Idempotency-Key.
 	MaxIdempotencyKey = 255
 )
 
-// component keys of the shared parameter and headers.
+// component keys of the shared parameters and headers.
 const (
 	idempotencyKeyParam = "IdempotencyKey"
 	replayedRef         = "IdempotentReplayed"
@@ -215,7 +224,7 @@ func newComponentHeaders() map[string]*Header {
 			Schema:      &Schema{Type: SchemaType{"string"}, Enum: []any{"Bearer"}},
 		},
 		requestIDRef: {
-			Description: "The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one (letters, digits, - and _, at most 64), otherwise a new one.",
+			Description: "The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one, otherwise a new one.",
 			Required:    true,
 			Schema:      &Schema{Type: SchemaType{"string"}},
 		},
@@ -230,6 +239,12 @@ func newComponentParameters() map[string]*Parameter {
 				"a request with the same key and body answers that again (with Idempotent-Replayed: true), " +
 				"the same key with another body answers 409. Keys are the caller's own: another caller's key never collides.",
 			Schema: &Schema{Type: SchemaType{"string"}, MinLength: 1, MaxLength: MaxIdempotencyKey},
+		},
+		requestIDRef: {
+			Name: RequestIDHeader, In: "header",
+			Description: fmt.Sprintf("The caller's id for this request, to find it in the server's log: answered in X-Request-Id "+
+				"when it is letters, digits, - and _, at most %d; anything else is replaced by a new id, not refused.", MaxRequestID),
+			Schema: &Schema{Type: SchemaType{"string"}},
 		},
 	}
 }
@@ -307,7 +322,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		Security:    []SecurityRequirement{{bearer: {}}},
 		Auth:        r.Auth,
 	}
-	if r.Auth == "public" {
+	if r.Auth == AuthPublic {
 		op.Security = []SecurityRequirement{}
 	}
 	for _, q := range r.Query {
@@ -315,7 +330,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		if typ == "" {
 			typ = "string"
 		}
-		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum}
+		schema := &Schema{Type: SchemaType{typ}, Minimum: q.Minimum, Maximum: q.Maximum, MaxLength: q.MaxLength, Pattern: q.Pattern}
 		for _, v := range q.Enum {
 			schema.Enum = append(schema.Enum, v)
 		}
@@ -327,7 +342,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 	if r.Idempotent {
 		params = append(params, Parameter{Ref: "#/components/parameters/" + idempotencyKeyParam})
 	}
-	op.Parameters = params
+	op.Parameters = append(params, Parameter{Ref: "#/components/parameters/" + requestIDRef})
 
 	if r.Request != nil {
 		op.RequestBody = &RequestBody{

@@ -301,7 +301,7 @@ func TestSpec(t *testing.T) {
 	if create == nil {
 		t.Fatal("createInvitation missing")
 	}
-	if got := mustJSON(t, create.Parameters); got != `[{"name":"org","in":"path","required":true,"schema":{"type":"string"}}]` {
+	if got := mustJSON(t, create.Parameters); got != `[{"name":"org","in":"path","required":true,"schema":{"type":"string"}},{"$ref":"#/components/parameters/RequestId"}]` {
 		t.Errorf("parameters = %s", got)
 	}
 	if got := mustJSON(t, create.RequestBody); got != `{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/CreateInvitationRequest"}}}}` {
@@ -341,7 +341,7 @@ func TestSpec(t *testing.T) {
 	t.Run("query", func(t *testing.T) {
 		got := mustJSON(t, d.Paths["/v1/invitations"]["get"].Parameters)
 		want := `[{"name":"org_id","in":"query","description":"only this organization","schema":{"type":"string"}},` +
-			`{"name":"page_size","in":"query","description":"at most 200","schema":{"type":"integer"}}]`
+			`{"name":"page_size","in":"query","description":"at most 200","schema":{"type":"integer"}},{"$ref":"#/components/parameters/RequestId"}]`
 		if got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
@@ -469,7 +469,7 @@ func TestOperationExtras(t *testing.T) {
 			`{"line1":"1 Main St"}`},
 		{"idempotency key", func(r *Route) { r.Idempotent = true },
 			func(o *Operation) any { return o.Parameters },
-			`[{"$ref":"#/components/parameters/IdempotencyKey"}]`},
+			`[{"$ref":"#/components/parameters/IdempotencyKey"},{"$ref":"#/components/parameters/RequestId"}]`},
 		{"replay marker", func(r *Route) { r.Idempotent = true },
 			func(o *Operation) any { return o.Responses["200"].Headers },
 			`{"Idempotent-Replayed":{"$ref":"#/components/headers/IdempotentReplayed"},"X-Request-Id":{"$ref":"#/components/headers/RequestId"}}`},
@@ -492,10 +492,11 @@ func TestOperationExtras(t *testing.T) {
 			func(o *Operation) any { return o.Responses["200"].Content },
 			`{"text/html":{"schema":{"type":"string"}}}`},
 		{"query enum and bounds", func(r *Route) {
-			r.Query = []Param{{Name: "status", Enum: []string{"a", "b"}}, {Name: "n", Type: "integer", Minimum: 1, Maximum: 200}}
+			r.Query = []Param{{Name: "status", Enum: []string{"a", "b"}}, {Name: "n", Type: "integer", Minimum: 1, Maximum: 200}, {Name: "t", MaxLength: 9, Pattern: "^a"}}
 		}, func(o *Operation) any { return o.Parameters },
 			`[{"name":"status","in":"query","schema":{"type":"string","enum":["a","b"]}},` +
-				`{"name":"n","in":"query","schema":{"type":"integer","minimum":1,"maximum":200}}]`},
+				`{"name":"n","in":"query","schema":{"type":"integer","minimum":1,"maximum":200}},` +
+				`{"name":"t","in":"query","schema":{"type":"string","pattern":"^a","maxLength":9}},{"$ref":"#/components/parameters/RequestId"}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ type Schema struct {
 	Ref                  string             `json:"$ref,omitempty"`
 	Type                 SchemaType         `json:"type,omitempty"`
 	Format               string             `json:"format,omitempty"`
+	Pattern              string             `json:"pattern,omitempty"`
 	Description          string             `json:"description,omitempty"`
 	Enum                 []any              `json:"enum,omitempty"`
 	Properties           map[string]*Schema `json:"properties,omitempty"`
