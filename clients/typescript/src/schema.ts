@@ -1650,12 +1650,14 @@ export interface components {
         ActingUser: string;
         /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
         IdempotencyKey: string;
+        /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+        RequestId: string;
     };
     requestBodies: never;
     headers: {
         /** @description "true" when this answer is the stored answer of an earlier request with the same Idempotency-Key and body; nothing was done again. */
         IdempotentReplayed: "true";
-        /** @description The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one (letters, digits, - and _, at most 64), otherwise a new one. */
+        /** @description The request's id, also in the server's log: the caller's X-Request-Id when it sent a plain one, otherwise a new one. */
         RequestId: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
@@ -1669,7 +1671,10 @@ export interface operations {
     getJWKS: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1726,7 +1731,10 @@ export interface operations {
     docs: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1757,7 +1765,10 @@ export interface operations {
     health: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1804,7 +1815,10 @@ export interface operations {
     live: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1840,7 +1854,10 @@ export interface operations {
     metrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1871,7 +1888,10 @@ export interface operations {
     openapi: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1902,7 +1922,10 @@ export interface operations {
     ready: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1950,6 +1973,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2078,6 +2103,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2139,6 +2166,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2178,6 +2215,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2314,6 +2353,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2421,6 +2462,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2532,6 +2575,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2638,6 +2683,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2756,6 +2803,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2881,6 +2930,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -2944,6 +2995,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2983,6 +3044,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -3126,6 +3189,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -3225,6 +3290,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -3388,6 +3455,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -3490,7 +3559,10 @@ export interface operations {
     previewInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 token: string;
             };
@@ -3576,6 +3648,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -3758,7 +3832,10 @@ export interface operations {
     declineInvitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
             path: {
                 token: string;
             };
@@ -3875,6 +3952,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -3949,6 +4028,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3986,6 +4075,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4094,6 +4185,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4222,6 +4315,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4351,6 +4446,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4488,6 +4585,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4628,6 +4727,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4756,6 +4857,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -4896,6 +4999,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5009,6 +5114,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5109,6 +5216,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5234,6 +5343,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5340,6 +5451,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5477,6 +5590,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5578,6 +5693,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5712,6 +5829,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -5884,6 +6003,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6013,6 +6134,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -6059,6 +6191,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6171,6 +6305,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6279,6 +6415,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6376,6 +6514,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6515,6 +6655,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6626,6 +6768,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6723,6 +6867,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6865,6 +7011,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -6974,6 +7122,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7070,6 +7220,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7186,6 +7338,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7311,6 +7465,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7367,6 +7523,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -7406,6 +7572,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7537,6 +7705,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7627,6 +7797,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7734,6 +7906,8 @@ export interface operations {
                 page_token?: string;
             };
             header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
                 /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
                 "Invited-Acting-User"?: components["parameters"]["ActingUser"];
             };
@@ -7789,6 +7963,16 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
