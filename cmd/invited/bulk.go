@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -39,6 +40,8 @@ const (
 // the CSV record, or one of its cells, cannot be read.
 const codeMalformedRow = "malformed_row"
 
+const utf8BOM = "\ufeff"
+
 // csvRow is one record of the file: the invitation it asks for, or why it
 // cannot be read.
 type csvRow struct {
@@ -69,7 +72,13 @@ func (r rowResult) record() []string {
 // whose header cannot be read is an error; a row that cannot be read is
 // returned with its error, and the rows after it are read on.
 func readCSV(r io.Reader, base invited.InvitationCreate) ([]csvRow, error) {
-	cr := csv.NewReader(r)
+	// A spreadsheet's byte order mark goes before csv reads the header, whose
+	// first name may be quoted ("\ufeff\"email\"" is a bare quote to csv).
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(len(utf8BOM)); err == nil && string(bom) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("the file is empty: its first line names the columns, e.g. email,roles")
@@ -79,7 +88,7 @@ func readCSV(r io.Reader, base invited.InvitationCreate) ([]csvRow, error) {
 	}
 	columns := make([]string, len(header))
 	for i, name := range header {
-		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))) // a spreadsheet's byte order mark
+		name = strings.ToLower(strings.TrimSpace(name))
 		if !slices.Contains(csvColumns, name) {
 			return nil, fmt.Errorf("the header line names a column %q, which is not one of %s", name, strings.Join(csvColumns, ", "))
 		}

@@ -266,6 +266,9 @@ func TestReadCSV(t *testing.T) {
 		{"header forms, cells over defaults", "\ufeffEMAIL, Roles ,send,message\nann@example.com,admin;owner  member,false,\n", []csvRow{
 			{line: 2, create: invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"admin", "owner", "member"}, Send: &send, Message: "Welcome"}},
 		}},
+		{"byte order mark before a quoted header", "\ufeff\"email\",\"roles\"\r\nann@example.com,admin\r\n", []csvRow{
+			{line: 2, create: invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"admin"}, Message: "Welcome"}},
+		}},
 		{"empty lines skipped", "phone,user_id\n,\n+14155550100,\n\n,usr_1\n", []csvRow{
 			{line: 3, create: invited.InvitationCreate{Phone: "+14155550100", Roles: []string{"member"}, Message: "Welcome"}},
 			{line: 5, create: invited.InvitationCreate{UserID: "usr_1", Roles: []string{"member"}, Message: "Welcome"}},
