@@ -212,7 +212,7 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 	for chunk := range slices.Chunk(rows, f.batchSize) {
 		done := refuseMalformed(chunk)
 		if stop == nil {
-			stop = b.inviteWaiting(ctx, chunk, done, f.maxWait, progress)
+			stop = b.invite(ctx, chunk, done, f.maxWait, progress)
 		}
 		if stop != nil {
 			notSent(done, stop)
@@ -305,10 +305,10 @@ type bulk struct {
 }
 
 // invite sends the rows of chunk that results leaves undecided in one
-// batch request with the Idempotency-Key key, and completes their results.
-// An error is the request's, which failed as a whole, or that of reading
-// what blocks a row; the rows it left undecided stay so.
-func (b *bulk) invite(ctx context.Context, key string, chunk []csvRow, results []rowResult) error {
+// batch request (sendWaiting), and completes their results. An error is
+// the request's, which failed as a whole, or that of reading what blocks
+// a row; the rows it left undecided stay so.
+func (b *bulk) invite(ctx context.Context, chunk []csvRow, results []rowResult, maxWait time.Duration, p *progress) error {
 	var creates []invited.InvitationCreate
 	var at []int // at[j] is the index in chunk of creates[j]
 	for i, row := range chunk {
@@ -320,11 +320,7 @@ func (b *bulk) invite(ctx context.Context, key string, chunk []csvRow, results [
 	if len(creates) == 0 {
 		return nil
 	}
-	// The key is new each run: a second run must not replay the first
-	// run's answers, but meet its invitations (invitation_exists). The
-	// waits are inviteWaiting's.
-	resp, err := b.api.With(client.WithRetry(client.RetryPolicy{})).CreateInvitations(
-		client.WithIdempotencyKey(ctx, key), b.org, client.BatchRequest{Invitations: creates})
+	resp, err := b.sendWaiting(ctx, creates, maxWait, p)
 	if err != nil {
 		return err
 	}
@@ -359,30 +355,35 @@ func (b *bulk) invite(ctx context.Context, key string, chunk []csvRow, results [
 // batchAttempts bounds the attempts of one batch request.
 const batchAttempts = 5
 
-// inviteWaiting is invite, sent again after a 429 or 503 that asks to
-// wait at most maxWait, and saying so on p: a big batch can put the
-// organization's allowance minutes into debt, which the client's own
-// retries do not wait out. Every attempt carries the same
-// Idempotency-Key, so the service answers one that it has done already
-// with that answer instead of doing it again.
-func (b *bulk) inviteWaiting(ctx context.Context, chunk []csvRow, results []rowResult, maxWait time.Duration, p *progress) error {
-	key := rand.Text()
+// sendWaiting sends creates in one batch request, sent again after a 429
+// or 503 that asks to wait at most maxWait, and saying so on p: a big
+// batch can put the organization's allowance minutes into debt, which the
+// client's own retries do not wait out. Every attempt carries the same
+// Idempotency-Key and body, so the service answers one that it has done
+// already with that answer instead of doing it again. Only this request
+// is sent again: the reads of compare have the client's own retries.
+func (b *bulk) sendWaiting(ctx context.Context, creates []invited.InvitationCreate, maxWait time.Duration, p *progress) (*client.BatchResponse, error) {
+	// The key is new each run: a second run must not replay the first
+	// run's answers, but meet its invitations (invitation_exists). The
+	// waits are this loop's, not the client's.
+	ctx = client.WithIdempotencyKey(ctx, rand.Text())
+	api := b.api.With(client.WithRetry(client.RetryPolicy{}))
 	for attempt := 1; ; attempt++ {
-		err := b.invite(ctx, key, chunk, results)
+		resp, err := api.CreateInvitations(ctx, b.org, client.BatchRequest{Invitations: creates})
 		e, ok := errors.AsType[*client.Error](err)
 		if !ok || (e.StatusCode != http.StatusTooManyRequests && e.StatusCode != http.StatusServiceUnavailable) {
-			return err
+			return resp, err
 		}
 		wait := cmp.Or(e.RetryAfter, time.Second)
 		if wait > maxWait || attempt == batchAttempts {
-			return err
+			return nil, err
 		}
 		p.wait(e.Code, wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}
