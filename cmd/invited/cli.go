@@ -155,14 +155,17 @@ func (c *cli) anonymous() (*client.Client, error) {
 	if c.output != "table" && c.output != "json" {
 		return nil, usageErrorf("--output must be table or json, not %q", c.output)
 	}
-	url := c.url
-	if url == "" {
-		url = c.getenv("INVITED_URL")
+	base := c.url
+	if base == "" {
+		base = c.getenv("INVITED_URL")
 	}
-	if url == "" {
-		url = defaultURL
+	if base == "" {
+		base = defaultURL
 	}
-	return client.New(url, client.WithUserAgent("invited-cli/"+invited.Version)), nil
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageErrorf("the service URL %q is not an http:// or https:// URL (--url or INVITED_URL)", base)
+	}
+	return client.New(base, client.WithUserAgent("invited-cli/"+invited.Version)), nil
 }
 
 // apiKey reads the API key: from --api-key-file, INVITED_API_KEY or

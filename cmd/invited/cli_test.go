@@ -221,6 +221,7 @@ func TestCLICredentials(t *testing.T) {
 		{"key file missing", map[string]string{"INVITED_URL": url}, []string{"orgs", "list", "--api-key-file", filepath.Join(dir, "none")}, exitFailure, "invited: reading the API key"},
 		{"wrong key", map[string]string{"INVITED_URL": url, "INVITED_API_KEY_FILE": wrongFile}, []string{"orgs", "list"}, exitAuth, "invited: unauthenticated: "},
 		{"forbidden", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": reader}, []string{"orgs", "create", "Other"}, exitAuth, "invited: forbidden: creating organizations needs an admin key\n"},
+		{"url without a scheme", map[string]string{"INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list", "--url", "localhost:8080"}, exitUsage, "invited: the service URL \"localhost:8080\" is not an http:// or https:// URL"},
 		{"unreachable", map[string]string{"INVITED_URL": closed, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitUnreachable, "invited: cannot reach the service: "},
 		{"rate limited", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": cliAdminKey}, []string{"invite", org, "--email", "second@example.com", "--role", "member"}, exitRateLimited, "invited: rate_limited: "},
 	}
