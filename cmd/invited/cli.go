@@ -356,7 +356,8 @@ func describe(err error) (code, message string) {
 		}
 		return "", "cannot reach the service: " + err.Error()
 	}
-	return "", err.Error()
+	// main says "invited: " already; the client's errors start with it too.
+	return "", strings.TrimPrefix(err.Error(), "invited: ")
 }
 
 // detailText is the service's message with the fields it blames, if any.
