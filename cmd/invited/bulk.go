@@ -195,13 +195,13 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 		return fmt.Errorf("%s: %w", f.csv, err)
 	}
 	var report *csv.Writer
+	var reportFile *os.File
 	if f.report != "" {
-		out, err := os.Create(f.report)
-		if err != nil {
+		if reportFile, err = os.Create(f.report); err != nil {
 			return err
 		}
-		defer out.Close()
-		report = csv.NewWriter(out)
+		defer reportFile.Close() // on an early return; the error is checked below
+		report = csv.NewWriter(reportFile)
 		report.Write(reportHeader)
 	}
 
@@ -227,7 +227,7 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 		}
 	}
 	if report != nil {
-		if err := report.Error(); err != nil {
+		if err := cmp.Or(report.Error(), reportFile.Close()); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
 	}
