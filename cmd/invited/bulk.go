@@ -127,6 +127,7 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 		"email": &c.Email, "phone": &c.Phone, "user_id": &c.UserID, "first_name": &c.FirstName, "last_name": &c.LastName,
 		"message": &c.Message, "channel": &c.Channel, "redirect_url": &c.RedirectURL, "audience": &c.Audience,
 	}
+	var expiry string // the expiry cell seen, which excludes the other
 	for i, name := range columns {
 		v := strings.TrimSpace(record[i])
 		if v == "" {
@@ -135,6 +136,12 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 		if p, ok := text[name]; ok {
 			*p = v
 			continue
+		}
+		if name == "expires_in" || name == "expires_at" {
+			if expiry != "" {
+				return c, fmt.Errorf("%s and %s: give one of them, not both", expiry, name)
+			}
+			expiry = name
 		}
 		var err error
 		switch name {
@@ -146,13 +153,15 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 				c.ExpiresIn, c.ExpiresAt = &d, nil
 			}
 		case "expires_at":
-			var t time.Time
-			if t, err = time.Parse(time.RFC3339, v); err == nil {
+			if t, perr := time.Parse(time.RFC3339, v); perr != nil {
+				err = fmt.Errorf("%q is not an RFC 3339 time, e.g. 2026-12-31T18:00:00Z", v)
+			} else {
 				c.ExpiresAt, c.ExpiresIn = &t, nil
 			}
 		case "send":
-			var send bool
-			if send, err = strconv.ParseBool(v); err == nil {
+			if send, perr := strconv.ParseBool(v); perr != nil {
+				err = fmt.Errorf("%q is not true or false", v)
+			} else {
 				c.Send = &send
 			}
 		case "metadata":

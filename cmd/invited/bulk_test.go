@@ -273,9 +273,12 @@ func TestReadCSV(t *testing.T) {
 			{line: 3, create: invited.InvitationCreate{Phone: "+14155550100", Roles: []string{"member"}, Message: "Welcome"}},
 			{line: 5, create: invited.InvitationCreate{UserID: "usr_1", Roles: []string{"member"}, Message: "Welcome"}},
 		}},
-		{"bad cells", "email,expires_in,metadata\na@example.com,soon,\nb@example.com,,{x\n", []csvRow{
+		{"bad cells", "email,expires_in,metadata,send,expires_at\na@example.com,soon,,,\nb@example.com,,{x,,\nc@example.com,,,maybe,\nd@example.com,,,,tomorrow\ne@example.com,7d,,,2026-12-31T18:00:00Z\n", []csvRow{
 			{line: 2, err: errors.New(`expires_in: invalid duration "soon"`)},
 			{line: 3, err: errors.New("metadata: not JSON")},
+			{line: 4, err: errors.New(`send: "maybe" is not true or false`)},
+			{line: 5, err: errors.New(`expires_at: "tomorrow" is not an RFC 3339 time`)},
+			{line: 6, err: errors.New("expires_in and expires_at: give one of them, not both")},
 		}},
 		{"bad lines", "email,roles\na@example.com\n\"b@example.com\"x,member\nc@example.com,member\n", []csvRow{
 			{line: 2, err: csv.ErrFieldCount},
