@@ -89,6 +89,9 @@ func readCSV(r io.Reader, base invited.InvitationCreate) ([]csvRow, error) {
 	columns := make([]string, len(header))
 	for i, name := range header {
 		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" {
+			return nil, fmt.Errorf("the header line leaves column %d unnamed (a stray comma?): name it, one of %s, or delete it", i+1, strings.Join(csvColumns, ", "))
+		}
 		if !slices.Contains(csvColumns, name) {
 			return nil, fmt.Errorf("the header line names a column %q, which is not one of %s", name, strings.Join(csvColumns, ", "))
 		}

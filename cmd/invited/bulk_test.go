@@ -180,6 +180,7 @@ func TestInviteCSVFileErrors(t *testing.T) {
 		{"empty", "", "the file is empty"},
 		{"unknown column", "email,role\nann@example.com,member\n", `a column "role"`},
 		{"twice", "email,email\n", "the column email twice"},
+		{"unnamed column", "email,roles,\nann@example.com,member,\n", "leaves column 3 unnamed"},
 	}
 	env := map[string]string{"INVITED_URL": closedURL(t), "INVITED_API_KEY": cliAdminKey}
 	for _, tt := range tests {
