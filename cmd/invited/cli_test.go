@@ -118,6 +118,7 @@ func TestCLICommands(t *testing.T) {
 
 		{name: "no invitee", args: []string{"invite", "{org}"}, code: exitUsage},
 		{name: "two invitees", args: []string{"invite", "{org}", "--email", "a@example.com", "--phone", "+14155550101"}, code: exitUsage},
+		{name: "bulk flag without --csv", args: []string{"invite", "{org}", "--email", "a@example.com", "--role", "member", "--batch-size", "10"}, code: exitUsage},
 		{name: "missing argument", args: []string{"orgs", "get"}, code: exitUsage},
 		{name: "unknown command", args: []string{"bogus"}, code: exitUsage},
 		{name: "unknown flag", args: []string{"orgs", "list", "--bogus"}, code: exitUsage},

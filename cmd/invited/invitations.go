@@ -80,8 +80,10 @@ already invited are reported as "exists".`,
 			if f.csv != "" {
 				return c.inviteCSV(cmd.Context(), args[0], base, f)
 			}
-			if f.report != "" {
-				return usageErrorf("--report goes with --csv")
+			for _, name := range []string{"report", "batch-size", "max-wait"} {
+				if cmd.Flags().Changed(name) {
+					return usageErrorf("--%s goes with --csv", name)
+				}
 			}
 			api, err := c.client()
 			if err != nil {
