@@ -106,7 +106,7 @@ and authenticate with the API key in INVITED_API_KEY, or in the file named by
 			Short: "Print the version",
 			Args:  cobra.NoArgs,
 			Run: func(*cobra.Command, []string) {
-				fmt.Fprintf(c.stdout, "invited %s %s\n", invited.Version, invited.Commit)
+				fmt.Fprintln(c.stdout, strings.TrimSpace("invited "+invited.Version+" "+invited.Commit)) // Commit is empty in go run and go build
 			},
 		},
 		c.orgsCommand(),
