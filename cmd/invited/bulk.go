@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -39,6 +40,8 @@ const (
 // the CSV record, or one of its cells, cannot be read.
 const codeMalformedRow = "malformed_row"
 
+const utf8BOM = "\ufeff"
+
 // csvRow is one record of the file: the invitation it asks for, or why it
 // cannot be read.
 type csvRow struct {
@@ -69,7 +72,13 @@ func (r rowResult) record() []string {
 // whose header cannot be read is an error; a row that cannot be read is
 // returned with its error, and the rows after it are read on.
 func readCSV(r io.Reader, base invited.InvitationCreate) ([]csvRow, error) {
-	cr := csv.NewReader(r)
+	// A spreadsheet's byte order mark goes before csv reads the header, whose
+	// first name may be quoted ("\ufeff\"email\"" is a bare quote to csv).
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(len(utf8BOM)); err == nil && string(bom) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("the file is empty: its first line names the columns, e.g. email,roles")
@@ -79,7 +88,10 @@ func readCSV(r io.Reader, base invited.InvitationCreate) ([]csvRow, error) {
 	}
 	columns := make([]string, len(header))
 	for i, name := range header {
-		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))) // a spreadsheet's byte order mark
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" {
+			return nil, fmt.Errorf("the header line leaves column %d unnamed (a stray comma?): name it, one of %s, or delete it", i+1, strings.Join(csvColumns, ", "))
+		}
 		if !slices.Contains(csvColumns, name) {
 			return nil, fmt.Errorf("the header line names a column %q, which is not one of %s", name, strings.Join(csvColumns, ", "))
 		}
@@ -118,6 +130,7 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 		"email": &c.Email, "phone": &c.Phone, "user_id": &c.UserID, "first_name": &c.FirstName, "last_name": &c.LastName,
 		"message": &c.Message, "channel": &c.Channel, "redirect_url": &c.RedirectURL, "audience": &c.Audience,
 	}
+	var expiry string // the expiry cell seen, which excludes the other
 	for i, name := range columns {
 		v := strings.TrimSpace(record[i])
 		if v == "" {
@@ -126,6 +139,12 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 		if p, ok := text[name]; ok {
 			*p = v
 			continue
+		}
+		if name == "expires_in" || name == "expires_at" {
+			if expiry != "" {
+				return c, fmt.Errorf("%s and %s: give one of them, not both", expiry, name)
+			}
+			expiry = name
 		}
 		var err error
 		switch name {
@@ -137,13 +156,15 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 				c.ExpiresIn, c.ExpiresAt = &d, nil
 			}
 		case "expires_at":
-			var t time.Time
-			if t, err = time.Parse(time.RFC3339, v); err == nil {
+			if t, perr := time.Parse(time.RFC3339, v); perr != nil {
+				err = fmt.Errorf("%q is not an RFC 3339 time, e.g. 2026-12-31T18:00:00Z", v)
+			} else {
 				c.ExpiresAt, c.ExpiresIn = &t, nil
 			}
 		case "send":
-			var send bool
-			if send, err = strconv.ParseBool(v); err == nil {
+			if send, perr := strconv.ParseBool(v); perr != nil {
+				err = fmt.Errorf("%q is not true or false", v)
+			} else {
 				c.Send = &send
 			}
 		case "metadata":
@@ -186,13 +207,13 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 		return fmt.Errorf("%s: %w", f.csv, err)
 	}
 	var report *csv.Writer
+	var reportFile *os.File
 	if f.report != "" {
-		out, err := os.Create(f.report)
-		if err != nil {
+		if reportFile, err = os.Create(f.report); err != nil {
 			return err
 		}
-		defer out.Close()
-		report = csv.NewWriter(out)
+		defer reportFile.Close() // on an early return; the error is checked below
+		report = csv.NewWriter(reportFile)
 		report.Write(reportHeader)
 	}
 
@@ -203,7 +224,7 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 	for chunk := range slices.Chunk(rows, f.batchSize) {
 		done := refuseMalformed(chunk)
 		if stop == nil {
-			stop = b.inviteWaiting(ctx, chunk, done, f.maxWait, progress)
+			stop = b.invite(ctx, chunk, done, f.maxWait, progress)
 		}
 		if stop != nil {
 			notSent(done, stop)
@@ -218,7 +239,7 @@ func (c *cli) inviteCSV(ctx context.Context, org string, base invited.Invitation
 		}
 	}
 	if report != nil {
-		if err := report.Error(); err != nil {
+		if err := cmp.Or(report.Error(), reportFile.Close()); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
 	}
@@ -296,10 +317,10 @@ type bulk struct {
 }
 
 // invite sends the rows of chunk that results leaves undecided in one
-// batch request with the Idempotency-Key key, and completes their results.
-// An error is the request's, which failed as a whole, or that of reading
-// what blocks a row; the rows it left undecided stay so.
-func (b *bulk) invite(ctx context.Context, key string, chunk []csvRow, results []rowResult) error {
+// batch request (sendWaiting), and completes their results. An error is
+// the request's, which failed as a whole, or that of reading what blocks
+// a row; the rows it left undecided stay so.
+func (b *bulk) invite(ctx context.Context, chunk []csvRow, results []rowResult, maxWait time.Duration, p *progress) error {
 	var creates []invited.InvitationCreate
 	var at []int // at[j] is the index in chunk of creates[j]
 	for i, row := range chunk {
@@ -311,11 +332,7 @@ func (b *bulk) invite(ctx context.Context, key string, chunk []csvRow, results [
 	if len(creates) == 0 {
 		return nil
 	}
-	// The key is new each run: a second run must not replay the first
-	// run's answers, but meet its invitations (invitation_exists). The
-	// waits are inviteWaiting's.
-	resp, err := b.api.With(client.WithRetry(client.RetryPolicy{})).CreateInvitations(
-		client.WithIdempotencyKey(ctx, key), b.org, client.BatchRequest{Invitations: creates})
+	resp, err := b.sendWaiting(ctx, creates, maxWait, p)
 	if err != nil {
 		return err
 	}
@@ -350,30 +367,35 @@ func (b *bulk) invite(ctx context.Context, key string, chunk []csvRow, results [
 // batchAttempts bounds the attempts of one batch request.
 const batchAttempts = 5
 
-// inviteWaiting is invite, sent again after a 429 or 503 that asks to
-// wait at most maxWait, and saying so on p: a big batch can put the
-// organization's allowance minutes into debt, which the client's own
-// retries do not wait out. Every attempt carries the same
-// Idempotency-Key, so the service answers one that it has done already
-// with that answer instead of doing it again.
-func (b *bulk) inviteWaiting(ctx context.Context, chunk []csvRow, results []rowResult, maxWait time.Duration, p *progress) error {
-	key := rand.Text()
+// sendWaiting sends creates in one batch request, sent again after a 429
+// or 503 that asks to wait at most maxWait, and saying so on p: a big
+// batch can put the organization's allowance minutes into debt, which the
+// client's own retries do not wait out. Every attempt carries the same
+// Idempotency-Key and body, so the service answers one that it has done
+// already with that answer instead of doing it again. Only this request
+// is sent again: the reads of compare have the client's own retries.
+func (b *bulk) sendWaiting(ctx context.Context, creates []invited.InvitationCreate, maxWait time.Duration, p *progress) (*client.BatchResponse, error) {
+	// The key is new each run: a second run must not replay the first
+	// run's answers, but meet its invitations (invitation_exists). The
+	// waits are this loop's, not the client's.
+	ctx = client.WithIdempotencyKey(ctx, rand.Text())
+	api := b.api.With(client.WithRetry(client.RetryPolicy{}))
 	for attempt := 1; ; attempt++ {
-		err := b.invite(ctx, key, chunk, results)
+		resp, err := api.CreateInvitations(ctx, b.org, client.BatchRequest{Invitations: creates})
 		e, ok := errors.AsType[*client.Error](err)
 		if !ok || (e.StatusCode != http.StatusTooManyRequests && e.StatusCode != http.StatusServiceUnavailable) {
-			return err
+			return resp, err
 		}
 		wait := cmp.Or(e.RetryAfter, time.Second)
 		if wait > maxWait || attempt == batchAttempts {
-			return err
+			return nil, err
 		}
 		p.wait(e.Code, wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 	}

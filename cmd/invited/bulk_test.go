@@ -180,6 +180,7 @@ func TestInviteCSVFileErrors(t *testing.T) {
 		{"empty", "", "the file is empty"},
 		{"unknown column", "email,role\nann@example.com,member\n", `a column "role"`},
 		{"twice", "email,email\n", "the column email twice"},
+		{"unnamed column", "email,roles,\nann@example.com,member,\n", "leaves column 3 unnamed"},
 	}
 	env := map[string]string{"INVITED_URL": closedURL(t), "INVITED_API_KEY": cliAdminKey}
 	for _, tt := range tests {
@@ -266,13 +267,19 @@ func TestReadCSV(t *testing.T) {
 		{"header forms, cells over defaults", "\ufeffEMAIL, Roles ,send,message\nann@example.com,admin;owner  member,false,\n", []csvRow{
 			{line: 2, create: invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"admin", "owner", "member"}, Send: &send, Message: "Welcome"}},
 		}},
+		{"byte order mark before a quoted header", "\ufeff\"email\",\"roles\"\r\nann@example.com,admin\r\n", []csvRow{
+			{line: 2, create: invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"admin"}, Message: "Welcome"}},
+		}},
 		{"empty lines skipped", "phone,user_id\n,\n+14155550100,\n\n,usr_1\n", []csvRow{
 			{line: 3, create: invited.InvitationCreate{Phone: "+14155550100", Roles: []string{"member"}, Message: "Welcome"}},
 			{line: 5, create: invited.InvitationCreate{UserID: "usr_1", Roles: []string{"member"}, Message: "Welcome"}},
 		}},
-		{"bad cells", "email,expires_in,metadata\na@example.com,soon,\nb@example.com,,{x\n", []csvRow{
+		{"bad cells", "email,expires_in,metadata,send,expires_at\na@example.com,soon,,,\nb@example.com,,{x,,\nc@example.com,,,maybe,\nd@example.com,,,,tomorrow\ne@example.com,7d,,,2026-12-31T18:00:00Z\n", []csvRow{
 			{line: 2, err: errors.New(`expires_in: invalid duration "soon"`)},
 			{line: 3, err: errors.New("metadata: not JSON")},
+			{line: 4, err: errors.New(`send: "maybe" is not true or false`)},
+			{line: 5, err: errors.New(`expires_at: "tomorrow" is not an RFC 3339 time`)},
+			{line: 6, err: errors.New("expires_in and expires_at: give one of them, not both")},
 		}},
 		{"bad lines", "email,roles\na@example.com\n\"b@example.com\"x,member\nc@example.com,member\n", []csvRow{
 			{line: 2, err: csv.ErrFieldCount},

@@ -106,7 +106,7 @@ and authenticate with the API key in INVITED_API_KEY, or in the file named by
 			Short: "Print the version",
 			Args:  cobra.NoArgs,
 			Run: func(*cobra.Command, []string) {
-				fmt.Fprintf(c.stdout, "invited %s %s\n", invited.Version, invited.Commit)
+				fmt.Fprintln(c.stdout, strings.TrimSpace("invited "+invited.Version+" "+invited.Commit)) // Commit is empty in go run and go build
 			},
 		},
 		c.orgsCommand(),
@@ -155,14 +155,17 @@ func (c *cli) anonymous() (*client.Client, error) {
 	if c.output != "table" && c.output != "json" {
 		return nil, usageErrorf("--output must be table or json, not %q", c.output)
 	}
-	url := c.url
-	if url == "" {
-		url = c.getenv("INVITED_URL")
+	base := c.url
+	if base == "" {
+		base = c.getenv("INVITED_URL")
 	}
-	if url == "" {
-		url = defaultURL
+	if base == "" {
+		base = defaultURL
 	}
-	return client.New(url, client.WithUserAgent("invited-cli/"+invited.Version)), nil
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageErrorf("the service URL %q is not an http:// or https:// URL (--url or INVITED_URL)", base)
+	}
+	return client.New(base, client.WithUserAgent("invited-cli/"+invited.Version)), nil
 }
 
 // apiKey reads the API key: from --api-key-file, INVITED_API_KEY or
@@ -353,7 +356,8 @@ func describe(err error) (code, message string) {
 		}
 		return "", "cannot reach the service: " + err.Error()
 	}
-	return "", err.Error()
+	// main says "invited: " already; the client's errors start with it too.
+	return "", strings.TrimPrefix(err.Error(), "invited: ")
 }
 
 // detailText is the service's message with the fields it blames, if any.

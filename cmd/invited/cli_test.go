@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -116,6 +118,7 @@ func TestCLICommands(t *testing.T) {
 
 		{name: "no invitee", args: []string{"invite", "{org}"}, code: exitUsage},
 		{name: "two invitees", args: []string{"invite", "{org}", "--email", "a@example.com", "--phone", "+14155550101"}, code: exitUsage},
+		{name: "bulk flag without --csv", args: []string{"invite", "{org}", "--email", "a@example.com", "--role", "member", "--batch-size", "10"}, code: exitUsage},
 		{name: "missing argument", args: []string{"orgs", "get"}, code: exitUsage},
 		{name: "unknown command", args: []string{"bogus"}, code: exitUsage},
 		{name: "unknown flag", args: []string{"orgs", "list", "--bogus"}, code: exitUsage},
@@ -206,6 +209,12 @@ func TestCLICredentials(t *testing.T) {
 	reader := orgKeySecret(t, env, org)
 
 	closed := closedURL(t)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("<h1>502 Bad Gateway</h1>"))
+	}))
+	t.Cleanup(proxy.Close)
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -221,6 +230,8 @@ func TestCLICredentials(t *testing.T) {
 		{"key file missing", map[string]string{"INVITED_URL": url}, []string{"orgs", "list", "--api-key-file", filepath.Join(dir, "none")}, exitFailure, "invited: reading the API key"},
 		{"wrong key", map[string]string{"INVITED_URL": url, "INVITED_API_KEY_FILE": wrongFile}, []string{"orgs", "list"}, exitAuth, "invited: unauthenticated: "},
 		{"forbidden", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": reader}, []string{"orgs", "create", "Other"}, exitAuth, "invited: forbidden: creating organizations needs an admin key\n"},
+		{"url without a scheme", map[string]string{"INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list", "--url", "localhost:8080"}, exitUsage, "invited: the service URL \"localhost:8080\" is not an http:// or https:// URL"},
+		{"not the API", map[string]string{"INVITED_URL": proxy.URL, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitFailure, "invited: listOrganizations: unexpected 502 answer (text/html)"},
 		{"unreachable", map[string]string{"INVITED_URL": closed, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitUnreachable, "invited: cannot reach the service: "},
 		{"rate limited", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": cliAdminKey}, []string{"invite", org, "--email", "second@example.com", "--role", "member"}, exitRateLimited, "invited: rate_limited: "},
 	}

@@ -80,8 +80,10 @@ already invited are reported as "exists".`,
 			if f.csv != "" {
 				return c.inviteCSV(cmd.Context(), args[0], base, f)
 			}
-			if f.report != "" {
-				return usageErrorf("--report goes with --csv")
+			for _, name := range []string{"report", "batch-size", "max-wait"} {
+				if cmd.Flags().Changed(name) {
+					return usageErrorf("--%s goes with --csv", name)
+				}
 			}
 			api, err := c.client()
 			if err != nil {
@@ -220,7 +222,7 @@ var acceptanceColumns = []column[*invited.Acceptance]{
 
 func (c *cli) acceptCommand() *cobra.Command {
 	var user invited.Acceptor
-	cmd := getCommand(c, "accept URL|TOKEN (--user USER | --external-id ID) [--email ADDRESS] [--name NAME]",
+	cmd := getCommand(c, "accept URL|TOKEN (--user USER | --external-id ID) [--email ADDRESS] [--phone NUMBER] [--name NAME]",
 		"Accept an invitation on behalf of a person the API key vouches for", 1,
 		func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Acceptance, error) {
 			return api.AcceptInvitation(cmd.Context(), linkToken(args[0]), &user)
