@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/config"
 )
 
@@ -21,7 +22,7 @@ import (
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "", "readiness URL to check (default http://127.0.0.1:PORT/readyz, PORT from INVITED_ADDR)")
+	url := fs.String("url", "", "the service to check (default http://127.0.0.1:PORT, PORT from INVITED_ADDR)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -31,41 +32,37 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if *url == "" {
 		var err error
-		if *url, err = readyURL(getenv("INVITED_ADDR")); err != nil {
+		if *url, err = serviceURL(getenv("INVITED_ADDR")); err != nil {
 			return fmt.Errorf("healthcheck: INVITED_ADDR: %w", err)
 		}
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
-	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
-	}
 	// No proxy from the environment: the server checked is this machine's.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Do(req)
-	if err != nil {
-		// %v, not %w: a server that is not listening is unhealthy, exit
-		// status 1 as container runtimes expect, not the API commands'
-		// "cannot reach the service" (4).
-		return fmt.Errorf("healthcheck: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
+	// No retry either: a runtime asks again on its own schedule.
+	c := client.New(*url, client.WithTransport(&http.Transport{DisableKeepAlives: true}), client.WithRetry(client.RetryPolicy{}))
+	h, err := c.Ready(ctx)
+	if err == nil {
 		return nil
 	}
-	var health struct{ Reason string }
-	if json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&health) == nil && health.Reason != "" {
-		return fmt.Errorf("healthcheck: %s answered %s: %s not ready", *url, resp.Status, health.Reason)
+	if e, ok := errors.AsType[*client.UnexpectedResponseError](err); ok {
+		answered := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+		if h != nil && h.Reason != "" {
+			return fmt.Errorf("healthcheck: %s answered %s: %s not ready", *url, answered, h.Reason)
+		}
+		return fmt.Errorf("healthcheck: %s answered %s", *url, answered)
 	}
-	return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
+	// %v, not %w: a server that is not listening is unhealthy, exit
+	// status 1 as container runtimes expect, not the API commands'
+	// "cannot reach the service" (4).
+	return fmt.Errorf("healthcheck: %v", err)
 }
 
-// readyURL is the readiness URL of a server listening on addr (serve's
-// default when empty), over loopback when addr names no particular host
-// (":8080", "0.0.0.0:8080", "[::]:8080").
-func readyURL(addr string) (string, error) {
+// serviceURL is the URL of a server listening on addr (serve's default
+// when empty), over loopback when addr names no particular host (":8080",
+// "0.0.0.0:8080", "[::]:8080").
+func serviceURL(addr string) (string, error) {
 	if addr == "" {
 		addr = config.Default().Addr
 	}
@@ -76,5 +73,5 @@ func readyURL(addr string) (string, error) {
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/readyz", nil
+	return "http://" + net.JoinHostPort(host, port), nil
 }

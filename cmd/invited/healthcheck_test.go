@@ -14,20 +14,20 @@ import (
 	"github.com/invitedhq/invited/client"
 )
 
-func TestReadyURL(t *testing.T) {
+func TestServiceURL(t *testing.T) {
 	for _, c := range []struct{ addr, want, err string }{
-		{"", "http://127.0.0.1:8080/readyz", ""},
-		{":9000", "http://127.0.0.1:9000/readyz", ""},
-		{"0.0.0.0:9000", "http://127.0.0.1:9000/readyz", ""},
-		{"[::]:9000", "http://127.0.0.1:9000/readyz", ""},
-		{"127.0.0.2:9000", "http://127.0.0.2:9000/readyz", ""},
-		{"[::1]:9000", "http://[::1]:9000/readyz", ""},
-		{"localhost:9000", "http://localhost:9000/readyz", ""},
+		{"", "http://127.0.0.1:8080", ""},
+		{":9000", "http://127.0.0.1:9000", ""},
+		{"0.0.0.0:9000", "http://127.0.0.1:9000", ""},
+		{"[::]:9000", "http://127.0.0.1:9000", ""},
+		{"127.0.0.2:9000", "http://127.0.0.2:9000", ""},
+		{"[::1]:9000", "http://[::1]:9000", ""},
+		{"localhost:9000", "http://localhost:9000", ""},
 		{"9000", "", "missing port"},
 	} {
-		got, err := readyURL(c.addr)
+		got, err := serviceURL(c.addr)
 		if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
-			t.Errorf("readyURL(%q) = %q, %v; want %q, error with %q", c.addr, got, err, c.want, c.err)
+			t.Errorf("serviceURL(%q) = %q, %v; want %q, error with %q", c.addr, got, err, c.want, c.err)
 		}
 	}
 }
@@ -59,7 +59,7 @@ func TestHealthcheck(t *testing.T) {
 		}, err: "answered 502 Bad Gateway"},
 		{name: "hangs", handler: func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 			args: []string{"--timeout", "50ms"}, err: "context deadline exceeded"},
-		{name: "nothing listens", args: []string{"--url", closed.URL + "/readyz"}, err: "connection refused"},
+		{name: "nothing listens", args: []string{"--url", closed.URL}, err: "connection refused"},
 		{name: "stray argument", args: []string{"now"}, err: `unexpected argument "now"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestHealthcheck(t *testing.T) {
 			if c.handler != nil {
 				srv := httptest.NewServer(c.handler)
 				defer srv.Close()
-				args = append([]string{"--url", srv.URL + "/readyz"}, args...)
+				args = append([]string{"--url", srv.URL}, args...)
 			}
 			var stdout, stderr strings.Builder
 			err := run(context.Background(), append([]string{"healthcheck"}, args...), func(string) string { return "" }, &stdout, &stderr)
