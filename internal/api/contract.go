@@ -3,10 +3,13 @@ package api
 import (
 	"fmt"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/openapi"
 )
@@ -163,6 +166,47 @@ func both(fs ...func(*openapi.Schema)) func(*openapi.Schema) {
 	return func(s *openapi.Schema) {
 		for _, f := range fs {
 			f(s)
+		}
+	}
+}
+
+// errorExamples are the example error answers, one per status: a code of
+// that status (TestErrorExamples holds each to httpkit.Statuses) with a
+// message as the service words it. Status 0 stands for "default".
+var errorExamples = map[int]client.ErrorDetail{
+	http.StatusBadRequest: {Code: invited.EINVALID, Message: "the request has invalid fields (email: not a valid email address)",
+		Fields: map[string]string{"email": "not a valid email address"}},
+	http.StatusUnauthorized:        {Code: invited.EUNAUTHENTICATED, Message: "send Authorization: Bearer with an API key or a user access token"},
+	http.StatusForbidden:           {Code: invited.EFORBIDDEN, Message: "this needs the invitations:create permission in this organization"},
+	http.StatusNotFound:            {Code: invited.ENOTFOUND, Message: "not found"},
+	http.StatusConflict:            {Code: invited.EINVALIDSTATE, Message: "the invitation is accepted; only a pending or expired invitation can be renewed"},
+	http.StatusGone:                {Code: invited.EEXPIRED, Message: "this invitation expired on 22 January 2026"},
+	http.StatusTooManyRequests:     {Code: invited.ERATELIMITED, Message: httpkit.PublicLimitMessage},
+	http.StatusBadGateway:          {Code: invited.EUPSTREAM, Message: "the platform refused to renew the token: invalid_grant"},
+	http.StatusServiceUnavailable:  {Code: invited.EUNAVAILABLE, Message: "the database is unavailable"},
+	http.StatusInternalServerError: {Code: invited.EINTERNAL, Message: "internal error"},
+	0:                              {Code: invited.EINTERNAL, Message: "internal error"},
+}
+
+// exemplifyErrors gives every answer of the shared Error schema the example
+// of its status, so that no docs UI makes one up from the schema (an
+// already_member for a 404).
+func exemplifyErrors(doc *openapi.Document) {
+	for _, item := range doc.Paths {
+		for _, op := range item {
+			for code, resp := range op.Responses {
+				mt, ok := resp.Content[openapi.JSONType]
+				if !ok || mt.Schema == nil || mt.Schema.Ref != openapi.ErrorRef {
+					continue
+				}
+				status, _ := strconv.Atoi(code) // "default" is 0
+				e, ok := errorExamples[status]
+				if !ok {
+					panic(fmt.Sprintf("api: no error example for status %s", code))
+				}
+				mt.Example = client.ErrorResponse{Error: e}
+				resp.Content[openapi.JSONType] = mt
+			}
 		}
 	}
 }

@@ -118,6 +118,7 @@ func (s *server) handler() http.Handler {
 	doc.Tags = tags
 	amendOperations(doc, routes)
 	constrain(doc)
+	exemplifyErrors(doc)
 	s.spec = doc.JSON()
 	s.docs = openapi.DocsHandler(doc)
 

@@ -12,12 +12,15 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
 )
@@ -279,3 +282,38 @@ func deref(t reflect.Type) reflect.Type {
 
 // specPath is the spec's path of a route pattern's path.
 func specPath(path string) string { return strings.ReplaceAll(path, "...}", "}") }
+
+// TestErrorExamples holds every example error answer to a code of its
+// status, and checks that the document shows them: each error answer of
+// the shared schema carries the example of its status.
+func TestErrorExamples(t *testing.T) {
+	for status, e := range errorExamples {
+		want := cmp.Or(status, http.StatusInternalServerError)
+		if got, ok := httpkit.Statuses[e.Code]; !ok || got != want {
+			t.Errorf("the example of %d has code %q, which answers %d", status, e.Code, got)
+		}
+	}
+	var doc openapi.Document
+	if err := json.Unmarshal(specJSON(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths {
+		for method, op := range item {
+			for code, resp := range op.Responses {
+				mt, ok := resp.Content[openapi.JSONType]
+				if !ok || mt.Schema.Ref != openapi.ErrorRef {
+					continue
+				}
+				raw, _ := json.Marshal(mt.Example)
+				var ex client.ErrorResponse
+				if err := json.Unmarshal(raw, &ex); err != nil || ex.Error.Code == "" {
+					t.Errorf("%s %s %s: error example %s", method, path, code, raw)
+					continue
+				}
+				if code != "default" && strconv.Itoa(httpkit.Statuses[ex.Error.Code]) != code {
+					t.Errorf("%s %s %s: example code %s answers %d", method, path, code, ex.Error.Code, httpkit.Statuses[ex.Error.Code])
+				}
+			}
+		}
+	}
+}

@@ -169,8 +169,12 @@ type SecurityScheme struct {
 // SecurityRequirement maps a scheme name to its scopes (none, for bearer).
 type SecurityRequirement map[string][]string
 
+// ErrorRef references the shared Error schema that error answers use.
+const ErrorRef = refPrefix + errorSchema
+
 const (
-	jsonType    = "application/json"
+	// JSONType is the media type of JSON bodies.
+	JSONType    = "application/json"
 	bearer      = "bearer"
 	errorSchema = "Error"
 )
@@ -347,7 +351,7 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 	if r.Request != nil {
 		op.RequestBody = &RequestBody{
 			Required: !r.OptionalBody,
-			Content:  content(jsonType, g.bodySchema(r.Request), r.RequestExample),
+			Content:  content(JSONType, g.bodySchema(r.Request), r.RequestExample),
 		}
 	}
 	status := r.Status
@@ -357,9 +361,9 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 	ok := &Response{Description: http.StatusText(status)}
 	switch {
 	case r.Response != nil:
-		ok.Content = content(jsonType, g.bodySchema(r.Response), r.ResponseExample)
-	case r.ContentType == jsonType:
-		ok.Content = content(jsonType, &Schema{Type: SchemaType{"object"}}, nil)
+		ok.Content = content(JSONType, g.bodySchema(r.Response), r.ResponseExample)
+	case r.ContentType == JSONType:
+		ok.Content = content(JSONType, &Schema{Type: SchemaType{"object"}}, nil)
 	case r.ContentType != "":
 		ok.Content = content(r.ContentType, &Schema{Type: SchemaType{"string"}}, nil)
 	}
@@ -398,7 +402,7 @@ func content(mediaType string, s *Schema, example any) map[string]MediaType {
 }
 
 func jsonContent(s *Schema) map[string]MediaType {
-	return map[string]MediaType{jsonType: {Schema: s}}
+	return map[string]MediaType{JSONType: {Schema: s}}
 }
 
 // parsePath turns a ServeMux pattern path into an OpenAPI path template and
