@@ -154,7 +154,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return err
+			// Both: the caller asks why it stopped (context.Canceled), and
+			// what the service had answered (*Error).
+			return fmt.Errorf("%w, while waiting to retry after: %w", ctx.Err(), err)
 		case <-t.C:
 		}
 	}

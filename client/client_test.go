@@ -524,6 +524,16 @@ func TestRetry(t *testing.T) {
 			_, err := f.s.client(client.WithRetry(client.RetryPolicy{MaxAttempts: 3, MaxWait: time.Millisecond})).PreviewInvitation(ctx, f.token)
 			return err
 		}, invited.ERATELIMITED, 1},
+		{"cancelled while waiting to retry", func(ctx context.Context, f fixture) error {
+			// Retry-After is a second; the caller gives up long before.
+			ctx, cancel := context.WithCancel(ctx)
+			defer time.AfterFunc(100*time.Millisecond, cancel).Stop()
+			_, err := f.s.client().PreviewInvitation(ctx, f.token)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("error %v, want one that is context.Canceled", err)
+			}
+			return err
+		}, invited.ERATELIMITED, 1},
 		{"POST without an idempotency key not retried", func(ctx context.Context, f fixture) error {
 			_, err := f.s.client().DeclineInvitation(ctx, f.token)
 			return err
