@@ -11,6 +11,7 @@ import (
 	"iter"
 	"maps"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -36,9 +37,10 @@ type cli struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
 
-	url        string // --url, else INVITED_URL
-	apiKeyFile string // --api-key-file, else INVITED_API_KEY, else INVITED_API_KEY_FILE
-	output     string // --output: table or json
+	url        string        // --url, else INVITED_URL
+	apiKeyFile string        // --api-key-file, else INVITED_API_KEY, else INVITED_API_KEY_FILE
+	output     string        // --output: table or json
+	timeout    time.Duration // --timeout: of each request
 
 	started bool // a command's RunE was reached: its error is not cobra's
 }
@@ -88,6 +90,7 @@ and authenticate with the API key in INVITED_API_KEY, or in the file named by
 	flags.StringVar(&c.url, "url", "", "base URL of the service (default $INVITED_URL, else "+defaultURL+")")
 	flags.StringVar(&c.apiKeyFile, "api-key-file", "", "file holding the API key (default $INVITED_API_KEY, else the file $INVITED_API_KEY_FILE)")
 	flags.StringVarP(&c.output, "output", "o", "table", "output format: table or json")
+	flags.DurationVar(&c.timeout, "timeout", time.Minute, "give up on a request the service has not answered in this long")
 
 	for _, pc := range processCommands() {
 		root.AddCommand(&cobra.Command{
@@ -165,7 +168,11 @@ func (c *cli) anonymous() (*client.Client, error) {
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageErrorf("the service URL %q is not an http:// or https:// URL (--url or INVITED_URL)", base)
 	}
-	return client.New(base, client.WithUserAgent("invited-cli/"+invited.Version)), nil
+	if c.timeout <= 0 {
+		return nil, usageErrorf("--timeout must be positive, not %s", c.timeout)
+	}
+	return client.New(base, client.WithHTTPClient(&http.Client{Timeout: c.timeout}),
+		client.WithUserAgent("invited-cli/"+invited.Version)), nil
 }
 
 // apiKey reads the API key: from --api-key-file, INVITED_API_KEY or
@@ -324,7 +331,7 @@ func exitCode(err error) int {
 			return exitRateLimited
 		}
 	}
-	if unreachable(err) {
+	if e, ok := errors.AsType[*url.Error](err); unreachable(err) || ok && e.Timeout() {
 		return exitUnreachable
 	}
 	return exitFailure
@@ -348,6 +355,9 @@ func errorLine(err error) string {
 func describe(err error) (code, message string) {
 	if e, ok := errors.AsType[*client.Error](err); ok {
 		return e.Code, detailText(e.ErrorDetail)
+	}
+	if e, ok := errors.AsType[*url.Error](err); ok && e.Timeout() {
+		return "", "the service did not answer in time (--timeout)"
 	}
 	if unreachable(err) {
 		// The transport's error, without the client's prefix.

@@ -215,6 +215,8 @@ func TestCLICredentials(t *testing.T) {
 		w.Write([]byte("<h1>502 Bad Gateway</h1>"))
 	}))
 	t.Cleanup(proxy.Close)
+	hangs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hangs.Close)
 	tests := []struct {
 		name   string
 		env    map[string]string
@@ -233,6 +235,7 @@ func TestCLICredentials(t *testing.T) {
 		{"url without a scheme", map[string]string{"INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list", "--url", "localhost:8080"}, exitUsage, "invited: the service URL \"localhost:8080\" is not an http:// or https:// URL"},
 		{"not the API", map[string]string{"INVITED_URL": proxy.URL, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitFailure, "invited: listOrganizations: unexpected 502 answer (text/html)"},
 		{"unreachable", map[string]string{"INVITED_URL": closed, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list"}, exitUnreachable, "invited: cannot reach the service: "},
+		{"no answer", map[string]string{"INVITED_URL": hangs.URL, "INVITED_API_KEY": cliAdminKey}, []string{"orgs", "list", "--timeout", "200ms"}, exitUnreachable, "invited: the service did not answer in time (--timeout)\n"},
 		{"rate limited", map[string]string{"INVITED_URL": url, "INVITED_API_KEY": cliAdminKey}, []string{"invite", org, "--email", "second@example.com", "--role", "member"}, exitRateLimited, "invited: rate_limited: "},
 	}
 	for _, tt := range tests {
