@@ -90,7 +90,9 @@ func (a *Actor) Authorize(orgID string, p Permission) error {
 // granted within orgID, apart from those of the built-in member role: an
 // inviter with nothing but invitations:create can still bring people in as
 // members, but nobody hands out more than that beyond what they hold,
-// whether through an invitation's roles, a member's new roles or an API key.
+// whether through an invitation's roles, a member's new roles, an API key or
+// the permissions of a custom role. The message names the missing
+// permissions in documentation order.
 func (a *Actor) MayGrant(orgID string, granted PermissionSet) error {
 	member, _ := BuiltInRole(RoleMember)
 	excess := granted &^ a.Permissions(orgID) &^ NewPermissionSet(member.Permissions...)

@@ -40,7 +40,8 @@ type RoleService interface {
 	// FindRoles lists built-in and custom roles; needs the organization to
 	// be visible.
 	FindRoles(ctx context.Context, orgID string) ([]*Role, error)
-	// CreateRole needs roles:manage.
+	// CreateRole needs roles:manage; the role holds no permission its
+	// creator could not grant (Actor.MayGrant).
 	CreateRole(ctx context.Context, orgID string, c RoleCreate) (*Role, error)
 }
 

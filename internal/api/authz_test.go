@@ -118,6 +118,37 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+// TestRoleCreateEscalation: a role holds no permission its creator could
+// not grant, and the 403 names the missing ones.
+func TestRoleCreateEscalation(t *testing.T) {
+	e := newEnv(t)
+	org := e.createOrg("Acme")
+	rolesKey := e.createKey(org.ID, invited.PermRolesManage)
+	tests := []struct {
+		name, cred string
+		perms      []invited.Permission
+		status     int
+		message    string
+	}{
+		{"within the key's permissions", rolesKey, []invited.Permission{invited.PermRolesManage, invited.PermMembersRead}, http.StatusCreated, ""},
+		{"beyond the key's permissions", rolesKey, []invited.Permission{invited.PermOrgDelete, invited.PermRolesManage, invited.PermOrgManage},
+			http.StatusForbidden, "you cannot grant permissions you do not hold: org:manage, org:delete"},
+		{"admin key", e.admin, invited.AllPermissions, http.StatusCreated, ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.call(request{Method: "POST", Path: "/v1/orgs/" + org.ID + "/roles", Cred: tt.cred,
+				Body: invited.RoleCreate{Name: fmt.Sprintf("role-%d", i), Permissions: tt.perms}}, tt.status, nil)
+			if tt.status != http.StatusForbidden {
+				return
+			}
+			if got := r.apiError(t); got.Code != invited.EFORBIDDEN || got.Message != tt.message {
+				t.Fatalf("answer %+v, want %s %q", got, invited.EFORBIDDEN, tt.message)
+			}
+		})
+	}
+}
+
 // TestAuthentication covers credentials and the headers that go with them.
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ var contract = []struct {
 	{"APIKeys", testAPIKeys},
 	{"APIKeyEscalation", testAPIKeyEscalation},
 	{"RoleEscalation", testRoleEscalation},
+	{"RoleCreateEscalation", testRoleCreateEscalation},
 	{"Bootstrap", testBootstrap},
 	{"ActAsUser", testActAsUser},
 	{"Batch", testBatch},
@@ -958,6 +960,58 @@ func testRoleEscalation(t *testing.T, e *env) {
 	wantCode(t, err, invited.EFORBIDDEN)
 	_, err = e.db.UpdateMember(adminCtx, org.ID, target.ID, invited.MemberUpdate{Roles: []string{"admin"}})
 	must(t, err)
+}
+
+// testRoleCreateEscalation checks that nobody defines a role holding
+// permissions they could not grant (member's always excepted), and that the
+// refusal names what is missing.
+func testRoleCreateEscalation(t *testing.T, e *env) {
+	org, ownerCtx := e.orgWithOwner(nil)
+	adminCtx, _ := e.member(org.ID, invited.RoleAdmin) // all but org:delete
+	key := func(ps ...invited.Permission) context.Context {
+		_, secret, err := e.db.CreateAPIKey(e.admin, invited.APIKeyCreate{Name: "k", OrgID: org.ID, Permissions: ps})
+		must(t, err)
+		return e.keyContext(secret)
+	}
+	rolesKey := key(invited.PermRolesManage)
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		perms []invited.Permission
+		code  string
+		// missing is the end of a forbidden answer's message.
+		missing string
+	}{
+		{"key holds it", rolesKey, []invited.Permission{invited.PermRolesManage}, "", ""},
+		{"key gives member's permission", rolesKey, []invited.Permission{invited.PermMembersRead}, "", ""},
+		{"key escalates", rolesKey, []invited.Permission{invited.PermOrgManage}, invited.EFORBIDDEN, ": org:manage"},
+		{"key escalates twice", rolesKey, []invited.Permission{invited.PermOrgDelete, invited.PermRolesManage, invited.PermOrgManage},
+			invited.EFORBIDDEN, ": org:manage, org:delete"},
+		{"key without roles:manage", key(invited.PermOrgManage), []invited.Permission{invited.PermOrgManage}, invited.EFORBIDDEN, "roles:manage permission in the organization"},
+		{"unknown permission is invalid first", rolesKey, []invited.Permission{invited.PermOrgManage, "org:own"}, invited.EINVALID, ""},
+		{"admin within", adminCtx, []invited.Permission{invited.PermOrgManage, invited.PermInvitationsCreate}, "", ""},
+		{"admin escalates", adminCtx, []invited.Permission{invited.PermOrgDelete}, invited.EFORBIDDEN, ": org:delete"},
+		{"owner", ownerCtx, []invited.Permission{invited.PermOrgDelete}, "", ""},
+		{"admin key", e.admin, invited.AllPermissions, "", ""},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("role-%d", i)
+			_, err := e.db.CreateRole(tt.ctx, org.ID, invited.RoleCreate{Name: name, Permissions: tt.perms})
+			if tt.code == "" {
+				must(t, err)
+				return
+			}
+			if got := wantCode(t, err, tt.code); !strings.HasSuffix(got.Message, tt.missing) {
+				t.Fatalf("message %q, want it to end in %q", got.Message, tt.missing)
+			}
+			roles, err := e.db.FindRoles(e.admin, org.ID)
+			must(t, err)
+			if slices.ContainsFunc(roles, func(r *invited.Role) bool { return r.Name == name }) {
+				t.Fatalf("refused role %s was written", name)
+			}
+		})
+	}
 }
 
 func testBootstrap(t *testing.T, e *env) {

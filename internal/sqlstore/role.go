@@ -39,12 +39,17 @@ func (db *DB) FindRoles(ctx context.Context, orgID string) ([]*invited.Role, err
 	return append(out, customs...), nil
 }
 
-// CreateRole needs roles:manage.
+// CreateRole needs roles:manage, and the role may hold no permission its
+// creator could not grant (Actor.MayGrant).
 func (db *DB) CreateRole(ctx context.Context, orgID string, c invited.RoleCreate) (*invited.Role, error) {
-	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermRolesManage); err != nil {
+	a := invited.ActorFromContext(ctx)
+	if err := a.Authorize(orgID, invited.PermRolesManage); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := a.MayGrant(orgID, invited.NewPermissionSet(c.Permissions...)); err != nil {
 		return nil, err
 	}
 	var role *invited.Role
