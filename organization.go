@@ -1,8 +1,10 @@
 package invited
 
 import (
+	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,7 +39,7 @@ type Organization struct {
 // OrgSettings are an organization's policies for invitations.
 type OrgSettings struct {
 	InvitationTTL          Duration `json:"invitation_ttl" doc:"default lifetime of an invitation, e.g. \"168h\""`
-	AllowedRedirectOrigins []string `json:"allowed_redirect_origins" doc:"origins (scheme://host[:port]) a redirect_url may point to"`
+	AllowedRedirectOrigins []string `json:"allowed_redirect_origins" doc:"origins (scheme://host[:port], one host each: no wildcards) a redirect_url may point to, compared exactly"`
 	AllowedEmailDomains    []string `json:"allowed_email_domains" doc:"when non-empty, only these email domains may be invited or accept"`
 	RequireEmailMatch      bool     `json:"require_email_match" doc:"the accepting user must own the invited email, phone or user id"`
 	Contact                string   `json:"contact" doc:"shown on dead-link pages"`
@@ -146,7 +148,10 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
 		s.AllowedRedirectOrigins = make([]string, 0, len(*p.AllowedRedirectOrigins))
 		for _, o := range *p.AllowedRedirectOrigins {
 			norm, ok := normalizeOrigin(o)
-			if !ok {
+			switch {
+			case strings.Contains(o, "*"):
+				f.Add("settings.allowed_redirect_origins", "wildcards are not supported, list each origin: "+quote(o))
+			case !ok:
 				f.Add("settings.allowed_redirect_origins", "not an origin (scheme://host[:port]): "+quote(o))
 			}
 			s.AllowedRedirectOrigins = append(s.AllowedRedirectOrigins, norm)
@@ -286,14 +291,54 @@ func (s OrgSettings) RedirectAllowed(rawURL string) bool {
 }
 
 // normalizeOrigin returns scheme://host[:port] in lower case, or false when s
-// is not exactly an http(s) origin.
+// is not exactly an http(s) origin: no userinfo, path, query or fragment, a
+// port of 1-65535 if any, and a host that is an IP address or a DNS name
+// (validHostname). Origins are compared as strings, so one origin admits
+// one host: there are no wildcards.
 func normalizeOrigin(s string) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return "", false
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), true
+	host := strings.ToLower(u.Host)
+	if port := u.Port(); strings.HasSuffix(host, ":") || (port != "" && !validPort(port)) {
+		return "", false
+	}
+	if name := strings.ToLower(u.Hostname()); !validHostname(name) {
+		if ip, err := netip.ParseAddr(name); err != nil || ip.Zone() != "" {
+			return "", false
+		}
+	}
+	return u.Scheme + "://" + host, true
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// validHostname reports whether s is a DNS name as browsers resolve it:
+// labels of 1-63 letters, digits and inner '-' (an international name in
+// its xn-- form), no trailing dot, and a last label that starts with a
+// letter, so that nothing a browser would read as an IPv4 address passes.
+func validHostname(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return last[0] >= 'a' && last[0] <= 'z'
 }
 
 func validDomain(d string) bool {
