@@ -807,7 +807,7 @@ export interface paths {
         put?: never;
         /**
          * Create a custom role
-         * @description Needs roles:manage. A custom role cannot take a built-in name, and nobody grants a permission they do not hold.
+         * @description Needs roles:manage. A custom role cannot take a built-in name, nor hold a permission its creator does not hold (the member role's members:read excepted, as for granting roles): 403 forbidden, naming the missing permissions.
          */
         post: operations["createRole"];
         delete?: never;
@@ -1473,7 +1473,7 @@ export interface components {
             accent_color: string;
             /** @description when non-empty, only these email domains may be invited or accept */
             allowed_email_domains: string[];
-            /** @description origins (scheme://host[:port]) a redirect_url may point to */
+            /** @description origins (scheme://host[:port], one host each: no wildcards) a redirect_url may point to, compared exactly */
             allowed_redirect_origins: string[];
             /** @description shown on dead-link pages */
             contact: string;
