@@ -52,6 +52,8 @@ var contract = []struct {
 	{"Idempotency", testIdempotency},
 	{"APIKeys", testAPIKeys},
 	{"APIKeyEscalation", testAPIKeyEscalation},
+	{"ConsoleSessions", testConsoleSessions},
+	{"ConsoleSessionExpiry", testConsoleSessionExpiry},
 	{"RoleEscalation", testRoleEscalation},
 	{"Bootstrap", testBootstrap},
 	{"ActAsUser", testActAsUser},
