@@ -20,8 +20,12 @@ type ConsoleSession struct {
 	ExpiresAt time.Time
 }
 
+// How long console sessions last.
 const (
-	ConsoleSessionIdle     = 30 * time.Minute
+	// ConsoleSessionIdle ends a session unused for that long.
+	ConsoleSessionIdle = 30 * time.Minute
+	// ConsoleSessionLifetime ends a session that long after sign-in,
+	// however much it is used.
 	ConsoleSessionLifetime = 12 * time.Hour
 	// ConsoleSessionTouch is how stale LastSeenAt may get: refreshing it
 	// on every request would put a write on every page.

@@ -27,8 +27,8 @@ import (
 // with the key, ends it idle or at its absolute expiry, at sign-out, from
 // the sessions page, and when the key is revoked. A user access token is
 // kept in the cookie as it is, resolved again on every request through the
-// API's Credentials: it expires by itself, within the hour its identity
-// provider gives it.
+// API's Credentials: it ends by itself, at the expiry its identity
+// provider gave it.
 
 // The session cookie. SameSite=Strict keeps it off every request another
 // site starts, and HttpOnly out of reach of scripts; it goes only to the
