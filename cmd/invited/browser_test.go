@@ -425,6 +425,11 @@ func TestBrowserConsoleBulkUpload(t *testing.T) {
 
 	mustContain(t, "members page", open(t, ctx, srv.URL+"/console/orgs/"+org+"/members", "members"), "Olivia Owner")
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("table#members")))
+
+	// The sessions page lists this browser's session; ending it signs out.
+	mustContain(t, "sessions page", open(t, ctx, srv.URL+"/console/sessions", "sessions"), "this browser")
+	browser.Do(t, ctx, chromedp.Click(chromedp.CSS("table#sessions button.end-session")), chromedp.WaitVisible(chromedp.CSS("form#sign-in")))
+	browser.Screenshot(t, ctx, "session-ended")
 }
 
 // hostApp stands in for the application an invitee signs into. Its

@@ -111,6 +111,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Roles:       db,
 		Invitations: db,
 		Credentials: credentials,
+		Sessions:    db,
 		Tickets:     ticketKeys,
 		Connections: db,
 		Connect:     connector,

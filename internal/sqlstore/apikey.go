@@ -100,8 +100,8 @@ func (db *DB) FindAPIKeys(ctx context.Context, f invited.APIKeyFilter) ([]*invit
 	return keys, next, nil
 }
 
-// RevokeAPIKey revokes a key the actor manages. Revoking twice is harmless
-// and keeps the first revocation time.
+// RevokeAPIKey revokes a key the actor manages and ends its console
+// sessions. Revoking twice is harmless and keeps the first revocation time.
 func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 	a := invited.ActorFromContext(ctx)
 	return db.writeTx(ctx, func(tx *Tx) error {
@@ -118,6 +118,11 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 			}
 		}
 		if _, err = tx.exec(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`, ms(tx.now), id); err != nil {
+			return err
+		}
+		// Its console sessions end with it, and stay ended should the
+		// key be restored (EnsureAdminAPIKey).
+		if _, err = tx.exec(ctx, `DELETE FROM console_sessions WHERE api_key_id = ?`, id); err != nil {
 			return err
 		}
 		return tx.audit(ctx, "api_key.revoked", invited.ResourceAPIKey, id, k.OrgID)

@@ -38,6 +38,12 @@ func (db *DB) AuthenticateAPIKey(ctx context.Context, secret string) (*invited.A
 	if key.RevokedAt != nil {
 		return nil, errBadKey()
 	}
+	return db.keyActor(ctx, key, now), nil
+}
+
+// keyActor returns the actor of key, which is valid at now, and records
+// its use.
+func (db *DB) keyActor(ctx context.Context, key *invited.APIKey, now time.Time) *invited.Actor {
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUsedResolution {
 		db.touchAPIKey(ctx, key.ID)
 	}
@@ -46,7 +52,7 @@ func (db *DB) AuthenticateAPIKey(ctx context.Context, secret string) (*invited.A
 		Admin:          key.Admin,
 		KeyOrgID:       key.OrgID,
 		KeyPermissions: invited.NewPermissionSet(key.Permissions...),
-	}, nil
+	}
 }
 
 // errBadKey is the same for unknown and revoked keys: which one it was is

@@ -53,6 +53,8 @@ var contract = []struct {
 	{"Idempotency", testIdempotency},
 	{"APIKeys", testAPIKeys},
 	{"APIKeyEscalation", testAPIKeyEscalation},
+	{"ConsoleSessions", testConsoleSessions},
+	{"ConsoleSessionExpiry", testConsoleSessionExpiry},
 	{"RoleEscalation", testRoleEscalation},
 	{"RoleCreateEscalation", testRoleCreateEscalation},
 	{"Bootstrap", testBootstrap},

@@ -14,22 +14,30 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/jwtauth"
 )
 
-// The admin console (issue 5) keeps the API key or user access token an
-// admin signs in with in a cookie, and on every request resolves it again
-// through the API's Credentials: the console can do exactly what the API
-// would let the same credential do, and a revoked key or an expired token
-// ends the session at once. Authorization and tenant isolation stay with
-// the services, as for the API.
+// The admin console (issue 5) acts for the API key or user access token an
+// admin signs in with: the console can do exactly what the API would let
+// the same credential do. Authorization and tenant isolation stay with the
+// services, as for the API.
+//
+// Signed in with an API key, the cookie holds the secret of a console
+// session (issue 13), never the key: the store keeps the session's hash
+// with the key, ends it idle or at its absolute expiry, at sign-out, from
+// the sessions page, and when the key is revoked. A user access token is
+// kept in the cookie as it is, resolved again on every request through the
+// API's Credentials: it ends by itself, at the expiry its identity
+// provider gave it.
 
 // The session cookie. SameSite=Strict keeps it off every request another
 // site starts, and HttpOnly out of reach of scripts; it goes only to the
-// console's own paths.
+// console's own paths. tokenMaxAge bounds the cookie of a user access
+// token, which expires sooner.
 const (
 	sessionCookie = "invited_session"
 	sessionPath   = "/console"
-	sessionMaxAge = 8 * time.Hour
+	tokenMaxAge   = 8 * time.Hour
 )
 
 // console serves the admin console's pages.
@@ -57,6 +65,9 @@ func (p *Pages) consoleRoutes() map[string]http.Handler {
 		"GET /console/orgs/{org}/members":         c.inOrg(c.members),
 		"GET /console/orgs/{org}/members/{user}":  c.inOrg(c.member),
 		"POST /console/orgs/{org}/members/{user}": c.inOrg(c.updateMember),
+
+		"GET /console/sessions":           c.sessions,
+		"POST /console/sessions/{id}/end": c.endSession,
 	} {
 		routes[pattern] = c.signedIn(h)
 	}
@@ -68,13 +79,11 @@ func (p *Pages) consoleRoutes() map[string]http.Handler {
 type frame struct {
 	SignedIn bool
 	Org      *invited.Organization // nil on pages above any one organization
-	Section  string                // "invitations" or "members": marked current in the navigation
+	Section  string                // "invitations", "members" or "sessions": marked current in the navigation
 }
 
-// signedIn serves h with the session's actor in the request's context.
-// The cookie is trusted for nothing but to be handed to
-// Credentials.Actor, which treats it exactly as the API treats a bearer
-// credential.
+// signedIn serves h with the session's actor in the request's context,
+// and its console session, if any (currentSession).
 func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cookie, err := r.Cookie(sessionCookie)
@@ -82,11 +91,11 @@ func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 			c.signInPage(w, r, signedOutStatus(r), "", comeBack(r))
 			return
 		}
-		actor, err := c.deps.Credentials.Actor(r.Context(), cookie.Value, "")
+		actor, session, err := c.session(r.Context(), cookie.Value)
 		switch {
 		case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
 			c.setSession(w, "", -1)
-			c.signInPage(w, r, signedOutStatus(r), "Your session has ended: the key was revoked or the token expired. Sign in again.", comeBack(r))
+			c.signInPage(w, r, signedOutStatus(r), "Your session has ended: it was signed out or idle too long, the key was revoked or the token expired. Sign in again.", comeBack(r))
 			return
 		case err != nil:
 			// Such as an identity provider that cannot be reached: not
@@ -95,8 +104,30 @@ func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 			return
 		}
 		actor.RemoteAddr = c.deps.Credentials.ClientAddr(r)
-		h(w, r.WithContext(invited.NewContextWithActor(r.Context(), actor)))
+		ctx := invited.NewContextWithActor(r.Context(), actor)
+		h(w, r.WithContext(context.WithValue(ctx, sessionContextKey{}, session)))
 	})
+}
+
+// session resolves a session cookie's value: a user access token through
+// Credentials, exactly as the API treats it as a bearer credential, with
+// no console session; anything else is a console session's secret, never
+// a key.
+func (c *console) session(ctx context.Context, value string) (*invited.Actor, *invited.ConsoleSession, error) {
+	if jwtauth.LooksLikeJWT(value) {
+		actor, err := c.deps.Credentials.Actor(ctx, value, "")
+		return actor, nil, err
+	}
+	return c.deps.Sessions.AuthenticateConsoleSession(ctx, value)
+}
+
+type sessionContextKey struct{}
+
+// currentSession is the console session of a request signedIn serves, or
+// nil when signed in with a user access token.
+func currentSession(ctx context.Context) *invited.ConsoleSession {
+	s, _ := ctx.Value(sessionContextKey{}).(*invited.ConsoleSession)
+	return s
 }
 
 // signedOutStatus is the status of the sign-in page shown instead of r's
@@ -134,12 +165,14 @@ func comeBack(r *http.Request) string {
 	return r.URL.Path
 }
 
-// signIn checks the credential exactly as the API would and keeps it in
-// the session cookie.
+// signIn checks the credential exactly as the API would. An API key starts
+// a console session, whose secret the cookie keeps; a user access token is
+// kept as it is.
 func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	credential := strings.TrimSpace(r.PostFormValue("credential"))
 	next := returnPath(r.PostFormValue("next"))
-	switch err := c.checkCredential(r.Context(), credential); {
+	value, maxAge, err := c.startSession(r.Context(), credential)
+	switch {
 	case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
 		c.signInPage(w, r, http.StatusUnauthorized, "That API key or access token was not accepted: it is unknown, revoked or expired.", next)
 		return
@@ -147,43 +180,61 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, defaultBrand, err)
 		return
 	}
-	c.setSession(w, credential, int(sessionMaxAge/time.Second))
+	c.setSession(w, value, int(maxAge/time.Second))
 	if next == "" {
 		next = sessionPath
 	}
 	seeOther(w, next)
 }
 
-// checkCredential resolves credential as the API would. One that a cookie
-// cannot keep as it is is refused too: it would make a session that never
-// works.
-func (c *console) checkCredential(ctx context.Context, credential string) error {
-	if credential == "" || !cookieSafe(credential) {
-		return invited.Errorf(invited.EUNAUTHENTICATED, "not a credential")
+// startSession resolves credential as the API would and returns what the
+// session cookie keeps, for how long: a new console session's secret for
+// an API key, a user access token itself. A token that a cookie cannot
+// keep as it is is refused too: it would make a session that never works.
+func (c *console) startSession(ctx context.Context, credential string) (string, time.Duration, error) {
+	if jwtauth.LooksLikeJWT(credential) {
+		if !cookieSafe(credential) {
+			return "", 0, invited.Errorf(invited.EUNAUTHENTICATED, "not a credential")
+		}
+		_, err := c.deps.Credentials.Actor(ctx, credential, "")
+		return credential, tokenMaxAge, err
 	}
-	_, err := c.deps.Credentials.Actor(ctx, credential, "")
-	return err
+	actor, err := c.deps.Credentials.Actor(ctx, credential, "")
+	if err != nil {
+		return "", 0, err
+	}
+	_, secret, err := c.deps.Sessions.CreateConsoleSession(invited.NewContextWithActor(ctx, actor))
+	return secret, invited.ConsoleSessionLifetime, err
 }
 
-// signOut forgets the session. The credential itself stays valid: it is
-// the API's, to be revoked there.
+// signOut ends the console session on the server and deletes the cookie.
+// The API key itself stays valid: it is the API's, to be revoked there.
 func (c *console) signOut(w http.ResponseWriter, r *http.Request) {
+	if cookie, err := r.Cookie(sessionCookie); err == nil && cookie.Value != "" {
+		actor, session, err := c.session(r.Context(), cookie.Value)
+		if err == nil && session != nil {
+			err = c.deps.Sessions.EndConsoleSession(invited.NewContextWithActor(r.Context(), actor), session.ID)
+		}
+		if err != nil && invited.ErrorCode(err) != invited.EUNAUTHENTICATED && invited.ErrorCode(err) != invited.ENOTFOUND {
+			c.fail(w, r, defaultBrand, err)
+			return
+		}
+	}
 	c.setSession(w, "", -1)
 	seeOther(w, sessionPath)
 }
 
-// setSession sets the session cookie to credential for maxAge seconds; a
+// setSession sets the session cookie to value for maxAge seconds; a
 // negative maxAge deletes it.
-func (c *console) setSession(w http.ResponseWriter, credential string, maxAge int) {
+func (c *console) setSession(w http.ResponseWriter, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: credential, Path: sessionPath, MaxAge: maxAge,
+		Name: sessionCookie, Value: value, Path: sessionPath, MaxAge: maxAge,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
 	})
 }
 
-// cookieSafe reports whether s survives as a cookie value unchanged: an
-// operator's admin key may be any string, and net/http drops the bytes a
-// cookie cannot hold.
+// cookieSafe reports whether s survives as a cookie value unchanged:
+// net/http drops the bytes a cookie cannot hold.
 func cookieSafe(s string) bool {
 	for _, b := range []byte(s) {
 		if b <= ' ' || b >= 0x7f || b == '"' || b == ',' || b == ';' || b == '\\' {
@@ -283,6 +334,7 @@ var notices = map[string]string{
 	"resent":  "A new link was sent. The previous link no longer works.",
 	"renewed": "The invitation was renewed: its link works until the new expiry.",
 	"roles":   "The member's roles were saved.",
+	"ended":   "The session was ended: that browser is signed out.",
 }
 
 // notice is the notice of r's done= value, or "".

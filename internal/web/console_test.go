@@ -53,6 +53,16 @@ func (c *consoleSite) signIn(t *testing.T, credential string) {
 	}
 }
 
+// keyContext is a context with the actor of the key secret.
+func (c *consoleSite) keyContext(t *testing.T, secret string) context.Context {
+	t.Helper()
+	actor, err := c.db.AuthenticateAPIKey(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return invited.NewContextWithActor(context.Background(), actor)
+}
+
 // orgKey creates a key bound to orgID with perms.
 func (c *consoleSite) orgKey(t *testing.T, orgID string, perms ...invited.Permission) (*invited.APIKey, string) {
 	t.Helper()
@@ -197,9 +207,19 @@ func TestConsoleSessionCookie(t *testing.T) {
 			if ck == nil {
 				t.Fatalf("no session cookie: %v", a.header)
 			}
-			if ck.Value != c.adminKey || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/console" ||
-				ck.MaxAge != 8*60*60 || ck.Secure != tc.secure {
+			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/console" ||
+				ck.MaxAge != int(invited.ConsoleSessionLifetime/time.Second) || ck.Secure != tc.secure {
 				t.Errorf("session cookie %s", ck.String())
+			}
+			// The cookie is a session's secret, holding no part of the key.
+			if !invited.ValidSecretShape(ck.Value, invited.SecretPrefixConsoleSession) {
+				t.Errorf("session cookie %q is no session secret", ck.Value)
+			}
+			body := strings.TrimPrefix(c.adminKey, invited.SecretPrefixAPIKey)
+			for i := 0; i+8 <= len(body); i++ {
+				if strings.Contains(ck.Value, body[i:i+8]) {
+					t.Fatalf("session cookie %q holds %q of the key %q", ck.Value, body[i:i+8], c.adminKey)
+				}
 			}
 		})
 	}
@@ -235,10 +255,39 @@ func TestConsoleSignedOut(t *testing.T) {
 	}
 }
 
+// sessionCookie is the session cookie the client keeps, or nil.
+func (c *consoleSite) sessionCookie(t *testing.T) *http.Cookie {
+	t.Helper()
+	u, err := url.Parse(c.srv.URL + sessionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range c.client.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			return ck
+		}
+	}
+	return nil
+}
+
+// restore puts a session cookie back into the client, as whoever copied
+// it would send it.
+func (c *consoleSite) restore(t *testing.T, ck *http.Cookie) {
+	t.Helper()
+	u, err := url.Parse(c.srv.URL + sessionPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.client.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: sessionPath}})
+}
+
+// TestConsoleSignOut signs out: the session ends on the server, so that
+// its cookie, sent again, is refused.
 func TestConsoleSignOut(t *testing.T) {
 	c := newConsole(t)
 	c.signIn(t, c.adminKey)
 	c.get(t, "/console").lacks(t, `id="sign-in"`)
+	kept := c.sessionCookie(t)
 	a := c.post(t, "/console/sign-out", nil)
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/console" {
 		t.Fatalf("sign-out: %d to %q", a.status, a.header.Get("Location"))
@@ -247,6 +296,82 @@ func TestConsoleSignOut(t *testing.T) {
 		t.Errorf("sign-out sets %v, want the session cookie deleted", ck)
 	}
 	c.get(t, "/console").expect(t, http.StatusOK, `<form id="sign-in"`)
+	c.restore(t, kept)
+	c.get(t, "/console").expect(t, http.StatusOK, `<form id="sign-in"`, "Your session has ended")
+}
+
+// TestConsoleKeyCookie sends the API key itself as the cookie, as the
+// console set it before issue 13: it is no session.
+func TestConsoleKeyCookie(t *testing.T) {
+	c := newConsole(t)
+	c.restore(t, &http.Cookie{Name: sessionCookie, Value: c.adminKey})
+	c.get(t, "/console").expect(t, http.StatusOK, `<form id="sign-in"`, "Your session has ended")
+}
+
+// TestConsoleSessions lists the key's sessions and ends them: another
+// one, whose secret then no longer works, and this browser's, which signs
+// it out.
+func TestConsoleSessions(t *testing.T) {
+	c := newConsole(t)
+	c.signIn(t, c.adminKey)
+	_, current, err := c.db.AuthenticateConsoleSession(context.Background(), c.sessionCookie(t).Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.clock.Advance(time.Second)
+	other, otherSecret, err := c.db.CreateConsoleSession(c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
+	_, orgSecret := c.orgKey(t, org.ID, invited.PermInvitationsRead)
+	orgSession, _, err := c.db.CreateConsoleSession(c.keyContext(t, orgSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	list := c.get(t, "/console/sessions")
+	list.expect(t, http.StatusOK, `<h1 id="title">Sessions</h1>`, `aria-current="page">Sessions</a>`,
+		`<tr data-session="`+current.ID+`">`, `<tr data-session="`+other.ID+`">`,
+		`<form method="post" action="/console/sessions/`+other.ID+`/end">`)
+	list.lacks(t, orgSession.ID)
+	if n := list.count(`this browser`); n != 1 {
+		t.Errorf("%d sessions marked as this browser's", n)
+	}
+	if i, j := strings.Index(list.body, current.ID), strings.Index(list.body, `this browser`); j < i {
+		t.Errorf("the mark is not on this browser's session")
+	}
+
+	// Another key's session is not found.
+	c.post(t, "/console/sessions/"+orgSession.ID+"/end", nil).expect(t, http.StatusNotFound)
+
+	a := c.post(t, "/console/sessions/"+other.ID+"/end", nil)
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/console/sessions?done=ended" {
+		t.Fatalf("end: %d to %q", a.status, a.header.Get("Location"))
+	}
+	c.get(t, a.header.Get("Location")).expect(t, http.StatusOK, notices["ended"])
+	if _, _, err := c.db.AuthenticateConsoleSession(context.Background(), otherSecret); invited.ErrorCode(err) != invited.EUNAUTHENTICATED {
+		t.Errorf("an ended session works: %v", err)
+	}
+
+	a = c.post(t, "/console/sessions/"+current.ID+"/end", nil)
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/console" {
+		t.Fatalf("end this one: %d to %q", a.status, a.header.Get("Location"))
+	}
+	if ck := a.sessionCookie(); ck == nil || ck.MaxAge >= 0 {
+		t.Errorf("ending this browser's session keeps its cookie: %v", ck)
+	}
+	c.get(t, "/console/sessions").expect(t, http.StatusUnauthorized, `<form id="sign-in"`)
+}
+
+// TestConsoleSessionIdle leaves the console unused: the session ends.
+func TestConsoleSessionIdle(t *testing.T) {
+	c := newConsole(t)
+	c.signIn(t, c.adminKey)
+	c.clock.Advance(invited.ConsoleSessionIdle - time.Minute)
+	c.get(t, "/console").lacks(t, `id="sign-in"`)
+	c.clock.Advance(invited.ConsoleSessionIdle)
+	c.get(t, "/console").expect(t, http.StatusOK, `<form id="sign-in"`, "Your session has ended")
 }
 
 // TestConsoleRevokedKey revokes the key of a session: the next request

@@ -93,6 +93,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db,
 		Credentials: creds,
+		Sessions:    db,
 		Tickets:     keys,
 		Connections: db,
 		Connect:     connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger}),

@@ -6,8 +6,8 @@
 //
 // The pages call the same services as the JSON API, with the same actors:
 // the landing page acts for the holder of the link (an actor with no
-// rights), the console for the API key or user access token its session
-// cookie keeps, resolved by the API's Credentials.
+// rights), the console for the API key of its console session or the user
+// access token its session cookie keeps, resolved by the API's Credentials.
 package web
 
 import (
@@ -49,7 +49,9 @@ type Deps struct {
 	Roles       invited.RoleService
 	Invitations invited.InvitationService
 	Credentials *httpkit.Credentials
-	Tickets     TicketSigner
+	// Sessions keeps the console's sessions of API keys.
+	Sessions invited.ConsoleSessionService
+	Tickets  TicketSigner
 	// Connections opens app invite links; Connect runs the authorization
 	// they start.
 	Connections invited.ConnectionStore
