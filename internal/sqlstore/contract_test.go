@@ -69,6 +69,8 @@ var contract = []struct {
 	{"ConcurrentIdempotencyKey", testConcurrentIdempotencyKey},
 	{"Migrate", testMigrate},
 	{"AuditTrail", testAuditTrail},
+	{"EventOrder", testEventOrder},
+	{"EventOrderRace", testEventOrderRace},
 	{"AuditScoping", testAuditScoping},
 	{"AuditPagination", testAuditPagination},
 	{"OutboxDelivery", testOutboxDelivery},

@@ -231,8 +231,9 @@ func (db *DB) migrateFile(ctx context.Context, file string) error {
 	})
 }
 
-// Tx is a transaction with "now" fixed when it begins, so that every time it
-// writes and every expiry it judges agree (the WTF Dial way). Exported
+// Tx is a transaction with "now" fixed, so that every time it writes and
+// every expiry it judges agree (the WTF Dial way): read when it begins, and
+// moved forward once, by locked, when it holds the row it changes. Exported
 // methods open one and hand it to lower-case helpers.
 type Tx struct {
 	tx          *sql.Tx
@@ -270,9 +271,7 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	// After a commit this does nothing; after a panic in fn it frees the
 	// connection, which for the writer is the only one.
 	defer stx.Rollback()
-	// Milliseconds: the stored precision, so that what a method returns
-	// equals what a later read returns.
-	tx := &Tx{tx: stx, db: db, now: db.now().UTC().Truncate(time.Millisecond)}
+	tx := &Tx{tx: stx, db: db, now: db.clock()}
 	if err := fn(tx); err != nil {
 		return db.edgeError(ctx, err)
 	}
@@ -283,6 +282,28 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 		f()
 	}
 	return nil
+}
+
+// clock reads the time in milliseconds, the stored precision, so that what
+// a method returns equals what a later read returns.
+func (db *DB) clock() time.Time { return db.now().UTC().Truncate(time.Millisecond) }
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// locked moves now, once the transaction holds the lock of the row it is
+// about to change, to the present, and to no earlier than last, when that
+// row last changed. A transaction may have waited for the lock since it
+// began, while the one before it wrote a later time, or run on an instance
+// whose clock lags: the times one resource's changes record then still
+// follow the order in which they held its row. Nothing may read now before.
+func (tx *Tx) locked(last time.Time) {
+	tx.now = later(later(tx.now, tx.db.clock()), last)
 }
 
 // edgeError is where driver errors stop: domain errors pass as they are,

@@ -28,6 +28,10 @@ type committer struct {
 	done     sync.WaitGroup
 	// commits counts the groups committed, for tests and metrics.
 	commits atomic.Int64
+	// last is the latest now a request ran with, kept by loop alone: the
+	// next request's now is not earlier, so that the writes, which take
+	// turns, carry times in the order they ran even if the clock steps back.
+	last time.Time
 }
 
 // writeRequest is one writeTx call waiting for its group.
@@ -123,8 +127,10 @@ func (c *committer) run(group []*writeRequest) {
 		}
 		// Each request runs to its end once started (see Tx.shared);
 		// requests are short.
-		tx := &Tx{tx: stx, db: c.db, now: c.db.now().UTC().Truncate(time.Millisecond), shared: true}
-		if err := tx.savepointNamed(r.ctx, "request", func() error { return runGuarded(tx, r.fn) }); err != nil {
+		tx := &Tx{tx: stx, db: c.db, now: later(c.last, c.db.clock()), shared: true}
+		err := tx.savepointNamed(r.ctx, "request", func() error { return runGuarded(tx, r.fn) })
+		c.last = tx.now
+		if err != nil {
 			r.err = c.db.edgeError(r.ctx, err)
 			continue
 		}

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/invitedhq/invited/internal/testutil"
 )
 
 // TestGroupCommit drives many concurrent writes through SQLite's group
@@ -95,4 +98,20 @@ func TestGroupCommitCancelled(t *testing.T) {
 		_, err := tx.exec(context.Background(), `SELECT 1`)
 		return err
 	}))
+}
+
+// TestGroupCommitNowInOrder steps the clock back between two writes on
+// SQLite: the second still runs at a now no earlier than the first's,
+// because the writes there take turns.
+func TestGroupCommitNowInOrder(t *testing.T) {
+	clock := testutil.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	db := openURL(t, sqliteURL(t), Options{Now: clock.Now})
+	ctx := context.Background()
+	var first, second time.Time
+	must(t, db.writeTx(ctx, func(tx *Tx) error { first = tx.now; return nil }))
+	clock.Advance(-time.Hour)
+	must(t, db.writeTx(ctx, func(tx *Tx) error { second = tx.now; return nil }))
+	if second.Before(first) {
+		t.Fatalf("a write at %s, then one at %s", first, second)
+	}
 }

@@ -93,9 +93,16 @@ type invitationRow struct {
 // change, and locks it until the transaction ends: concurrent changes of
 // one invitation then take turns, each seeing the outcome of the one
 // before. Of N concurrent accepts, the losers find it accepted and say so,
-// instead of tripping over the status guard of saveInvitation.
+// instead of tripping over the status guard of saveInvitation. The
+// transaction's now is taken then (see Tx.locked), so that the invitation's
+// events are recorded at times in the order of its changes.
 func (tx *Tx) lockInvitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
-	return tx.invitationRow(ctx, query+tx.lock("FOR UPDATE OF i"), arg)
+	r, err := tx.invitationRow(ctx, query+tx.lock("FOR UPDATE OF i"), arg)
+	if err != nil {
+		return nil, err
+	}
+	tx.locked(r.inv.UpdatedAt)
+	return r, nil
 }
 
 func (tx *Tx) invitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
