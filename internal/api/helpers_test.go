@@ -60,8 +60,11 @@ type env struct {
 // newEnv starts the API; opts may change its Deps before it starts.
 func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
-	return newEnvOn(t, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), opts...)
+	return newEnvOn(t, sqliteURL(t), opts...)
 }
+
+// sqliteURL names a fresh SQLite database file for one test.
+func sqliteURL(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "invited.db") }
 
 // newEnvOn starts the API on the database dbURL names (sqlite: or
 // postgres:).

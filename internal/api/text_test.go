@@ -19,7 +19,7 @@ var databases = []struct {
 	name string
 	url  func(tb testing.TB) string
 }{
-	{"sqlite", func(tb testing.TB) string { return "sqlite:" + tb.TempDir() + "/invited.db" }},
+	{"sqlite", sqliteURL},
 	{"postgres", func(tb testing.TB) string { return pgtest.Shared(tb).NewDatabase(tb) }},
 }
 
