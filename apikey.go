@@ -40,6 +40,7 @@ type APIKeyFilter struct {
 func NewAPIKey(c APIKeyCreate, createdBy string, now time.Time) (*APIKey, string, error) {
 	f := FieldErrors{}
 	c.Name = strings.TrimSpace(c.Name)
+	CheckText(f, "name", c.Name, false)
 	if c.Name == "" || len([]rune(c.Name)) > MaxNameRunes {
 		f.Add("name", "must be 1-200 characters")
 	}

@@ -119,11 +119,13 @@ func NewApp(c AppCreate, now time.Time) (*App, error) {
 	if len(o.ExtraParams) > 0 {
 		app.OAuth.ExtraParams = maps.Clone(o.ExtraParams)
 	}
-	if n := utf8.RuneCountInString(app.Name); n == 0 || n > MaxNameRunes || !utf8.ValidString(app.Name) {
-		f.Add("name", "must be 1-200 characters of UTF-8")
+	CheckText(f, "name", app.Name, false)
+	CheckText(f, "description", app.Description, true)
+	if n := utf8.RuneCountInString(app.Name); n == 0 || n > MaxNameRunes {
+		f.Add("name", "must be 1-200 characters")
 	}
-	if !utf8.ValidString(app.Description) || utf8.RuneCountInString(app.Description) > MaxAppDescriptionRunes {
-		f.Add("description", "at most 2000 characters of UTF-8")
+	if utf8.RuneCountInString(app.Description) > MaxAppDescriptionRunes {
+		f.Add("description", "at most 2000 characters")
 	}
 	app.OAuth.validate(f)
 	if err := f.Err(); err != nil {
@@ -134,6 +136,21 @@ func NewApp(c AppCreate, now time.Time) (*App, error) {
 
 // validate checks the configuration, naming fields as "oauth.<field>".
 func (o *OAuthConfig) validate(f FieldErrors) {
+	for _, t := range []struct{ field, value string }{
+		{"oauth.client_id", o.ClientID}, {"oauth.client_secret", o.ClientSecret},
+		{"oauth.authorization_url", o.AuthorizationURL}, {"oauth.token_url", o.TokenURL},
+		{"oauth.discovery_url", o.DiscoveryURL}, {"oauth.userinfo_url", o.UserinfoURL},
+		{"oauth.account_id_field", o.AccountIDField},
+	} {
+		CheckText(f, t.field, t.value, false)
+	}
+	for _, s := range o.Scopes {
+		CheckText(f, "oauth.scopes", s, false)
+	}
+	for k, v := range o.ExtraParams {
+		CheckText(f, "oauth.extra_params", k, false)
+		CheckText(f, "oauth.extra_params", v, false)
+	}
 	switch {
 	case o.ClientID == "":
 		f.Add("oauth.client_id", "required")
@@ -379,6 +396,8 @@ func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Invite
 	if app.OrgID != "" && app.OrgID != org.ID {
 		f.Add("org_id", "the app belongs to another organization; invite from there, or use a system-wide app")
 	}
+	CheckText(f, "email", c.Email, false)
+	CheckText(f, "note", c.Note, true)
 	if c.Email != "" {
 		email, ok := NormalizeEmail(strings.TrimSpace(c.Email))
 		if !ok {
@@ -386,8 +405,8 @@ func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Invite
 		}
 		ai.Email = email
 	}
-	if !utf8.ValidString(c.Note) || utf8.RuneCountInString(c.Note) > MaxAppInviteNoteRunes {
-		f.Add("note", "at most 2000 characters of UTF-8")
+	if utf8.RuneCountInString(c.Note) > MaxAppInviteNoteRunes {
+		f.Add("note", "at most 2000 characters")
 	}
 	ai.ExpiresAt = Expiry(c.ExpiresIn, nil, org.Settings.TTL(), now, f)
 	if err := f.Err(); err != nil {

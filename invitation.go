@@ -284,6 +284,18 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 		UpdatedAt:   now,
 	}
 
+	for _, t := range []struct{ field, value string }{
+		{"email", c.Email}, {"phone", inv.Phone}, {"user_id", inv.UserID},
+		{"first_name", inv.FirstName}, {"last_name", inv.LastName},
+		{"redirect_url", inv.RedirectURL}, {"audience", inv.Audience},
+	} {
+		CheckText(f, t.field, t.value, false)
+	}
+	CheckText(f, "message", inv.Message, true)
+	for _, r := range c.Roles {
+		CheckText(f, "roles", r, false)
+	}
+
 	// Invitee: exactly one of email, phone, user id.
 	given := 0
 	for _, s := range []string{c.Email, inv.Phone, inv.UserID} {
@@ -331,8 +343,8 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 	if utf8.RuneCountInString(inv.LastName) > MaxNameRunes {
 		f.Add("last_name", "at most 200 characters")
 	}
-	if !utf8.ValidString(c.Message) || utf8.RuneCountInString(c.Message) > MaxMessageRunes {
-		f.Add("message", "at most 2000 characters of UTF-8")
+	if utf8.RuneCountInString(c.Message) > MaxMessageRunes {
+		f.Add("message", "at most 2000 characters")
 	}
 	if inv.RedirectURL != "" && !org.Settings.RedirectAllowed(inv.RedirectURL) {
 		f.Add("redirect_url", "origin is not in the organization's allowed_redirect_origins")
@@ -443,6 +455,13 @@ type Acceptor struct {
 // Validate checks an acceptor's shape.
 func (a *Acceptor) Validate() error {
 	f := FieldErrors{}
+	a.Name = strings.TrimSpace(a.Name)
+	for _, t := range []struct{ field, value string }{
+		{"user.id", a.ID}, {"user.external_id", a.ExternalID}, {"user.email", a.Email},
+		{"user.phone", a.Phone}, {"user.name", a.Name},
+	} {
+		CheckText(f, t.field, t.value, false)
+	}
 	if a.ID == "" && a.ExternalID == "" && a.Email == "" && a.Phone == "" {
 		f.Add("user", "give the accepting user's id, external_id, email or phone")
 	}
@@ -462,7 +481,6 @@ func (a *Acceptor) Validate() error {
 	if a.Phone != "" && !ValidPhone(a.Phone) {
 		f.Add("user.phone", "must be an E.164 number")
 	}
-	a.Name = strings.TrimSpace(a.Name)
 	if utf8.RuneCountInString(a.Name) > MaxNameRunes {
 		f.Add("user.name", "at most 200 characters")
 	}

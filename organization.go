@@ -106,6 +106,7 @@ func NewOrganization(c OrganizationCreate, now time.Time) (*Organization, error)
 		UpdatedAt: now,
 	}
 	validateOrgName(f, o.Name)
+	CheckText(f, "slug", o.Slug, false)
 	if o.Slug == "" {
 		o.Slug = slugify(o.Name)
 	} else if !validSlug(o.Slug, MaxSlugLen) {
@@ -132,6 +133,7 @@ func (o *Organization) Apply(u OrganizationUpdate, now time.Time) error {
 }
 
 func validateOrgName(f FieldErrors, name string) {
+	CheckText(f, "name", name, false)
 	if name == "" || len([]rune(name)) > MaxNameRunes {
 		f.Add("name", "must be 1-200 characters")
 	}
@@ -172,33 +174,39 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
 	}
 	if p.Contact != nil {
 		s.Contact = strings.TrimSpace(*p.Contact)
+		CheckText(f, "settings.contact", s.Contact, false)
 		if len([]rune(s.Contact)) > MaxContactRunes {
 			f.Add("settings.contact", "must be at most 500 characters")
 		}
 	}
 	if p.DisplayName != nil {
 		s.DisplayName = strings.TrimSpace(*p.DisplayName)
+		CheckText(f, "settings.display_name", s.DisplayName, false)
 		if len([]rune(s.DisplayName)) > MaxNameRunes {
 			f.Add("settings.display_name", "must be at most 200 characters")
 		}
 	}
 	if p.LogoURL != nil {
 		s.LogoURL = strings.TrimSpace(*p.LogoURL)
+		CheckText(f, "settings.logo_url", s.LogoURL, false)
 		if s.LogoURL != "" && !validLogoURL(s.LogoURL) {
 			f.Add("settings.logo_url", "must be an https URL of at most 2000 characters")
 		}
 	}
 	if p.AccentColor != nil {
 		s.AccentColor = strings.ToLower(strings.TrimSpace(*p.AccentColor))
+		CheckText(f, "settings.accent_color", s.AccentColor, false)
 		if s.AccentColor != "" && !accentColor.MatchString(s.AccentColor) {
 			f.Add("settings.accent_color", "must be a colour like #1a73e8")
 		}
 	}
 	if p.DefaultRedirectURL != nil {
 		s.DefaultRedirectURL = strings.TrimSpace(*p.DefaultRedirectURL)
+		CheckText(f, "settings.default_redirect_url", s.DefaultRedirectURL, false)
 	}
 	if p.SignInURL != nil {
 		s.SignInURL = strings.TrimSpace(*p.SignInURL)
+		CheckText(f, "settings.sign_in_url", s.SignInURL, false)
 	}
 	// Checked whenever anything changes, against the allowlist as it ends
 	// up: narrowing the allowlist must not leave a URL behind that the

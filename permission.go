@@ -123,6 +123,8 @@ const (
 func (c *RoleCreate) Validate() error {
 	f := FieldErrors{}
 	c.Name = strings.TrimSpace(c.Name)
+	CheckText(f, "name", c.Name, false)
+	CheckText(f, "description", c.Description, true)
 	switch {
 	case !validSlug(c.Name, MaxRoleNameLen):
 		f.Add("name", "must be 1-64 characters of a-z, 0-9, '-' and '_'")

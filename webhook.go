@@ -93,6 +93,11 @@ type WebhookService interface {
 // NewWebhook validates c and returns the endpoint with a new secret.
 func NewWebhook(c WebhookCreate, now time.Time) (*Webhook, error) {
 	f := FieldErrors{}
+	CheckText(f, "url", c.URL, false)
+	CheckText(f, "description", c.Description, false)
+	for _, e := range c.Events {
+		CheckText(f, "events", e, false)
+	}
 	u, err := url.Parse(c.URL)
 	switch {
 	case len(c.URL) > 2000:
@@ -113,8 +118,8 @@ func NewWebhook(c WebhookCreate, now time.Time) (*Webhook, error) {
 	if events == nil {
 		events = []string{}
 	}
-	if !utf8.ValidString(c.Description) || utf8.RuneCountInString(c.Description) > 200 {
-		f.Add("description", "at most 200 characters of UTF-8")
+	if utf8.RuneCountInString(c.Description) > 200 {
+		f.Add("description", "at most 200 characters")
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/invitedhq/invited"
 )
@@ -44,6 +45,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
+	}
+	if !utf8.Valid(data) {
+		// encoding/json would quietly turn each invalid byte into U+FFFD.
+		return nil, errInvalid("the request body is not valid UTF-8")
 	}
 	return data, nil
 }
@@ -239,6 +244,21 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 }
 
 // Query parameters and path ids are checked here too.
+
+// checkQuery holds every query value to the text rule of invited.CheckText
+// before any handler reads it: a value that breaks it is invalid_request
+// naming the parameter. Path parameters need no such check: one that breaks
+// the rule cannot be an id (pathID) nor a secret's hash, so it answers
+// not_found like any unknown one.
+func checkQuery(r *http.Request) error {
+	f := invited.FieldErrors{}
+	for name, values := range r.URL.Query() {
+		for _, v := range values {
+			invited.CheckText(f, name, v, false)
+		}
+	}
+	return f.Err()
+}
 
 // maxPageToken bounds page_token: tokens are short and opaque, and anything
 // long is not one of ours.

@@ -108,6 +108,10 @@ func (e *endpoint[In, Out]) describe(rt *openapi.Route) {
 }
 
 func (e *endpoint[In, Out]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkQuery(r); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
 	var data []byte
 	if e.readsBody() {
 		var err error

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,9 +28,13 @@ import (
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/jwtauth"
+	"github.com/invitedhq/invited/internal/pgtest"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
 )
+
+// TestMain stops the shared PostgreSQL cluster once the tests are done.
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 const (
 	testIssuer  = "https://idp.test"
@@ -55,6 +60,16 @@ type env struct {
 // newEnv starts the API; opts may change its Deps before it starts.
 func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
+	return newEnvOn(t, sqliteURL(t), opts...)
+}
+
+// sqliteURL names a fresh SQLite database file for one test.
+func sqliteURL(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "invited.db") }
+
+// newEnvOn starts the API on the database dbURL names (sqlite: or
+// postgres:).
+func newEnvOn(t testing.TB, dbURL string, opts ...func(*Deps)) *env {
+	t.Helper()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Now().UTC())
 	// A keyring, so that apps may be registered with client secrets.
@@ -62,7 +77,7 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clk.Now, Secrets: keys})
+	db, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{Now: clk.Now, Secrets: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +102,7 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	conn := connect.New(connect.Config{Store: db, PublicURL: testBaseURL, Now: clk.Now, Logger: logger})
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db,
-		Profiles: db, ProfileTokens: conn,
+		Profiles: db, ProfileTokens: conn, Webhooks: db,
 		Credentials: &httpkit.Credentials{Auth: db, Verifier: verifier},
 		PublicURL:   testBaseURL,
 		Logger:      logger,
