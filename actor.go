@@ -99,15 +99,7 @@ func (a *Actor) MayGrant(orgID string, granted PermissionSet) error {
 	if excess == 0 {
 		return nil
 	}
-	return Errorf(EFORBIDDEN, "you cannot grant permissions you do not hold: %s", joinPermissions(excess.List()))
-}
-
-func joinPermissions(ps []Permission) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = string(p)
-	}
-	return strings.Join(s, ", ")
+	return Errorf(EFORBIDDEN, "you cannot grant permissions you do not hold: %s", strings.Join(Strings(excess.List()), ", "))
 }
 
 // VisibleOrgIDs returns the organizations the actor can see, or all=true.

@@ -112,3 +112,13 @@ func ValidSecretShape(s, prefix string) bool {
 	_, err := base64.RawURLEncoding.DecodeString(rest)
 	return err == nil
 }
+
+// Strings returns vs, values of a closed set of names (statuses,
+// permissions), as plain strings, for messages and documents.
+func Strings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}

@@ -87,9 +87,5 @@ func yesNo(b bool) string {
 }
 
 func joinPermissions(ps []invited.Permission) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = string(p)
-	}
-	return strings.Join(s, " ")
+	return strings.Join(invited.Strings(ps), " ")
 }

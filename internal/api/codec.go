@@ -295,11 +295,7 @@ func queryOrgID(q url.Values, f invited.FieldErrors) string {
 func queryStatus[S ~string](q url.Values, f invited.FieldErrors, statuses []S) S {
 	s := S(q.Get("status"))
 	if s != "" && !slices.Contains(statuses, s) {
-		names := make([]string, len(statuses))
-		for i, st := range statuses {
-			names[i] = string(st)
-		}
-		f.Add("status", "must be one of "+strings.Join(names, ", "))
+		f.Add("status", "must be one of "+strings.Join(invited.Strings(statuses), ", "))
 	}
 	return s
 }

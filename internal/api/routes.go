@@ -51,7 +51,7 @@ var (
 	orgIDParam        = openapi.Param{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only this organization's"}
 	invitationsParams = append([]openapi.Param{
 		orgIDParam,
-		{Name: "status", Enum: strs(invited.Statuses), Description: "only invitations in this status"},
+		{Name: "status", Enum: invited.Strings(invited.Statuses), Description: "only invitations in this status"},
 		{Name: "email", Description: "only invitations to this address"},
 	}, pageParams...)
 	apiKeysParams  = append([]openapi.Param{orgIDParam}, pageParams...)
@@ -67,11 +67,11 @@ var (
 	appInvitesParams = append([]openapi.Param{
 		orgIDParam,
 		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the invites through this app"},
-		{Name: "status", Enum: strs(invited.AppInviteStatuses), Description: "only app invites in this status"},
+		{Name: "status", Enum: invited.Strings(invited.AppInviteStatuses), Description: "only app invites in this status"},
 	}, pageParams...)
 	orgProfilesParams = append([]openapi.Param{
 		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the profiles connected through this app"},
-		{Name: "status", Enum: strs(invited.ProfileStatuses), Description: "only profiles in this status"},
+		{Name: "status", Enum: invited.Strings(invited.ProfileStatuses), Description: "only profiles in this status"},
 	}, pageParams...)
 	profilesParams = append([]openapi.Param{orgIDParam}, orgProfilesParams...)
 	auditParams    = append([]openapi.Param{
@@ -80,15 +80,6 @@ var (
 		{Name: "actor", Description: "only what this user (usr_…) or API key (key_…) did"},
 	}, pageParams...)
 )
-
-// strs is vs as strings.
-func strs[T ~string](vs []T) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = string(v)
-	}
-	return out
-}
 
 // license is the API's license in the spec: none until the project
 // chooses one (there is no LICENSE file).
