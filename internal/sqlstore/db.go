@@ -167,7 +167,7 @@ func (db *DB) Ready(ctx context.Context) error {
 	if err := db.Ping(ctx); err != nil {
 		return err
 	}
-	files, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
+	files, err := db.migrationFiles()
 	if err != nil {
 		return fmt.Errorf("sqlstore: ready: %w", err)
 	}
@@ -186,7 +186,7 @@ func (db *DB) Ready(ctx context.Context) error {
 // Running it again, or from two processes at once, changes nothing: each
 // transaction takes the setup lock before it looks at schema_migrations.
 func (db *DB) Migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql") // sorted: NNNN_ order
+	files, err := db.migrationFiles()
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
@@ -196,6 +196,12 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migrationFiles are the embedded migrations of the dialect, in the order
+// they apply (NNNN_ names sort so).
+func (db *DB) migrationFiles() ([]string, error) {
+	return fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
 }
 
 func (db *DB) migrateFile(ctx context.Context, file string) error {

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"io/fs"
 	"strings"
 	"testing"
 )
@@ -27,7 +26,7 @@ func TestConcurrentOpen(t *testing.T) {
 				must(t, err)
 			}
 			db := openURL(t, url, Options{})
-			files, err := fs.Glob(migrations, "migrations/"+db.dialect.name+"/*.sql")
+			files, err := db.migrationFiles()
 			must(t, err)
 			e := &env{t: t, db: db}
 			if n := e.count(`SELECT COUNT(*) FROM schema_migrations`); n != len(files) {
