@@ -5,18 +5,25 @@ import (
 	"time"
 )
 
-// ConsoleSession is an admin console signed in with an API key (issue 13).
-// The browser's cookie holds the session's secret, the store only its hash
-// with the key it stands for, so that a copied cookie or database is no
-// key. A session ends when it is idle for ConsoleSessionIdle, at the
-// latest ConsoleSessionLifetime after sign-in, at sign-out, when it is
-// ended from the console's list, and when its key is revoked.
+// ConsoleSession is an admin console signed in (issue 13), with an API key
+// or a user access token. The browser's cookie holds the session's secret,
+// the store only its hash with what it stands for, so that a copied cookie
+// or database is no credential. A session ends when it is idle for
+// ConsoleSessionIdle, at the latest ConsoleSessionLifetime after sign-in
+// (sooner when the token signed in with expires sooner), at sign-out, when
+// it is ended from the console's list, and when its key is revoked.
 type ConsoleSession struct {
-	ID         string
-	APIKeyID   string
+	ID string
+	// APIKeyID is the key signed in with, or "" for a user access token.
+	APIKeyID string
+	// User is the identity of the user access token signed in with (its
+	// subject as ExternalID, and its claims), or nil for an API key. The
+	// user's grants are read again on every request, as for the token.
+	User       *User
 	CreatedAt  time.Time
 	LastSeenAt time.Time
-	// ExpiresAt is the absolute end: CreatedAt + ConsoleSessionLifetime.
+	// ExpiresAt is the absolute end: CreatedAt + ConsoleSessionLifetime,
+	// or the expiry of the token signed in with if that comes first.
 	ExpiresAt time.Time
 }
 
@@ -48,35 +55,54 @@ func (s *ConsoleSession) EndsAt() time.Time {
 	return s.ExpiresAt
 }
 
-// NewConsoleSession returns a session for the API key apiKeyID starting
-// at now, and its secret.
-func NewConsoleSession(apiKeyID string, now time.Time) (*ConsoleSession, string) {
-	return &ConsoleSession{
+// NewConsoleSession returns a session for the credential of a, starting at
+// now and ending by notAfter (zero: no earlier than the lifetime), and its
+// secret. The actor is an API key, or a user signed in with a user access
+// token; a key acting for a user is neither.
+func NewConsoleSession(a *Actor, now, notAfter time.Time) (*ConsoleSession, string, error) {
+	s := &ConsoleSession{
 		ID:         NewID(PrefixConsoleSession, now),
-		APIKeyID:   apiKeyID,
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(ConsoleSessionLifetime),
-	}, NewSecret(SecretPrefixConsoleSession)
+	}
+	switch {
+	case a == nil || (a.APIKeyID == "") == (a.User == nil):
+		return nil, "", Errorf(EUNAUTHENTICATED, "console sessions are for an API key or a user access token")
+	case a.User != nil:
+		u := *a.User
+		s.User = &u
+	default:
+		s.APIKeyID = a.APIKeyID
+	}
+	if !notAfter.IsZero() && notAfter.Before(s.ExpiresAt) {
+		s.ExpiresAt = notAfter
+	}
+	return s, NewSecret(SecretPrefixConsoleSession), nil
 }
 
 // Active reports whether s has not expired at now.
 func (s *ConsoleSession) Active(now time.Time) bool { return now.Before(s.EndsAt()) }
 
 // ConsoleSessionService keeps the console's sessions. Every method but
-// AuthenticateConsoleSession acts for the API key of the actor in ctx, and
-// only on that key's sessions.
+// AuthenticateConsoleSession and PurgeConsoleSessions acts for the
+// credential of the actor in ctx (its API key, or the user of its access
+// token), and only on that credential's sessions.
 type ConsoleSessionService interface {
-	// CreateConsoleSession starts a session for the actor's API key and
-	// returns it with its secret, which is shown only here.
-	CreateConsoleSession(ctx context.Context) (*ConsoleSession, string, error)
+	// CreateConsoleSession starts a session for the actor's credential,
+	// ending by notAfter (zero: the lifetime), and returns it with its
+	// secret, which is shown only here.
+	CreateConsoleSession(ctx context.Context, notAfter time.Time) (*ConsoleSession, string, error)
 	// AuthenticateConsoleSession returns the actor of a session secret and
 	// the session, refreshing its idle expiry; unauthenticated for an
 	// unknown, ended or expired session or a revoked key.
 	AuthenticateConsoleSession(ctx context.Context, secret string) (*Actor, *ConsoleSession, error)
-	// FindConsoleSessions lists the active sessions of the actor's key,
-	// newest first.
+	// FindConsoleSessions lists the active sessions of the actor's
+	// credential, newest first.
 	FindConsoleSessions(ctx context.Context) ([]*ConsoleSession, error)
-	// EndConsoleSession ends one session of the actor's key.
+	// EndConsoleSession ends one session of the actor's credential.
 	EndConsoleSession(ctx context.Context, id string) error
+	// PurgeConsoleSessions deletes the sessions that have ended, and says
+	// how many; the sweeper calls it.
+	PurgeConsoleSessions(ctx context.Context) (int, error)
 }

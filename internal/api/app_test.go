@@ -283,7 +283,7 @@ func TestAppInvites(t *testing.T) {
 
 	t.Run("a user inviter is named", func(t *testing.T) {
 		inv := e.invite(e.admin, acme.ID, map[string]any{"email": "ada@acme.test", "roles": []string{"admin"}})
-		token := e.idp.token(t, "Ada Lovelace", "ada@acme.test")
+		token := e.idp.Token(t, "Ada Lovelace", "ada@acme.test")
 		e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept", Cred: token}, http.StatusOK, nil)
 		byUser := e.inviteToApp(token, system.ID, map[string]any{"org_id": acme.ID})
 		var p invited.AppInvitePreview

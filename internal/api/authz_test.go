@@ -12,6 +12,7 @@ import (
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/openapi"
+	"github.com/invitedhq/invited/internal/testutil/idp"
 )
 
 // TestAuthorization runs what each kind of caller may do against the
@@ -30,7 +31,7 @@ func TestAuthorization(t *testing.T) {
 	for _, u := range []struct{ name, role string }{{"owner", "member"}, {"admin", "admin"}, {"member", "member"}, {"inviter", "inviter"}} {
 		email := u.name + "@acme.test"
 		inv := e.invite(e.admin, acme.ID, map[string]any{"email": email, "roles": []string{u.role}})
-		tokens[u.name] = e.idp.token(t, "sub-"+u.name, email)
+		tokens[u.name] = e.idp.Token(t, "sub-"+u.name, email)
 		var acc invited.Acceptance
 		e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept", Cred: tokens[u.name]}, http.StatusOK, &acc)
 		userIDs[u.name] = acc.User.ID
@@ -66,7 +67,7 @@ func TestAuthorization(t *testing.T) {
 			getA: 404, getB: 404, create: 403, revoke: 403, members: 200, updateMember: 403, createKey: 403, createOrg: 403},
 		{name: "invitations:create only", cred: tokens["inviter"], sees: []string{"inviter's"},
 			getA: 404, getB: 404, create: 201, revoke: 403, members: 403, updateMember: 403, createKey: 403, createOrg: 403},
-		{name: "not a member", cred: e.idp.token(t, "sub-stranger", "stranger@else.test"), sees: nil,
+		{name: "not a member", cred: e.idp.Token(t, "sub-stranger", "stranger@else.test"), sees: nil,
 			getA: 404, getB: 404, create: 404, revoke: 404, members: 404, updateMember: 404, createKey: 404, createOrg: 403},
 		{name: "admin key acting as member", cred: e.admin, actingAs: userIDs["member"], sees: nil,
 			getA: 404, getB: 404, create: 403, revoke: 403, members: 200, updateMember: 403, createKey: 403, createOrg: 403},
@@ -152,8 +153,8 @@ func TestRoleCreateEscalation(t *testing.T) {
 // TestAuthentication covers credentials and the headers that go with them.
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t)
-	other := newIdentityProvider(t) // a key the server does not trust
-	user := e.idp.token(t, "sub-1", "one@example.com")
+	other := idp.Start(t) // a key the server does not trust
+	user := e.idp.Token(t, "sub-1", "one@example.com")
 
 	tests := []struct {
 		name   string
@@ -165,7 +166,7 @@ func TestAuthentication(t *testing.T) {
 		{"empty bearer", map[string]string{"Authorization": "Bearer "}, 401},
 		{"unknown API key", map[string]string{"Authorization": "Bearer " + invited.NewSecret(invited.SecretPrefixAPIKey)}, 401},
 		{"garbage", map[string]string{"Authorization": "Bearer hello"}, 401},
-		{"JWT from an untrusted key", map[string]string{"Authorization": "Bearer " + other.token(t, "sub-1", "one@example.com")}, 401},
+		{"JWT from an untrusted key", map[string]string{"Authorization": "Bearer " + other.Token(t, "sub-1", "one@example.com")}, 401},
 		{"user token", map[string]string{"Authorization": "Bearer " + user}, 200},
 		{"lower-case scheme", map[string]string{"Authorization": "bearer " + e.admin}, 200},
 		{"user token acting as someone", map[string]string{"Authorization": "Bearer " + user, httpkit.ActingUserHeader: "usr_x"}, 400},
@@ -210,7 +211,7 @@ func TestAuthentication(t *testing.T) {
 		if r := e.do(request{Method: "POST", Path: path}); r.Status != 401 {
 			t.Errorf("accept without credentials: %d %s", r.Status, r.Body)
 		}
-		mismatch := e.idp.token(t, "sub-2", "two@example.com")
+		mismatch := e.idp.Token(t, "sub-2", "two@example.com")
 		if r := e.do(request{Method: "POST", Path: path, Cred: mismatch}); r.Status != 403 || r.apiError(t).Code != invited.EEMAILMISMATCH {
 			t.Errorf("accept by someone else: %d %s", r.Status, r.Body)
 		}
@@ -240,7 +241,7 @@ func TestDocumentedPermissions(t *testing.T) {
 		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}, "send": status != invited.StatusDraft})
 		if status == invited.StatusAccepted {
 			e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
-				Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, nil)
+				Cred: e.idp.Token(t, "sub-"+email, email)}, http.StatusOK, nil)
 		}
 		e.clock.Advance(invited.ResendInterval + time.Second) // resends wait after a send
 		return "/v1/invitations/" + inv.ID
@@ -252,7 +253,7 @@ func TestDocumentedPermissions(t *testing.T) {
 		inv := e.invite(e.admin, org.ID, map[string]any{"email": email, "roles": []string{"member"}})
 		var acc invited.Acceptance
 		e.call(request{Method: "POST", Path: "/v1/invitation-tokens/" + tokenOf(t, inv.URL) + "/accept",
-			Cred: e.idp.token(t, "sub-"+email, email)}, http.StatusOK, &acc)
+			Cred: e.idp.Token(t, "sub-"+email, email)}, http.StatusOK, &acc)
 		return "/v1/orgs/" + org.ID + "/members/" + acc.User.ID
 	}
 	member() // the owner

@@ -3,9 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -19,10 +16,8 @@ import (
 
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/testutil"
+	"github.com/invitedhq/invited/internal/testutil/idp"
 	"github.com/invitedhq/invited/internal/testutil/specvalidate"
-
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
@@ -36,10 +31,7 @@ import (
 // TestMain stops the shared PostgreSQL cluster once the tests are done.
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
-const (
-	testIssuer  = "https://idp.test"
-	testBaseURL = "https://invited.test"
-)
+const testBaseURL = "https://invited.test"
 
 // env is a running API on a fresh SQLite database, with an admin key and an
 // identity provider that signs user access tokens.
@@ -48,7 +40,7 @@ type env struct {
 	db    *sqlstore.DB
 	srv   *httptest.Server
 	h     http.Handler // what srv serves, for in-process requests
-	idp   *identityProvider
+	idp   *idp.Provider
 	admin string // the admin key's secret
 	log   *testutil.SyncBuffer
 	clock *testutil.Clock
@@ -87,8 +79,8 @@ func newEnvOn(t testing.TB, dbURL string, opts ...func(*Deps)) *env {
 	if _, err := db.EnsureAdminAPIKey(ctx, admin, "test admin"); err != nil {
 		t.Fatal(err)
 	}
-	idp := newIdentityProvider(t)
-	verifier, err := jwtauth.NewVerifier(jwtauth.Config{Issuer: testIssuer, JWKSURL: idp.srv.URL})
+	provider := idp.Start(t)
+	verifier, err := jwtauth.NewVerifier(jwtauth.Config{Issuer: idp.Issuer, JWKSURL: provider.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,53 +110,7 @@ func newEnvOn(t testing.TB, dbURL string, opts ...func(*Deps)) *env {
 	// serves: the spec must say what the service does.
 	spec := httptestDo(h, "GET", "/openapi.json", nil).Body.Bytes()
 	srv.Client().Transport = specvalidate.New(t, spec).Wrap(srv.Client().Transport)
-	return &env{t: t, db: db, srv: srv, h: h, idp: idp, admin: admin, log: log, clock: clk, connect: conn}
-}
-
-// identityProvider serves a JWKS and signs tokens with its key.
-type identityProvider struct {
-	srv    *httptest.Server
-	signer jose.Signer
-}
-
-func newIdentityProvider(t testing.TB) *identityProvider {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: key.Public(), KeyID: "k1", Algorithm: string(jose.ES256), Use: "sig"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(jwks)
-	}))
-	t.Cleanup(srv.Close)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &identityProvider{srv: srv, signer: signer}
-}
-
-// token returns a user access token for sub with a verified email.
-func (p *identityProvider) token(t testing.TB, sub, email string) string {
-	t.Helper()
-	now := time.Now()
-	claims := map[string]any{
-		"iss": testIssuer, "sub": sub, "email": email, "email_verified": true, "name": sub,
-		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	}
-	raw, err := jwt.Signed(p.signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return &env{t: t, db: db, srv: srv, h: h, idp: provider, admin: admin, log: log, clock: clk, connect: conn}
 }
 
 // response is an answer, read whole.

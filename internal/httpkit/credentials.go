@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/jwtauth"
@@ -36,7 +37,8 @@ func (c *Credentials) Actor(ctx context.Context, secret, actingAs string) (*invi
 		if actingAs != "" {
 			return nil, invited.Errorf(invited.EINVALID, "%s is for API keys; a user access token already names its user", ActingUserHeader)
 		}
-		return c.userActor(ctx, secret)
+		actor, _, err := c.userActor(ctx, secret)
+		return actor, err
 	}
 	// Anything else is an API key: minted ones start with "ik_", but an
 	// operator's INVITED_ADMIN_API_KEY may be any string of 16 or more
@@ -48,28 +50,42 @@ func (c *Credentials) Actor(ctx context.Context, secret, actingAs string) (*invi
 	return c.Auth.ActAsUser(ctx, actor, actingAs)
 }
 
-// userActor verifies a user access token and resolves the identity in it.
-func (c *Credentials) userActor(ctx context.Context, token string) (*invited.Actor, error) {
+// SignIn resolves secret, an API key or a user access token, as Actor does
+// without acting for anyone, and says until when it works: a token's
+// expiry, or zero for a key, which works until it is revoked. The console
+// bounds its sessions by it.
+func (c *Credentials) SignIn(ctx context.Context, secret string) (*invited.Actor, time.Time, error) {
+	if jwtauth.LooksLikeJWT(secret) {
+		return c.userActor(ctx, secret)
+	}
+	actor, err := c.Actor(ctx, secret, "")
+	return actor, time.Time{}, err
+}
+
+// userActor verifies a user access token and resolves the identity in it;
+// it also returns the token's expiry.
+func (c *Credentials) userActor(ctx context.Context, token string) (*invited.Actor, time.Time, error) {
 	if c.Verifier == nil {
-		return nil, invited.Errorf(invited.EUNAUTHENTICATED, "user access tokens are not enabled on this server")
+		return nil, time.Time{}, invited.Errorf(invited.EUNAUTHENTICATED, "user access tokens are not enabled on this server")
 	}
 	claims, err := c.Verifier.Verify(ctx, token)
 	switch {
 	case errors.Is(err, jwtauth.ErrInvalidToken):
-		return nil, invited.Errorf(invited.EUNAUTHENTICATED, "the user access token is invalid or expired")
+		return nil, time.Time{}, invited.Errorf(invited.EUNAUTHENTICATED, "the user access token is invalid or expired")
 	case errors.Is(err, jwtauth.ErrKeysUnavailable):
 		// The identity provider is down: not the caller's fault, so not 401.
-		return nil, invited.Errorf(invited.EUNAVAILABLE, "user access tokens cannot be checked right now")
+		return nil, time.Time{}, invited.Errorf(invited.EUNAVAILABLE, "user access tokens cannot be checked right now")
 	case err != nil:
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return c.Auth.AuthenticateUser(ctx, invited.User{
+	actor, err := c.Auth.AuthenticateUser(ctx, invited.User{
 		ExternalID:    claims.Subject,
 		Email:         strings.ToLower(strings.TrimSpace(claims.Email)),
 		EmailVerified: claims.EmailVerified,
 		Phone:         claims.Phone,
 		Name:          claims.Name,
 	})
+	return actor, claims.Expiry, err
 }
 
 // ClientAddr is the address of the client: the peer's, or, when the peer

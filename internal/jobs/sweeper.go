@@ -14,22 +14,25 @@ type Expirer interface {
 	ExpireAppInvites(ctx context.Context, limit int) (int, error)
 }
 
-// IdempotencyPurger forgets Idempotency-Keys older than their TTL.
-type IdempotencyPurger interface {
+// Purger forgets what has outlived its use: Idempotency-Keys older than
+// their TTL, and console sessions that have ended.
+type Purger interface {
 	PurgeIdempotencyKeys(ctx context.Context) (int, error)
+	PurgeConsoleSessions(ctx context.Context) (int, error)
 }
 
 // SweepBatch bounds one sweeper transaction, so that a backlog never holds
 // the writer for long: each batch commits before the next starts.
 const SweepBatch = 500
 
-// Sweeper periodically marks overdue invitations and app invites expired
-// and purges old idempotency keys. Both read as expired the moment they are
-// overdue whatever the sweeper does; it only makes the stored status, and
-// the indexes built on it, catch up.
+// Sweeper periodically marks overdue invitations and app invites expired,
+// and purges old idempotency keys and ended console sessions. All of them
+// read as expired the moment they are overdue whatever the sweeper does;
+// it only makes the stored status, and the indexes built on it, catch up,
+// and keeps dead rows from piling up.
 type Sweeper struct {
 	Expirer  Expirer
-	Purger   IdempotencyPurger
+	Purger   Purger
 	Interval time.Duration
 	Logger   *slog.Logger
 	// Expired, if set, is told how many invitations each committed batch
@@ -52,14 +55,23 @@ func (s *Sweeper) Run(ctx context.Context) {
 }
 
 // Sweep runs one pass: for invitations, then app invites, batches until
-// fewer than a full batch expired.
+// fewer than a full batch expired; then the purges, each on its own, so
+// that one failing leaves the other to run.
 func (s *Sweeper) Sweep(ctx context.Context) {
 	s.drain(ctx, "invitations", s.Expirer.ExpireInvitations, s.Expired)
 	s.drain(ctx, "app invites", s.Expirer.ExpireAppInvites, nil)
-	if n, err := s.Purger.PurgeIdempotencyKeys(ctx); err != nil {
-		s.Logger.ErrorContext(ctx, "idempotency key purge failed", "err", err)
-	} else if n > 0 {
-		s.Logger.DebugContext(ctx, "purged idempotency keys", "count", n)
+	for _, p := range []struct {
+		what  string
+		purge func(context.Context) (int, error)
+	}{
+		{"idempotency keys", s.Purger.PurgeIdempotencyKeys},
+		{"console sessions", s.Purger.PurgeConsoleSessions},
+	} {
+		if n, err := p.purge(ctx); err != nil {
+			s.Logger.ErrorContext(ctx, "purge failed", "what", p.what, "err", err)
+		} else if n > 0 {
+			s.Logger.DebugContext(ctx, "purged "+p.what, "count", n)
+		}
 	}
 }
 

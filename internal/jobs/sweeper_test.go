@@ -26,10 +26,25 @@ func (q *queue) expire(_ context.Context, limit int) (int, error) {
 }
 
 // backlog is the store as the sweeper sees it: overdue invitations, overdue
-// app invites and idempotency keys to purge.
+// app invites, and idempotency keys and console sessions to purge (each
+// purge failing when its fail is set).
 type backlog struct {
 	invitations, appInvites queue
-	purged                  int
+	keys, sessions          purge
+}
+
+// purge counts its calls.
+type purge struct {
+	calls int
+	fail  bool
+}
+
+func (p *purge) run() (int, error) {
+	p.calls++
+	if p.fail {
+		return 0, errors.New("database gone")
+	}
+	return 1, nil
 }
 
 func (b *backlog) ExpireInvitations(ctx context.Context, limit int) (int, error) {
@@ -40,7 +55,9 @@ func (b *backlog) ExpireAppInvites(ctx context.Context, limit int) (int, error) 
 	return b.appInvites.expire(ctx, limit)
 }
 
-func (b *backlog) PurgeIdempotencyKeys(context.Context) (int, error) { b.purged++; return 0, nil }
+func (b *backlog) PurgeIdempotencyKeys(context.Context) (int, error) { return b.keys.run() }
+
+func (b *backlog) PurgeConsoleSessions(context.Context) (int, error) { return b.sessions.run() }
 
 func TestSweepDrainsInBatches(t *testing.T) {
 	tests := []struct {
@@ -82,8 +99,8 @@ func TestSweepDrainsInBatches(t *testing.T) {
 				if len(other.calls) != 1 || other.overdue != 0 {
 					t.Fatalf("the other kind: %d calls, %d overdue left", len(other.calls), other.overdue)
 				}
-				if b.purged != 1 {
-					t.Fatalf("purged %d times", b.purged)
+				if b.keys.calls != 1 || b.sessions.calls != 1 {
+					t.Fatalf("purged keys %d times, sessions %d times", b.keys.calls, b.sessions.calls)
 				}
 			})
 		}
@@ -105,5 +122,25 @@ func TestSweepReportsExpirations(t *testing.T) {
 		if !slices.Equal(reported, want) {
 			t.Errorf("fail=%v: reported %v, want %v", fail, reported, want)
 		}
+	}
+}
+
+// TestSweepPurges: each purge runs once a pass, whether the other fails.
+func TestSweepPurges(t *testing.T) {
+	for _, tt := range []struct {
+		name                   string
+		failKeys, failSessions bool
+	}{
+		{"both work", false, false},
+		{"keys fail", true, false},
+		{"sessions fail", false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &backlog{keys: purge{fail: tt.failKeys}, sessions: purge{fail: tt.failSessions}}
+			(&Sweeper{Expirer: b, Purger: b, Logger: discard()}).Sweep(context.Background())
+			if b.keys.calls != 1 || b.sessions.calls != 1 {
+				t.Fatalf("purged keys %d times, sessions %d times", b.keys.calls, b.sessions.calls)
+			}
+		})
 	}
 }

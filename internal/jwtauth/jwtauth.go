@@ -57,11 +57,12 @@ type Config struct {
 
 // Claims are the identity claims the service uses from a verified token.
 type Claims struct {
-	Subject       string // "sub", always non-empty
-	Email         string // "email"
-	EmailVerified bool   // "email_verified"
-	Phone         string // "phone_number"
-	Name          string // "name", or "given_name family_name" when absent
+	Subject       string    // "sub", always non-empty
+	Email         string    // "email"
+	EmailVerified bool      // "email_verified"
+	Phone         string    // "phone_number"
+	Name          string    // "name", or "given_name family_name" when absent
+	Expiry        time.Time // "exp", always set
 }
 
 // Verifier checks tokens against one issuer. It is safe for concurrent use.
@@ -186,6 +187,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		EmailVerified: bool(tc.EmailVerified),
 		Phone:         tc.Phone,
 		Name:          name,
+		Expiry:        tc.Expiry.Time().UTC(),
 	}, nil
 }
 

@@ -206,6 +206,7 @@ func TestVerify(t *testing.T) {
 		EmailVerified: true,
 		Phone:         "+15551234567",
 		Name:          "Ada Lovelace",
+		Expiry:        start.Add(time.Hour),
 	}
 
 	type tc struct {
@@ -233,20 +234,25 @@ func TestVerify(t *testing.T) {
 		{name: "audience in list", want: wantDefault, token: with(func(c map[string]any) {
 			c["aud"] = []string{"other", testAudience}
 		})},
-		{name: "expired within leeway", want: wantDefault, token: with(func(c map[string]any) {
+		{name: "expired within leeway", want: func() Claims {
+			c := wantDefault
+			c.Expiry = start.Add(-30 * time.Second)
+			return c
+		}(), token: with(func(c map[string]any) {
 			c["exp"] = start.Add(-30 * time.Second).Unix()
 		})},
 		{name: "given and family name fallback", token: with(func(c map[string]any) {
 			delete(c, "name")
 			c["given_name"], c["family_name"] = "Grace", "Hopper"
 			c["email_verified"] = "true" // Cognito style
-		}), want: Claims{Subject: "user-123", Email: "ada@example.com", EmailVerified: true, Phone: "+15551234567", Name: "Grace Hopper"}},
+		}), want: Claims{Subject: "user-123", Email: "ada@example.com", EmailVerified: true, Phone: "+15551234567", Name: "Grace Hopper",
+			Expiry: start.Add(time.Hour)}},
 		{name: "given name only, minimal claims", token: with(func(c map[string]any) {
 			for _, f := range []string{"name", "email", "email_verified", "phone_number"} {
 				delete(c, f)
 			}
 			c["given_name"] = "Grace"
-		}), want: Claims{Subject: "user-123", Name: "Grace"}},
+		}), want: Claims{Subject: "user-123", Name: "Grace", Expiry: start.Add(time.Hour)}},
 
 		{name: "expired", err: jwt.ErrExpired, token: with(func(c map[string]any) {
 			c["exp"] = start.Add(-2 * time.Minute).Unix()

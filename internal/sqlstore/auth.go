@@ -111,18 +111,23 @@ func (db *DB) AuthenticateUser(ctx context.Context, identity invited.User) (*inv
 		return nil, invited.Errorf(invited.EUNAUTHENTICATED, "the identity has no subject")
 	}
 	var actor *invited.Actor
-	err := db.readTx(ctx, func(tx *Tx) error {
-		u, err := tx.userBy(ctx, "external_id", identity.ExternalID)
-		if isNotFound(err) {
-			identity.ID = ""
-			actor = &invited.Actor{User: &identity, Grants: map[string]invited.PermissionSet{}}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		actor, err = tx.userActor(ctx, u)
+	err := db.readTx(ctx, func(tx *Tx) (err error) {
+		actor, err = tx.identityActor(ctx, identity)
 		return err
 	})
 	return actor, err
+}
+
+// identityActor is AuthenticateUser's, in tx: a console session signed in
+// with a user access token resolves its identity the same way.
+func (tx *Tx) identityActor(ctx context.Context, identity invited.User) (*invited.Actor, error) {
+	u, err := tx.userBy(ctx, "external_id", identity.ExternalID)
+	switch {
+	case isNotFound(err):
+		identity.ID = ""
+		return &invited.Actor{User: &identity, Grants: map[string]invited.PermissionSet{}}, nil
+	case err != nil:
+		return nil, err
+	}
+	return tx.userActor(ctx, u)
 }

@@ -54,6 +54,7 @@ var contract = []struct {
 	{"APIKeyEscalation", testAPIKeyEscalation},
 	{"ConsoleSessions", testConsoleSessions},
 	{"ConsoleSessionExpiry", testConsoleSessionExpiry},
+	{"UserConsoleSessions", testUserConsoleSessions},
 	{"RoleEscalation", testRoleEscalation},
 	{"RoleCreateEscalation", testRoleCreateEscalation},
 	{"Bootstrap", testBootstrap},

@@ -8,10 +8,11 @@ import (
 	"github.com/invitedhq/invited"
 )
 
-// startSession starts a console session for the key of ctx.
+// startSession starts a console session for the credential of ctx, for
+// its whole lifetime.
 func (e *env) startSession(ctx context.Context) (*invited.ConsoleSession, string) {
 	e.t.Helper()
-	s, secret, err := e.db.CreateConsoleSession(ctx)
+	s, secret, err := e.db.CreateConsoleSession(ctx, time.Time{})
 	if err != nil {
 		e.t.Fatalf("create console session: %v", err)
 	}
@@ -87,7 +88,7 @@ func testConsoleSessions(t *testing.T, e *env) {
 	if e.sessionWorks(secret) || !e.sessionWorks(secret2) || !e.sessionWorks(adminSecret) {
 		t.Fatal("ending one session did not end exactly that one")
 	}
-	_, _, err = e.db.CreateConsoleSession(context.Background())
+	_, _, err = e.db.CreateConsoleSession(context.Background(), time.Time{})
 	wantCode(t, err, invited.EUNAUTHENTICATED)
 
 	// Revoking the key ends its sessions, for good: a restored key does
@@ -141,15 +142,96 @@ func testConsoleSessionExpiry(t *testing.T, e *env) {
 		t.Fatal("a session works after its absolute expiry")
 	}
 
-	// Sessions that expire unseen are not listed, and are deleted when the
-	// key signs in again.
-	s, _ = e.startSession(e.admin)
-	e.clock.Advance(invited.ConsoleSessionIdle)
+	// Sessions that end unseen, idle or at their absolute expiry, are not
+	// listed, and the sweeper's purge deletes them and nothing else.
+	idle, _ := e.startSession(e.admin)
+	e.clock.Advance(invited.ConsoleSessionLifetime - invited.ConsoleSessionIdle)
+	used, usedSecret := e.startSession(e.admin)
+	for e.clock.Now().Before(used.CreatedAt.Add(invited.ConsoleSessionIdle)) {
+		e.clock.Advance(invited.ConsoleSessionIdle - time.Minute)
+		if !e.sessionWorks(usedSecret) {
+			t.Fatal("a session in use ended")
+		}
+	}
+	live, _ := e.startSession(e.admin)
+	e.clock.Advance(time.Minute)
+	if got := e.sessionIDs(e.admin); len(got) != 2 || got[0] != live.ID || got[1] != used.ID {
+		t.Fatalf("listed %v, want [%s %s]", got, live.ID, used.ID)
+	}
+	n, err := e.db.PurgeConsoleSessions(context.Background())
+	must(t, err)
+	if n != 1 || e.count(`SELECT COUNT(*) FROM console_sessions WHERE id = ?`, idle.ID) != 0 {
+		t.Fatalf("purged %d, want the idle session alone", n)
+	}
+	e.clock.Advance(invited.ConsoleSessionLifetime)
+	if n, err := e.db.PurgeConsoleSessions(context.Background()); err != nil || n != 2 ||
+		e.count(`SELECT COUNT(*) FROM console_sessions`) != 0 {
+		t.Fatalf("purged %d (%v), want the last two", n, err)
+	}
+}
+
+// testUserConsoleSessions: a console signed in with a user access token
+// has a session like a key's, bound to the token's user, ending no later
+// than the token, with the user's grants as they are at each request.
+func testUserConsoleSessions(t *testing.T, e *env) {
+	org, _ := e.orgWithOwner(nil)
+	alice := e.userContext(&invited.User{ExternalID: "alice-sub", Email: "alice@example.com"})
+	bob := e.userContext(&invited.User{ExternalID: "bob-sub", Email: "bob@example.com"})
+
+	tokenExpiry := e.clock.Now().Add(time.Hour)
+	s, secret, err := e.db.CreateConsoleSession(alice, tokenExpiry)
+	must(t, err)
+	if s.APIKeyID != "" || s.User == nil || s.User.ExternalID != "alice-sub" || !s.ExpiresAt.Equal(tokenExpiry) {
+		t.Fatalf("session %+v", s)
+	}
+	a, got, err := e.db.AuthenticateConsoleSession(context.Background(), secret)
+	must(t, err)
+	if got.ID != s.ID || a.APIKeyID != "" || a.User == nil || a.User.ExternalID != "alice-sub" || a.Can(org.ID, invited.PermInvitationsRead) {
+		t.Fatalf("actor %+v of session %+v", a, got)
+	}
+	// Grants are the user's now, not the sign-in's: joining shows at once.
+	_, token := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "alice@example.com", Roles: []string{invited.RoleAdmin}})
+	_, err = e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: "alice-sub", Email: "alice@example.com"})
+	must(t, err)
+	a, _, err = e.db.AuthenticateConsoleSession(context.Background(), secret)
+	must(t, err)
+	if a.User.ID == "" || !a.Can(org.ID, invited.PermInvitationsRead) {
+		t.Fatalf("actor %+v lacks the grants of the membership", a)
+	}
+	// A token that outlives the lifetime does not stretch the session.
+	e.clock.Advance(time.Second)
+	long, _, err := e.db.CreateConsoleSession(alice, e.clock.Now().Add(30*24*time.Hour))
+	must(t, err)
+	if !long.ExpiresAt.Equal(long.CreatedAt.Add(invited.ConsoleSessionLifetime)) {
+		t.Fatalf("a long-lived token's session ends %v", long.ExpiresAt)
+	}
+
+	// Each user lists and ends their own sessions only; a key sees none.
+	_, bobSecret := e.startSession(bob)
+	if got := e.sessionIDs(alice); len(got) != 2 || got[0] != long.ID || got[1] != s.ID {
+		t.Fatalf("alice lists %v", got)
+	}
 	if got := e.sessionIDs(e.admin); len(got) != 0 {
-		t.Fatalf("expired sessions listed: %v", got)
+		t.Fatalf("the admin key lists %v", got)
 	}
-	e.startSession(e.admin)
-	if n := e.count(`SELECT COUNT(*) FROM console_sessions WHERE id = ?`, s.ID); n != 0 {
-		t.Fatal("an expired session is kept past the next sign-in")
+	wantCode(t, e.db.EndConsoleSession(bob, s.ID), invited.ENOTFOUND)
+	wantCode(t, e.db.EndConsoleSession(e.admin, s.ID), invited.ENOTFOUND)
+	must(t, e.db.EndConsoleSession(alice, s.ID))
+	if e.sessionWorks(secret) || !e.sessionWorks(bobSecret) {
+		t.Fatal("ending a session did not end exactly that one")
 	}
+
+	// The session ends when the token would have.
+	short, shortSecret, err := e.db.CreateConsoleSession(bob, e.clock.Now().Add(10*time.Minute))
+	must(t, err)
+	e.clock.Advance(10 * time.Minute)
+	if e.sessionWorks(shortSecret) || !e.sessionWorks(bobSecret) {
+		t.Fatalf("session %s works past its token's expiry", short.ID)
+	}
+
+	// A key acting for a user is neither a key's nor a user's session.
+	keyActor, err := e.db.ActAsUser(context.Background(), invited.ActorFromContext(e.admin), "alice-sub")
+	must(t, err)
+	_, _, err = e.db.CreateConsoleSession(invited.NewContextWithActor(context.Background(), keyActor), time.Time{})
+	wantCode(t, err, invited.EUNAUTHENTICATED)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
-	"github.com/invitedhq/invited/internal/jwtauth"
 )
 
 // The admin console (issue 5) acts for the API key or user access token an
@@ -22,22 +21,19 @@ import (
 // the same credential do. Authorization and tenant isolation stay with the
 // services, as for the API.
 //
-// Signed in with an API key, the cookie holds the secret of a console
-// session (issue 13), never the key: the store keeps the session's hash
-// with the key, ends it idle or at its absolute expiry, at sign-out, from
-// the sessions page, and when the key is revoked. A user access token is
-// kept in the cookie as it is, resolved again on every request through the
-// API's Credentials: it ends by itself, at the expiry its identity
-// provider gave it.
+// The cookie holds the secret of a console session (issue 13), never the
+// API key or access token signed in with: the store keeps the session's
+// hash with the key, or the token's user, ends it idle or at its absolute
+// expiry (no later than the token's), at sign-out, from the sessions page,
+// and when the key is revoked. A user's grants are read again on every
+// request, as they would be for the token.
 
 // The session cookie. SameSite=Strict keeps it off every request another
 // site starts, and HttpOnly out of reach of scripts; it goes only to the
-// console's own paths. tokenMaxAge bounds the cookie of a user access
-// token, which expires sooner.
+// console's own paths.
 const (
 	sessionCookie = "invited_session"
 	sessionPath   = "/console"
-	tokenMaxAge   = 8 * time.Hour
 )
 
 // console serves the admin console's pages.
@@ -83,7 +79,7 @@ type frame struct {
 }
 
 // signedIn serves h with the session's actor in the request's context,
-// and its console session, if any (currentSession).
+// and its console session (currentSession).
 func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cookie, err := r.Cookie(sessionCookie)
@@ -91,7 +87,7 @@ func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 			c.signInPage(w, r, signedOutStatus(r), "", comeBack(r))
 			return
 		}
-		actor, session, err := c.session(r.Context(), cookie.Value)
+		actor, session, err := c.deps.Sessions.AuthenticateConsoleSession(r.Context(), cookie.Value)
 		switch {
 		case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
 			c.setSession(w, "", -1)
@@ -109,22 +105,9 @@ func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// session resolves a session cookie's value: a user access token through
-// Credentials, exactly as the API treats it as a bearer credential, with
-// no console session; anything else is a console session's secret, never
-// a key.
-func (c *console) session(ctx context.Context, value string) (*invited.Actor, *invited.ConsoleSession, error) {
-	if jwtauth.LooksLikeJWT(value) {
-		actor, err := c.deps.Credentials.Actor(ctx, value, "")
-		return actor, nil, err
-	}
-	return c.deps.Sessions.AuthenticateConsoleSession(ctx, value)
-}
-
 type sessionContextKey struct{}
 
-// currentSession is the console session of a request signedIn serves, or
-// nil when signed in with a user access token.
+// currentSession is the console session of a request signedIn serves.
 func currentSession(ctx context.Context) *invited.ConsoleSession {
 	s, _ := ctx.Value(sessionContextKey{}).(*invited.ConsoleSession)
 	return s
@@ -165,13 +148,12 @@ func comeBack(r *http.Request) string {
 	return r.URL.Path
 }
 
-// signIn checks the credential exactly as the API would. An API key starts
-// a console session, whose secret the cookie keeps; a user access token is
-// kept as it is.
+// signIn checks the credential exactly as the API would, and starts a
+// console session, whose secret the cookie keeps.
 func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	credential := strings.TrimSpace(r.PostFormValue("credential"))
 	next := returnPath(r.PostFormValue("next"))
-	value, maxAge, err := c.startSession(r.Context(), credential)
+	session, secret, err := c.startSession(r.Context(), credential)
 	switch {
 	case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
 		c.signInPage(w, r, http.StatusUnauthorized, "That API key or access token was not accepted: it is unknown, revoked or expired.", next)
@@ -180,39 +162,29 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, defaultBrand, err)
 		return
 	}
-	c.setSession(w, value, int(maxAge/time.Second))
+	c.setSession(w, secret, int(session.ExpiresAt.Sub(session.CreatedAt)/time.Second))
 	if next == "" {
 		next = sessionPath
 	}
 	seeOther(w, next)
 }
 
-// startSession resolves credential as the API would and returns what the
-// session cookie keeps, for how long: a new console session's secret for
-// an API key, a user access token itself. A token that a cookie cannot
-// keep as it is is refused too: it would make a session that never works.
-func (c *console) startSession(ctx context.Context, credential string) (string, time.Duration, error) {
-	if jwtauth.LooksLikeJWT(credential) {
-		if !cookieSafe(credential) {
-			return "", 0, invited.Errorf(invited.EUNAUTHENTICATED, "not a credential")
-		}
-		_, err := c.deps.Credentials.Actor(ctx, credential, "")
-		return credential, tokenMaxAge, err
-	}
-	actor, err := c.deps.Credentials.Actor(ctx, credential, "")
+// startSession resolves credential as the API would and starts a console
+// session for it, ending no later than the credential does.
+func (c *console) startSession(ctx context.Context, credential string) (*invited.ConsoleSession, string, error) {
+	actor, notAfter, err := c.deps.Credentials.SignIn(ctx, credential)
 	if err != nil {
-		return "", 0, err
+		return nil, "", err
 	}
-	_, secret, err := c.deps.Sessions.CreateConsoleSession(invited.NewContextWithActor(ctx, actor))
-	return secret, invited.ConsoleSessionLifetime, err
+	return c.deps.Sessions.CreateConsoleSession(invited.NewContextWithActor(ctx, actor), notAfter)
 }
 
 // signOut ends the console session on the server and deletes the cookie.
 // The API key itself stays valid: it is the API's, to be revoked there.
 func (c *console) signOut(w http.ResponseWriter, r *http.Request) {
 	if cookie, err := r.Cookie(sessionCookie); err == nil && cookie.Value != "" {
-		actor, session, err := c.session(r.Context(), cookie.Value)
-		if err == nil && session != nil {
+		actor, session, err := c.deps.Sessions.AuthenticateConsoleSession(r.Context(), cookie.Value)
+		if err == nil {
 			err = c.deps.Sessions.EndConsoleSession(invited.NewContextWithActor(r.Context(), actor), session.ID)
 		}
 		if err != nil && invited.ErrorCode(err) != invited.EUNAUTHENTICATED && invited.ErrorCode(err) != invited.ENOTFOUND {
@@ -231,17 +203,6 @@ func (c *console) setSession(w http.ResponseWriter, value string, maxAge int) {
 		Name: sessionCookie, Value: value, Path: sessionPath, MaxAge: maxAge,
 		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteStrictMode,
 	})
-}
-
-// cookieSafe reports whether s survives as a cookie value unchanged:
-// net/http drops the bytes a cookie cannot hold.
-func cookieSafe(s string) bool {
-	for _, b := range []byte(s) {
-		if b <= ' ' || b >= 0x7f || b == '"' || b == ',' || b == ';' || b == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // returnPath returns next if it is a console page to go back to, else "":

@@ -319,13 +319,13 @@ func TestConsoleSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.clock.Advance(time.Second)
-	other, otherSecret, err := c.db.CreateConsoleSession(c.key)
+	other, otherSecret, err := c.db.CreateConsoleSession(c.key, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
 	_, orgSecret := c.orgKey(t, org.ID, invited.PermInvitationsRead)
-	orgSession, _, err := c.db.CreateConsoleSession(c.keyContext(t, orgSecret))
+	orgSession, _, err := c.db.CreateConsoleSession(c.keyContext(t, orgSecret), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,6 +362,51 @@ func TestConsoleSessions(t *testing.T) {
 		t.Errorf("ending this browser's session keeps its cookie: %v", ck)
 	}
 	c.get(t, "/console/sessions").expect(t, http.StatusUnauthorized, `<form id="sign-in"`)
+}
+
+// TestConsoleTokenSession signs in with a user access token: the cookie
+// holds a session's secret, not the token; the session acts as the user,
+// is listed, ends when the token expires, and ends at sign-out.
+func TestConsoleTokenSession(t *testing.T) {
+	c := newConsole(t)
+	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
+	c.member(t, org, "ada@example.com", invited.RoleAdmin)
+	// member's user has the email as its external id; the idle expiry is
+	// further away than the token's.
+	expiry := c.clock.Now().Add(invited.ConsoleSessionIdle / 2).Truncate(time.Second)
+	token := c.idp.TokenUntil(t, "ada@example.com", "ada@example.com", expiry)
+
+	a := c.post(t, "/console/sign-in", url.Values{"credential": {token}})
+	a.expect(t, http.StatusSeeOther)
+	ck := a.sessionCookie()
+	if ck == nil || !invited.ValidSecretShape(ck.Value, invited.SecretPrefixConsoleSession) || strings.Contains(token, ck.Value) {
+		t.Fatalf("session cookie %v for a token", ck)
+	}
+	if want := int(expiry.Sub(c.clock.Now()) / time.Second); ck.MaxAge > want || ck.MaxAge < want-1 {
+		t.Errorf("cookie max age %d, want the token's %d", ck.MaxAge, want)
+	}
+	_, session, err := c.db.AuthenticateConsoleSession(context.Background(), ck.Value)
+	if err != nil || session.User == nil || session.User.ExternalID != "ada@example.com" || !session.ExpiresAt.Equal(expiry) {
+		t.Fatalf("session %+v (%v)", session, err)
+	}
+
+	c.get(t, "/console").expect(t, http.StatusSeeOther)
+	c.get(t, "/console/orgs/"+org.ID+"/invitations").expect(t, http.StatusOK, `<h1 id="title">Invitations</h1>`)
+	c.get(t, "/console/sessions").expect(t, http.StatusOK, "with a user access token",
+		`<tr data-session="`+session.ID+`">`, "this browser")
+
+	// Sign-out ends it on the server.
+	kept := c.sessionCookie(t)
+	c.post(t, "/console/sign-out", nil).expect(t, http.StatusSeeOther)
+	c.restore(t, kept)
+	c.get(t, "/console").expect(t, http.StatusOK, `<form id="sign-in"`, "Your session has ended")
+
+	// The session ends with the token, though it is in use.
+	c.signIn(t, token)
+	c.clock.Advance(expiry.Sub(c.clock.Now()) - time.Second)
+	c.get(t, "/console/sessions").expect(t, http.StatusOK, "this browser")
+	c.clock.Advance(time.Second)
+	c.get(t, "/console/sessions").expect(t, http.StatusUnauthorized, `<form id="sign-in"`, "Your session has ended")
 }
 
 // TestConsoleSessionIdle leaves the console unused: the session ends.

@@ -21,10 +21,12 @@ import (
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/testutil"
+	"github.com/invitedhq/invited/internal/testutil/idp"
 	"github.com/invitedhq/invited/internal/ticket"
 )
 
@@ -39,6 +41,8 @@ type site struct {
 	client *http.Client
 	csrf   string // the csrf cookie's value
 	admin  context.Context
+	// idp signs the user access tokens the server accepts.
+	idp *idp.Provider
 	// private are strings no page may show: the invitees' addresses,
 	// phone numbers, user ids and metadata, the invitations' ids.
 	private []string
@@ -89,7 +93,12 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if ownURL {
 		publicURL = "http://" + srv.Listener.Addr().String()
 	}
-	creds := &httpkit.Credentials{Auth: db}
+	provider := idp.Start(t)
+	verifier, err := jwtauth.NewVerifier(jwtauth.Config{Issuer: idp.Issuer, JWKSURL: provider.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := &httpkit.Credentials{Auth: db, Verifier: verifier}
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db,
 		Credentials: creds,
@@ -120,7 +129,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{db: db, clock: clock, keys: keys, srv: srv, csrf: rand.Text(),
+	s := &site{db: db, clock: clock, keys: keys, srv: srv, csrf: rand.Text(), idp: provider,
 		admin: invited.NewContextWithActor(ctx, &invited.Actor{Admin: true, User: &invited.User{Name: "Grace <b>Hopper</b>"}})}
 	srvURL, _ := url.Parse(srv.URL)
 	jar.SetCookies(srvURL, []*http.Cookie{{Name: csrfCookie, Value: s.csrf}})
