@@ -2,9 +2,12 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -116,7 +119,18 @@ func TestAppInviteConnects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := (&http.Client{Jar: jar}).Get(ai.URL + "/authorize")
+	browser := &http.Client{Jar: jar}
+	landing, err := browser.Get(ai.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(landing.Body)
+	landing.Body.Close()
+	csrf := csrfField.FindSubmatch(page)
+	if err != nil || csrf == nil {
+		t.Fatalf("landing page (%v) without its form's csrf_token:\n%s", err, page)
+	}
+	resp, err := browser.PostForm(ai.URL+"/authorize", url.Values{"csrf_token": {string(csrf[1])}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,3 +171,6 @@ func TestAppInviteConnects(t *testing.T) {
 		}
 	}
 }
+
+// csrfField finds the CSRF token a hosted page's form posts back.
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)

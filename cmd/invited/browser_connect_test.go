@@ -71,7 +71,7 @@ func TestBrowserAppInvite(t *testing.T) {
 	t.Run("allow", func(t *testing.T) {
 		ai := newInvite()
 		resp := browser.Run(t, ctx, chromedp.NavigateResponse(ai.URL))
-		browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("a#continue")))
+		browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("button#continue")))
 		browser.Screenshot(t, ctx, "landing")
 		if resp.Status != http.StatusOK || header(resp.Headers, "Referrer-Policy") != "no-referrer" {
 			t.Errorf("landing page: status %d, Referrer-Policy %q", resp.Status, header(resp.Headers, "Referrer-Policy"))
@@ -81,7 +81,7 @@ func TestBrowserAppInvite(t *testing.T) {
 		mustNotContain(t, "landing page", landing, "partner@agency.example", "internal: agency Q3 deal")
 
 		browser.Do(t, ctx,
-			chromedp.Click(chromedp.CSS("a#continue")),
+			chromedp.Click(chromedp.CSS("button#continue")),
 			chromedp.WaitVisible(chromedp.CSS("button#approve")),
 		)
 		browser.Screenshot(t, ctx, "platform-consent")
@@ -124,7 +124,7 @@ func TestBrowserAppInvite(t *testing.T) {
 			t.Helper()
 			browser.Do(t, ctx,
 				chromedp.Navigate(ai.URL),
-				chromedp.Click(chromedp.CSS("a#continue")),
+				chromedp.Click(chromedp.CSS("button#continue")),
 				chromedp.WaitVisible(chromedp.CSS(button)),
 				chromedp.Click(chromedp.CSS(button)),
 				chromedp.WaitVisible(chromedp.CSS("main h1")),

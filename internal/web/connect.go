@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"net/http"
@@ -30,8 +31,13 @@ const browserSecretLength = 26
 // too, since its state is a secret as well.
 func (p *Pages) connectRoutes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /a/{code}":           p.link("code", p.showAppInvite),
-		"GET /a/{code}/authorize": p.link("code", p.authorizeAppInvite),
+		"GET /a/{code}":            p.link("code", p.showAppInvite),
+		"POST /a/{code}/authorize": p.link("code", p.authorizeAppInvite),
+		// A GET changes nothing (a mail scanner follows links): this one
+		// only leads back to the landing page and its button.
+		"GET /a/{code}/authorize": p.link("code", func(w http.ResponseWriter, r *http.Request, code string) {
+			seeOther(w, "/a/"+code)
+		}),
 		// A bare /a/ or an unknown sub-path is a code that opens nothing.
 		"/a/":                         p.link("code", func(w http.ResponseWriter, r *http.Request, _ string) { p.unknownLink(w, r) }),
 		"GET " + connect.CallbackPath: p.public(http.HandlerFunc(p.connectCallback)),
@@ -104,7 +110,16 @@ func (p *Pages) showAppInvite(w http.ResponseWriter, r *http.Request, code strin
 	if !ok {
 		return
 	}
-	p.render(w, r, page{Template: "app_landing", Title: "Connect " + a.App.Name, Brand: brandOf(a.Org), Data: appLanding{
+	// The button's answer redirects to the platform's authorization
+	// endpoint, and the browser holds that redirect to this page's
+	// form-action: the endpoint's origin, or, when the platform is
+	// discovered, its discovery document's, where OpenID providers serve
+	// their authorization endpoint (docs/app-invites.md).
+	var formActions []string
+	if origin := originOf(cmp.Or(a.App.OAuth.AuthorizationURL, a.App.OAuth.DiscoveryURL)); origin != "" {
+		formActions = []string{origin}
+	}
+	p.render(w, r, page{Template: "app_landing", Title: "Connect " + a.App.Name, Brand: brandOf(a.Org), FormActions: formActions, Data: appLanding{
 		Code:        code,
 		Org:         a.Org.DisplayName(),
 		App:         a.App.Name,
@@ -115,11 +130,10 @@ func (p *Pages) showAppInvite(w http.ResponseWriter, r *http.Request, code strin
 	}})
 }
 
-// authorizeAppInvite answers GET /a/{code}/authorize: it starts an
-// authorization bound to this browser and sends the browser to the
-// platform. A GET, so that the landing page needs no form: starting one
-// changes nothing the partner would have to confirm, and an authorization
-// never finished just expires.
+// authorizeAppInvite answers POST /a/{code}/authorize, the landing page's
+// button: it starts an authorization bound to this browser and sends the
+// browser to the platform. A POST, because it stores the authorization
+// (its state and PKCE verifier): nothing a link scanner's GET may do.
 func (p *Pages) authorizeAppInvite(w http.ResponseWriter, r *http.Request, code string) {
 	a, ok := p.openAppInvite(w, r, code)
 	if !ok {

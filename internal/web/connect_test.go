@@ -111,7 +111,7 @@ func (s *connectSite) appInviteStatus(t *testing.T, ai *invited.AppInvite) invit
 // returns the platform's URL.
 func (s *connectSite) authorize(t *testing.T, code string) *url.URL {
 	t.Helper()
-	a := s.get(t, "/a/"+code+"/authorize")
+	a := s.post(t, "/a/"+code+"/authorize", nil)
 	if a.status != http.StatusSeeOther {
 		t.Fatalf("authorize: status %d, want 303:\n%s", a.status, a.body)
 	}
@@ -193,9 +193,23 @@ func TestConnectFlow(t *testing.T) {
 		"Acme &lt;Team&gt; receives access to your CRM &lt;b&gt;Pro&lt;/b&gt; account with these permissions",
 		"stored encrypted, and Acme &lt;Team&gt; can disconnect it at any time",
 		`<dd id="expires">`+date(ai.ExpiresAt)+`</dd>`,
-		`<a id="continue" class="button" href="/a/`+code+`/authorize">Continue to CRM &lt;b&gt;Pro&lt;/b&gt;</a>`,
+		`<form id="authorize" class="actions" method="post" action="/a/`+code+`/authorize">`,
+		`<input type="hidden" name="csrf_token" value="`+s.csrf+`">`,
+		`<button id="continue">Continue to CRM &lt;b&gt;Pro&lt;/b&gt;</button>`,
 	)
-	landing.lacks(t, "<form", "crm-client")
+	landing.lacks(t, "crm-client")
+	if n := landing.count("<form"); n != 1 {
+		t.Errorf("%d forms on the landing page, want the button's alone", n)
+	}
+	// A GET of the button's address, as an old link or a scanner sends
+	// it, starts nothing: it leads back to the landing page.
+	if a := s.get(t, "/a/"+code+"/authorize"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/a/"+code {
+		t.Errorf("GET authorize: %d to %q, want 303 to the landing page", a.status, a.header.Get("Location"))
+	}
+	// The button's redirect to the platform must pass form-action.
+	if csp, want := landing.header.Get("Content-Security-Policy"), "form-action 'self' "+s.platform.URL+";"; !strings.Contains(csp, want) {
+		t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+	}
 	if slices.ContainsFunc(landing.cookies(), func(c *http.Cookie) bool { return c.Name == browserCookie }) {
 		t.Error("the landing page sets the browser cookie: only starting an authorization needs it")
 	}
@@ -232,7 +246,7 @@ func TestConnectFlow(t *testing.T) {
 	already := []string{`<section id="connected"`, "<title>Already connected · Acme &lt;Team&gt;</title>",
 		"An account was already connected to Acme &lt;Team&gt; through this link: there is nothing left to do."}
 	s.get(t, "/a/"+code).expect(t, http.StatusConflict, already...)
-	s.get(t, "/a/"+code+"/authorize").expect(t, http.StatusConflict, already...)
+	s.post(t, "/a/"+code+"/authorize", nil).expect(t, http.StatusConflict, already...)
 	// The callback works once.
 	s.get(t, callback).expect(t, http.StatusBadRequest, `data-reason="invalid"`)
 }
@@ -293,6 +307,9 @@ func TestConnectDeadLinks(t *testing.T) {
 			wants := append(tc.wants, `<section id="status"`, "Questions? help@acme.test", `<span class="brand-name">Acme &lt;Team&gt;</span>`)
 			for _, path := range []string{"/a/" + code, "/a/" + code + "/authorize"} {
 				a := s.get(t, path)
+				if path != "/a/"+code {
+					a = s.post(t, path, nil)
+				}
 				a.expect(t, http.StatusGone, wants...)
 				a.lacks(t, `id="continue"`, "CRM")
 				if slices.ContainsFunc(a.cookies(), func(c *http.Cookie) bool { return c.Name == browserCookie }) {
@@ -306,16 +323,19 @@ func TestConnectDeadLinks(t *testing.T) {
 	// that opens nothing: a guesser learns not even the kind of link.
 	t.Run("unknown", func(t *testing.T) {
 		unknown := invited.NewSecret("")
-		for _, path := range []string{
-			"/a/" + unknown,
-			"/a/" + unknown + "/authorize",
-			"/a/" + strings.Repeat("a", maxTokenLength+1),
-			"/a/",
-			"/a/" + unknown + "/more",
+		for _, tc := range []struct{ method, path string }{
+			{"GET", "/a/" + unknown},
+			{"POST", "/a/" + unknown + "/authorize"},
+			{"GET", "/a/" + strings.Repeat("a", maxTokenLength+1)},
+			{"GET", "/a/"},
+			{"GET", "/a/" + unknown + "/more"},
 		} {
-			a := s.get(t, path)
+			a := s.get(t, tc.path)
+			if tc.method == "POST" {
+				a = s.post(t, tc.path, nil)
+			}
 			if a.status != unknownInvitation.status || withoutNonce(a.body) != withoutNonce(unknownInvitation.body) {
-				t.Errorf("GET %s: %d\n%s\nwant as an unknown invitation: %d\n%s", path, a.status, a.body, unknownInvitation.status, unknownInvitation.body)
+				t.Errorf("%s %s: %d\n%s\nwant as an unknown invitation: %d\n%s", tc.method, tc.path, a.status, a.body, unknownInvitation.status, unknownInvitation.body)
 			}
 		}
 	})
@@ -482,7 +502,7 @@ func TestConnectClosedMeanwhile(t *testing.T) {
 				t.Error(err)
 			}
 		}
-		a := s.get(t, "/a/"+code+"/authorize")
+		a := s.post(t, "/a/"+code+"/authorize", nil)
 		a.expect(t, http.StatusGone, `data-status="revoked"`, "Questions? help@acme.test")
 		if a.header.Get("Location") != "" {
 			t.Errorf("redirected to %s", a.header.Get("Location"))
@@ -608,7 +628,7 @@ func TestAuthorizeWithoutEncryptionKeys(t *testing.T) {
 		d.Connections = db
 		d.Connect = connect.New(connect.Config{Store: db, PublicURL: d.PublicURL})
 	})
-	a := s.get(t, "/a/"+code+"/authorize")
+	a := s.post(t, "/a/"+code+"/authorize", nil)
 	a.expect(t, http.StatusServiceUnavailable, "CRM cannot be connected to Acme right now")
 	a.lacks(t, "INVITED_ENCRYPTION_KEYS", "crm.example")
 }

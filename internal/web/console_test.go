@@ -54,9 +54,9 @@ func (c *consoleSite) signIn(t *testing.T, credential string) {
 }
 
 // keyContext is a context with the actor of the key secret.
-func (c *consoleSite) keyContext(t *testing.T, secret string) context.Context {
+func (s *site) keyContext(t *testing.T, secret string) context.Context {
 	t.Helper()
-	actor, err := c.db.AuthenticateAPIKey(context.Background(), secret)
+	actor, err := s.db.AuthenticateAPIKey(context.Background(), secret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ import (
 // would be seen from the server.
 type site struct {
 	db     *sqlstore.DB
+	dbPath string // the SQLite file of db
 	clock  *testutil.Clock
 	keys   *ticket.Keys
 	srv    *httptest.Server
@@ -68,7 +69,8 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), sqlstore.Options{Now: clock.Now, Secrets: secrets})
+	dbPath := filepath.Join(t.TempDir(), "db")
+	db, err := sqlstore.Open(ctx, "sqlite:"+dbPath, sqlstore.Options{Now: clock.Now, Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{db: db, clock: clock, keys: keys, srv: srv, csrf: rand.Text(), idp: provider,
+	s := &site{db: db, dbPath: dbPath, clock: clock, keys: keys, srv: srv, csrf: rand.Text(), idp: provider,
 		admin: invited.NewContextWithActor(ctx, &invited.Actor{Admin: true, User: &invited.User{Name: "Grace <b>Hopper</b>"}})}
 	srvURL, _ := url.Parse(srv.URL)
 	jar.SetCookies(srvURL, []*http.Cookie{{Name: csrfCookie, Value: s.csrf}})
