@@ -44,6 +44,10 @@ type Error struct {
 	// ExistingID names the resource that caused a conflict, such as the open
 	// invitation behind invitation_exists.
 	ExistingID string
+	// Invitee accompanies email_mismatch: the address the invitation was
+	// sent to, masked (MaskEmail, MaskPhone), so that the host app can
+	// offer to switch accounts.
+	Invitee string
 	// RetryAfterSeconds accompanies rate_limited.
 	RetryAfterSeconds int
 }

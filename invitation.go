@@ -2,6 +2,7 @@ package invited
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -495,9 +496,9 @@ func CheckAcceptor(inv *Invitation, s OrgSettings, user *User) error {
 	if s.RequireEmailMatch {
 		switch {
 		case inv.Email != "" && !strings.EqualFold(inv.Email, user.Email):
-			return Errorf(EEMAILMISMATCH, "this invitation was sent to a different email address")
+			return mismatch(MaskEmail(inv.Email), "email address")
 		case inv.Phone != "" && inv.Phone != user.Phone:
-			return Errorf(EEMAILMISMATCH, "this invitation was sent to a different phone number")
+			return mismatch(MaskPhone(inv.Phone), "phone number")
 		case inv.UserID != "" && inv.UserID != user.ID:
 			return Errorf(EEMAILMISMATCH, "this invitation was sent to a different user")
 		}
@@ -506,6 +507,33 @@ func CheckAcceptor(inv *Invitation, s OrgSettings, user *User) error {
 		return Errorf(EDOMAINNOTALLOWED, "this organization only admits addresses at %s", strings.Join(s.AllowedEmailDomains, ", "))
 	}
 	return nil
+}
+
+// mismatch is the email_mismatch of an invitation sent to masked, an
+// address of kind.
+func mismatch(masked, kind string) *Error {
+	return &Error{Code: EEMAILMISMATCH, Invitee: masked,
+		Message: fmt.Sprintf("this invitation was sent to %s: sign in with that %s to accept it", masked, kind)}
+}
+
+// MaskEmail hides an email address but for the first character of its
+// local part and its domain: j***@example.com. It tells a person which of
+// their addresses an invitation went to, and a stranger little.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "***@" + domain
+}
+
+// MaskPhone hides a phone number but for its last two digits: +*******67.
+func MaskPhone(phone string) string {
+	if len(phone) <= 4 {
+		return "***"
+	}
+	return "+" + strings.Repeat("*", len(phone)-3) + phone[len(phone)-2:]
 }
 
 // InvitationPreview is what anyone holding an invitation link may see before

@@ -208,17 +208,18 @@ func TestCheckAcceptor(t *testing.T) {
 		settings invited.OrgSettings
 		user     invited.User
 		want     string
+		invitee  string // the masked address of an email_mismatch
 	}{
-		{"email match, any case", invited.Invitation{Email: "ann@acme.test"}, strict, invited.User{Email: "ANN@acme.test"}, ""},
-		{"email mismatch", invited.Invitation{Email: "ann@acme.test"}, strict, invited.User{Email: "bob@acme.test"}, invited.EEMAILMISMATCH},
-		{"email mismatch allowed when matching is off", invited.Invitation{Email: "ann@acme.test"}, loose, invited.User{Email: "bob@acme.test"}, ""},
-		{"phone match", invited.Invitation{Phone: "+14155550100"}, strict, invited.User{Phone: "+14155550100"}, ""},
-		{"phone mismatch", invited.Invitation{Phone: "+14155550100"}, strict, invited.User{Phone: "+14155550199"}, invited.EEMAILMISMATCH},
-		{"user id match", invited.Invitation{UserID: "usr_1"}, strict, invited.User{ID: "usr_1"}, ""},
-		{"user id mismatch", invited.Invitation{UserID: "usr_1"}, strict, invited.User{ID: "usr_2"}, invited.EEMAILMISMATCH},
-		{"domain allowed", invited.Invitation{Email: "ann@acme.test"}, domains, invited.User{Email: "bob@acme.test"}, ""},
-		{"domain refused", invited.Invitation{Email: "ann@acme.test"}, domains, invited.User{Email: "bob@evil.test"}, invited.EDOMAINNOTALLOWED},
-		{"domain refused without email", invited.Invitation{Phone: "+14155550100"}, domains, invited.User{Phone: "+14155550100"}, invited.EDOMAINNOTALLOWED},
+		{"email match, any case", invited.Invitation{Email: "ann@acme.test"}, strict, invited.User{Email: "ANN@acme.test"}, "", ""},
+		{"email mismatch", invited.Invitation{Email: "ann@acme.test"}, strict, invited.User{Email: "bob@acme.test"}, invited.EEMAILMISMATCH, "a***@acme.test"},
+		{"email mismatch allowed when matching is off", invited.Invitation{Email: "ann@acme.test"}, loose, invited.User{Email: "bob@acme.test"}, "", ""},
+		{"phone match", invited.Invitation{Phone: "+14155550100"}, strict, invited.User{Phone: "+14155550100"}, "", ""},
+		{"phone mismatch", invited.Invitation{Phone: "+14155550100"}, strict, invited.User{Phone: "+14155550199"}, invited.EEMAILMISMATCH, "+*********00"},
+		{"user id match", invited.Invitation{UserID: "usr_1"}, strict, invited.User{ID: "usr_1"}, "", ""},
+		{"user id mismatch", invited.Invitation{UserID: "usr_1"}, strict, invited.User{ID: "usr_2"}, invited.EEMAILMISMATCH, ""},
+		{"domain allowed", invited.Invitation{Email: "ann@acme.test"}, domains, invited.User{Email: "bob@acme.test"}, "", ""},
+		{"domain refused", invited.Invitation{Email: "ann@acme.test"}, domains, invited.User{Email: "bob@evil.test"}, invited.EDOMAINNOTALLOWED, ""},
+		{"domain refused without email", invited.Invitation{Phone: "+14155550100"}, domains, invited.User{Phone: "+14155550100"}, invited.EDOMAINNOTALLOWED, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,7 +231,33 @@ func TestCheckAcceptor(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("got %q (%v), want %q", got, err, tt.want)
 			}
+			if e, _ := err.(*invited.Error); e != nil && (e.Invitee != tt.invitee || !strings.Contains(e.Message, tt.invitee)) {
+				t.Fatalf("error %+v, want invitee %q in it", e, tt.invitee)
+			}
 		})
+	}
+}
+
+func TestMask(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"jane.doe@example.com", "j***@example.com"},
+		{"j@example.com", "j***@example.com"},
+		{"élodie@exemple.fr", "é***@exemple.fr"},
+		{"@example.com", "***"},
+		{"not an address", "***"},
+	} {
+		if got := invited.MaskEmail(tt.in); got != tt.want {
+			t.Errorf("MaskEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"+14155550167", "+*********67"},
+		{"+4912345", "+*****45"},
+		{"+123", "***"},
+	} {
+		if got := invited.MaskPhone(tt.in); got != tt.want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 

@@ -32,7 +32,7 @@ func (e *Error) Error() string {
 
 // Unwrap returns the domain's error of the same code, message and fields.
 func (e *Error) Unwrap() error {
-	return &invited.Error{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID,
+	return &invited.Error{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID, Invitee: e.Invitee,
 		RetryAfterSeconds: int(e.RetryAfter / time.Second)}
 }
 

@@ -164,6 +164,9 @@ type ErrorDetail struct {
 	// ExistingID accompanies invitation_exists: the open invitation that
 	// blocks the new one.
 	ExistingID string `json:"existing_id,omitempty"`
+	// Invitee accompanies email_mismatch: the address the invitation was
+	// sent to, masked, so that the host app can offer to switch accounts.
+	Invitee string `json:"invitee,omitempty" doc:"with email_mismatch: the address the invitation was sent to, masked (j***@example.com, +*********67)"`
 }
 
 // ErrorResponse is a whole error answer: {"error":{…}}.

@@ -212,7 +212,9 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("accept without credentials: %d %s", r.Status, r.Body)
 		}
 		mismatch := e.idp.Token(t, "sub-2", "two@example.com")
-		if r := e.do(request{Method: "POST", Path: path, Cred: mismatch}); r.Status != 403 || r.apiError(t).Code != invited.EEMAILMISMATCH {
+		// The refusal says, masked, which address to sign in with.
+		if r := e.do(request{Method: "POST", Path: path, Cred: mismatch}); r.Status != 403 || r.apiError(t).Code != invited.EEMAILMISMATCH ||
+			r.apiError(t).Invitee != "o***@example.com" || strings.Contains(string(r.Body), "one@example.com") {
 			t.Errorf("accept by someone else: %d %s", r.Status, r.Body)
 		}
 		e.call(request{Method: "POST", Path: path, Cred: user}, http.StatusOK, nil)

@@ -19,7 +19,8 @@ import (
 func (s *server) errorDetail(r *http.Request, err error) (int, client.ErrorDetail) {
 	if status, ok := httpkit.ErrorStatus(err); ok {
 		e, _ := errors.AsType[*invited.Error](err)
-		return status, client.ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID}
+		return status, client.ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID,
+			Invitee: e.Invitee}
 	}
 	s.logInternal(r, "internal error", err)
 	return http.StatusInternalServerError, client.ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}

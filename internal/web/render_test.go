@@ -46,3 +46,20 @@ func TestRenderBrandAndPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestMismatchPage: refused for email_mismatch, a page tells which
+// address the invitation went to, masked, and not the address itself.
+func TestMismatchPage(t *testing.T) {
+	p, err := New(Deps{PublicURL: "https://invited.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusal := invited.CheckAcceptor(&invited.Invitation{Email: "ann@acme.test"}, invited.DefaultOrgSettings(),
+		&invited.User{Email: "bob@acme.test"})
+	w := httptest.NewRecorder()
+	p.fail(w, httptest.NewRequest("POST", "/i/x/accept", nil), defaultBrand, refusal)
+	body := w.Body.String()
+	if w.Code != http.StatusForbidden || !strings.Contains(body, "a***@acme.test") || strings.Contains(body, "ann@acme.test") {
+		t.Errorf("%d:\n%s", w.Code, body)
+	}
+}

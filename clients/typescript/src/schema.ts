@@ -1231,6 +1231,8 @@ export interface components {
             fields?: {
                 [key: string]: string;
             };
+            /** @description with email_mismatch: the address the invitation was sent to, masked (j***@example.com, +*********67) */
+            invitee?: string;
             message: string;
         };
         Health: {
