@@ -111,16 +111,28 @@ func (s *Service) accountID(ctx context.Context, userinfoURL string, tok *oauth2
 	if err := s.getJSON(ctx, "the userinfo endpoint", userinfoURL, tok, &info); err != nil {
 		return "", &PlatformError{Step: "userinfo", Description: err.Error()}
 	}
+	var id string
 	switch v := info[field].(type) {
 	case string:
-		if v != "" {
-			return v, nil
-		}
+		id = v
 	case json.Number:
-		return v.String(), nil
+		id = v.String()
 	}
-	return "", &PlatformError{Step: "userinfo", Description: fmt.Sprintf("the userinfo answer has no account id in its field %q", field)}
+	if id == "" {
+		return "", &PlatformError{Step: "userinfo", Description: fmt.Sprintf("the userinfo answer has no account id in its field %q", field)}
+	}
+	// The id is shown and stored like any text an API user sends, so it
+	// is held to the same rule (docs/security.md#hostile-text).
+	f := invited.FieldErrors{}
+	if invited.CheckText(f, field, id, false); len(f) > 0 || utf8.RuneCountInString(id) > maxAccountIDRunes {
+		return "", &PlatformError{Step: "userinfo", Description: fmt.Sprintf(
+			"the account id in the userinfo answer's field %q is not plain text of at most %d characters", field, maxAccountIDRunes)}
+	}
+	return id, nil
 }
+
+// maxAccountIDRunes bounds a platform's account id: real ones are short.
+const maxAccountIDRunes = 256
 
 // getJSON GETs rawURL, with the access token tok unless nil, and decodes
 // the JSON of its 200 answer into out, numbers as json.Number. Its errors,
