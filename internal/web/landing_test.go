@@ -20,6 +20,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
@@ -64,7 +65,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), sqlstore.Options{Now: clock.Now, Secrets: secrets})
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db"), sqlstore.Options{Now: clock.Now, Secrets: secrets, Outbound: testutil.AllowLoopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +97,11 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 		Sessions:    db,
 		Tickets:     keys,
 		Connections: db,
-		Connect:     connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger}),
-		PublicURL:   publicURL,
-		Logger:      logger,
+		// The platforms of the tests are local servers.
+		Connect: connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger,
+			HTTPClient: egress.Client(testutil.AllowLoopback, 5*time.Second)}),
+		PublicURL: publicURL,
+		Logger:    logger,
 	}
 	for _, opt := range opts {
 		opt(&deps)
