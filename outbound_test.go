@@ -69,6 +69,7 @@ func TestOutboundPolicyCheck(t *testing.T) {
 		{"2002:7f00:1::1", "loopback"},
 		{"2002:c0a8:101::1", "private"},
 		{"2002:808:808::1", ""},
+		{"64:ff9b:1::a00:1", "non-global"}, // local-use NAT64: refused whole
 		// Public: allowed.
 		{"8.8.8.8", ""},
 		{"1.1.1.1", ""},
