@@ -206,7 +206,7 @@ func (p OutboundPolicy) CheckURL(f FieldErrors, field, raw string) {
 		addrs = []netip.Addr{a}
 	} else if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
-	} else if _, ok := legacyIPv4(host); ok {
+	} else if legacyIPv4(host) {
 		f.Add(field, "write an IPv4 address as four decimal numbers (a.b.c.d), not "+quote(u.Hostname()))
 		return
 	}
@@ -224,51 +224,33 @@ func (p OutboundPolicy) CheckURL(f FieldErrors, field, raw string) {
 	}
 }
 
-// legacyIPv4 reads host as inet_aton(3) does: one to four parts, each
-// decimal, octal (a leading 0) or hexadecimal (0x), the last filling the
-// bytes that remain. It reports false for what is not such an address.
-func legacyIPv4(host string) (netip.Addr, bool) {
+// legacyIPv4 reports whether host is an IPv4 address as inet_aton(3)
+// reads one: one to four parts, each decimal, octal (a leading 0) or
+// hexadecimal (0x), the last filling the bytes that remain.
+func legacyIPv4(host string) bool {
 	parts := strings.Split(host, ".")
 	if len(parts) > 4 {
-		return netip.Addr{}, false
+		return false
 	}
-	var b [4]byte
 	for i, part := range parts {
 		var v uint64
 		var err error
 		switch {
 		case part == "":
-			return netip.Addr{}, false
+			return false
+		case part == "0x":
 		case strings.HasPrefix(part, "0x"):
-			if len(part) == 2 {
-				v = 0
-				break
-			}
 			v, err = strconv.ParseUint(part[2:], 16, 32)
 		case len(part) > 1 && part[0] == '0':
 			v, err = strconv.ParseUint(part[1:], 8, 32)
 		default:
 			v, err = strconv.ParseUint(part, 10, 32)
 		}
-		if err != nil {
-			return netip.Addr{}, false
-		}
-		if i < len(parts)-1 {
-			if v > 0xff {
-				return netip.Addr{}, false
-			}
-			b[i] = byte(v)
-			continue
-		}
-		// The last part fills the rest: 4-i bytes.
-		rest := 4 - i
-		if rest < 4 && v>>(8*rest) != 0 {
-			return netip.Addr{}, false
-		}
-		for j := 3; j >= i; j-- {
-			b[j] = byte(v)
-			v >>= 8
+		// Every part but the last is one byte; the last fills the
+		// 4-i bytes that remain.
+		if err != nil || i < len(parts)-1 && v > 0xff || i > 0 && v>>(8*(4-i)) != 0 {
+			return false
 		}
 	}
-	return netip.AddrFrom4(b), true
+	return true
 }
