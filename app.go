@@ -88,8 +88,11 @@ var reservedOAuthParams = []string{"response_type", "client_id", "redirect_uri",
 
 // NewApp validates c and returns the app it describes. The app keeps the
 // client secret in OAuth.ClientSecret for the store to seal; the store
-// blanks it before the app leaves.
-func NewApp(c AppCreate, now time.Time) (*App, error) {
+// blanks it before the app leaves. Endpoints the service calls (token,
+// discovery, userinfo) naming an address that outbound refuses are
+// invalid; the authorization URL, which only browsers visit, is not
+// judged by it.
+func NewApp(c AppCreate, outbound OutboundPolicy, now time.Time) (*App, error) {
 	f := FieldErrors{}
 	o := c.OAuth
 	app := &App{
@@ -127,7 +130,7 @@ func NewApp(c AppCreate, now time.Time) (*App, error) {
 	if utf8.RuneCountInString(app.Description) > MaxAppDescriptionRunes {
 		f.Add("description", "at most 2000 characters")
 	}
-	app.OAuth.validate(f)
+	app.OAuth.validate(f, outbound)
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -135,7 +138,7 @@ func NewApp(c AppCreate, now time.Time) (*App, error) {
 }
 
 // validate checks the configuration, naming fields as "oauth.<field>".
-func (o *OAuthConfig) validate(f FieldErrors) {
+func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 	for _, t := range []struct{ field, value string }{
 		{"oauth.client_id", o.ClientID}, {"oauth.client_secret", o.ClientSecret},
 		{"oauth.authorization_url", o.AuthorizationURL}, {"oauth.token_url", o.TokenURL},
@@ -167,6 +170,7 @@ func (o *OAuthConfig) validate(f FieldErrors) {
 		f.Add("oauth.discovery_url", "give discovery_url, or authorization_url and token_url, not both")
 	case o.DiscoveryURL != "":
 		validOAuthURL(f, "oauth.discovery_url", o.DiscoveryURL)
+		outbound.CheckURL(f, "oauth.discovery_url", o.DiscoveryURL)
 	default:
 		for _, u := range []struct{ field, url string }{
 			{"oauth.authorization_url", o.AuthorizationURL},
@@ -178,10 +182,12 @@ func (o *OAuthConfig) validate(f FieldErrors) {
 			}
 			validOAuthURL(f, u.field, u.url)
 		}
+		outbound.CheckURL(f, "oauth.token_url", o.TokenURL)
 	}
 
 	if o.UserinfoURL != "" {
 		validOAuthURL(f, "oauth.userinfo_url", o.UserinfoURL)
+		outbound.CheckURL(f, "oauth.userinfo_url", o.UserinfoURL)
 	}
 	if len(o.AccountIDField) > MaxExtraParamKeyLen {
 		f.Add("oauth.account_id_field", "at most 100 characters")

@@ -103,7 +103,7 @@ func TestNewApp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := validApp()
 			tt.change(&c)
-			app, err := invited.NewApp(c, now)
+			app, err := invited.NewApp(c, allowLoopback, now)
 			if tt.fields != "" {
 				want := strings.Split(tt.fields, ",")
 				e := wantFieldError(t, err, want[0])
@@ -124,11 +124,53 @@ func TestNewApp(t *testing.T) {
 	}
 }
 
+// TestNewAppOutbound checks that the endpoints the service calls may not
+// name its own network unless the policy allows it, and that the
+// authorization URL, which only browsers visit, is left alone.
+func TestNewAppOutbound(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(o *invited.OAuthConfig)
+		field   string // blamed by default; "" when valid
+		allowed bool   // valid with loopback allowed
+	}{
+		{"public", func(o *invited.OAuthConfig) {}, "", true},
+		{"authorization on loopback", func(o *invited.OAuthConfig) { o.AuthorizationURL = "http://127.0.0.1:9000/authorize" }, "", true},
+		{"token on loopback", func(o *invited.OAuthConfig) { o.TokenURL = "http://127.0.0.1:9000/token" }, "oauth.token_url", true},
+		{"token on localhost", func(o *invited.OAuthConfig) { o.TokenURL = "http://localhost:9000/token" }, "oauth.token_url", true},
+		{"token on ::1", func(o *invited.OAuthConfig) { o.TokenURL = "http://[::1]:9000/token" }, "oauth.token_url", true},
+		{"token private", func(o *invited.OAuthConfig) { o.TokenURL = "https://10.0.0.7/token" }, "oauth.token_url", false},
+		{"discovery on the metadata service", func(o *invited.OAuthConfig) {
+			o.AuthorizationURL, o.TokenURL, o.DiscoveryURL = "", "", "https://169.254.169.254/latest"
+		}, "oauth.discovery_url", false},
+		{"userinfo unique local", func(o *invited.OAuthConfig) { o.UserinfoURL = "https://[fd00::1]/me" }, "oauth.userinfo_url", false},
+		{"userinfo in decimal", func(o *invited.OAuthConfig) { o.UserinfoURL = "https://2130706433/me" }, "oauth.userinfo_url", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validApp()
+			tt.change(&c.OAuth)
+			_, err := invited.NewApp(c, invited.OutboundPolicy{}, time.Now())
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("by default: %v", err)
+				}
+			} else if e := wantFieldError(t, err, tt.field); len(e.Fields) != 1 {
+				t.Errorf("by default: fields %v, want %s alone", e.Fields, tt.field)
+			}
+			_, err = invited.NewApp(c, allowLoopback, time.Now())
+			if (err == nil) != tt.allowed {
+				t.Errorf("with loopback allowed: %v, want valid %v", err, tt.allowed)
+			}
+		})
+	}
+}
+
 // TestNewAppCopiesInput checks that the app shares no list or map with
 // the request it came from.
 func TestNewAppCopiesInput(t *testing.T) {
 	c := validApp()
-	app, err := invited.NewApp(c, time.Now())
+	app, err := invited.NewApp(c, invited.OutboundPolicy{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +182,7 @@ func TestNewAppCopiesInput(t *testing.T) {
 	// No extra parameters is none at all, as they read back from storage.
 	c = validApp()
 	c.OAuth.ExtraParams = map[string]string{}
-	if app, _ := invited.NewApp(c, time.Now()); app.OAuth.ExtraParams != nil {
+	if app, _ := invited.NewApp(c, invited.OutboundPolicy{}, time.Now()); app.OAuth.ExtraParams != nil {
 		t.Fatalf("empty extra_params kept: %#v", app.OAuth.ExtraParams)
 	}
 }

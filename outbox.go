@@ -71,7 +71,8 @@ type Message struct {
 	WebhookID    string `json:"webhook_id,omitempty"`
 	Status       string `json:"status"`
 	AttemptCount int    `json:"attempt_count"`
-	LastError    string `json:"last_error,omitempty"`
+	// LastError is the last failed attempt's Error.
+	LastError string `json:"last_error,omitempty" doc:"why the last attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N"`
 	// DueAt is when the message was first due (later than CreatedAt for a
 	// reminder); the delivery horizon counts from it.
 	DueAt         time.Time  `json:"due_at"`
@@ -101,8 +102,10 @@ type Message struct {
 type Attempt struct {
 	At         time.Time `json:"at"`
 	DurationMS int64     `json:"duration_ms"`
-	// Error is why the attempt failed; empty when it succeeded.
-	Error string `json:"error,omitempty"`
+	// Error is why the attempt failed; empty when it succeeded. For a
+	// webhook it is the category of the failure alone, never the network
+	// detail behind it (docs/security.md).
+	Error string `json:"error,omitempty" doc:"why the attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N"`
 }
 
 // Outcome is how an attempt at a claimed message went, to be recorded.

@@ -90,8 +90,9 @@ type WebhookService interface {
 	DeleteWebhook(ctx context.Context, id string) error
 }
 
-// NewWebhook validates c and returns the endpoint with a new secret.
-func NewWebhook(c WebhookCreate, now time.Time) (*Webhook, error) {
+// NewWebhook validates c and returns the endpoint with a new secret. A URL
+// naming an address that outbound refuses is invalid.
+func NewWebhook(c WebhookCreate, outbound OutboundPolicy, now time.Time) (*Webhook, error) {
 	f := FieldErrors{}
 	CheckText(f, "url", c.URL, false)
 	CheckText(f, "description", c.Description, false)
@@ -107,6 +108,7 @@ func NewWebhook(c WebhookCreate, now time.Time) (*Webhook, error) {
 	case u.User != nil:
 		f.Add("url", "must not carry credentials; the signature authenticates deliveries")
 	}
+	outbound.CheckURL(f, "url", c.URL)
 	events := slices.Clone(c.Events)
 	for _, e := range events {
 		if !slices.Contains(WebhookEvents, e) {

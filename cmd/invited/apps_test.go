@@ -14,6 +14,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/secretbox"
+	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 )
 
@@ -84,6 +85,8 @@ func TestAppInviteConnects(t *testing.T) {
 		"INVITED_DATABASE_URL":    "sqlite:" + filepath.Join(t.TempDir(), "invited.db"),
 		"INVITED_ADMIN_API_KEY":   admin,
 		"INVITED_ENCRYPTION_KEYS": secretbox.NewKey("k1"),
+		// The platform is a local server.
+		"INVITED_OUTBOUND_ALLOW": testutil.LoopbackEnv,
 	})
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -10,6 +10,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/secretbox"
+	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/browser"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 )
@@ -25,6 +26,8 @@ func TestBrowserAppInvite(t *testing.T) {
 		"INVITED_ADMIN_API_KEY":     browserAdminKey,
 		"INVITED_ENCRYPTION_KEYS":   secretbox.NewKey("k1"),
 		"INVITED_RATE_LIMIT_PUBLIC": "off",
+		// The platform is a local server.
+		"INVITED_OUTBOUND_ALLOW": testutil.LoopbackEnv,
 	})
 	t.Cleanup(func() {
 		if t.Failed() {

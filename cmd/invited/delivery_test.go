@@ -20,6 +20,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/smtptest"
 )
 
@@ -133,6 +134,8 @@ func TestDeliveryEndToEnd(t *testing.T) {
 		"INVITED_SMS_URL":           smsURL.String(),
 		"INVITED_LOG_LEVEL":         "debug",
 		"INVITED_RATE_LIMIT_PUBLIC": "8/1m",
+		// The webhook endpoint is a local server.
+		"INVITED_OUTBOUND_ALLOW": testutil.LoopbackEnv,
 	})
 	u := srv.URL
 	ctx := t.Context()
@@ -323,4 +326,85 @@ func TestDevOutbox(t *testing.T) {
 			t.Fatalf("without --dev: %d", resp.StatusCode)
 		}
 	}
+}
+
+// TestWebhookOutboundPolicy runs the program against a real webhook
+// endpoint on 127.0.0.1, with and without INVITED_OUTBOUND_ALLOW, on one
+// database. Without it the endpoint cannot be registered, and an endpoint
+// registered while it was allowed is not delivered to: the attempt and
+// last_error say refused_by_policy and nothing more, and the endpoint
+// receives nothing. With it, deliveries arrive.
+func TestWebhookOutboundPolicy(t *testing.T) {
+	const admin = "test-admin-key-0123456789"
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "invited.db")
+	hooks := startHookReceiver(t)
+	// run serves with the allow-list, or without, for the length of fn.
+	run := func(name, allow string, fn func(t *testing.T, c *client.Client)) {
+		t.Run(name, func(t *testing.T) {
+			srv := startServe(t, map[string]string{"INVITED_DATABASE_URL": dbURL, "INVITED_ADMIN_API_KEY": admin,
+				"INVITED_OUTBOUND_ALLOW": allow})
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("server log:\n%s", srv.Stderr)
+				}
+			})
+			fn(t, newClient(t, srv.URL, client.WithAPIKey(admin)))
+		})
+	}
+	var org *invited.Organization
+	var hook *client.WebhookWithSecret
+	run("registration refused", "", func(t *testing.T, c *client.Client) {
+		var err error
+		if org, err = c.CreateOrganization(t.Context(), invited.OrganizationCreate{Name: "Acme"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.CreateWebhook(t.Context(), invited.WebhookCreate{OrgID: org.ID, URL: hooks.URL})
+		e, ok := errors.AsType[*client.Error](err)
+		if !ok || e.StatusCode != http.StatusBadRequest || !strings.Contains(e.Fields["url"], "loopback") {
+			t.Fatalf("create webhook at %s: %v, want 400 with url naming a loopback address", hooks.URL, err)
+		}
+	})
+	run("registered while allowed", testutil.LoopbackEnv, func(t *testing.T, c *client.Client) {
+		var err error
+		if hook, err = c.CreateWebhook(t.Context(), invited.WebhookCreate{OrgID: org.ID, URL: hooks.URL,
+			Events: []string{invited.EventInvitationCreated}}); err != nil {
+			t.Fatal(err)
+		}
+		hooks.trust(t, hook.Secret)
+	})
+	run("delivery refused", "", func(t *testing.T, c *client.Client) {
+		if _, err := c.CreateInvitation(t.Context(), org.ID, invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}}); err != nil {
+			t.Fatal(err)
+		}
+		var msg *invited.Message
+		eventually(t, "a failed attempt", func() bool {
+			msgs, err := c.ListWebhookDeliveries(t.Context(), invited.MessageFilter{WebhookID: hook.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(msgs.Messages) == 1 && msgs.Messages[0].AttemptCount > 0 {
+				msg = msgs.Messages[0]
+			}
+			return msg != nil
+		})
+		one, err := c.GetMessage(t.Context(), msg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one.LastError != "refused_by_policy" || len(one.Attempts) == 0 || one.Attempts[0].Error != "refused_by_policy" {
+			t.Errorf("message %+v: want last_error and the attempt's error refused_by_policy alone", one)
+		}
+		if events, _ := hooks.received(); len(events) != 0 {
+			t.Errorf("the endpoint received %v, want nothing", events)
+		}
+	})
+	run("delivered with the allow-list", testutil.LoopbackEnv, func(t *testing.T, c *client.Client) {
+		if _, err := c.CreateInvitation(t.Context(), org.ID, invited.InvitationCreate{Email: "bob@example.com", Roles: []string{"member"}}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the delivery", func() bool { events, _ := hooks.received(); return len(events) > 0 })
+		if events, invalid := hooks.received(); !slices.Equal(events, []string{invited.EventInvitationCreated}) || len(invalid) != 0 {
+			t.Errorf("events %v, invalid %v; want one invitation.created", events, invalid)
+		}
+	})
 }

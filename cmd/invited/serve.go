@@ -16,6 +16,7 @@ import (
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/config"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/email"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/jobs"
@@ -70,6 +71,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ReminderBefore: cfg.ReminderBefore,
 		Enqueued:       dispatcher.Wake,
 		Secrets:        cfg.Secrets,
+		Outbound:       cfg.Outbound(),
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -104,7 +106,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	credentials := &httpkit.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
 	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
 	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
-	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger})
+	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger,
+		HTTPClient: egress.Client(cfg.Outbound(), connect.DefaultTimeout)})
 	pages, err := web.New(web.Deps{
 		Orgs:        db,
 		Members:     db,
@@ -227,10 +230,12 @@ func transports(cfg config.Config, logger *slog.Logger) (map[string]invited.Tran
 		mailbox = &email.Mailbox{Templates: templates, SMSText: sms.Text}
 		logged.Also = mailbox
 	}
+	hooks := webhook.NewSender(egress.Client(cfg.Outbound(), webhook.DefaultTimeout), "invited/"+invited.Version)
+	hooks.Logger = logger
 	ts := map[string]invited.Transport{
 		invited.ChannelEmail:   logged,
 		invited.ChannelSMS:     logged,
-		invited.ChannelWebhook: webhook.NewSender(nil, "invited/"+invited.Version),
+		invited.ChannelWebhook: hooks,
 	}
 	if cfg.SMTPURL != "" {
 		if ts[invited.ChannelEmail], err = email.NewSender(cfg.SMTPURL, templates); err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/idp"
@@ -59,8 +60,16 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 func sqliteURL(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "invited.db") }
 
 // newEnvOn starts the API on the database dbURL names (sqlite: or
-// postgres:).
+// postgres:), with the default outbound policy: the service's own network
+// refused.
 func newEnvOn(t testing.TB, dbURL string, opts ...func(*Deps)) *env {
+	t.Helper()
+	return newEnvWith(t, dbURL, invited.OutboundPolicy{}, opts...)
+}
+
+// newEnvWith is newEnvOn with the outbound policy of registration and of
+// the calls to OAuth platforms.
+func newEnvWith(t testing.TB, dbURL string, outbound invited.OutboundPolicy, opts ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Now().UTC())
@@ -69,7 +78,7 @@ func newEnvOn(t testing.TB, dbURL string, opts ...func(*Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{Now: clk.Now, Secrets: keys})
+	db, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{Now: clk.Now, Secrets: keys, Outbound: outbound})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +100,8 @@ func newEnvOn(t testing.TB, dbURL string, opts ...func(*Deps)) *env {
 		}
 	})
 	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	conn := connect.New(connect.Config{Store: db, PublicURL: testBaseURL, Now: clk.Now, Logger: logger})
+	conn := connect.New(connect.Config{Store: db, PublicURL: testBaseURL, Now: clk.Now, Logger: logger,
+		HTTPClient: egress.Client(outbound, 5*time.Second)})
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db,
 		Profiles: db, ProfileTokens: conn, Webhooks: db,

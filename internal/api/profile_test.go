@@ -13,6 +13,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 )
 
@@ -104,7 +105,8 @@ func (e *env) profileIDs(cred, path string) []string {
 }
 
 func TestProfiles(t *testing.T) {
-	e := newEnv(t)
+	// The platform is a local server.
+	e := newEnvWith(t, sqliteURL(t), testutil.AllowLoopback)
 	acme, globex := e.createOrg("Acme"), e.createOrg("Globex")
 	connectionsKey := e.createKey(acme.ID, invited.PermConnectionsManage)
 	inviterKey := e.createKey(acme.ID, invited.PermInvitationsCreate, invited.PermInvitationsRead)

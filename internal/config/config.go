@@ -46,6 +46,11 @@ type Config struct {
 	RateLimitPublic ratelimit.Rate // INVITED_RATE_LIMIT_PUBLIC: invitation-link requests per client address
 	TrustedProxies  []netip.Prefix // INVITED_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed
 
+	// OutboundAllow (INVITED_OUTBOUND_ALLOW) lets webhook deliveries and
+	// calls to apps' OAuth platforms reach these prefixes of the
+	// service's own network, which are refused otherwise.
+	OutboundAllow []netip.Prefix
+
 	// Secrets are the keys that encrypt what the service must read back
 	// (apps' OAuth client secrets): INVITED_ENCRYPTION_KEYS (or _FILE),
 	// comma-separated id:base64key, the first one encrypting. Only from
@@ -126,6 +131,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"RATE_LIMIT_CREATE", "rate-limit-create", "invitations created per organization, as N/PERIOD or off", (*rateValue)(&c.RateLimitCreate)},
 		{"RATE_LIMIT_PUBLIC", "rate-limit-public", "invitation-link lookups, accepts and declines per client address, as N/PERIOD or off", (*rateValue)(&c.RateLimitPublic)},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is believed", (*prefixesValue)(&c.TrustedProxies)},
+		{"OUTBOUND_ALLOW", "outbound-allow", "comma-separated addresses or CIDR prefixes of the internal network that webhooks and OAuth platforms may reach; loopback, private and link-local are refused otherwise", (*prefixesValue)(&c.OutboundAllow)},
 	}
 	for _, v := range values {
 		if s := getenv("INVITED_" + v.key); s != "" {
@@ -190,6 +196,11 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("delivery horizon must be at least 1m"))
 	}
 	return errors.Join(errs...)
+}
+
+// Outbound is the policy of the outbound requests that API users aim.
+func (c Config) Outbound() invited.OutboundPolicy {
+	return invited.OutboundPolicy{Allow: c.OutboundAllow}
 }
 
 // PublicLink is the secret link of an invitation token.

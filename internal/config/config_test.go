@@ -78,6 +78,20 @@ func TestParse(t *testing.T) {
 					t.Fatalf("%+v", c)
 				}
 			}},
+		{name: "outbound allow-list", env: map[string]string{"INVITED_OUTBOUND_ALLOW": "10.20.0.0/16, fd00::/8,127.0.0.1"},
+			check: func(t *testing.T, c Config) {
+				want := []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("127.0.0.1/32")}
+				if !reflect.DeepEqual(c.OutboundAllow, want) || !reflect.DeepEqual(c.Outbound().Allow, want) {
+					t.Fatalf("OutboundAllow %v, want %v", c.OutboundAllow, want)
+				}
+			}},
+		{name: "outbound allow-list flag", args: []string{"--outbound-allow", "::1"},
+			check: func(t *testing.T, c Config) {
+				if want := []netip.Prefix{netip.MustParsePrefix("::1/128")}; !reflect.DeepEqual(c.OutboundAllow, want) {
+					t.Fatalf("OutboundAllow %v, want %v", c.OutboundAllow, want)
+				}
+			}},
+		{name: "bad outbound allow-list", env: map[string]string{"INVITED_OUTBOUND_ALLOW": "internal.example"}, wantErr: true},
 		{name: "bad rate", env: map[string]string{"INVITED_RATE_LIMIT_CREATE": "lots"}, wantErr: true},
 		{name: "bad proxy", env: map[string]string{"INVITED_TRUSTED_PROXIES": "proxy.local"}, wantErr: true},
 		{name: "bad dev", env: map[string]string{"INVITED_DEV": "maybe"}, wantErr: true},

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/egress"
 )
 
 // CallbackPath is where the platform sends the browser back; the redirect
@@ -41,9 +42,9 @@ const (
 	maxBrowserSecretLen = 256
 )
 
-// defaultTimeout bounds each call to a platform when Config.HTTPClient is
+// DefaultTimeout bounds each call to a platform when Config.HTTPClient is
 // not given.
-const defaultTimeout = 10 * time.Second
+const DefaultTimeout = 10 * time.Second
 
 // Config is what the service needs.
 type Config struct {
@@ -51,7 +52,10 @@ type Config struct {
 	// PublicURL is the service's base URL, of which the redirect URI is
 	// made.
 	PublicURL string
-	// HTTPClient calls the platforms; default a client with a 10 s timeout.
+	// HTTPClient calls the platforms: the discovery document, the token
+	// endpoint, the userinfo endpoint. Default an egress client that
+	// refuses the service's own network (invited.OutboundPolicy's zero
+	// value), with DefaultTimeout.
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now.
 	Now    func() time.Time
@@ -85,7 +89,7 @@ func New(c Config) *Service {
 		discovery:   map[string]cachedDocument{},
 	}
 	if s.client == nil {
-		s.client = &http.Client{Timeout: defaultTimeout}
+		s.client = egress.Client(invited.OutboundPolicy{}, DefaultTimeout)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -8,17 +8,21 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/testutil"
@@ -50,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clock.Now, Secrets: keys})
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "invited.db"), sqlstore.Options{Now: clock.Now, Secrets: keys, Outbound: testutil.AllowLoopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +88,16 @@ func newEnv(t *testing.T) *env {
 }
 
 // instance returns a service on the env's database, as another process
-// of the same deployment would run.
+// of the same deployment would run, whose outbound policy lets the local
+// platform through.
 func (e *env) instance() *connect.Service {
+	return e.instanceWith(egress.Client(testutil.AllowLoopback, 5*time.Second))
+}
+
+// instanceWith is instance with client; nil is the default.
+func (e *env) instanceWith(client *http.Client) *connect.Service {
 	return connect.New(connect.Config{
-		Store: e.db, PublicURL: publicURL, Now: e.clock.Now,
+		Store: e.db, PublicURL: publicURL, Now: e.clock.Now, HTTPClient: client,
 		Logger: slog.New(slog.NewTextHandler(e.log, nil)),
 	})
 }
@@ -324,6 +334,122 @@ func TestDiscoveryRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOutboundPolicy aims every call to a platform at the local one: by
+// default, and through a redirect to an address the policy refuses, each
+// is refused before it connects, and the error says so by its category
+// alone; the same calls succeed with the allow-list (the env's service).
+func TestOutboundPolicy(t *testing.T) {
+	e := newEnv(t)
+	strict := e.instanceWith(nil) // the default: the service's own network refused
+	refused := func(t *testing.T, err error, step string) {
+		t.Helper()
+		pe := wantPlatformError(t, err, step, "")
+		if !strings.HasSuffix(pe.Description, "could not be reached: refused_by_policy") {
+			t.Errorf("description %q, want it unreachable by refused_by_policy", pe.Description)
+		}
+		if strings.Contains(pe.Description, "127.0.0.1") {
+			t.Errorf("description %q names the address", pe.Description)
+		}
+	}
+
+	t.Run("discovery", func(t *testing.T) {
+		o := e.oauth()
+		o.AuthorizationURL, o.TokenURL, o.DiscoveryURL = "", "", e.platform.DiscoveryURL()
+		_, code := e.invite(o)
+		_, err := strict.Authorize(context.Background(), code, rand.Text())
+		refused(t, err, "discovery")
+		if _, err := e.svc.Authorize(context.Background(), code, rand.Text()); err != nil {
+			t.Errorf("allowed: %v", err)
+		}
+	})
+	t.Run("token exchange", func(t *testing.T) {
+		ai, code := e.invite(e.oauth())
+		browser := rand.Text()
+		authURL, err := strict.Authorize(context.Background(), code, browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = strict.Callback(context.Background(), e.platform.Decide(t, authURL), browser)
+		refused(t, err, "token exchange")
+		if n := e.platform.TokenRequests("authorization_code"); n != 0 {
+			t.Errorf("the platform got %d code exchanges, want none", n)
+		}
+		if e.inviteStatus(ai.ID) != invited.AppInvitePending {
+			t.Error("the invite is no longer pending")
+		}
+		// The same exchange through the allowed service.
+		if prof := e.connected(e.oauth()); prof == nil {
+			t.Error("allowed: no profile")
+		}
+	})
+	t.Run("token refresh", func(t *testing.T) {
+		prof := e.connected(e.oauth())
+		e.clock.Advance(2 * time.Hour)
+		before := e.platform.TokenRequests("refresh_token")
+		_, err := strict.ProfileToken(e.admin, prof.ID)
+		wantCode(t, err, invited.EUPSTREAM)
+		if !strings.Contains(err.Error(), "refused_by_policy") {
+			t.Errorf("error %v, want it to say refused_by_policy", err)
+		}
+		if n := e.platform.TokenRequests("refresh_token") - before; n != 0 {
+			t.Errorf("the platform got %d refreshes, want none", n)
+		}
+		if _, err := e.svc.ProfileToken(e.admin, prof.ID); err != nil {
+			t.Errorf("allowed: %v", err)
+		}
+	})
+	t.Run("userinfo", func(t *testing.T) {
+		// The token endpoint allowed, the userinfo endpoint not: ::1.
+		ln, err := net.Listen("tcp", "[::1]:0")
+		if err != nil {
+			t.Skipf("no IPv6 loopback: %v", err)
+		}
+		info := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t.Error("the userinfo endpoint on ::1 was reached")
+		}))
+		info.Listener.Close()
+		info.Listener = ln
+		info.Start()
+		defer info.Close()
+		v4 := e.instanceWith(egress.Client(invited.OutboundPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}, 5*time.Second))
+		o := e.oauth()
+		o.UserinfoURL = info.URL + "/userinfo"
+		_, code := e.invite(o)
+		browser := rand.Text()
+		authURL, err := v4.Authorize(context.Background(), code, browser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = v4.Callback(context.Background(), e.platform.Decide(t, authURL), browser)
+		refused(t, err, "userinfo")
+	})
+	t.Run("redirect", func(t *testing.T) {
+		// An allowed platform whose discovery document redirects to an
+		// address the policy refuses (127.0.0.2): the redirect is
+		// followed to the dial, and refused there.
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Skipf("cannot listen on 127.0.0.2: %v", err)
+		}
+		internal := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t.Error("the internal server was reached")
+		}))
+		internal.Listener.Close()
+		internal.Listener = ln
+		internal.Start()
+		defer internal.Close()
+		redirector := httptest.NewServer(http.RedirectHandler(internal.URL+"/.well-known/openid-configuration", http.StatusFound))
+		defer redirector.Close()
+
+		one := e.instanceWith(egress.Client(invited.OutboundPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, 5*time.Second))
+		o := e.oauth()
+		o.AuthorizationURL, o.TokenURL, o.DiscoveryURL = "", "", redirector.URL+"/.well-known/openid-configuration"
+		_, code := e.invite(o)
+		_, err = one.Authorize(context.Background(), code, rand.Text())
+		refused(t, err, "discovery")
+	})
 }
 
 func TestCallbackRefused(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/egress"
 )
 
 // The calls to the platforms: the discovery document, the token endpoint
@@ -150,7 +151,7 @@ func (s *Service) getJSON(ctx context.Context, what, rawURL string, tok *oauth2.
 	resp, err := s.client.Do(req)
 	if err != nil {
 		s.logger.WarnContext(ctx, "connect: platform unreachable", "what", what, "err", err)
-		return fmt.Errorf("%s could not be reached", what)
+		return unreachable(what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -172,6 +173,14 @@ func (s *Service) getJSON(ctx context.Context, what, rawURL string, tok *oauth2.
 	return nil
 }
 
+// unreachable is the error, fit to show, of a call to what that got no
+// answer: by its category alone (refused_by_policy, timeout, …), never
+// the addresses and messages behind it, which would make the platform's
+// URL a probe of the service's network.
+func unreachable(what string, err error) error {
+	return fmt.Errorf("%s could not be reached: %s", what, egress.Category(err))
+}
+
 // clientContext carries the service's HTTP client to golang.org/x/oauth2.
 func (s *Service) clientContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, s.client)
@@ -184,7 +193,10 @@ func (s *Service) platformError(step string, err error) *PlatformError {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		s.logger.Warn("connect: token endpoint failed", "step", step, "err", err)
-		return &PlatformError{Step: step, Description: "the platform could not be reached or did not answer with a token"}
+		if egress.Unreached(err) {
+			return &PlatformError{Step: step, Description: unreachable("the token endpoint", err).Error()}
+		}
+		return &PlatformError{Step: step, Description: "the token endpoint did not answer with a token"}
 	}
 	pe := &PlatformError{Step: step, Code: re.ErrorCode, Description: clip(re.ErrorDescription)}
 	if pe.Code == "" && pe.Description == "" && re.Response != nil {

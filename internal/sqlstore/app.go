@@ -67,7 +67,7 @@ func (db *DB) CreateApp(ctx context.Context, c invited.AppCreate) (*invited.App,
 			}
 		}
 		var err error
-		if app, err = invited.NewApp(c, tx.now); err != nil {
+		if app, err = invited.NewApp(c, db.outbound, tx.now); err != nil {
 			return err
 		}
 		sealed, err := db.sealClientSecret(app)

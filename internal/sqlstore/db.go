@@ -62,6 +62,10 @@ type Options struct {
 	// secrets. Without keys, creating anything that holds such a secret is
 	// refused.
 	Secrets *secretbox.Keyring
+	// Outbound judges the addresses of the webhook endpoints and apps'
+	// OAuth endpoints being registered. The zero value refuses the
+	// service's own network.
+	Outbound invited.OutboundPolicy
 }
 
 // DB is the store. All its methods are safe for concurrent use.
@@ -77,6 +81,7 @@ type DB struct {
 	reminderBefore time.Duration
 	enqueued       func()
 	secrets        *secretbox.Keyring
+	outbound       invited.OutboundPolicy
 }
 
 // Open opens the database named by dsn ("sqlite:PATH", or a PostgreSQL URL
@@ -89,7 +94,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{write: p.write, read: p.read, closePools: p.close, dialect: d,
 		now: opts.Now, logger: opts.Logger,
-		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued, secrets: opts.Secrets}
+		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued, secrets: opts.Secrets,
+		outbound: opts.Outbound}
 	if db.now == nil {
 		db.now = time.Now
 	}

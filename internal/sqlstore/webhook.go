@@ -46,7 +46,7 @@ func (db *DB) CreateWebhook(ctx context.Context, c invited.WebhookCreate) (*invi
 				return err
 			}
 		}
-		if w, err = invited.NewWebhook(c, tx.now); err != nil {
+		if w, err = invited.NewWebhook(c, db.outbound, tx.now); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `INSERT INTO webhooks (id, org_id, url, events, description, secret, created_at)

@@ -4,8 +4,11 @@ package testutil
 
 import (
 	"bytes"
+	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/invitedhq/invited"
 )
 
 // Clock is a settable time source for code that takes a Now func, safe
@@ -50,3 +53,15 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// AllowLoopback is the outbound policy of tests whose webhook receivers
+// and OAuth platforms are local servers: loopback let through, the rest of
+// the service's own network refused as by default.
+var AllowLoopback = invited.OutboundPolicy{Allow: []netip.Prefix{
+	netip.MustParsePrefix("127.0.0.0/8"),
+	netip.MustParsePrefix("::1/128"),
+}}
+
+// LoopbackEnv is INVITED_OUTBOUND_ALLOW of AllowLoopback, for tests that
+// start the whole program.
+const LoopbackEnv = "127.0.0.0/8,::1/128"

@@ -20,6 +20,7 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/ratelimit"
@@ -70,7 +71,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(t.TempDir(), "db")
-	db, err := sqlstore.Open(ctx, "sqlite:"+dbPath, sqlstore.Options{Now: clock.Now, Secrets: secrets})
+	db, err := sqlstore.Open(ctx, "sqlite:"+dbPath, sqlstore.Options{Now: clock.Now, Secrets: secrets, Outbound: testutil.AllowLoopback})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +108,11 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 		Sessions:    db,
 		Tickets:     keys,
 		Connections: db,
-		Connect:     connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger}),
-		PublicURL:   publicURL,
-		Logger:      logger,
+		// The platforms of the tests are local servers.
+		Connect: connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger,
+			HTTPClient: egress.Client(testutil.AllowLoopback, 5*time.Second)}),
+		PublicURL: publicURL,
+		Logger:    logger,
 	}
 	for _, opt := range opts {
 		opt(&deps)

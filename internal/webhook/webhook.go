@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,6 +41,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/egress"
 )
 
 // DefaultTimeout bounds a delivery when NewSender is given no client: an
@@ -53,8 +55,7 @@ const (
 	// liked. A body that fits is read to its end, so the connection can be
 	// reused.
 	maxBody = 64 << 10
-	// maxSnippet is how much of an error body goes into the error, which is
-	// stored as the attempt's error and shown through the API.
+	// maxSnippet is how much of an error body is logged.
 	maxSnippet = 200
 )
 
@@ -84,28 +85,6 @@ func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
-// StatusError is a delivery the endpoint answered with a status other than
-// 2xx.
-type StatusError struct {
-	StatusCode int
-	// Body is the start of the response body, cut to about 200 bytes and
-	// reduced to printable characters.
-	Body string
-}
-
-func (e *StatusError) Error() string {
-	msg := "webhook endpoint answered HTTP " + strconv.Itoa(e.StatusCode)
-	// http.StatusText rather than the response's reason phrase, which the
-	// endpoint chooses.
-	if text := http.StatusText(e.StatusCode); text != "" {
-		msg += " (" + text + ")"
-	}
-	if e.Body != "" {
-		msg += ": " + e.Body
-	}
-	return msg
-}
-
 // Sender delivers webhook messages; it is the invited.Transport of the
 // webhook channel. It is safe for concurrent use.
 type Sender struct {
@@ -114,14 +93,19 @@ type Sender struct {
 	// Now tells the time for the webhook-timestamp header; tests replace
 	// it.
 	Now func() time.Time
+	// Logger receives what a failed delivery's error leaves out: the
+	// network detail and the start of the endpoint's answer. nil discards
+	// it.
+	Logger *slog.Logger
 }
 
 var _ invited.Transport = (*Sender)(nil)
 
 // NewSender returns a Sender that posts with client, or, when client is
-// nil, with a client that gives up after DefaultTimeout. userAgent names
-// the sender in the user-agent header; empty means "invited/" and the
-// version.
+// nil, with an egress client that refuses the service's own network
+// (invited.OutboundPolicy's zero value) and gives up after DefaultTimeout.
+// userAgent names the sender in the user-agent header; empty means
+// "invited/" and the version.
 //
 // Whatever the client, the Sender never follows redirects: a 3xx answer is
 // a failed delivery. The signed request must reach the URL that was
@@ -129,12 +113,10 @@ var _ invited.Transport = (*Sender)(nil)
 // would let an endpoint steer deliveries to addresses it could not have
 // registered, such as internal services.
 func NewSender(client *http.Client, userAgent string) *Sender {
-	var c http.Client
 	if client == nil {
-		c.Timeout = DefaultTimeout
-	} else {
-		c = *client // a shallow copy: it shares the caller's transport and its connections
+		client = egress.Client(invited.OutboundPolicy{}, DefaultTimeout)
 	}
+	c := *client // a shallow copy: it shares the caller's transport and its connections
 	c.CheckRedirect = func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}
@@ -148,13 +130,21 @@ func NewSender(client *http.Client, userAgent string) *Sender {
 // the endpoint answers 2xx. An invalid secret or URL cannot be cured by
 // retrying, so it yields an error wrapping invited.ErrUndeliverable.
 //
-// Every other failure is retryable: network errors, timeouts, and every
-// status outside 2xx, a *StatusError. That includes 410 Gone and the other
-// 4xx, as Standard Webhooks' guidance and Svix have it: a misrouted proxy or
-// a half-deployed receiver answers those too, and the delivery horizon
-// already bounds how long a message is retried. Endpoints that no longer
-// want deliveries are deleted through the API, which cancels what is
-// pending for them.
+// Every other failure is retryable: network errors, timeouts, addresses
+// the outbound policy refuses (the operator may allow them later), and
+// every status outside 2xx, an *egress.StatusError. That includes 410 Gone
+// and the other 4xx, as Standard Webhooks' guidance and Svix have it: a
+// misrouted proxy or a half-deployed receiver answers those too, and the
+// delivery horizon already bounds how long a message is retried. Endpoints
+// that no longer want deliveries are deleted through the API, which
+// cancels what is pending for them.
+//
+// The error of such a failure reads as its category alone
+// (egress.Category: refused_by_policy, timeout, http_status 503, …),
+// because it becomes the attempt's error and the message's last_error,
+// which the API shows: told apart, a refused connection, a timeout and a
+// status would make the endpoints a port scanner of whatever network they
+// reach. The detail goes to the Logger; errors.As still finds the cause.
 func (s *Sender) Deliver(ctx context.Context, m *invited.Message) error {
 	u, err := url.Parse(m.To)
 	if err != nil {
@@ -183,22 +173,42 @@ func (s *Sender) Deliver(ctx context.Context, m *invited.Message) error {
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// A *url.Error naming the URL and the cause; retryable.
-		return err
+		return s.failed(ctx, m, err)
 	}
 	// A read error here is no reason to doubt the status: the endpoint has
-	// answered, and the body is only for the error message.
+	// answered, and the body is only for the log.
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	return &StatusError{StatusCode: resp.StatusCode, Body: snippet(body)}
+	return s.failed(ctx, m, &egress.StatusError{StatusCode: resp.StatusCode, Body: snippet(body)})
 }
 
-// snippet returns the start of an error body fit to store and log: at most
+// failed logs the detail of a failed delivery of m and returns its error
+// as recorded: the category.
+func (s *Sender) failed(ctx context.Context, m *invited.Message, err error) error {
+	f := &failure{category: egress.Category(err), err: err}
+	if s.Logger != nil {
+		s.Logger.WarnContext(ctx, "webhook delivery failed", "message_id", m.ID, "webhook_id", m.WebhookID,
+			"category", f.category, "err", err)
+	}
+	return f
+}
+
+// failure is a failed delivery told by its category alone.
+type failure struct {
+	category string
+	err      error
+}
+
+func (f *failure) Error() string { return f.category }
+func (f *failure) Unwrap() error { return f.err }
+
+// snippet returns the start of an error body fit to log: at most
 // maxSnippet bytes of it, with whitespace runs collapsed to one space and
 // other unprintable characters dropped, so an endpoint cannot write control
-// sequences into logs or the API.
+// sequences into logs.
 func snippet(b []byte) string {
 	cut := len(b) > maxSnippet
 	if cut {

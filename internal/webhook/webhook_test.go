@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +20,8 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/egress"
+	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/webhook"
 )
 
@@ -152,7 +156,7 @@ func TestDeliverVerifiedByReference(t *testing.T) {
 			// The reference library rejects timestamps five minutes from
 			// its clock, so "now" is real, but fixed to be checked.
 			now := time.Now()
-			s := webhook.NewSender(nil, "invited-test/1")
+			s := webhook.NewSender(local(), "invited-test/1")
 			s.Now = func() time.Time { return now }
 			m := &invited.Message{
 				ID:      invited.NewID(invited.PrefixMessage, now),
@@ -239,7 +243,7 @@ func TestDeliverStatus(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			err := webhook.NewSender(nil, "").Deliver(context.Background(), message(srv.URL))
+			err := webhook.NewSender(local(), "").Deliver(context.Background(), message(srv.URL))
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("Deliver: %v", err)
@@ -249,12 +253,13 @@ func TestDeliverStatus(t *testing.T) {
 			if err == nil {
 				t.Fatal("Deliver succeeded, want an error")
 			}
-			var se *webhook.StatusError
+			var se *egress.StatusError
 			if !errors.As(err, &se) || se.StatusCode != tt.status || se.Body != tt.body {
 				t.Errorf("Deliver = %#v, want a StatusError{%d, %q}", err, tt.status, tt.body)
 			}
-			if !strings.Contains(err.Error(), strconv.Itoa(tt.status)) || !strings.Contains(err.Error(), tt.body) {
-				t.Errorf("error %q lacks the status or the body", err)
+			// What is recorded is the status alone, not the body.
+			if want := "http_status " + strconv.Itoa(tt.status); err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
 			}
 			// Every status is worth retrying.
 			if errors.Is(err, invited.ErrUndeliverable) {
@@ -266,8 +271,8 @@ func TestDeliverStatus(t *testing.T) {
 
 func TestDeliverDoesNotFollowRedirects(t *testing.T) {
 	clients := map[string]*http.Client{
-		"default client": nil,
-		// A client that would follow redirects on its own.
+		// Clients that would follow redirects on their own.
+		"egress client":   local(),
 		"caller's client": {Timeout: 5 * time.Second},
 	}
 	for name, client := range clients {
@@ -281,9 +286,9 @@ func TestDeliverDoesNotFollowRedirects(t *testing.T) {
 			defer srv.Close()
 
 			err := webhook.NewSender(client, "").Deliver(context.Background(), message(srv.URL))
-			var se *webhook.StatusError
-			if !errors.As(err, &se) || se.StatusCode != http.StatusMovedPermanently {
-				t.Errorf("Deliver = %v, want a 301 StatusError", err)
+			var se *egress.StatusError
+			if !errors.As(err, &se) || se.StatusCode != http.StatusMovedPermanently || err.Error() != "http_status 301" {
+				t.Errorf("Deliver = %v, want a 301 StatusError recorded as http_status 301", err)
 			}
 			if n := hits.Load(); n != 0 {
 				t.Errorf("the redirect target received %d requests, want none", n)
@@ -318,23 +323,36 @@ func TestDeliverErrorBody(t *testing.T) {
 			}))
 			defer srv.Close()
 
-			err := webhook.NewSender(nil, "").Deliver(context.Background(), message(srv.URL))
-			var se *webhook.StatusError
+			var log testutil.SyncBuffer
+			s := webhook.NewSender(local(), "")
+			s.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			err := s.Deliver(context.Background(), message(srv.URL))
+			var se *egress.StatusError
 			if !errors.As(err, &se) {
 				t.Fatalf("Deliver = %v, want a StatusError", err)
 			}
 			if se.Body != tt.want {
 				t.Errorf("Body = %q, want %q", se.Body, tt.want)
 			}
-			want := "webhook endpoint answered HTTP 500 (Internal Server Error)"
+			// The body is for the operator's log, not the recorded error.
+			want := "HTTP 500 (Internal Server Error)"
 			if tt.want != "" {
 				want += ": " + tt.want
 			}
-			if err.Error() != want {
-				t.Errorf("error = %q, want %q", err, want)
+			if se.Error() != want {
+				t.Errorf("StatusError = %q, want %q", se, want)
 			}
-			if !utf8.ValidString(err.Error()) {
-				t.Errorf("error %q is not valid UTF-8", err)
+			if !utf8.ValidString(se.Error()) {
+				t.Errorf("error %q is not valid UTF-8", se)
+			}
+			if err.Error() != "http_status 500" {
+				t.Errorf("error = %q, want http_status 500", err)
+			}
+			if !strings.Contains(log.String(), `category="http_status 500"`) || !strings.Contains(log.String(), "HTTP 500 (Internal Server Error)") {
+				t.Errorf("log %q lacks the category or the status", log.String())
+			}
+			if tt.name == "plain" && !strings.Contains(log.String(), "invalid payload") {
+				t.Errorf("log %q lacks the body", log.String())
 			}
 		})
 	}
@@ -426,34 +444,36 @@ func TestDeliverBoundsResponseBody(t *testing.T) {
 func TestDeliverNetworkFailures(t *testing.T) {
 	tests := []struct {
 		name string
+		// category is the error recorded.
+		category string
 		// setup returns the client, the URL and the context to deliver
 		// with, and checks the error.
 		setup func(t *testing.T) (*http.Client, string, context.Context, func(t *testing.T, err error))
 	}{
-		{"connection refused", func(t *testing.T) (*http.Client, string, context.Context, func(*testing.T, error)) {
+		{"connection refused", "connect_error", func(t *testing.T) (*http.Client, string, context.Context, func(*testing.T, error)) {
 			srv := httptest.NewServer(http.NotFoundHandler())
 			srv.Close()
-			return nil, srv.URL, context.Background(), func(t *testing.T, err error) {
+			return local(), srv.URL, context.Background(), func(t *testing.T, err error) {
 				var oe *net.OpError
 				if !errors.As(err, &oe) {
 					t.Errorf("Deliver = %v, want a *net.OpError", err)
 				}
 			}
 		}},
-		{"context cancelled", func(t *testing.T) (*http.Client, string, context.Context, func(*testing.T, error)) {
+		{"context cancelled", "cancelled", func(t *testing.T) (*http.Client, string, context.Context, func(*testing.T, error)) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				t.Error("the endpoint received a request after the context was cancelled")
 			}))
 			t.Cleanup(srv.Close)
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			return nil, srv.URL, ctx, func(t *testing.T, err error) {
+			return local(), srv.URL, ctx, func(t *testing.T, err error) {
 				if !errors.Is(err, context.Canceled) {
 					t.Errorf("Deliver = %v, want context.Canceled", err)
 				}
 			}
 		}},
-		{"endpoint hangs past the client timeout", func(t *testing.T) (*http.Client, string, context.Context, func(*testing.T, error)) {
+		{"endpoint hangs past the client timeout", "timeout", func(t *testing.T) (*http.Client, string, context.Context, func(*testing.T, error)) {
 			release := make(chan struct{})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				select {
@@ -463,7 +483,7 @@ func TestDeliverNetworkFailures(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			t.Cleanup(func() { close(release) }) // runs first: Close waits for the handler
-			return &http.Client{Timeout: 50 * time.Millisecond}, srv.URL, context.Background(), func(t *testing.T, err error) {
+			return egress.Client(testutil.AllowLoopback, 50*time.Millisecond), srv.URL, context.Background(), func(t *testing.T, err error) {
 				var ne net.Error
 				if !errors.As(err, &ne) || !ne.Timeout() {
 					t.Errorf("Deliver = %v, want a timeout", err)
@@ -479,10 +499,90 @@ func TestDeliverNetworkFailures(t *testing.T) {
 				t.Fatal("Deliver succeeded, want an error")
 			}
 			check(t, err)
+			if err.Error() != tt.category {
+				t.Errorf("error %q, want the category %q alone", err, tt.category)
+			}
 			if errors.Is(err, invited.ErrUndeliverable) {
 				t.Errorf("error %q is undeliverable, want retryable", err)
 			}
 		})
+	}
+}
+
+// TestDeliverOutboundPolicy delivers to a real receiver on 127.0.0.1:
+// refused by default, under its address and under a name, before any
+// connection, with the category alone as the error; delivered once the
+// allow-list lets loopback through.
+func TestDeliverOutboundPolicy(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	byName := "http://localhost:" + port + "/hook"
+
+	for name, client := range map[string]*http.Client{
+		"default client":         nil,
+		"egress client, no list": egress.Client(invited.OutboundPolicy{}, 5*time.Second),
+	} {
+		for _, url := range []string{srv.URL + "/hook", byName} {
+			t.Run(name+" "+url, func(t *testing.T) {
+				var log testutil.SyncBuffer
+				s := webhook.NewSender(client, "")
+				s.Logger = slog.New(slog.NewTextHandler(&log, nil))
+				err := s.Deliver(context.Background(), message(url))
+				if err == nil || err.Error() != "refused_by_policy" {
+					t.Fatalf("Deliver = %v, want refused_by_policy alone", err)
+				}
+				if !errors.Is(err, invited.ErrRefusedByPolicy) || errors.Is(err, invited.ErrUndeliverable) {
+					t.Errorf("Deliver = %v, want a retryable refusal", err)
+				}
+				// The operator's log says what was refused.
+				if !strings.Contains(log.String(), "loopback") {
+					t.Errorf("log %q does not say what was refused", log.String())
+				}
+			})
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the receiver got %d requests, want none", n)
+	}
+
+	for _, url := range []string{srv.URL + "/hook", byName} {
+		if err := webhook.NewSender(local(), "").Deliver(context.Background(), message(url)); err != nil {
+			t.Errorf("with loopback allowed, Deliver to %s: %v", url, err)
+		}
+	}
+	if n := hits.Load(); n != 2 {
+		t.Errorf("with loopback allowed, the receiver got %d requests, want 2", n)
+	}
+}
+
+// TestDeliverRedirectToOwnNetwork has an allowed receiver redirect to one
+// the policy refuses: the redirect is not followed, and is recorded as its
+// status.
+func TestDeliverRedirectToOwnNetwork(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("cannot listen on 127.0.0.2: %v", err)
+	}
+	var hits atomic.Int32
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	target.Listener.Close()
+	target.Listener = ln
+	target.Start()
+	defer target.Close()
+	srv := httptest.NewServer(http.RedirectHandler(target.URL+"/internal", http.StatusTemporaryRedirect))
+	defer srv.Close()
+
+	client := egress.Client(invited.OutboundPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, 5*time.Second)
+	err = webhook.NewSender(client, "").Deliver(context.Background(), message(srv.URL))
+	if err == nil || err.Error() != "http_status 307" {
+		t.Errorf("Deliver = %v, want http_status 307", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests, want none", n)
 	}
 }
 
@@ -526,6 +626,9 @@ func TestDeliverUndeliverable(t *testing.T) {
 		t.Errorf("the endpoint received %d requests, want none", n)
 	}
 }
+
+// local is the client of deliveries to the tests' local receivers.
+func local() *http.Client { return egress.Client(testutil.AllowLoopback, 5*time.Second) }
 
 func message(url string) *invited.Message {
 	return &invited.Message{

@@ -1168,6 +1168,7 @@ export interface components {
             at: string;
             /** Format: int64 */
             duration_ms: number;
+            /** @description why the attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N */
             error?: string;
         };
         AuditEvent: {
@@ -1430,6 +1431,7 @@ export interface components {
             invitation_id?: string;
             /** @enum {string} */
             kind: "invitation" | "resend" | "reminder" | "accepted" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived";
+            /** @description why the last attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N */
             last_error?: string;
             /**
              * Format: date-time
