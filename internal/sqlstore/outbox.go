@@ -280,6 +280,9 @@ func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration)
 				cancel = append(cancel, m.ID)
 			case m.WebhookID != "" && secrets[m.WebhookID] == "":
 				cancel = append(cancel, m.ID)
+			case m.WebhookID != "" && secrets[m.WebhookID] == unopened:
+				// Held back, not cancelled: when its lease has passed it is
+				// claimed again, and goes once the key is configured.
 			default:
 				if m.CarriesLink() {
 					m.Token = newToken()
@@ -348,8 +351,12 @@ func distinct(msgs []*invited.Message, key func(*invited.Message) string) []stri
 	return out
 }
 
+// unopened marks, among webhookSecrets, an endpoint whose secret is sealed
+// under an encryption key that is not configured.
+const unopened = "\x00unopened"
+
 // webhookSecrets returns the signing secrets of the live endpoints msgs go
-// to, by endpoint id.
+// to, by endpoint id, or unopened for a secret that does not open.
 func (tx *Tx) webhookSecrets(ctx context.Context, msgs []*invited.Message) (map[string]string, error) {
 	ids := distinct(msgs, func(m *invited.Message) string { return m.WebhookID })
 	secrets := map[string]string{}
@@ -359,19 +366,26 @@ func (tx *Tx) webhookSecrets(ctx context.Context, msgs []*invited.Message) (map[
 	var w where
 	w.in("id", ids)
 	w.add("deleted_at IS NULL")
-	rows, err := tx.query(ctx, `SELECT id, secret FROM webhooks`+w.String(), w.args...)
+	type row struct {
+		id, sealed string
+		plain      []byte
+	}
+	rows, err := queryList(ctx, tx, func(s scanner) (r row, err error) {
+		return r, s.Scan(&r.id, &r.plain, textCol{&r.sealed})
+	}, `SELECT id, secret, secret_sealed FROM webhooks`+w.String(), w.args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, secret string
-		if err := rows.Scan(&id, &secret); err != nil {
-			return nil, err
+	for _, r := range rows {
+		secret, err := tx.db.load(webhookSecretColumn, r.id, r.plain, r.sealed)
+		if err != nil {
+			tx.db.logger.ErrorContext(ctx, "webhook deliveries held back", "webhook_id", r.id, "err", err)
+			secrets[r.id] = unopened
+			continue
 		}
-		secrets[id] = secret
+		secrets[r.id] = string(secret)
 	}
-	return secrets, rows.Err()
+	return secrets, nil
 }
 
 // recordFailedSQL records a failed attempt: the message is due again at
