@@ -19,6 +19,6 @@ ALTER TABLE invitations DROP COLUMN token_hash;
 -- Letters kept the plaintext token of their link until delivered. The
 -- update writes every such row anew without it before the column goes
 -- (DROP COLUMN alone only hides the values); the old row versions are
--- gone once the table is vacuumed (docs/deployment.md#upgrading).
+-- gone once the table is vacuumed (docs/deployment.md#backups).
 UPDATE messages SET token = NULL WHERE token IS NOT NULL;
 ALTER TABLE messages DROP COLUMN token;

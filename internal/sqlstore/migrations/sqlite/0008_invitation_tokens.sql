@@ -70,5 +70,5 @@ DROP TABLE invitations_0008;
 
 -- Letters kept the plaintext token of their link until delivered. SQLite
 -- rewrites every row without the column; the pages freed hold the old
--- bytes until the file is vacuumed (docs/deployment.md#upgrading).
+-- bytes until the file is vacuumed (docs/deployment.md#backups).
 ALTER TABLE messages DROP COLUMN token;
