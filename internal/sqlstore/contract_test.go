@@ -79,6 +79,7 @@ var contract = []struct {
 	{"WebhookFanOut", testWebhookFanOut},
 	{"MessageReplay", testMessageReplay},
 	{"ConcurrentClaims", testConcurrentClaims},
+	{"ClaimRace", testClaimRace},
 	{"LinkOpen", testLinkOpen},
 	{"LinkAccept", testLinkAccept},
 	{"LinkAcceptKnownUser", testLinkAcceptKnownUser},

@@ -52,6 +52,10 @@ LEFT JOIN users iu ON iu.id = i.inviter_user_id`
 	// invitations.
 	invitationByTokenSQL = selectInvitationRowSQL + ` WHERE i.id = (SELECT invitation_id FROM invitation_tokens WHERE hash = ?)`
 
+	// lockInvitationSQL locks the invitation of a row query where writers
+	// run side by side (lockInvitationRow).
+	lockInvitationSQL = "FOR NO KEY UPDATE OF i"
+
 	// insertLinkSQL starts a multi-row insert of links (linkRow).
 	insertLinkSQL = `INSERT INTO invitation_tokens (hash, invitation_id, created_at) VALUES `
 
@@ -146,8 +150,14 @@ type invitationRow struct {
 // instead of tripping over the status guard of saveInvitation. The
 // transaction's now is taken then (see Tx.locked), so that the invitation's
 // events are recorded at times in the order of its changes.
+//
+// NO KEY UPDATE, like lockOrganization's, excludes itself but not the
+// KEY SHARE that inserts referring to the invitation take: a dispatcher
+// storing a letter's new link (ClaimMessages), which holds the letter's
+// row, must not wait for a resend or renew that holds the invitation and
+// waits for that letter's row in turn, a deadlock.
 func (tx *Tx) lockInvitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
-	r, err := tx.invitationRow(ctx, query+tx.lock("FOR UPDATE OF i"), arg)
+	r, err := tx.invitationRow(ctx, query+tx.lock(lockInvitationSQL), arg)
 	if err != nil {
 		return nil, err
 	}

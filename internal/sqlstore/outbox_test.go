@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -476,5 +477,66 @@ func testConcurrentClaims(t *testing.T, e *env) {
 	// One link per answer, one per claimed letter.
 	if got := e.count(`SELECT COUNT(*) FROM invitation_tokens`); got != 2*n {
 		t.Errorf("%d links stored, want %d", got, 2*n)
+	}
+}
+
+// testClaimRace races dispatchers claiming letters, which mint their links
+// (a row that refers to the invitation), with resends and renews, which
+// hold the invitation and change its letters. On PostgreSQL the two meet
+// on both rows; neither may deadlock or fail, and a letter cancelled by a
+// resend is never sent with a link that outlives it.
+func testClaimRace(t *testing.T, e *env) {
+	org := e.org(nil)
+	const n = 24
+	invs := make([]*invited.Invitation, n)
+	for i := range invs {
+		invs[i], _ = e.invite(e.admin, org.ID, invited.InvitationCreate{Email: fmt.Sprintf("race%d@example.com", i), Roles: []string{"member"},
+			ExpiresIn: dur(72 * time.Hour)})
+	}
+	e.clock.Advance(invited.ResendInterval)
+	// The reminders are due too, so that renews meet claimed rows.
+	must(t, e.db.writeTx(context.Background(), func(tx *Tx) error {
+		_, err := tx.exec(context.Background(), `UPDATE messages SET next_attempt_at = ? WHERE status = 'pending'`, ms(tx.now))
+		return err
+	}))
+	var mu sync.Mutex
+	var sent []*invited.Message
+	errs := race(n+2, func(i int) error {
+		if i >= n {
+			for {
+				msgs, err := e.db.ClaimMessages(context.Background(), 5, lease)
+				if err != nil || len(msgs) == 0 {
+					return err
+				}
+				mu.Lock()
+				sent = append(sent, msgs...)
+				mu.Unlock()
+			}
+		}
+		if i%2 == 0 {
+			_, _, err := e.db.ResendInvitation(e.admin, invs[i].ID)
+			return err
+		}
+		_, err := e.db.RenewInvitation(e.admin, invs[i].ID, invited.Renewal{ExpiresIn: dur(96 * time.Hour)})
+		return err
+	})
+	for _, err := range errs {
+		must(t, err)
+	}
+	// Every link sent opens its invitation unless a resend came after it,
+	// in which case the resend's own letter is still to be sent or was.
+	for _, m := range sent {
+		if !m.CarriesLink() {
+			continue
+		}
+		inv, _, err := e.db.OpenInvitationLink(context.Background(), m.Token)
+		switch {
+		case err == nil && inv.ID != m.InvitationID:
+			t.Fatalf("the link of %s opens %s", m.ID, inv.ID)
+		case err != nil && !isNotFound(err):
+			t.Fatal(err)
+		case err != nil && m.Kind == invited.KindResend:
+			t.Fatalf("the resend's own letter %s carries a dead link", m.ID)
+		}
 	}
 }
