@@ -56,7 +56,7 @@ LEFT JOIN users iu ON iu.id = i.inviter_user_id`
 	// run side by side (lockInvitationRow).
 	lockInvitationSQL = "FOR NO KEY UPDATE OF i"
 
-	// insertLinkSQL starts a multi-row insert of links (linkRow).
+	// insertLinkSQL starts a multi-row insert of links (addLinks).
 	insertLinkSQL = `INSERT INTO invitation_tokens (hash, invitation_id, created_at) VALUES `
 
 	// dropLinksSQL deletes every link of an invitation, for a resend.
