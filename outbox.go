@@ -37,6 +37,17 @@ const (
 // LetterKinds lists the kinds of message written to people.
 var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted}
 
+// LinkKinds lists the kinds of letter that carry an invitation's link. The
+// link is not stored with the letter: the outbox mints it when it claims
+// the letter for delivery (see Outbox.ClaimMessages).
+var LinkKinds = []string{KindInvitation, KindResend, KindReminder}
+
+// CarriesLink reports whether m is a letter that takes an invitation's
+// link to the invitee.
+func (m *Message) CarriesLink() bool {
+	return m.Channel != ChannelWebhook && m.InvitationID != "" && slices.Contains(LinkKinds, m.Kind)
+}
+
 // Message statuses. A pending message waits for its next attempt; the
 // others are final, except that dead ones can be replayed.
 const (
@@ -46,8 +57,8 @@ const (
 	// or a transport said retrying cannot help.
 	MessageDead = "dead"
 	// MessageCancelled: there was no point sending it any more, such as a
-	// link to an invitation that was revoked, accepted or resent meanwhile,
-	// or a delivery to a webhook endpoint that was deleted.
+	// letter of an invitation that was revoked, accepted or resent
+	// meanwhile, or a delivery to a webhook endpoint that was deleted.
 	MessageCancelled = "cancelled"
 )
 
@@ -89,7 +100,9 @@ type Message struct {
 	// Letter is what an email or SMS says.
 	Letter *Letter `json:"-"`
 	// Token is the plaintext secret of the invitation link the letter
-	// carries, until the message is delivered; then it is scrubbed.
+	// carries. It is never stored: ClaimMessages mints it, and stores only
+	// its hash, when it hands the letter to the dispatcher, so it exists
+	// only in the claimed copy in memory.
 	Token string `json:"-"`
 	// Payload is a webhook's body, signed as it is.
 	Payload json.RawMessage `json:"-"`
@@ -179,9 +192,11 @@ type OutboxService interface {
 	// FindMessageByID returns a message with its attempts.
 	FindMessageByID(ctx context.Context, id string) (*Message, error)
 	// ReplayMessage makes a dead message, or any finished webhook message,
-	// pending again, due now, with a fresh delivery horizon. A letter whose
-	// link was scrubbed on delivery cannot be replayed: that would need a
-	// new link, which is what resend is for.
+	// pending again, due now, with a fresh delivery horizon. A dead letter
+	// with a link is replayed only while its invitation is pending, and
+	// gets a new link when it is claimed, like any letter. A delivered or
+	// cancelled letter is not replayed: sending the invitee a link again is
+	// what resend is for.
 	ReplayMessage(ctx context.Context, id string) (*Message, error)
 }
 
@@ -191,11 +206,13 @@ type Outbox interface {
 	// dispatcher, in this process or another, claims them again until
 	// lease has passed, so a dispatcher that dies mid-delivery leaves them
 	// to be retried. Messages that are no longer worth sending are
-	// cancelled instead of returned.
+	// cancelled instead of returned. A letter that carries a link gets a
+	// new one, minted here and stored only as a hash among its
+	// invitation's links, in Token.
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]*Message, error)
 	// RecordAttempts records attempts at claimed messages, in one
-	// transaction. A successful attempt marks its message delivered and
-	// scrubs its token; a failed one makes it due again at RetryAt, or dead
+	// transaction. A successful attempt marks its message delivered; a
+	// failed one makes it due again at RetryAt, or dead
 	// when RetryAt is zero. A message that is no longer pending (its
 	// endpoint was deleted meanwhile) keeps its status.
 	RecordAttempts(ctx context.Context, outcomes []Outcome) error

@@ -85,7 +85,8 @@ func (c *Client) GetMessage(ctx context.Context, id string) (*invited.Message, e
 }
 
 // ReplayMessage makes a dead message, or a finished webhook delivery,
-// pending again.
+// pending again. A dead letter is replayed only while its invitation is
+// pending, and carries a new link when it is sent.
 func (c *Client) ReplayMessage(ctx context.Context, id string) (*invited.Message, error) {
 	return answer[*invited.Message](ctx, c, call{op: "replayMessage", method: http.MethodPost, path: pathf("/v1/messages/%s/replay", id)})
 }

@@ -203,16 +203,29 @@ func TestDeliveryEndToEnd(t *testing.T) {
 		t.Fatalf("Bob's email headers: %v", bob[0].Header)
 	}
 	parts := mimeParts(t, bob[0])
-	if !strings.Contains(parts["text/plain"], links[1]) || !strings.Contains(parts["text/html"], links[1]) ||
+	// Each letter carries a link of its own, minted when it was sent, that
+	// opens the invitation as the answer's link does.
+	bobLink := linkIn(parts["text/plain"], u)
+	if bobLink == "" || bobLink == links[1] {
+		t.Fatalf("Bob's letter has the link %q, the answer %q", bobLink, links[1])
+	}
+	if view, err := c.PreviewInvitation(ctx, tokenOf(bobLink)); err != nil || view.Invitee.FirstName != "Bob" {
+		t.Fatalf("Bob's letter's link opens %+v, %v", view, err)
+	}
+	sent := []string{bobLink}
+	if !strings.Contains(parts["text/html"], bobLink) ||
 		!strings.Contains(parts["text/html"], "&lt;b&gt;Welcome&lt;/b&gt;") || !strings.Contains(parts["text/plain"], "Ann Lee") {
 		t.Fatalf("Bob's email:\n%s\n---\n%s", parts["text/plain"], parts["text/html"])
 	}
 
 	// SMS: Cy's link, in one text.
 	eventually(t, "a text message", func() bool { return len(sms.sent()) == 1 })
-	if text := sms.sent()[0]; text.Get("To") != "+14155550100" || text.Get("From") != "+15550001111" || !strings.Contains(text.Get("Body"), links[2]) {
+	text := sms.sent()[0]
+	cyLink := linkIn(text.Get("Body"), u)
+	if text.Get("To") != "+14155550100" || text.Get("From") != "+15550001111" || cyLink == "" || cyLink == links[2] {
 		t.Fatalf("text %v", text)
 	}
+	sent = append(sent, cyLink)
 
 	// Webhooks: every delivery verified, the events the endpoint asked for.
 	want := []string{"invitation.accepted", "invitation.accepted", "invitation.created", "invitation.created",
@@ -254,7 +267,7 @@ func TestDeliveryEndToEnd(t *testing.T) {
 	if !strings.Contains(logs, `"level":"DEBUG"`) {
 		t.Fatal("no debug records: the check below would prove little")
 	}
-	for _, l := range links {
+	for _, l := range append(links, sent...) {
 		secrets := []string{strings.TrimPrefix(l, u+"/i/")}
 		for _, s := range append(secrets, strings.TrimPrefix(secret, "whsec_"), "sms-token", admin) {
 			if strings.Contains(logs, s) {
@@ -311,8 +324,12 @@ func TestDevOutbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		link := inv.URL
-		eventually(t, "the delivery", func() bool { return strings.Contains(srv.Stderr.String(), link) })
+		// The letter's own link, minted when it was sent.
+		eventually(t, "the delivery", func() bool { return linkIn(srv.Stderr.String(), srv.URL) != "" })
+		link := linkIn(srv.Stderr.String(), srv.URL)
+		if link == inv.URL {
+			t.Fatalf("the letter carries the answer's link %q", link)
+		}
 		resp, err := http.Get(srv.URL + "/dev/outbox")
 		if err != nil {
 			t.Fatal(err)

@@ -127,6 +127,11 @@ func is(err error, status int, code string) bool {
 // eventually waits, for a generous while, until cond holds: for what the
 // server does in the background, such as deliveries.
 // A server given is shown in the failure: its log says what went wrong.
+// linkIn returns the first invitation link under base in s, "" if none.
+func linkIn(s, base string) string {
+	return regexp.MustCompile(regexp.QuoteMeta(base+"/i/") + `[A-Za-z0-9_-]{43}`).FindString(s)
+}
+
 func eventually(t *testing.T, what string, cond func() bool, servers ...*instance) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -198,9 +203,16 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("invitation url %q", link)
 	}
 	token := strings.TrimPrefix(link, u+"/i/")
+	// The letter carries a link of its own, minted when it was sent (no
+	// link is stored), which opens the same invitation.
 	eventually(t, "the log transport to record the delivery", func() bool {
-		return strings.Contains(srv.Stderr.String(), `"link":"`+link+`"`)
+		return strings.Contains(srv.Stderr.String(), `"link":"`+u+"/i/")
 	})
+	if sent := linkIn(srv.Stderr.String(), u); sent == "" || sent == link {
+		t.Fatalf("the letter's link %q, the answer's %q", sent, link)
+	} else if view, err := newClient(t, u).PreviewInvitation(ctx, tokenOf(sent)); err != nil || view.Organization.ID != org.ID {
+		t.Fatalf("the letter's link opens %+v, %v", view, err)
+	}
 
 	view, err := newClient(t, u).PreviewInvitation(ctx, token)
 	if err != nil || view.Status != invited.StatusPending {
@@ -299,7 +311,7 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		`invited_invitation_transitions_total{action="accepted"} 1`,
 		`invited_invitation_transitions_total{action="created"} 6`,
-		`invited_http_requests_total{method="GET",route="GET /v1/invitation-tokens/{token}",status="200"} 2`,
+		`invited_http_requests_total{method="GET",route="GET /v1/invitation-tokens/{token}",status="200"} 3`, // the letter's link, the answer's, on the wire
 		"go_goroutines",
 	} {
 		if !strings.Contains(string(metrics), want) {

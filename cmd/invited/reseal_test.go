@@ -42,7 +42,7 @@ func TestReseal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"resealed 3 values under k2 (apps.client_secret 1, profiles.access_token 1, profiles.refresh_token 1); 0 were under it already",
+		"resealed 3 values under k2 (apps.client_secret 1, profiles.access_token 1, profiles.refresh_token 1, signing_keys.private_key 0, webhooks.secret 0); 0 were under it already",
 		"0 left under other keys: keys other than k2 may now be removed",
 	} {
 		if !strings.Contains(out, want) {
@@ -72,7 +72,7 @@ func TestReseal(t *testing.T) {
 	}
 
 	out, err = reseal(k2 + "," + k1)
-	if err != nil || !strings.Contains(out, "resealed 0 values under k2 (apps.client_secret 0, profiles.access_token 0, profiles.refresh_token 0); 3 were under it already") {
+	if err != nil || !strings.Contains(out, "resealed 0 values under k2 (apps.client_secret 0, profiles.access_token 0, profiles.refresh_token 0, signing_keys.private_key 0, webhooks.secret 0); 3 were under it already") {
 		t.Errorf("second reseal: %v\n%s", err, out)
 	}
 

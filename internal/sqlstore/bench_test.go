@@ -188,8 +188,10 @@ func bulkInvite(b *testing.B, e *env, org *invited.Organization, n int) {
 			if err != nil {
 				return err
 			}
-			hash := invited.HashSecret(newToken())
-			if _, err := tx.exec(context.Background(), insertInvitationSQL, invitationInsertArgs(inv, hash)...); err != nil {
+			if _, err := tx.exec(context.Background(), insertInvitationSQL, invitationInsertArgs(inv)...); err != nil {
+				return err
+			}
+			if err := tx.addLinks(context.Background(), map[string]string{newToken(): inv.ID}); err != nil {
 				return err
 			}
 		}

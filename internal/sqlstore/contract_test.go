@@ -80,6 +80,7 @@ var contract = []struct {
 	{"WebhookFanOut", testWebhookFanOut},
 	{"MessageReplay", testMessageReplay},
 	{"ConcurrentClaims", testConcurrentClaims},
+	{"ClaimRace", testClaimRace},
 	{"LinkOpen", testLinkOpen},
 	{"LinkAccept", testLinkAccept},
 	{"LinkAcceptKnownUser", testLinkAcceptKnownUser},
@@ -138,7 +139,7 @@ func testSendDraft(t *testing.T, e *env) {
 	if p.Status != invited.StatusPending || p.Organization.ID != org.ID {
 		t.Fatalf("preview: %+v", p)
 	}
-	if l := e.lettersOf(invited.KindInvitation); len(l) != 1 || l[0].token != token || l[0].to != "ann@example.com" {
+	if l := e.lettersOf(invited.KindInvitation); len(l) != 1 || l[0].to != "ann@example.com" {
 		t.Fatalf("letters: %+v", e.letters())
 	}
 	_, _, err = e.db.SendInvitation(e.admin, draft.ID)
@@ -148,6 +149,16 @@ func testSendDraft(t *testing.T, e *env) {
 func testResend(t *testing.T, e *env) {
 	org := e.org(nil)
 	inv, old := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "ann@example.com", Roles: []string{"member"}})
+	// The first letter's link, minted when it is claimed, opens it too.
+	first := e.claim()
+	if len(first) != 1 || first[0].Token == "" || first[0].Token == old {
+		t.Fatalf("claimed %v", kinds(first))
+	}
+	emailed := first[0].Token
+	must(t, e.record(first[0].ID, invited.Attempt{At: e.clock.Now()}, time.Time{}))
+	if _, err := e.db.PreviewInvitation(context.Background(), emailed); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err := e.db.ResendInvitation(e.admin, inv.ID)
 	if e := wantCode(t, err, invited.ERATELIMITED); e.RetryAfterSeconds != 60 {
 		t.Fatalf("retry after %d", e.RetryAfterSeconds)
@@ -158,13 +169,25 @@ func testResend(t *testing.T, e *env) {
 	if fresh == "" || fresh == old || !got.SentAt.Equal(e.clock.Now()) {
 		t.Fatalf("resend: %q %+v", fresh, got)
 	}
-	_, err = e.db.PreviewInvitation(context.Background(), old)
-	wantCode(t, err, invited.ENOTFOUND)
+	// Every older link stops working: the answer's and the letter's.
+	for _, token := range []string{old, emailed} {
+		_, err = e.db.PreviewInvitation(context.Background(), token)
+		wantCode(t, err, invited.ENOTFOUND)
+	}
 	if _, err := e.db.PreviewInvitation(context.Background(), fresh); err != nil {
 		t.Fatal(err)
 	}
-	if l := e.lettersOf(invited.KindResend); len(l) != 1 || l[0].token != fresh {
-		t.Fatalf("letters: %+v", e.letters())
+	// The reminder of the first link is cancelled; the resend's letter
+	// gets a link of its own, which works.
+	if l := e.lettersOf(invited.KindReminder); len(l) != 2 || l[0].status != invited.MessageCancelled || l[1].status != invited.MessagePending {
+		t.Fatalf("reminders: %+v", e.letters())
+	}
+	resent := e.claim()
+	if len(resent) != 1 || resent[0].Kind != invited.KindResend || resent[0].Token == "" || resent[0].Token == fresh {
+		t.Fatalf("claimed %v", kinds(resent))
+	}
+	if _, err := e.db.PreviewInvitation(context.Background(), resent[0].Token); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -116,6 +116,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			db.Close()
 			return nil, err
 		}
+		// Secrets stored plain while no encryption key was configured are
+		// sealed as soon as one is (sealed.go).
+		n, err := db.sealPlain(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if n > 0 {
+			db.logger.InfoContext(ctx, "sealed secrets stored before encryption keys were configured", "count", n)
+		}
 	}
 	return db, nil
 }

@@ -164,12 +164,12 @@ func (e *env) count(query string, args ...any) int {
 }
 
 // letter is a letter in the outbox as stored.
-type letter struct{ kind, to, token, status string }
+type letter struct{ kind, to, status string }
 
 // letters lists the letters (email and SMS) in the outbox, oldest first.
 func (e *env) letters() []letter {
 	e.t.Helper()
-	rows, err := e.db.read.Query(`SELECT kind, recipient, COALESCE(token, ''), status FROM messages WHERE channel <> 'webhook' ORDER BY id`)
+	rows, err := e.db.read.Query(`SELECT kind, recipient, status FROM messages WHERE channel <> 'webhook' ORDER BY id`)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func (e *env) letters() []letter {
 	var out []letter
 	for rows.Next() {
 		var l letter
-		if err := rows.Scan(&l.kind, &l.to, &l.token, &l.status); err != nil {
+		if err := rows.Scan(&l.kind, &l.to, &l.status); err != nil {
 			e.t.Fatal(err)
 		}
 		out = append(out, l)

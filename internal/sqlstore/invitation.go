@@ -33,21 +33,34 @@ func scanInvitation(s scanner) (*invited.Invitation, error) {
 const (
 	insertInvitationSQL = `INSERT INTO invitations (id, org_id, status, email, phone, user_id, invitee_key, first_name,
 	last_name, roles, message, redirect_url, audience, metadata, channel, inviter_user_id, inviter_api_key_id,
-	inviter_name, token_hash, created_at, updated_at, expires_at, sent_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	inviter_name, created_at, updated_at, expires_at, sent_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// The status guard makes a transition that lost a race to another one
 	// change nothing, where writers can run concurrently.
 	updateInvitationSQL = `UPDATE invitations SET status = ?, expires_at = ?, sent_at = ?, accepted_at = ?,
-	accepted_user_id = ?, revoked_at = ?, declined_at = ?, updated_at = ?, token_hash = COALESCE(?, token_hash)
+	accepted_user_id = ?, revoked_at = ?, declined_at = ?, updated_at = ?
 WHERE id = ? AND status = ?`
 
 	selectInvitationRowSQL = `SELECT ` + invitationColumns + `, ` + orgColumns + `, iu.email
 FROM invitations i
 JOIN organizations o ON o.id = i.org_id
 LEFT JOIN users iu ON iu.id = i.inviter_user_id`
-	invitationByIDSQL    = selectInvitationRowSQL + ` WHERE i.id = ?`
-	invitationByTokenSQL = selectInvitationRowSQL + ` WHERE i.token_hash = ?`
+	invitationByIDSQL = selectInvitationRowSQL + ` WHERE i.id = ?`
+	// invitationByTokenSQL finds the invitation one of whose links has the
+	// hash: a primary key lookup in invitation_tokens, then one in
+	// invitations.
+	invitationByTokenSQL = selectInvitationRowSQL + ` WHERE i.id = (SELECT invitation_id FROM invitation_tokens WHERE hash = ?)`
+
+	// lockInvitationSQL locks the invitation of a row query where writers
+	// run side by side (lockInvitationRow).
+	lockInvitationSQL = "FOR NO KEY UPDATE OF i"
+
+	// insertLinkSQL starts a multi-row insert of links (addLinks).
+	insertLinkSQL = `INSERT INTO invitation_tokens (hash, invitation_id, created_at) VALUES `
+
+	// dropLinksSQL deletes every link of an invitation, for a resend.
+	dropLinksSQL = `DELETE FROM invitation_tokens WHERE invitation_id = ?`
 
 	// openInvitationSQL names the open invitation of an invitee.
 	openInvitationSQL = `SELECT id FROM invitations WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending')`
@@ -59,11 +72,11 @@ LEFT JOIN users iu ON iu.id = i.inviter_user_id`
 WHERE org_id = ? AND invitee_key = ? AND status IN ('draft', 'pending') AND status = 'pending' AND expires_at <= ? AND id <> ?`
 )
 
-func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
+func invitationInsertArgs(inv *invited.Invitation) []any {
 	return []any{inv.ID, inv.OrgID, inv.Status, nullText(inv.Email), nullText(inv.Phone), nullText(inv.UserID),
 		inv.InviteeKey(), inv.FirstName, inv.LastName, jsonText(inv.Roles), inv.Message, inv.RedirectURL, inv.Audience,
 		nullText(string(inv.Metadata)), inv.Channel, nullText(inv.Inviter.UserID), nullText(inv.Inviter.APIKeyID),
-		inv.Inviter.Name, nullBlob(tokenHash), ms(inv.CreatedAt), ms(inv.UpdatedAt), ms(inv.ExpiresAt), nullMS(inv.SentAt)}
+		inv.Inviter.Name, ms(inv.CreatedAt), ms(inv.UpdatedAt), ms(inv.ExpiresAt), nullMS(inv.SentAt)}
 }
 
 // newToken mints the secret of a link (an invitation's token, an app
@@ -71,6 +84,47 @@ func invitationInsertArgs(inv *invited.Invitation, tokenHash []byte) []any {
 // Only its hash is stored; the plaintext leaves in the answer and the
 // delivery alone.
 func newToken() string { return invited.NewSecret("") }
+
+// An invitation has any number of links, each a token whose hash is a row
+// of invitation_tokens: the one its create (or send, or resend) answers,
+// and one for each letter, minted when the letter is claimed for delivery
+// (ClaimMessages). Any of them opens the invitation while it is pending;
+// accepting through one ends it for all. No plaintext token is stored
+// anywhere, so a copy of the database opens nothing.
+
+// linkChunk bounds the rows of one multi-row insert of links.
+const linkChunk = 200
+
+// addLinks stores the hashes of new tokens of invitations: tokens maps
+// each plaintext token to its invitation's id.
+func (tx *Tx) addLinks(ctx context.Context, tokens map[string]string) error {
+	const row = `(?, ?, ?)`
+	args := make([]any, 0, 3*min(len(tokens), linkChunk))
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		n := len(args) / 3
+		_, err := tx.exec(ctx, insertLinkSQL+strings.Repeat(row+", ", n-1)+row, args...)
+		args = args[:0]
+		return err
+	}
+	for token, invitationID := range tokens {
+		args = append(args, invited.HashSecret(token), invitationID, ms(tx.now))
+		if len(args) == 3*linkChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// addLink mints a new link of invitation id and stores its hash.
+func (tx *Tx) addLink(ctx context.Context, id string) (string, error) {
+	token := newToken()
+	return token, tx.addLinks(ctx, map[string]string{token: id})
+}
 
 // linkHash is what a link's secret is looked up by. A secret that could
 // not have been minted is not_found (as what) at once, without a query.
@@ -96,8 +150,14 @@ type invitationRow struct {
 // instead of tripping over the status guard of saveInvitation. The
 // transaction's now is taken then (see Tx.locked), so that the invitation's
 // events are recorded at times in the order of its changes.
+//
+// NO KEY UPDATE, like lockOrganization's, excludes itself but not the
+// KEY SHARE that inserts referring to the invitation take: a dispatcher
+// storing a letter's new link (ClaimMessages), which holds the letter's
+// row, must not wait for a resend or renew that holds the invitation and
+// waits for that letter's row in turn, a deadlock.
 func (tx *Tx) lockInvitationRow(ctx context.Context, query string, arg any) (*invitationRow, error) {
-	r, err := tx.invitationRow(ctx, query+tx.lock("FOR UPDATE OF i"), arg)
+	r, err := tx.invitationRow(ctx, query+tx.lock(lockInvitationSQL), arg)
 	if err != nil {
 		return nil, err
 	}
@@ -130,13 +190,12 @@ func (tx *Tx) invitationFor(ctx context.Context, a *invited.Actor, id string, p 
 	return r, a.Authorize(r.inv.OrgID, p)
 }
 
-// saveInvitation writes inv after a transition from status from, with the
-// hash of its new token if it got one.
-func (tx *Tx) saveInvitation(ctx context.Context, inv *invited.Invitation, from invited.Status, tokenHash []byte) error {
+// saveInvitation writes inv after a transition from status from.
+func (tx *Tx) saveInvitation(ctx context.Context, inv *invited.Invitation, from invited.Status) error {
 	write := func() error {
 		res, err := tx.exec(ctx, updateInvitationSQL, inv.Status, ms(inv.ExpiresAt), nullMS(inv.SentAt),
 			nullMS(inv.AcceptedAt), nullText(inv.AcceptedUserID), nullMS(inv.RevokedAt), nullMS(inv.DeclinedAt),
-			ms(inv.UpdatedAt), nullBlob(tokenHash), inv.ID, from)
+			ms(inv.UpdatedAt), inv.ID, from)
 		if err != nil {
 			return err
 		}
@@ -225,6 +284,7 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		}
 		var created []target
 		var letters []*invited.Message
+		links := map[string]string{} // the first link of each, by token
 		for _, i := range writeOrder(results) {
 			r := &results[i]
 			token, err := tx.createInvitation(ctx, r.Invitation, who)
@@ -238,12 +298,16 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 			r.Token = token
 			created = append(created, target{r.Invitation.ID, orgID, r.Invitation})
 			if token != "" {
-				msgs, err := tx.linkLetters(ctx, r.Invitation, org, invited.KindInvitation, token)
+				links[token] = r.Invitation.ID
+				msgs, err := tx.linkLetters(ctx, r.Invitation, org, invited.KindInvitation)
 				if err != nil {
 					return err
 				}
 				letters = append(letters, msgs...)
 			}
+		}
+		if err := tx.addLinks(ctx, links); err != nil {
+			return err
 		}
 		if err := tx.enqueue(ctx, letters); err != nil {
 			return err
@@ -283,8 +347,9 @@ func writeOrder(results []invited.BatchResult) []int {
 	return order
 }
 
-// createInvitation stores one validated invitation and returns its token
-// ("" for a draft).
+// createInvitation stores one validated invitation and returns the token of
+// its first link ("" for a draft), for the caller to store with the
+// batch's others (addLinks).
 func (tx *Tx) createInvitation(ctx context.Context, inv *invited.Invitation, who invitees) (string, error) {
 	key := inv.InviteeKey()
 	switch {
@@ -294,16 +359,14 @@ func (tx *Tx) createInvitation(ctx context.Context, inv *invited.Invitation, who
 	case who.member[key]:
 		return "", invited.Errorf(invited.EALREADYMEMBER, "the invitee is already a member of the organization")
 	}
-	var token string
-	var hash []byte
-	if inv.Status == invited.StatusPending {
-		token = newToken()
-		hash = invited.HashSecret(token)
-	}
-	return token, tx.claimInvitee(ctx, inv, func() error {
-		_, err := tx.exec(ctx, insertInvitationSQL, invitationInsertArgs(inv, hash)...)
+	err := tx.claimInvitee(ctx, inv, func() error {
+		_, err := tx.exec(ctx, insertInvitationSQL, invitationInsertArgs(inv)...)
 		return err
 	})
+	if err != nil || inv.Status != invited.StatusPending {
+		return "", err
+	}
+	return newToken(), nil
 }
 
 // invitees says, by invitee key, which invitees are existing users and
@@ -465,10 +528,12 @@ func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, 
 }
 
 // transition runs one lifecycle operation on invitation id, which needs p,
-// in a write transaction. step changes the invitation and returns a new
-// token when it issues one; the new link goes into the outbox. The change
-// is recorded as action.
-func (db *DB) transition(ctx context.Context, id string, p invited.Permission, action string, step func(*Tx, *invitationRow) (string, error)) (*invited.Invitation, string, error) {
+// in a write transaction. step changes the invitation and reports whether
+// it issues a new link (send, resend): then the invitation's old links
+// stop working, its letters still waiting are cancelled, the new link is
+// returned and new letters go into the outbox, each to get a link of its
+// own when it is delivered. The change is recorded as action.
+func (db *DB) transition(ctx context.Context, id string, p invited.Permission, action string, step func(*Tx, *invitationRow) (bool, error)) (*invited.Invitation, string, error) {
 	a := invited.ActorFromContext(ctx)
 	var r *invitationRow
 	var token string
@@ -478,25 +543,31 @@ func (db *DB) transition(ctx context.Context, id string, p invited.Permission, a
 			return err
 		}
 		from := r.inv.Status
-		if token, err = step(tx, r); err != nil {
+		link, err := step(tx, r)
+		if err != nil {
 			return err
 		}
-		var hash []byte
-		if token != "" {
-			hash = invited.HashSecret(token)
-			kind := invited.KindResend
-			if from == invited.StatusDraft {
-				kind = invited.KindInvitation
-			}
-			msgs, err := tx.linkLetters(ctx, r.inv, r.org, kind, token)
-			if err != nil {
-				return err
-			}
-			if err := tx.enqueue(ctx, msgs); err != nil {
-				return err
-			}
+		if err := tx.saveRecorded(ctx, r.inv, from, action); err != nil {
+			return err
 		}
-		return tx.saveRecorded(ctx, r.inv, from, hash, action)
+		if !link {
+			return nil
+		}
+		if err := tx.dropLinks(ctx, r.inv.ID); err != nil {
+			return err
+		}
+		if token, err = tx.addLink(ctx, r.inv.ID); err != nil {
+			return err
+		}
+		kind := invited.KindResend
+		if from == invited.StatusDraft {
+			kind = invited.KindInvitation
+		}
+		msgs, err := tx.linkLetters(ctx, r.inv, r.org, kind)
+		if err != nil {
+			return err
+		}
+		return tx.enqueue(ctx, msgs)
 	})
 	if err != nil {
 		return nil, "", err
@@ -504,28 +575,37 @@ func (db *DB) transition(ctx context.Context, id string, p invited.Permission, a
 	return r.inv, token, nil
 }
 
+// dropLinks ends every link of invitation id, and cancels its letters that
+// wait to carry one. The letters go first: on PostgreSQL a dispatcher that
+// claimed one of them holds its row until its claim commits, with the new
+// link, and the delete that follows then sees that link too.
+func (tx *Tx) dropLinks(ctx context.Context, id string) error {
+	if err := tx.cancelLetters(ctx, id, invited.LinkKinds...); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, dropLinksSQL, id)
+	return err
+}
+
 // saveRecorded is saveInvitation that records action as well.
-func (tx *Tx) saveRecorded(ctx context.Context, inv *invited.Invitation, from invited.Status, tokenHash []byte, action string) error {
-	if err := tx.saveInvitation(ctx, inv, from, tokenHash); err != nil {
+func (tx *Tx) saveRecorded(ctx context.Context, inv *invited.Invitation, from invited.Status, action string) error {
+	if err := tx.saveInvitation(ctx, inv, from); err != nil {
 		return err
 	}
 	return tx.record(ctx, action, invited.ResourceInvitation, target{inv.ID, inv.OrgID, inv})
 }
 
 // apply is a step that only moves the invitation by action.
-func apply(action invited.Action) func(*Tx, *invitationRow) (string, error) {
-	return func(tx *Tx, r *invitationRow) (string, error) {
-		return "", r.inv.Apply(action, tx.now)
+func apply(action invited.Action) func(*Tx, *invitationRow) (bool, error) {
+	return func(tx *Tx, r *invitationRow) (bool, error) {
+		return false, r.inv.Apply(action, tx.now)
 	}
 }
 
 // SendInvitation moves a draft to pending and returns its first token.
 func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.ActionSend.Permission(), invited.EventInvitationSent, func(tx *Tx, r *invitationRow) (string, error) {
-		if err := r.inv.Apply(invited.ActionSend, tx.now); err != nil {
-			return "", err
-		}
-		return newToken(), nil
+	return db.transition(ctx, id, invited.ActionSend.Permission(), invited.EventInvitationSent, func(tx *Tx, r *invitationRow) (bool, error) {
+		return true, r.inv.Apply(invited.ActionSend, tx.now)
 	})
 }
 
@@ -534,34 +614,35 @@ func (db *DB) SendInvitation(ctx context.Context, id string) (*invited.Invitatio
 const resentSinceSQL = `SELECT created_at FROM audit_events
 WHERE resource_id = ? AND action = 'invitation.resent' AND created_at > ? ORDER BY created_at`
 
-// ResendInvitation issues a new token; the old link stops working, because
-// its hash is replaced. Resends are limited by invited.ResendDelay.
+// ResendInvitation issues a new token; every older link stops working,
+// because their hashes are deleted, and the letters that would have
+// carried one are cancelled. Resends are limited by invited.ResendDelay.
 func (db *DB) ResendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error) {
-	return db.transition(ctx, id, invited.ActionResend.Permission(), invited.EventInvitationResent, func(tx *Tx, r *invitationRow) (string, error) {
+	return db.transition(ctx, id, invited.ActionResend.Permission(), invited.EventInvitationResent, func(tx *Tx, r *invitationRow) (bool, error) {
 		sent := r.inv.SentAt
 		if err := r.inv.Apply(invited.ActionResend, tx.now); err != nil {
-			return "", err
+			return false, err
 		}
 		resends, err := queryList(ctx, tx, func(s scanner) (t time.Time, err error) {
 			return t, s.Scan(timeCol{&t})
 		}, resentSinceSQL, r.inv.ID, ms(tx.now.Add(-24*time.Hour)))
 		if err != nil {
-			return "", err
+			return false, err
 		}
 		if wait := invited.ResendDelay(sent, resends, tx.now); wait > 0 {
-			return "", invited.RateLimited("the invitation was resent too often; wait before resending", wait)
+			return false, invited.RateLimited("the invitation was resent too often; wait before resending", wait)
 		}
-		return newToken(), nil
+		return true, nil
 	})
 }
 
-// RenewInvitation sets a new expiry and keeps the link.
+// RenewInvitation sets a new expiry and keeps the links.
 func (db *DB) RenewInvitation(ctx context.Context, id string, rn invited.Renewal) (*invited.Invitation, error) {
-	inv, _, err := db.transition(ctx, id, invited.ActionRenew.Permission(), invited.EventInvitationRenewed, func(tx *Tx, r *invitationRow) (string, error) {
+	inv, _, err := db.transition(ctx, id, invited.ActionRenew.Permission(), invited.EventInvitationRenewed, func(tx *Tx, r *invitationRow) (bool, error) {
 		if err := r.inv.Renew(rn, r.org.Settings.TTL(), tx.now); err != nil {
-			return "", err
+			return false, err
 		}
-		return "", tx.rescheduleReminder(ctx, r.inv)
+		return false, tx.rescheduleReminder(ctx, r.inv)
 	})
 	return inv, err
 }
@@ -621,7 +702,7 @@ func (db *DB) DeclineInvitation(ctx context.Context, token string) (*invited.Inv
 		if err := inv.Apply(invited.ActionDecline, tx.now); err != nil {
 			return err
 		}
-		return tx.saveRecorded(ctx, inv, from, nil, invited.EventInvitationDeclined)
+		return tx.saveRecorded(ctx, inv, from, invited.EventInvitationDeclined)
 	})
 	return inv, err
 }
@@ -690,7 +771,7 @@ func (db *DB) accept(ctx context.Context, token string, route acceptRoute) (*inv
 		}
 		r.inv.AcceptedUserID = u.ID
 		actx := acceptorContext(ctx, a, u)
-		if err := tx.saveRecorded(actx, r.inv, from, nil, invited.EventInvitationAccepted); err != nil {
+		if err := tx.saveRecorded(actx, r.inv, from, invited.EventInvitationAccepted); err != nil {
 			return err
 		}
 		event := invited.EventMembershipUpdated

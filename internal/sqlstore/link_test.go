@@ -430,7 +430,7 @@ func testSigningKeys(t *testing.T, e *env) {
 
 	// The schema holds one active key whatever the code does.
 	k := e.signingKey()
-	_, err = e.db.write.Exec(e.db.dialect.rebind(`INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, NULL)`),
+	_, err = e.db.write.Exec(e.db.dialect.rebind(`INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, NULL, ?, NULL)`),
 		k.ID, k.Algorithm, k.PrivateKey, ms(k.CreatedAt))
 	if !e.db.dialect.uniqueViolation(err) {
 		t.Fatalf("a second active key: %v", err)

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -19,7 +18,7 @@ import (
 // messages with a lease, delivers them, and records each attempt.
 
 var messageColumnNames = []string{"id", "org_id", "channel", "kind", "recipient", "invitation_id", "webhook_id",
-	"status", "letter", "token", "payload", "attempt_count", "last_error", "due_at", "next_attempt_at", "created_at",
+	"status", "letter", "payload", "attempt_count", "last_error", "due_at", "next_attempt_at", "created_at",
 	"updated_at", "delivered_at"}
 
 // messageColumns lists the columns of messages, each qualified by table.
@@ -31,7 +30,7 @@ func scanMessage(s scanner) (*invited.Message, error) {
 	m := &invited.Message{}
 	var payload string
 	err := s.Scan(&m.ID, textCol{&m.OrgID}, &m.Channel, &m.Kind, &m.To, textCol{&m.InvitationID}, textCol{&m.WebhookID},
-		&m.Status, jsonCol{&m.Letter}, textCol{&m.Token}, textCol{&payload}, &m.AttemptCount, &m.LastError,
+		&m.Status, jsonCol{&m.Letter}, textCol{&payload}, &m.AttemptCount, &m.LastError,
 		timeCol{&m.DueAt}, nullTimeCol{&m.NextAttemptAt}, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt},
 		nullTimeCol{&m.DeliveredAt})
 	if payload != "" {
@@ -56,10 +55,10 @@ func (tx *Tx) enqueue(ctx context.Context, msgs []*invited.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	const row = `(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`
+	const row = `(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`
 	for rest := msgs; len(rest) > 0; {
 		n := min(len(rest), messageChunk)
-		args := make([]any, 0, 14*n)
+		args := make([]any, 0, 13*n)
 		for _, m := range rest[:n] {
 			var letter, payload any
 			if m.Letter != nil {
@@ -69,11 +68,11 @@ func (tx *Tx) enqueue(ctx context.Context, msgs []*invited.Message) error {
 				payload = string(m.Payload)
 			}
 			args = append(args, m.ID, nullText(m.OrgID), m.Channel, m.Kind, m.To, nullText(m.InvitationID),
-				nullText(m.WebhookID), letter, nullText(m.Token), payload, ms(m.DueAt), ms(*m.NextAttemptAt),
+				nullText(m.WebhookID), letter, payload, ms(m.DueAt), ms(*m.NextAttemptAt),
 				ms(m.CreatedAt), ms(m.UpdatedAt))
 		}
 		_, err := tx.exec(ctx, `INSERT INTO messages (id, org_id, channel, kind, recipient, invitation_id, webhook_id,
-	status, letter, token, payload, due_at, next_attempt_at, created_at, updated_at) VALUES `+
+	status, letter, payload, due_at, next_attempt_at, created_at, updated_at) VALUES `+
 			strings.Repeat(row+", ", n-1)+row, args...)
 		if err != nil {
 			return err
@@ -92,11 +91,12 @@ func (tx *Tx) wakeDispatcher() {
 	}
 }
 
-// linkLetters returns the letter of kind that takes inv's new link (token)
-// to the invitee, and the reminder that follows it, if any. An invitation
-// without a channel (to a user id, for the host application to tell) gets
-// none.
-func (tx *Tx) linkLetters(ctx context.Context, inv *invited.Invitation, org *invited.Organization, kind, token string) ([]*invited.Message, error) {
+// linkLetters returns the letter of kind that takes a link of inv to the
+// invitee, and the reminder that follows it, if any. Neither holds the
+// link: each gets its own when it is claimed for delivery (ClaimMessages).
+// An invitation without a channel (to a user id, for the host application
+// to tell) gets none.
+func (tx *Tx) linkLetters(ctx context.Context, inv *invited.Invitation, org *invited.Organization, kind string) ([]*invited.Message, error) {
 	var to string
 	switch {
 	case inv.Channel == invited.ChannelSMS:
@@ -114,7 +114,7 @@ func (tx *Tx) linkLetters(ctx context.Context, inv *invited.Invitation, org *inv
 	}
 	letter := func(kind string, due time.Time) *invited.Message {
 		m := tx.newMessage(inv.Channel, kind, inv.OrgID, to, due)
-		m.InvitationID, m.Token, m.Letter = inv.ID, token, inv.InviteeLetter(kind, to, org)
+		m.InvitationID, m.Letter = inv.ID, inv.InviteeLetter(kind, to, org)
 		return m
 	}
 	msgs := []*invited.Message{letter(kind, tx.now)}
@@ -133,8 +133,25 @@ func (tx *Tx) rescheduleReminder(ctx context.Context, inv *invited.Invitation) e
 			ms(at), ms(at), ms(tx.now), inv.ID)
 		return err
 	}
-	_, err := tx.exec(ctx, `UPDATE messages SET status = 'cancelled', token = NULL, next_attempt_at = NULL,
-	updated_at = ?`+match, ms(tx.now), inv.ID)
+	return tx.cancelLetters(ctx, inv.ID, invited.KindReminder)
+}
+
+// cancelLettersQuery cancels the pending letters of invitation id of the
+// kinds; its first argument is now.
+func cancelLettersQuery(now time.Time, id string, kinds []string) (string, []any) {
+	var w where
+	w.add("invitation_id = ?", id)
+	w.add("status = 'pending'")
+	w.add("channel <> 'webhook'")
+	w.in("kind", kinds)
+	return `UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?` + w.String(),
+		append([]any{ms(now)}, w.args...)
+}
+
+// cancelLetters cancels the pending letters of invitation id of the kinds.
+func (tx *Tx) cancelLetters(ctx context.Context, id string, kinds ...string) error {
+	q, args := cancelLettersQuery(tx.now, id, kinds)
+	_, err := tx.exec(ctx, q, args...)
 	return err
 }
 
@@ -225,10 +242,20 @@ UPDATE messages SET next_attempt_at = ?, updated_at = ? FROM due WHERE messages.
 RETURNING ` + messageColumns("messages")
 }
 
-// ClaimMessages leases up to limit due messages. A letter whose link no
-// longer opens a pending invitation (it was accepted, revoked, declined,
-// resent or has expired), and a delivery to a deleted endpoint, is
-// cancelled and scrubbed instead of returned.
+// ClaimMessages leases up to limit due messages. A letter that carries a
+// link gets a new one: its token is minted here, its hash stored among the
+// invitation's links in this transaction, and the plaintext exists only in
+// the message returned (Token), never in the database. A letter whose
+// invitation is no longer pending (accepted, revoked, declined or
+// expired; a resend cancels the letters of the old link itself), and a
+// delivery to a deleted endpoint, is cancelled instead of returned.
+//
+// A letter claimed again, after a failed attempt or when a dispatcher died
+// with its lease, gets another link each time; the ones before keep
+// working while the invitation is pending, since the attempt may have
+// reached the invitee after all. So an invitation has at most one link per
+// claim of each of its letters, a number the retry schedule and the
+// delivery horizon bound.
 func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]*invited.Message, error) {
 	var claimed []*invited.Message
 	err := db.writeTx(ctx, func(tx *Tx) error {
@@ -237,7 +264,7 @@ func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration)
 		if err != nil || len(msgs) == 0 {
 			return err
 		}
-		live, err := tx.liveLinks(ctx, msgs)
+		pending, err := tx.pendingInvitations(ctx, msgs)
 		if err != nil {
 			return err
 		}
@@ -246,69 +273,71 @@ func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration)
 			return err
 		}
 		var cancel []string
+		links := map[string]string{} // the new links, by token
 		for _, m := range msgs {
 			switch {
-			case m.Token != "" && !live[m.ID]:
+			case m.CarriesLink() && !pending[m.InvitationID]:
 				cancel = append(cancel, m.ID)
 			case m.WebhookID != "" && secrets[m.WebhookID] == "":
 				cancel = append(cancel, m.ID)
+			case m.WebhookID != "" && secrets[m.WebhookID] == unopened:
+				// Held back, not cancelled: when its lease has passed it is
+				// claimed again, and goes once the key is configured.
 			default:
+				if m.CarriesLink() {
+					m.Token = newToken()
+					links[m.Token] = m.InvitationID
+				}
 				m.Secret = secrets[m.WebhookID]
 				claimed = append(claimed, m)
 			}
+		}
+		if err := tx.addLinks(ctx, links); err != nil {
+			return err
 		}
 		if len(cancel) == 0 {
 			return nil
 		}
 		var w where
 		w.in("id", cancel)
-		_, err = tx.exec(ctx, `UPDATE messages SET status = 'cancelled', token = NULL, next_attempt_at = NULL,
+		_, err = tx.exec(ctx, `UPDATE messages SET status = 'cancelled', next_attempt_at = NULL,
 	updated_at = ?`+w.String(), append([]any{ms(tx.now)}, w.args...)...)
 		return err
 	})
 	return claimed, err
 }
 
-// liveLinks says which of msgs carry a link that still opens a pending
-// invitation.
-func (tx *Tx) liveLinks(ctx context.Context, msgs []*invited.Message) (map[string]bool, error) {
+// pendingInvitationsQuery reads the status and expiry of invitations ids.
+func pendingInvitationsQuery(ids []string) (string, []any) {
+	var w where
+	w.in("id", ids)
+	return `SELECT id, status, expires_at FROM invitations` + w.String(), w.args
+}
+
+// pendingInvitations says which of the invitations msgs carry links of are
+// pending, as of now.
+func (tx *Tx) pendingInvitations(ctx context.Context, msgs []*invited.Message) (map[string]bool, error) {
 	ids := distinct(msgs, func(m *invited.Message) string {
-		if m.Token == "" {
+		if !m.CarriesLink() {
 			return ""
 		}
 		return m.InvitationID
 	})
-	live := map[string]bool{}
+	pending := map[string]bool{}
 	if len(ids) == 0 {
-		return live, nil
+		return pending, nil
 	}
-	var w where
-	w.in("id", ids)
-	rows, err := tx.query(ctx, `SELECT id, status, expires_at, token_hash FROM invitations`+w.String(), w.args...)
+	q, args := pendingInvitationsQuery(ids)
+	invs, err := queryList(ctx, tx, func(s scanner) (inv invited.Invitation, err error) {
+		return inv, s.Scan(&inv.ID, &inv.Status, timeCol{&inv.ExpiresAt})
+	}, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	pending := map[string][]byte{} // the token hash of each pending invitation, by id
-	for rows.Next() {
-		var inv invited.Invitation
-		var hash []byte
-		if err := rows.Scan(&inv.ID, &inv.Status, timeCol{&inv.ExpiresAt}, &hash); err != nil {
-			return nil, err
-		}
-		if inv.StatusAt(tx.now) == invited.StatusPending {
-			pending[inv.ID] = hash
-		}
+	for _, inv := range invs {
+		pending[inv.ID] = inv.StatusAt(tx.now) == invited.StatusPending
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, m := range msgs {
-		if hash, ok := pending[m.InvitationID]; ok && m.Token != "" && bytes.Equal(hash, invited.HashSecret(m.Token)) {
-			live[m.ID] = true
-		}
-	}
-	return live, nil
+	return pending, nil
 }
 
 // distinct returns the distinct non-empty values of key over msgs.
@@ -322,8 +351,12 @@ func distinct(msgs []*invited.Message, key func(*invited.Message) string) []stri
 	return out
 }
 
+// unopened marks, among webhookSecrets, an endpoint whose secret is sealed
+// under an encryption key that is not configured.
+const unopened = "\x00unopened"
+
 // webhookSecrets returns the signing secrets of the live endpoints msgs go
-// to, by endpoint id.
+// to, by endpoint id, or unopened for a secret that does not open.
 func (tx *Tx) webhookSecrets(ctx context.Context, msgs []*invited.Message) (map[string]string, error) {
 	ids := distinct(msgs, func(m *invited.Message) string { return m.WebhookID })
 	secrets := map[string]string{}
@@ -333,19 +366,26 @@ func (tx *Tx) webhookSecrets(ctx context.Context, msgs []*invited.Message) (map[
 	var w where
 	w.in("id", ids)
 	w.add("deleted_at IS NULL")
-	rows, err := tx.query(ctx, `SELECT id, secret FROM webhooks`+w.String(), w.args...)
+	type row struct {
+		id, sealed string
+		plain      []byte
+	}
+	rows, err := queryList(ctx, tx, func(s scanner) (r row, err error) {
+		return r, s.Scan(&r.id, &r.plain, textCol{&r.sealed})
+	}, `SELECT id, secret, secret_sealed FROM webhooks`+w.String(), w.args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, secret string
-		if err := rows.Scan(&id, &secret); err != nil {
-			return nil, err
+	for _, r := range rows {
+		secret, err := tx.db.load(webhookSecretColumn, r.id, r.plain, r.sealed)
+		if err != nil {
+			tx.db.logger.ErrorContext(ctx, "webhook deliveries held back", "webhook_id", r.id, "err", err)
+			secrets[r.id] = unopened
+			continue
 		}
-		secrets[id] = secret
+		secrets[r.id] = string(secret)
 	}
-	return secrets, rows.Err()
+	return secrets, nil
 }
 
 // recordFailedSQL records a failed attempt: the message is due again at
@@ -354,9 +394,8 @@ const recordFailedSQL = `UPDATE messages SET status = ?, attempt_count = attempt
 	next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'pending' RETURNING attempt_count`
 
 // RecordAttempts records the outcomes of a dispatcher's pass in one
-// transaction: the delivered messages in one statement, which also scrubs
-// their links (they reached their receivers and need not be kept), each
-// failed one in its own, and every attempt in one multi-row insert. A
+// transaction: the delivered messages in one statement, each failed one in
+// its own, and every attempt in one multi-row insert. A
 // message that is no longer pending (its endpoint was deleted meanwhile)
 // keeps its status and gets no attempt.
 func (db *DB) RecordAttempts(ctx context.Context, outcomes []invited.Outcome) error {
@@ -375,7 +414,7 @@ func (db *DB) RecordAttempts(ctx context.Context, outcomes []invited.Outcome) er
 			delivered.in("id", ids)
 			delivered.add("status = 'pending'")
 			rows, err := tx.query(ctx, `UPDATE messages SET status = 'delivered', attempt_count = attempt_count + 1,
-	last_error = '', next_attempt_at = NULL, delivered_at = ?, updated_at = ?, token = NULL`+delivered.String()+
+	last_error = '', next_attempt_at = NULL, delivered_at = ?, updated_at = ?`+delivered.String()+
 				` RETURNING id, attempt_count`, append([]any{ms(tx.now), ms(tx.now)}, delivered.args...)...)
 			if err != nil {
 				return err
@@ -509,7 +548,10 @@ func (tx *Tx) message(ctx context.Context, id, lock string) (*invited.Message, e
 	return m, nil
 }
 
-// ReplayMessage makes a finished message pending again, due now.
+// ReplayMessage makes a finished message pending again, due now: a dead
+// letter, or a webhook delivery. A dead letter with a link is replayed only
+// while its invitation is pending; it gets a new link when it is claimed
+// (ClaimMessages), since no letter keeps one.
 func (db *DB) ReplayMessage(ctx context.Context, id string) (*invited.Message, error) {
 	var m *invited.Message
 	err := db.writeTx(ctx, func(tx *Tx) (err error) {
@@ -521,6 +563,14 @@ func (db *DB) ReplayMessage(ctx context.Context, id string) (*invited.Message, e
 			return invited.Errorf(invited.EINVALIDSTATE, "the message is pending already")
 		case m.Channel != invited.ChannelWebhook && m.Status != invited.MessageDead:
 			return invited.Errorf(invited.EINVALIDSTATE, "only dead letters can be replayed; resend the invitation for a new link")
+		case m.CarriesLink():
+			pending, err := tx.pendingInvitations(ctx, []*invited.Message{m})
+			if err != nil {
+				return err
+			}
+			if !pending[m.InvitationID] {
+				return invited.Errorf(invited.EINVALIDSTATE, "the invitation is no longer pending; its letter cannot be replayed")
+			}
 		case m.WebhookID != "":
 			if _, err := tx.webhook(ctx, invited.ActorFromContext(ctx), m.WebhookID); err != nil {
 				return invited.Errorf(invited.EINVALIDSTATE, "the webhook endpoint was deleted")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,17 +42,24 @@ func (e *env) record(id string, a invited.Attempt, retryAt time.Time) error {
 	return e.db.RecordAttempts(context.Background(), []invited.Outcome{{MessageID: id, Attempt: a, RetryAt: retryAt}})
 }
 
-// rawToken is a message's token as stored.
-func (e *env) rawToken(id string) string {
+// opens fails unless token opens invitation id.
+func (e *env) opens(token, id string) {
 	e.t.Helper()
-	var token *string
-	if err := e.db.read.QueryRow(e.db.dialect.rebind(`SELECT token FROM messages WHERE id = ?`), id).Scan(&token); err != nil {
-		e.t.Fatal(err)
+	inv, _, err := e.db.OpenInvitationLink(context.Background(), token)
+	if err != nil || inv.ID != id {
+		e.t.Fatalf("the link %q opens %v, %v; want %s", token, inv, err, id)
 	}
-	if token == nil {
-		return ""
+}
+
+// newLink fails unless m carries a link of invitation id unlike any of
+// before, and that link opens it. It returns before with the link added.
+func (e *env) newLink(m *invited.Message, id string, before ...string) []string {
+	e.t.Helper()
+	if m.Token == "" || slices.Contains(before, m.Token) {
+		e.t.Fatalf("message %s carries the link %q, want a new one (not one of %q)", m.ID, m.Token, before)
 	}
-	return *token
+	e.opens(m.Token, id)
+	return append(before, m.Token)
 }
 
 func testOutboxDelivery(t *testing.T, e *env) {
@@ -67,35 +75,37 @@ func testOutboxDelivery(t *testing.T, e *env) {
 	m := msgs[0]
 	want := &invited.Letter{Kind: invited.KindInvitation, To: "ann@example.com", ToName: "Ann", Organization: org.Name,
 		Roles: []string{"member"}, Message: "Welcome", ExpiresAt: inv.ExpiresAt}
-	if m.Channel != invited.ChannelEmail || m.Token != token || m.InvitationID != inv.ID || m.OrgID != org.ID ||
-		!equalJSON(m.Letter, want) {
+	if m.Channel != invited.ChannelEmail || m.InvitationID != inv.ID || m.OrgID != org.ID || !equalJSON(m.Letter, want) {
 		t.Fatalf("claimed %+v, letter %+v", m, m.Letter)
 	}
+	// The letter's link is its own, minted at the claim, and so is that of
+	// every claim after it; each opens the invitation.
+	links := e.newLink(m, inv.ID, token)
 	// Leased: nobody claims it again until the lease passes...
 	if again := e.claim(); len(again) != 0 {
 		t.Fatalf("claimed twice: %v", kinds(again))
 	}
 	// ...and then someone does, as when a dispatcher died mid-delivery.
 	e.clock.Advance(lease)
-	if again := e.claim(); len(again) != 1 || again[0].ID != m.ID {
+	again := e.claim()
+	if len(again) != 1 || again[0].ID != m.ID {
 		t.Fatalf("after the lease: %v", kinds(again))
 	}
+	links = e.newLink(again[0], inv.ID, links...)
 
 	// A failed attempt makes it due at the retry time; a success delivers
-	// it and scrubs the link.
+	// it.
 	retry := e.clock.Now().Add(30 * time.Second)
 	must(t, e.record(m.ID, invited.Attempt{At: e.clock.Now(), DurationMS: 12, Error: "451 try later"}, retry))
 	if again := e.claim(); len(again) != 0 {
 		t.Fatalf("claimed before the retry time: %v", kinds(again))
 	}
 	e.clock.Advance(30 * time.Second)
-	if again := e.claim(); len(again) != 1 || again[0].AttemptCount != 1 {
+	if again = e.claim(); len(again) != 1 || again[0].AttemptCount != 1 {
 		t.Fatalf("retry: %v", kinds(again))
 	}
+	links = e.newLink(again[0], inv.ID, links...)
 	must(t, e.record(m.ID, invited.Attempt{At: e.clock.Now(), DurationMS: 7}, time.Time{}))
-	if got := e.rawToken(m.ID); got != "" {
-		t.Fatalf("token kept after delivery: %q", got)
-	}
 	got, err := e.db.FindMessageByID(e.admin, m.ID)
 	must(t, err)
 	if got.Status != invited.MessageDelivered || got.AttemptCount != 2 || got.DeliveredAt == nil || got.NextAttemptAt != nil ||
@@ -109,22 +119,27 @@ func testOutboxDelivery(t *testing.T, e *env) {
 		t.Fatalf("after a late record: %+v %v", again, err)
 	}
 
-	// The reminder comes due 24h before expiry, with the same link.
+	// The reminder comes due 24h before expiry, with a link of its own.
 	e.clock.Advance(48*time.Hour - 91*time.Second)
 	if due := e.claim(); len(due) != 0 {
 		t.Fatalf("reminder early: %v", kinds(due))
 	}
 	e.clock.Advance(time.Second)
 	due := e.claim()
-	if len(due) != 1 || due[0].Kind != invited.KindReminder || due[0].Token != token {
+	if len(due) != 1 || due[0].Kind != invited.KindReminder {
 		t.Fatalf("reminder: %v", kinds(due))
 	}
-	// Giving up marks it dead; the link stays for a replay.
+	links = e.newLink(due[0], inv.ID, links...)
+	// Giving up marks it dead.
 	must(t, e.record(due[0].ID, invited.Attempt{At: e.clock.Now(), Error: "550 no such user"}, time.Time{}))
 	dead, err := e.db.FindMessageByID(e.admin, due[0].ID)
 	must(t, err)
-	if dead.Status != invited.MessageDead || dead.LastError != "550 no such user" || e.rawToken(dead.ID) != token {
+	if dead.Status != invited.MessageDead || dead.LastError != "550 no such user" {
 		t.Fatalf("dead: %+v", dead)
+	}
+	// Every link is a hash among the invitation's, and no more.
+	if n := e.count(`SELECT COUNT(*) FROM invitation_tokens WHERE invitation_id = ?`, inv.ID); n != len(links) {
+		t.Fatalf("%d links stored, want %d", n, len(links))
 	}
 	pending, err := e.db.PendingMessages(context.Background())
 	must(t, err)
@@ -139,8 +154,8 @@ func equalJSON(a, b any) bool {
 	return string(x) == string(y)
 }
 
-// testOutboxStaleLinks: a link that no longer opens a pending invitation is
-// not sent, and not kept.
+// testOutboxStaleLinks: a letter of an invitation that is no longer pending,
+// or that was resent, is not sent, and gets no link.
 func testOutboxStaleLinks(t *testing.T, e *env) {
 	org := e.org(nil)
 	resent, _ := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "a@example.com", Roles: []string{"member"}})
@@ -154,20 +169,26 @@ func testOutboxStaleLinks(t *testing.T, e *env) {
 	e.clock.Advance(time.Hour - invited.ResendInterval)
 
 	msgs := e.claim()
-	if len(msgs) != 1 || msgs[0].Kind != invited.KindResend || msgs[0].Token != fresh {
+	if len(msgs) != 1 || msgs[0].Kind != invited.KindResend {
 		t.Fatalf("claimed %v", kinds(msgs))
 	}
+	e.newLink(msgs[0], resent.ID, fresh)
 	var cancelled int
 	for _, l := range e.letters() {
 		if l.status == invited.MessageCancelled {
 			cancelled++
-			if l.token != "" {
-				t.Fatalf("cancelled letter kept its link: %+v", l)
-			}
 		}
 	}
-	if cancelled != 3 {
-		t.Fatalf("%d cancelled, want the first link, the revoked one and the overdue one (%s): %+v", cancelled, overdue.ID, e.letters())
+	if cancelled != 4 {
+		t.Fatalf("%d cancelled, want the first letter and reminder of the resent one, the revoked one's letter and the overdue one's (%s): %+v",
+			cancelled, overdue.ID, e.letters())
+	}
+	// None of them minted a link: each has only its create's, the resent
+	// one its resend's and its letter's.
+	for id, want := range map[string]int{resent.ID: 2, revoked.ID: 1, overdue.ID: 1} {
+		if n := e.count(`SELECT COUNT(*) FROM invitation_tokens WHERE invitation_id = ?`, id); n != want {
+			t.Errorf("%s: %d links, want %d", id, n, want)
+		}
 	}
 }
 
@@ -359,8 +380,34 @@ func testMessageReplay(t *testing.T, e *env) {
 	_, err = e.db.ReplayMessage(owner, delivery.ID)
 	must(t, err)
 
-	// A delivered letter, whose link was scrubbed, cannot be.
+	// A delivered letter cannot be: resend is for that.
 	_, err = e.db.ReplayMessage(owner, letter.ID)
+	wantCode(t, err, invited.EINVALIDSTATE)
+	// A dead letter can, while its invitation is pending, and gets a new
+	// link when it is claimed; once the invitation is closed it cannot.
+	pending, _ := e.invite(owner, org.ID, invited.InvitationCreate{Email: "bob@example.com", Roles: []string{"member"}})
+	var bounced *invited.Message
+	for _, m := range e.claim() {
+		if m.InvitationID == pending.ID {
+			bounced = m
+		}
+	}
+	if bounced == nil {
+		t.Fatal("no letter claimed")
+	}
+	links := e.newLink(bounced, pending.ID)
+	must(t, e.record(bounced.ID, invited.Attempt{At: e.clock.Now(), Error: "550 mailbox full"}, time.Time{}))
+	_, err = e.db.ReplayMessage(owner, bounced.ID)
+	must(t, err)
+	replayedLetter := e.claim()
+	if len(replayedLetter) != 1 || replayedLetter[0].ID != bounced.ID {
+		t.Fatalf("replay claimed %v", kinds(replayedLetter))
+	}
+	e.newLink(replayedLetter[0], pending.ID, links...)
+	must(t, e.record(bounced.ID, invited.Attempt{At: e.clock.Now(), Error: "550 mailbox full"}, time.Time{}))
+	_, err = e.db.RevokeInvitation(owner, pending.ID)
+	must(t, err)
+	_, err = e.db.ReplayMessage(owner, bounced.ID)
 	wantCode(t, err, invited.EINVALIDSTATE)
 	// Nobody else sees or replays them.
 	other := e.org(nil)
@@ -371,7 +418,7 @@ func testMessageReplay(t *testing.T, e *env) {
 	wantCode(t, err, invited.ENOTFOUND)
 	events, _, err := e.db.FindAuditEvents(owner, invited.AuditFilter{Resource: invited.ResourceMessage})
 	must(t, err)
-	if len(events) != 2 || events[0].Action != "message.replayed" {
+	if len(events) != 3 || events[0].Action != "message.replayed" {
 		t.Fatalf("audit %v", actions(events))
 	}
 }
@@ -427,7 +474,69 @@ func testConcurrentClaims(t *testing.T, e *env) {
 	if got := e.count(`SELECT COUNT(*) FROM message_attempts WHERE attempt = 1`); got != n {
 		t.Errorf("%d attempts recorded, want %d", got, n)
 	}
-	if got := e.count(`SELECT COUNT(*) FROM messages WHERE token IS NOT NULL`); got != 2 {
-		t.Errorf("%d messages keep their link, want the 2 undelivered", got)
+	// One link per answer, one per claimed letter.
+	if got := e.count(`SELECT COUNT(*) FROM invitation_tokens`); got != 2*n {
+		t.Errorf("%d links stored, want %d", got, 2*n)
+	}
+}
+
+// testClaimRace races dispatchers claiming letters, which mint their links
+// (a row that refers to the invitation), with resends and renews, which
+// hold the invitation and change its letters. On PostgreSQL the two meet
+// on both rows; neither may deadlock or fail, and a letter cancelled by a
+// resend is never sent with a link that outlives it.
+func testClaimRace(t *testing.T, e *env) {
+	org := e.org(nil)
+	const n = 24
+	invs := make([]*invited.Invitation, n)
+	for i := range invs {
+		invs[i], _ = e.invite(e.admin, org.ID, invited.InvitationCreate{Email: fmt.Sprintf("race%d@example.com", i), Roles: []string{"member"},
+			ExpiresIn: dur(72 * time.Hour)})
+	}
+	e.clock.Advance(invited.ResendInterval)
+	// The reminders are due too, so that renews meet claimed rows.
+	must(t, e.db.writeTx(context.Background(), func(tx *Tx) error {
+		_, err := tx.exec(context.Background(), `UPDATE messages SET next_attempt_at = ? WHERE status = 'pending'`, ms(tx.now))
+		return err
+	}))
+	var mu sync.Mutex
+	var sent []*invited.Message
+	errs := race(n+2, func(i int) error {
+		if i >= n {
+			for {
+				msgs, err := e.db.ClaimMessages(context.Background(), 5, lease)
+				if err != nil || len(msgs) == 0 {
+					return err
+				}
+				mu.Lock()
+				sent = append(sent, msgs...)
+				mu.Unlock()
+			}
+		}
+		if i%2 == 0 {
+			_, _, err := e.db.ResendInvitation(e.admin, invs[i].ID)
+			return err
+		}
+		_, err := e.db.RenewInvitation(e.admin, invs[i].ID, invited.Renewal{ExpiresIn: dur(96 * time.Hour)})
+		return err
+	})
+	for _, err := range errs {
+		must(t, err)
+	}
+	// Every link sent opens its invitation unless a resend came after it,
+	// in which case the resend's own letter is still to be sent or was.
+	for _, m := range sent {
+		if !m.CarriesLink() {
+			continue
+		}
+		inv, _, err := e.db.OpenInvitationLink(context.Background(), m.Token)
+		switch {
+		case err == nil && inv.ID != m.InvitationID:
+			t.Fatalf("the link of %s opens %s", m.ID, inv.ID)
+		case err != nil && !isNotFound(err):
+			t.Fatal(err)
+		case err != nil && m.Kind == invited.KindResend:
+			t.Fatalf("the resend's own letter %s carries a dead link", m.ID)
+		}
 	}
 }

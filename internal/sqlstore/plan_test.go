@@ -69,6 +69,14 @@ func hotQueries(d dialect) []planQuery {
 		q, args := profileListQuery(orgIDs, f, keyset{size: 50, after: invited.NewID(invited.PrefixProfile, now)})
 		return planQuery{name, q, args, true}
 	}
+	cancelLetters := func(id string) planQuery {
+		q, args := cancelLettersQuery(now, id, invited.LinkKinds)
+		return planQuery{"cancel letters", q, args, false}
+	}
+	pendingInvitations := func(id string) planQuery {
+		q, args := pendingInvitationsQuery([]string{id, "inv_b"})
+		return planQuery{"claimed letters' invitations", q, args, false}
+	}
 	unpaged := func(q planQuery) planQuery {
 		q.paged = false
 		return q
@@ -76,8 +84,11 @@ func hotQueries(d dialect) []planQuery {
 	return []planQuery{
 		{"token lookup", invitationByTokenSQL, []any{hash}, false},
 		{"id lookup", invitationByIDSQL, []any{id}, false},
-		{"token lookup to change", invitationByTokenSQL + d.lock("FOR UPDATE OF i"), []any{hash}, false},
-		{"id lookup to change", invitationByIDSQL + d.lock("FOR UPDATE OF i"), []any{id}, false},
+		{"links of an invitation", dropLinksSQL, []any{id}, false},
+		unpaged(cancelLetters(id)),
+		unpaged(pendingInvitations(id)),
+		{"token lookup to change", invitationByTokenSQL + d.lock(lockInvitationSQL), []any{hash}, false},
+		{"id lookup to change", invitationByIDSQL + d.lock(lockInvitationSQL), []any{id}, false},
 		listQuery("org page 1", one, invited.InvitationFilter{}, keyset{size: 50}),
 		listQuery("org page with cursor", one, invited.InvitationFilter{}, cursor),
 		listQuery("org pending page", one, invited.InvitationFilter{Status: invited.StatusPending}, cursor),

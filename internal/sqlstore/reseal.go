@@ -34,6 +34,8 @@ var sealedColumns = []sealedColumn{
 	{"apps", "client_secret", clientSecretContext},
 	{"profiles", accessTokenColumn, func(id string) string { return profileTokenContext(id, accessTokenColumn) }},
 	{"profiles", refreshTokenColumn, func(id string) string { return profileTokenContext(id, refreshTokenColumn) }},
+	privateKeyColumn.sealedColumn,
+	webhookSecretColumn.sealedColumn,
 }
 
 // ResealReport is what Reseal found and did.

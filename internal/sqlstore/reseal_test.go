@@ -96,6 +96,8 @@ func testReseal(t *testing.T, e *env) {
 			{Column: "apps.client_secret", Resealed: 1, Current: 1},
 			{Column: "profiles.access_token", Current: 2},
 			{Column: "profiles.refresh_token", Resealed: 2, Current: 1},
+			{Column: "signing_keys.private_key"},
+			{Column: "webhooks.secret"},
 		},
 		Unopened: []SealedValue{{"apps.client_secret", lost.ID, "k0"}, {"profiles.access_token", moved.ID, "k1"}},
 	}
@@ -136,6 +138,8 @@ func testReseal(t *testing.T, e *env) {
 		{Column: "apps.client_secret", Current: 2},
 		{Column: "profiles.access_token", Current: 2},
 		{Column: "profiles.refresh_token", Current: 3},
+		{Column: "signing_keys.private_key"},
+		{Column: "webhooks.secret"},
 	}
 	if !reflect.DeepEqual(again, want) {
 		t.Errorf("second reseal\n got %+v\nwant %+v", again, want)

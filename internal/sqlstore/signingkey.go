@@ -9,11 +9,20 @@ import (
 	"github.com/invitedhq/invited"
 )
 
-const signingKeyColumns = `id, algorithm, private_key, created_at, retired_at`
+// The private key is sealed with the encryption keys when they are
+// configured, and plain without (sealed.go).
+const signingKeyColumns = `id, algorithm, private_key, private_key_sealed, created_at, retired_at`
 
-func scanSigningKey(s scanner) (*invited.SigningKey, error) {
+// scanSigningKey reads a key, opening its private key.
+func (db *DB) scanSigningKey(s scanner) (*invited.SigningKey, error) {
 	k := &invited.SigningKey{}
-	return k, s.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, timeCol{&k.CreatedAt}, nullTimeCol{&k.RetiredAt})
+	var sealed string
+	if err := s.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, textCol{&sealed}, timeCol{&k.CreatedAt}, nullTimeCol{&k.RetiredAt}); err != nil {
+		return nil, err
+	}
+	var err error
+	k.PrivateKey, err = db.load(privateKeyColumn, k.ID, k.PrivateKey, sealed)
+	return k, err
 }
 
 const (
@@ -30,7 +39,7 @@ ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id DES
 func (db *DB) SigningKeys(ctx context.Context, since time.Time) ([]*invited.SigningKey, error) {
 	var keys []*invited.SigningKey
 	err := db.readTx(ctx, func(tx *Tx) (err error) {
-		keys, err = queryList(ctx, tx, scanSigningKey, signingKeysSQL, ms(since))
+		keys, err = queryList(ctx, tx, db.scanSigningKey, signingKeysSQL, ms(since))
 		return err
 	})
 	return keys, err
@@ -60,14 +69,18 @@ func (db *DB) AddSigningKey(ctx context.Context, k *invited.SigningKey, rotate b
 			}
 		} else {
 			var err error
-			active, err = scanSigningKey(tx.queryRow(ctx, activeSigningKeySQL))
+			active, err = db.scanSigningKey(tx.queryRow(ctx, activeSigningKeySQL))
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 		}
 		active = key
-		_, err := tx.exec(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, NULL)`,
-			key.ID, key.Algorithm, key.PrivateKey, ms(key.CreatedAt))
+		plain, sealed, err := db.store(privateKeyColumn, key.ID, key.PrivateKey)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, ?, NULL)`,
+			key.ID, key.Algorithm, plain, sealed, ms(key.CreatedAt))
 		return err
 	})
 	if err != nil {

@@ -33,14 +33,6 @@ func nullText(s string) any {
 	return s
 }
 
-// nullBlob keeps a nil slice NULL: some drivers bind it as an empty blob.
-func nullBlob(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return b
-}
-
 // jsonText encodes v for a JSON text column. Only plain data (string lists,
 // permission lists, settings) is stored this way, which cannot fail to
 // encode.

@@ -49,8 +49,13 @@ func (db *DB) CreateWebhook(ctx context.Context, c invited.WebhookCreate) (*invi
 		if w, err = invited.NewWebhook(c, db.outbound, tx.now); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO webhooks (id, org_id, url, events, description, secret, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, w.ID, nullText(w.OrgID), w.URL, jsonText(w.Events), w.Description, w.Secret, ms(w.CreatedAt)); err != nil {
+		plain, sealed, err := db.store(webhookSecretColumn, w.ID, []byte(w.Secret))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO webhooks (id, org_id, url, events, description, secret, secret_sealed, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, w.ID, nullText(w.OrgID), w.URL, jsonText(w.Events), w.Description, plain, sealed,
+			ms(w.CreatedAt)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, "webhook.created", invited.ResourceWebhook, w.ID, w.OrgID)
