@@ -179,9 +179,12 @@ func fullFlow(t *testing.T, e *env, keyed bool) []liveSecret {
 	must(t, err)
 	must(t, e.db.FinishIdempotent(ctx, "key:"+acme.ID, "create-1", invited.IdempotentResponse{Status: 201, Body: []byte(jsonText(idem))}))
 
-	// A console session.
+	// Console sessions: a key's, and a user's signed in with an access
+	// token, whose identity the row keeps.
 	_, session := e.startSession(hostKey)
 	live = append(live, liveSecret{"console session", session})
+	_, userSession := e.startSession(e.userContext(&invited.User{ExternalID: "console-sub", Email: "console@example.com"}))
+	live = append(live, liveSecret{"console session", userSession})
 
 	// Apps: without keys only a public client, and no connection (which
 	// would need to seal the platform's tokens).
