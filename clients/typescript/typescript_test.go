@@ -154,6 +154,8 @@ func startServer(t *testing.T) (string, *testutil.SyncBuffer) {
 		"INVITED_ADDR=127.0.0.1:0",
 		"INVITED_DATABASE_URL=sqlite:"+filepath.Join(dir, "invited.db"),
 		"INVITED_ADMIN_API_KEY="+adminKey,
+		// The webhooks test registers an endpoint on loopback.
+		"INVITED_OUTBOUND_ALLOW="+testutil.LoopbackEnv,
 	)
 	log := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
