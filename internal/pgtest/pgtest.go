@@ -62,6 +62,32 @@ var (
 // database with NewDatabase.
 func Shared(tb testing.TB) *Cluster {
 	tb.Helper()
+	c, skipMsg := startShared(tb)
+	if skipMsg != "" {
+		skipOrFail(tb, skipMsg)
+	}
+	return c
+}
+
+// Optional is Shared for a test that has more to do than PostgreSQL: where
+// Shared would skip the test, it logs why and returns nil, for the test to
+// go on without. In CI it fails like Shared.
+func Optional(tb testing.TB) *Cluster {
+	tb.Helper()
+	c, skipMsg := startShared(tb)
+	if skipMsg != "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("CI=true and PostgreSQL is unavailable: %s", skipMsg)
+		}
+		tb.Logf("without PostgreSQL: %s", skipMsg)
+	}
+	return c
+}
+
+// startShared starts the shared cluster once, and returns it or why there
+// is none to be had.
+func startShared(tb testing.TB) (*Cluster, string) {
+	tb.Helper()
 	sharedOnce.Do(func() {
 		if u := os.Getenv("INVITED_TEST_POSTGRES_URL"); u != "" {
 			shared = &Cluster{URL: u}
@@ -74,13 +100,10 @@ func Shared(tb testing.TB) *Cluster {
 		}
 		shared, sharedErr = start(bin, Options{})
 	})
-	if sharedSkipMsg != "" {
-		skipOrFail(tb, sharedSkipMsg)
-	}
 	if sharedErr != nil {
 		tb.Fatalf("start PostgreSQL: %v", sharedErr)
 	}
-	return shared
+	return shared, sharedSkipMsg
 }
 
 // Run runs the tests of a package and then stops the shared cluster. Use
