@@ -23,7 +23,7 @@ func (db *DB) AuthenticateAPIKey(ctx context.Context, secret string) (*invited.A
 	}
 	var key *invited.APIKey
 	var now time.Time
-	err := db.readTx(ctx, func(tx *Tx) error {
+	err := db.readOne(ctx, func(tx *Tx) error {
 		var err error
 		key, err = scanAPIKey(tx.queryRow(ctx, apiKeyByHashSQL, invited.HashSecret(secret)))
 		if errors.Is(err, sql.ErrNoRows) {

@@ -55,6 +55,7 @@ var contract = []struct {
 	{"ConsoleSessions", testConsoleSessions},
 	{"ConsoleSessionExpiry", testConsoleSessionExpiry},
 	{"UserConsoleSessions", testUserConsoleSessions},
+	{"RoundTrips", testRoundTrips},
 	{"RoleEscalation", testRoleEscalation},
 	{"RoleCreateEscalation", testRoleCreateEscalation},
 	{"Bootstrap", testBootstrap},

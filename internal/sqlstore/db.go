@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"sync/atomic"
 	"time"
 
 	"github.com/invitedhq/invited"
@@ -82,6 +83,11 @@ type DB struct {
 	enqueued       func()
 	secrets        *secretbox.Keyring
 	outbound       invited.OutboundPolicy
+
+	// roundTrips counts what the database is asked: every statement, and
+	// the BEGIN and COMMIT of every transaction. TestRoundTrips holds the
+	// hot paths to their counts.
+	roundTrips atomic.Int64
 }
 
 // Open opens the database named by dsn ("sqlite:PATH", or a PostgreSQL URL
@@ -258,7 +264,7 @@ func (db *DB) migrateFile(ctx context.Context, file string) error {
 // moved forward once, by locked, when it holds the row it changes. Exported
 // methods open one and hand it to lower-case helpers.
 type Tx struct {
-	tx          *sql.Tx
+	tx          statements
 	db          *DB
 	now         time.Time
 	afterCommit []func()
@@ -266,11 +272,33 @@ type Tx struct {
 	// the caller's cancellation, because on SQLite an interrupted write
 	// rolls back the whole transaction, the other requests' writes included.
 	shared bool
+	// endpointsOf keeps the webhook endpoints read by the transaction, by
+	// their organizations (Tx.endpoints).
+	endpointsOf map[string][]endpoint
+}
+
+// statements is what a Tx runs its statements on: a transaction, or, for
+// a read of one statement (readOne), the read pool itself.
+type statements interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // readTx runs fn in a read-only transaction on the read pool.
 func (db *DB) readTx(ctx context.Context, fn func(*Tx) error) error {
 	return db.runTx(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+// readOne runs fn, which reads with one statement, on the read pool
+// without a transaction: one statement sees one snapshot anyway, and BEGIN
+// and COMMIT would double the round trips of the hottest reads (the
+// public link lookup, the API key of every request).
+func (db *DB) readOne(ctx context.Context, fn func(*Tx) error) error {
+	if err := fn(&Tx{tx: db.read, db: db, now: db.clock()}); err != nil {
+		return db.edgeError(ctx, err)
+	}
+	return nil
 }
 
 // writeTx runs fn in a write transaction and commits if fn returns nil;
@@ -286,6 +314,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+	db.roundTrips.Add(2) // BEGIN, and COMMIT or ROLLBACK
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return db.edgeError(ctx, fmt.Errorf("begin: %w", err))
@@ -362,14 +391,17 @@ func (tx *Tx) lockSetup(ctx context.Context) error {
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.db.roundTrips.Add(1)
 	return tx.tx.ExecContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.db.roundTrips.Add(1)
 	return tx.tx.QueryContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.db.roundTrips.Add(1)
 	return tx.tx.QueryRowContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 

@@ -114,6 +114,7 @@ func (c *committer) run(group []*writeRequest) {
 	}
 	// The transaction belongs to the group, not to any one caller: a
 	// caller's cancellation must not roll back the others' writes.
+	c.db.roundTrips.Add(2) // BEGIN, and COMMIT or ROLLBACK
 	stx, err := c.pool.BeginTx(context.Background(), nil)
 	if err != nil {
 		fail(fmt.Errorf("begin: %w", err))

@@ -668,14 +668,14 @@ func (db *DB) PreviewInvitation(ctx context.Context, token string) (*invited.Inv
 	return p, err
 }
 
-// readLink loads, in a read transaction, the invitation that the link
-// token opens, with its organization, and hands it to use.
+// readLink loads, in one statement, the invitation that the link token
+// opens, with its organization, and hands it to use.
 func (db *DB) readLink(ctx context.Context, token string, use func(*Tx, *invitationRow)) error {
 	hash, err := linkHash(token, "invitation")
 	if err != nil {
 		return err
 	}
-	return db.readTx(ctx, func(tx *Tx) error {
+	return db.readOne(ctx, func(tx *Tx) error {
 		r, err := tx.invitationRow(ctx, invitationByTokenSQL, hash)
 		if err != nil {
 			return err

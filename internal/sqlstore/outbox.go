@@ -165,8 +165,25 @@ type endpoint struct {
 func (e endpoint) wants(event string) bool { return (&invited.Webhook{Events: e.events}).Wants(event) }
 
 // endpoints returns the live endpoints that hear of orgIDs: their own and
-// the system-wide ones.
+// the system-wide ones. They are read once per transaction and set of
+// organizations: an accept announces two events to the same ones.
 func (tx *Tx) endpoints(ctx context.Context, orgIDs []string) ([]endpoint, error) {
+	key := strings.Join(orgIDs, ",")
+	if eps, ok := tx.endpointsOf[key]; ok {
+		return eps, nil
+	}
+	eps, err := tx.readEndpoints(ctx, orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	if tx.endpointsOf == nil {
+		tx.endpointsOf = map[string][]endpoint{}
+	}
+	tx.endpointsOf[key] = eps
+	return eps, nil
+}
+
+func (tx *Tx) readEndpoints(ctx context.Context, orgIDs []string) ([]endpoint, error) {
 	var w where
 	w.add("deleted_at IS NULL")
 	var ors where
