@@ -25,8 +25,8 @@ func testRoundTrips(t *testing.T, e *env) {
 
 	var token string
 	for _, tc := range []struct {
-		name           string
-		run            func()
+		name             string
+		run              func()
 		sqlite, postgres int64
 	}{
 		{"authenticate an API key", func() {
