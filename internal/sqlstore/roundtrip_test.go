@@ -35,7 +35,7 @@ func testRoundTrips(t *testing.T, e *env) {
 		}, 1, 1},
 		{"create an invitation", func() {
 			_, token = e.invite(key, org.ID, invited.InvitationCreate{Email: "rt@example.com", Roles: []string{invited.RoleMember}})
-		}, 15, 13},
+		}, 12, 10},
 		{"preview by token", func() {
 			_, err := e.db.PreviewInvitation(context.Background(), token)
 			must(t, err)
