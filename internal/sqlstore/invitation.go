@@ -914,11 +914,30 @@ func (tx *Tx) acceptedLetter(r *invitationRow, u *invited.User) []*invited.Messa
 }
 
 // join gives the user roles in orgID, merging them into an existing
-// membership, and reports whether the membership is new. The first member of an organization also becomes its owner,
-// so that someone can manage it. The organization's lock makes concurrent
-// joins take turns, so that exactly one of them is first, and a user
-// accepting two invitations at once gets one membership.
+// membership, and reports whether the membership is new. The first member
+// of an organization also becomes its owner, so that someone can manage
+// it: while an organization has no member, joins take the organization's
+// lock, so that exactly one of them is first. An organization never loses
+// its last member (keepAnOwner), so once it has one, a join adds the new
+// membership without the lock, and accepts into a busy organization do not
+// queue behind each other; only a user who is a member already (say,
+// accepting two invitations at once) takes the lock to merge the roles.
 func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*invited.Membership, bool, error) {
+	var others bool
+	if err := tx.queryRow(ctx, hasMembersSQL, orgID).Scan(&others); err != nil {
+		return nil, false, err
+	}
+	mem := &invited.Membership{OrgID: orgID, UserID: userID, Roles: roles, CreatedAt: tx.now, UpdatedAt: tx.now}
+	if others {
+		res, err := tx.exec(ctx, insertMembershipSQL+` ON CONFLICT (org_id, user_id) DO NOTHING`,
+			mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
+		if err != nil {
+			return nil, false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return mem, true, err
+		}
+	}
 	if err := tx.lockOrganization(ctx, orgID); err != nil {
 		return nil, false, err
 	}
@@ -930,18 +949,24 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 	if !isNotFound(err) {
 		return nil, false, err
 	}
-	var others bool
-	if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`, orgID).Scan(&others); err != nil {
-		return nil, false, err
+	if !others {
+		// Read again under the lock: another join may have been first.
+		if err := tx.queryRow(ctx, hasMembersSQL, orgID).Scan(&others); err != nil {
+			return nil, false, err
+		}
 	}
 	if !others {
-		roles = invited.MergeRoles(roles, []string{invited.RoleOwner})
+		mem.Roles = invited.MergeRoles(roles, []string{invited.RoleOwner})
 	}
-	mem := &invited.Membership{OrgID: orgID, UserID: userID, Roles: roles, CreatedAt: tx.now, UpdatedAt: tx.now}
-	_, err = tx.exec(ctx, `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-		mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
+	_, err = tx.exec(ctx, insertMembershipSQL, mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
 	return mem, true, err
 }
+
+// The statements of join.
+const (
+	hasMembersSQL       = `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`
+	insertMembershipSQL = `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`
+)
 
 // invitationsExpiring is how the sweeper expires invitations.
 var invitationsExpiring = expiring[*invited.Invitation]{
