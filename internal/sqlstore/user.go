@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 
 	"github.com/invitedhq/invited"
 )
@@ -39,20 +40,20 @@ func (tx *Tx) acceptingUser(ctx context.Context, a invited.Acceptor) (*invited.U
 		CreatedAt:     tx.now,
 		UpdatedAt:     tx.now,
 	}
-	err = tx.savepoint(ctx, func() error {
-		_, err := tx.exec(ctx, `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.CreatedAt), ms(u.UpdatedAt))
-		return err
-	})
-	if tx.db.dialect.uniqueViolation(err) {
-		// The same person accepted another invitation at the same moment
-		// (on PostgreSQL, into another organization: accepts into one are
-		// serialized by its row lock). A unique violation is reported only
-		// once that transaction committed, so the user is now visible.
-		return tx.findAcceptor(ctx, a)
+	res, err := tx.exec(ctx, `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.CreatedAt), ms(u.UpdatedAt))
+	if err != nil {
+		return nil, err
 	}
-	return u, err
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return u, err
+	}
+	// The same person accepted another invitation at the same moment
+	// (into another organization, or into a busy one). The insert skips
+	// their row only once that transaction committed, so the user is now
+	// visible.
+	return tx.findAcceptor(ctx, a)
 }
 
 // findAcceptor finds an existing user for a and completes what is stored
@@ -70,19 +71,23 @@ func (tx *Tx) findAcceptor(ctx context.Context, a invited.Acceptor) (*invited.Us
 		}
 		return tx.completeUser(ctx, u, a)
 	}
-	for _, by := range []struct{ col, val string }{{"external_id", a.ExternalID}, {"email", a.Email}} {
-		if by.val == "" {
-			continue
-		}
-		u, err := tx.userBy(ctx, by.col, by.val)
-		if !isNotFound(err) {
-			if err != nil {
-				return nil, err
-			}
-			return tx.completeUser(ctx, u, a)
-		}
+	if a.ExternalID == "" && a.Email == "" {
+		return nil, invited.Errorf(invited.ENOTFOUND, "user not found")
 	}
-	return nil, invited.Errorf(invited.ENOTFOUND, "user not found")
+	// One query for both: the user of the external id if there is one,
+	// else the user of the email address.
+	users, err := queryList(ctx, tx, func(s scanner) (*invited.User, error) {
+		u := &invited.User{}
+		return u, s.Scan(userDest(u)...)
+	}, `SELECT `+userColumns+` FROM users u WHERE u.external_id = ? OR u.email = ?`, nullText(a.ExternalID), nullText(a.Email))
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, invited.Errorf(invited.ENOTFOUND, "user not found")
+	}
+	i := slices.IndexFunc(users, func(u *invited.User) bool { return a.ExternalID != "" && u.ExternalID == a.ExternalID })
+	return tx.completeUser(ctx, users[max(i, 0)], a)
 }
 
 // completeUser fills in what a stored user lacks from what the acceptor
