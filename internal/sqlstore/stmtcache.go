@@ -84,7 +84,7 @@ type stmtCacheConn struct {
 // cachedStmt is one prepared statement of a stmtCacheConn.
 type cachedStmt struct {
 	query string
-	stmt  driver.Stmt
+	stmt  statement
 	elem  *list.Element // nil once no longer in the cache
 	busy  bool          // an execution is under way
 }
@@ -117,11 +117,12 @@ func (c *stmtCacheConn) take(ctx context.Context, query string) (*cachedStmt, er
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ds.(statement); !ok {
+	st, ok := ds.(statement)
+	if !ok {
 		ds.Close()
-		return nil, nil
+		return nil, errors.New("sqlstore: sqlite: the driver's statement lacks ExecContext or QueryContext")
 	}
-	s = &cachedStmt{query: query, stmt: ds, busy: true}
+	s = &cachedStmt{query: query, stmt: st, busy: true}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -173,7 +174,7 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 	if s == nil {
 		return c.sqliteConn.ExecContext(ctx, query, args)
 	}
-	res, err := s.stmt.(statement).ExecContext(ctx, args)
+	res, err := s.stmt.ExecContext(ctx, args)
 	c.release(s, err)
 	return res, err
 }
@@ -186,7 +187,7 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 	if s == nil {
 		return c.sqliteConn.QueryContext(ctx, query, args)
 	}
-	rows, err := s.stmt.(statement).QueryContext(ctx, args)
+	rows, err := s.stmt.QueryContext(ctx, args)
 	if err != nil {
 		c.release(s, err)
 		return nil, err

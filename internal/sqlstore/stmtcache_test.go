@@ -157,6 +157,15 @@ func TestStmtCacheReuses(t *testing.T) {
 	if got, want := cached(t, db), []string{`SELECT v FROM t ORDER BY id`, `INSERT INTO t (v) VALUES (?)`}; !slices.Equal(got, want) {
 		t.Errorf("cached %q, want %q", got, want)
 	}
+	if got := n.closed.Load(); got != 0 {
+		t.Errorf("closed %d statements while cached", got)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.closed.Load(); got != 2 {
+		t.Errorf("closing the pool closed %d of 2 cached statements", got)
+	}
 }
 
 // A query run while rows of the same text are open runs on a statement of
@@ -347,5 +356,26 @@ func TestStmtCacheStore(t *testing.T) {
 	var n int
 	if err := e.db.read.QueryRow(`SELECT count(*) FROM invitations`).Scan(&n); err != nil || n != 18 {
 		t.Errorf("%d invitations (%v), want 18", n, err)
+	}
+}
+
+// Rows of a cached statement describe their columns as the driver's do.
+func TestStmtCacheColumnTypes(t *testing.T) {
+	db, _ := openStmtCache(t, stmtCacheSize)
+	rows, err := db.Query(`SELECT id, v FROM t`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ct := range types {
+		got = append(got, ct.DatabaseTypeName())
+	}
+	if want := []string{"INTEGER", "TEXT"}; !slices.Equal(got, want) {
+		t.Errorf("column types %q, want %q", got, want)
 	}
 }
