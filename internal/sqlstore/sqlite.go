@@ -33,7 +33,8 @@ var sqliteDialect = dialect{
 // transactions start with BEGIN IMMEDIATE: SQLite admits one writer at a
 // time, and queuing writers for that one connection inside database/sql
 // means "database is locked" never reaches a user. Reads go to a pool of
-// query-only connections, which WAL lets run alongside the writer.
+// query-only connections, which WAL lets run alongside the writer. Every
+// connection of both keeps the statements it runs prepared (stmtcache.go).
 func openSQLite(path string) (pools, error) {
 	switch {
 	case path == "":
@@ -58,22 +59,32 @@ func openSQLite(path string) (pools, error) {
 	}
 	r := url.Values{"_pragma": slices.Concat(common, []string{"query_only(1)"})}
 
-	write, err := sql.Open("sqlite", path+"?"+w.Encode())
+	write, err := openSQLitePool(path + "?" + w.Encode())
 	if err != nil {
-		return pools{}, fmt.Errorf("sqlstore: sqlite: %w", err)
+		return pools{}, err
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
 
-	read, err := sql.Open("sqlite", path+"?"+r.Encode())
+	read, err := openSQLitePool(path + "?" + r.Encode())
 	if err != nil {
 		write.Close()
-		return pools{}, fmt.Errorf("sqlstore: sqlite: %w", err)
+		return pools{}, err
 	}
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	return pools{write: write, read: read, close: func() error { return errors.Join(write.Close(), read.Close()) }}, nil
+}
+
+// openSQLitePool opens a pool of connections to dsn, each keeping its
+// statements prepared (see stmtCacheConn).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+	}
+	return sql.OpenDB(newStmtCacheConnector(c, stmtCacheSize)), nil
 }
