@@ -226,22 +226,31 @@ func FuzzQueryFilters(f *testing.F) {
 			lists = append(lists, rt)
 		}
 	}
+	// Empty, NUL and a plain value for every parameter of every list;
+	// testdata/fuzz/FuzzQueryFilters holds more, for some.
 	for i, rt := range lists {
 		for j, p := range rt.Query {
-			for _, v := range []string{"", "1", "200", "201", "-1", "9999999999999999999999", "0x10", "1e3", " 1",
-				string(invited.StatusPending), "PENDING", "%00", "\x00", "\xff", "a@example.com", a.real["orgs"], "org_", "usr_x", p.Name} {
+			for _, v := range []string{"", "\x00", "1"} {
 				f.Add(uint8(i), uint8(j), v, p.Name, v)
 			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, sel, param uint8, value, name2, value2 string) {
 		rt := lists[int(sel)%len(lists)]
-		declared := map[string]bool{}
-		for _, p := range rt.Query {
-			declared[p.Name] = true
-		}
 		q := url.Values{rt.Query[int(param)%len(rt.Query)].Name: {value}}
 		q.Add(name2, value2)
+		// The names a 400 may give: the declared ones, and those sent, as
+		// JSON writes them (invalid UTF-8 becomes U+FFFD).
+		named := map[string]bool{}
+		for _, p := range rt.Query {
+			named[p.Name] = true
+		}
+		for name := range q {
+			var back string
+			b, _ := json.Marshal(name)
+			json.Unmarshal(b, &back)
+			named[back] = true
+		}
 		rec := a.send(t, rt.Method, a.path(rt, "")+"?"+q.Encode(), nil, nil)
 		if rec == nil {
 			return
@@ -254,7 +263,7 @@ func FuzzQueryFilters(f *testing.F) {
 				t.Fatalf("%s ?%s: a 400 naming no parameter: %s", rt.Path, q.Encode(), rec.Body)
 			}
 			for field := range e.Error.Fields {
-				if !declared[field] && !q.Has(field) {
+				if !named[field] {
 					t.Fatalf("%s ?%s: a 400 naming %q, which the request does not send and the route does not declare: %s", rt.Path, q.Encode(), field, rec.Body)
 				}
 			}
