@@ -247,12 +247,19 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 // checkQuery holds every query value to the text rule of invited.CheckText
 // before any handler reads it: a value that breaks it is invalid_request
-// naming the parameter. Path parameters need no such check: one that breaks
-// the rule cannot be an id (pathID) nor a secret's hash, so it answers
-// not_found like any unknown one.
+// naming the parameter. So is a parameter given twice: every one the API
+// reads is a single value, and reading the first of several (url.Values.Get)
+// while a proxy in front reads the last would let the two disagree about
+// the request (FuzzQueryFilters). Path parameters need no such check: one
+// that breaks the rule cannot be an id (pathID) nor a secret's hash, so it
+// answers not_found like any unknown one.
 func checkQuery(r *http.Request) error {
 	f := invited.FieldErrors{}
 	for name, values := range r.URL.Query() {
+		if len(values) > 1 {
+			f.Add(name, "is given more than once: give it once")
+			continue
+		}
 		for _, v := range values {
 			invited.CheckText(f, name, v, false)
 		}
