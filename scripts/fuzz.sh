@@ -15,6 +15,9 @@
 #                  this module are meant to share a 2-core machine)
 #   FUZZ_LOG_DIR   where each target's go test output goes (default: a new
 #                  temporary directory, printed at the end)
+#   FUZZ_MINIMIZE  go test's -fuzzminimizetime (default 60s, Go's own): the
+#                  HTTP targets spend most of their budget minimizing each
+#                  new interesting input, and 5s leaves them more for inputs
 #
 # A crash is a target that failed and wrote its failing input to
 # testdata/fuzz/NAME/, which reproduces it (go test -run=NAME/FILE): the
@@ -29,6 +32,7 @@ cd "$(dirname "$0")/.."
 budget=${1:-60s}
 pattern=${2:-.}
 parallel=${FUZZ_PARALLEL:-1}
+minimize=${FUZZ_MINIMIZE:-60s}
 logs=${FUZZ_LOG_DIR:-$(mktemp -d -t invited-fuzz.XXXXXX)}
 mkdir -p "$logs"
 
@@ -61,7 +65,7 @@ for entry in "${targets[@]}"; do
 	before=$(ls "$corpus" 2>/dev/null | sort || true)
 	log="$logs/$name.log"
 	status=0
-	go test -run='^$' -fuzz="^${name}\$" -fuzztime="$budget" -parallel="$parallel" "$pkg" >"$log" 2>&1 || status=$?
+	go test -run='^$' -fuzz="^${name}\$" -fuzztime="$budget" -parallel="$parallel" -fuzzminimizetime="$minimize" "$pkg" >"$log" 2>&1 || status=$?
 	# The last progress line holds the count: "fuzz: elapsed: 1m0s, execs: 123 (2/sec), ...".
 	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -n 1 | awk '{print $2}' || true)
 	execs=${execs:-0}
