@@ -190,7 +190,9 @@ func FuzzRoutes(f *testing.F) {
 		if query != "" {
 			target += "?" + query
 		}
-		if rt.Request == nil {
+		// A body of white space is none to the service (readBody), and
+		// one the spec's validator cannot read: send none.
+		if rt.Request == nil || len(bytes.TrimSpace(body)) == 0 {
 			body = nil
 		}
 		_, batch := rt.Response.(client.BatchResponse)
