@@ -70,7 +70,92 @@ func decodeJSON(data []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return errInvalid(fmt.Sprintf("unexpected data after the JSON object at %s", position(data, dec.InputOffset())))
 	}
+	if path, want := miscased(data, reflect.TypeOf(v), ""); path != "" {
+		return errField(path, fmt.Sprintf("unknown field: names are case-sensitive, did you mean %s?", want))
+	}
 	return nil
+}
+
+// miscased finds the first object member in data that encoding/json
+// matched to a field of t only case-insensitively ("Name" for "name"), and
+// returns its path and the field's name; "" when there is none. Such a
+// member is refused like any unknown field: the spec names fields exactly,
+// and a reader that does, as the spec's validators do, would see another
+// request than the service (FuzzIdempotencyKey: {"naMe":"Globex"} created
+// an organization whose create the spec refuses).
+func miscased(data []byte, t reflect.Type, path string) (string, string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return "", ""
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(data, &members) != nil {
+			return "", ""
+		}
+		fields := jsonFields(t)
+		for k, raw := range members {
+			ft, ok := fields[k]
+			if !ok {
+				for name := range fields {
+					if strings.EqualFold(k, name) {
+						return joinPath(path, k), name
+					}
+				}
+				continue
+			}
+			if p, want := miscased(raw, ft, joinPath(path, k)); p != "" {
+				return p, want
+			}
+		}
+	case reflect.Slice, reflect.Array, reflect.Map:
+		var items []json.RawMessage
+		if t.Kind() == reflect.Map {
+			var m map[string]json.RawMessage
+			if json.Unmarshal(data, &m) != nil {
+				return "", ""
+			}
+			for k, raw := range m {
+				if p, want := miscased(raw, t.Elem(), joinPath(path, k)); p != "" {
+					return p, want
+				}
+			}
+			return "", ""
+		}
+		if json.Unmarshal(data, &items) != nil {
+			return "", ""
+		}
+		for i, raw := range items {
+			if p, want := miscased(raw, t.Elem(), path+"["+strconv.Itoa(i)+"]"); p != "" {
+				return p, want
+			}
+		}
+	}
+	return "", ""
+}
+
+// jsonFields are the JSON names of t's fields, those of embedded structs
+// included, with their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-", !f.IsExported() && !f.Anonymous:
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			for n, ft := range jsonFields(f.Type) {
+				out[n] = ft
+			}
+		case name == "":
+			out[f.Name] = f.Type
+		default:
+			out[name] = f.Type
+		}
+	}
+	return out
 }
 
 // decodeError explains why data did not decode into a value of type t.
@@ -247,12 +332,19 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 // checkQuery holds every query value to the text rule of invited.CheckText
 // before any handler reads it: a value that breaks it is invalid_request
-// naming the parameter. Path parameters need no such check: one that breaks
-// the rule cannot be an id (pathID) nor a secret's hash, so it answers
-// not_found like any unknown one.
+// naming the parameter. So is a parameter given twice: every one the API
+// reads is a single value, and reading the first of several (url.Values.Get)
+// while a proxy in front reads the last would let the two disagree about
+// the request (FuzzQueryFilters). Path parameters need no such check: one
+// that breaks the rule cannot be an id (pathID) nor a secret's hash, so it
+// answers not_found like any unknown one.
 func checkQuery(r *http.Request) error {
 	f := invited.FieldErrors{}
 	for name, values := range r.URL.Query() {
+		if len(values) > 1 {
+			f.Add(name, "is given more than once: give it once")
+			continue
+		}
 		for _, v := range values {
 			invited.CheckText(f, name, v, false)
 		}

@@ -105,6 +105,11 @@ func (e *endpoint[In, Out]) describe(rt *openapi.Route) {
 		rt.Response = *new(Out)
 	}
 	rt.Status, rt.OptionalBody, rt.Idempotent = e.status, e.optionalBody, e.idempotent
+	// Every endpoint holds its query to checkQuery, even one that reads
+	// no parameter, and answers 400 to a value that breaks it.
+	if !slices.Contains(rt.Errors, http.StatusBadRequest) {
+		rt.Errors = append([]int{http.StatusBadRequest}, rt.Errors...)
+	}
 }
 
 func (e *endpoint[In, Out]) ServeHTTP(w http.ResponseWriter, r *http.Request) {

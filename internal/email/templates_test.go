@@ -45,7 +45,7 @@ func bareLetter(kind string) *invited.Letter {
 	return l
 }
 
-func mustTemplates(t *testing.T, dir string) *Templates {
+func mustTemplates(t testing.TB, dir string) *Templates {
 	t.Helper()
 	tt, err := LoadTemplates(dir)
 	if err != nil {

@@ -87,7 +87,7 @@ type jwksServer struct {
 	body []byte        // when non-nil, served verbatim
 }
 
-func newJWKSServer(t *testing.T, keys ...jose.JSONWebKey) *jwksServer {
+func newJWKSServer(t testing.TB, keys ...jose.JSONWebKey) *jwksServer {
 	t.Helper()
 	s := &jwksServer{keys: keys}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +136,7 @@ func warmVerifier(t *testing.T, k testKeys, jwks ...jose.JSONWebKey) (*testutil.
 	return clock, srv, v
 }
 
-func newTestVerifier(t *testing.T, srv *jwksServer, clock *testutil.Clock) *Verifier {
+func newTestVerifier(t testing.TB, srv *jwksServer, clock *testutil.Clock) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(Config{
 		Issuer:     testIssuer,

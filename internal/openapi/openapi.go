@@ -120,12 +120,15 @@ type Operation struct {
 // Parameter is a parameter, or with Ref a reference to one of
 // components.parameters.
 type Parameter struct {
-	Ref         string  `json:"$ref,omitempty"`
-	Name        string  `json:"name,omitempty"`
-	In          string  `json:"in,omitempty"`
-	Description string  `json:"description,omitempty"`
-	Required    bool    `json:"required,omitempty"`
-	Schema      *Schema `json:"schema,omitempty"`
+	Ref         string `json:"$ref,omitempty"`
+	Name        string `json:"name,omitempty"`
+	In          string `json:"in,omitempty"`
+	Description string `json:"description,omitempty"`
+	Required    bool   `json:"required,omitempty"`
+	// AllowEmptyValue says that the parameter may be sent empty
+	// (?status=), which reads as leaving it out.
+	AllowEmptyValue bool    `json:"allowEmptyValue,omitempty"`
+	Schema          *Schema `json:"schema,omitempty"`
 }
 
 type RequestBody struct {
@@ -142,10 +145,13 @@ type Response struct {
 // Header is a response header, or with Ref a reference to one of
 // components.headers.
 type Header struct {
-	Ref         string  `json:"$ref,omitempty"`
-	Description string  `json:"description,omitempty"`
-	Required    bool    `json:"required,omitempty"`
-	Schema      *Schema `json:"schema,omitempty"`
+	Ref         string `json:"$ref,omitempty"`
+	Description string `json:"description,omitempty"`
+	Required    bool   `json:"required,omitempty"`
+	// AllowEmptyValue says that the parameter may be sent empty
+	// (?status=), which reads as leaving it out.
+	AllowEmptyValue bool    `json:"allowEmptyValue,omitempty"`
+	Schema          *Schema `json:"schema,omitempty"`
 }
 
 type MediaType struct {
@@ -338,9 +344,11 @@ func operation(g *generator, r Route, params []Parameter) *Operation {
 		for _, v := range q.Enum {
 			schema.Enum = append(schema.Enum, v)
 		}
+		// Every query reader takes an empty optional value for an absent
+		// one (FuzzQueryFilters): the spec says so rather than refuse it.
 		params = append(params, Parameter{
 			Name: q.Name, In: "query", Description: q.Description, Required: q.Required,
-			Schema: schema,
+			AllowEmptyValue: !q.Required, Schema: schema,
 		})
 	}
 	if r.Idempotent {

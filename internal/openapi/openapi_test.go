@@ -340,8 +340,8 @@ func TestSpec(t *testing.T) {
 
 	t.Run("query", func(t *testing.T) {
 		got := mustJSON(t, d.Paths["/v1/invitations"]["get"].Parameters)
-		want := `[{"name":"org_id","in":"query","description":"only this organization","schema":{"type":"string"}},` +
-			`{"name":"page_size","in":"query","description":"at most 200","schema":{"type":"integer"}},{"$ref":"#/components/parameters/RequestId"}]`
+		want := `[{"name":"org_id","in":"query","description":"only this organization","allowEmptyValue":true,"schema":{"type":"string"}},` +
+			`{"name":"page_size","in":"query","description":"at most 200","allowEmptyValue":true,"schema":{"type":"integer"}},{"$ref":"#/components/parameters/RequestId"}]`
 		if got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
@@ -494,9 +494,9 @@ func TestOperationExtras(t *testing.T) {
 		{"query enum and bounds", func(r *Route) {
 			r.Query = []Param{{Name: "status", Enum: []string{"a", "b"}}, {Name: "n", Type: "integer", Minimum: 1, Maximum: 200}, {Name: "t", MaxLength: 9, Pattern: "^a"}}
 		}, func(o *Operation) any { return o.Parameters },
-			`[{"name":"status","in":"query","schema":{"type":"string","enum":["a","b"]}},` +
-				`{"name":"n","in":"query","schema":{"type":"integer","minimum":1,"maximum":200}},` +
-				`{"name":"t","in":"query","schema":{"type":"string","pattern":"^a","maxLength":9}},{"$ref":"#/components/parameters/RequestId"}]`},
+			`[{"name":"status","in":"query","allowEmptyValue":true,"schema":{"type":"string","enum":["a","b"]}},` +
+				`{"name":"n","in":"query","allowEmptyValue":true,"schema":{"type":"integer","minimum":1,"maximum":200}},` +
+				`{"name":"t","in":"query","allowEmptyValue":true,"schema":{"type":"string","pattern":"^a","maxLength":9}},{"$ref":"#/components/parameters/RequestId"}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"github.com/invitedhq/invited"
 )
@@ -16,9 +15,6 @@ import (
 // pageTokenV1 leads every page token, so that the format can change without
 // old tokens being misread.
 const pageTokenV1 = 1
-
-// idLen is the length of an id after its prefix (invited.NewID).
-const idLen = 26
 
 // keyset is one page request: its size and the last id of the page before.
 type keyset struct {
@@ -36,8 +32,13 @@ func newKeyset(p invited.Page, prefix string) (keyset, error) {
 	if p.PageToken == "" {
 		return k, nil
 	}
+	// A token is accepted only as pageToken writes it, naming an id of the
+	// list's kind: base64 that decodes despite a line break or stray bits,
+	// or bytes that are no id (a NUL, which a PostgreSQL text parameter
+	// cannot hold), are refused before any query (FuzzPageToken).
 	b, err := base64.RawURLEncoding.DecodeString(p.PageToken)
-	if err != nil || len(b) != 1+len(prefix)+idLen || b[0] != pageTokenV1 || !strings.HasPrefix(string(b[1:]), prefix) {
+	if err != nil || len(b) == 0 || b[0] != pageTokenV1 ||
+		!invited.ValidID(string(b[1:]), prefix) || pageToken(string(b[1:])) != p.PageToken {
 		return keyset{}, &invited.Error{Code: invited.EINVALID, Message: "the page_token is not valid",
 			Fields: map[string]string{"page_token": "not a next_page_token of this list"}}
 	}

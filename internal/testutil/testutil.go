@@ -65,3 +65,11 @@ var AllowLoopback = invited.OutboundPolicy{Allow: []netip.Prefix{
 // LoopbackEnv is INVITED_OUTBOUND_ALLOW of AllowLoopback, for tests that
 // start the whole program.
 const LoopbackEnv = "127.0.0.0/8,::1/128"
+
+// Reset empties the buffer: a fuzz target keeps only the log of the input
+// it runs, which is what a failure shows, rather than one of every input.
+func (b *SyncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}

@@ -43,7 +43,7 @@ type connectOptions struct {
 // newConnectSite starts the service and the platform, and registers the
 // app of the partners' tests in an organization branded as Acme. Its name
 // and description hold markup, which every page must show as text.
-func newConnectSite(t *testing.T, o connectOptions) *connectSite {
+func newConnectSite(t testing.TB, o connectOptions) *connectSite {
 	t.Helper()
 	var opts []func(*Deps)
 	if o.deps != nil {
@@ -78,13 +78,13 @@ func newConnectSite(t *testing.T, o connectOptions) *connectSite {
 // invite creates an app invite of the app for a partner, with a note, and
 // returns it with its code. The partner's address and the note become
 // private.
-func (s *connectSite) invite(t *testing.T) (*invited.AppInvite, string) {
+func (s *connectSite) invite(t testing.TB) (*invited.AppInvite, string) {
 	t.Helper()
 	return s.inviteFor(t, invited.DefaultInvitationTTL)
 }
 
 // inviteFor is invite with a lifetime of its own.
-func (s *connectSite) inviteFor(t *testing.T, ttl time.Duration) (*invited.AppInvite, string) {
+func (s *connectSite) inviteFor(t testing.TB, ttl time.Duration) (*invited.AppInvite, string) {
 	t.Helper()
 	ai, code, err := s.db.CreateAppInvite(s.admin, s.app.ID, invited.AppInviteCreate{
 		OrgID: s.org.ID, Email: "partner@example.com", Note: "internal: partner owes us money", ExpiresIn: ptr(invited.Duration(ttl)),
@@ -97,7 +97,7 @@ func (s *connectSite) inviteFor(t *testing.T, ttl time.Duration) (*invited.AppIn
 }
 
 // appInviteStatus returns the invite's status now.
-func (s *connectSite) appInviteStatus(t *testing.T, ai *invited.AppInvite) invited.AppInviteStatus {
+func (s *connectSite) appInviteStatus(t testing.TB, ai *invited.AppInvite) invited.AppInviteStatus {
 	t.Helper()
 	got, err := s.db.FindAppInviteByID(s.admin, ai.ID)
 	if err != nil {
@@ -109,7 +109,7 @@ func (s *connectSite) appInviteStatus(t *testing.T, ai *invited.AppInvite) invit
 // authorize starts an authorization of code's invite in the site's
 // browser, checks the redirect to the platform and the browser cookie, and
 // returns the platform's URL.
-func (s *connectSite) authorize(t *testing.T, code string) *url.URL {
+func (s *connectSite) authorize(t testing.TB, code string) *url.URL {
 	t.Helper()
 	a := s.post(t, "/a/"+code+"/authorize", nil)
 	if a.status != http.StatusSeeOther {
@@ -141,7 +141,7 @@ func (s *connectSite) authorize(t *testing.T, code string) *url.URL {
 // consent has the platform decide the authorization at authURL, as its
 // AutoConsent says, and returns the callback path it sends the browser
 // back to.
-func (s *connectSite) consent(t *testing.T, authURL *url.URL) string {
+func (s *connectSite) consent(t testing.TB, authURL *url.URL) string {
 	t.Helper()
 	q := s.platform.Decide(t, authURL.String())
 	if c := q.Get("code"); c != "" {
@@ -161,7 +161,7 @@ var linkAttr = regexp.MustCompile(`(?:href|src|action)="([^"]*)"`)
 
 // linksNowhere fails the test if a links to, loads or posts to anything
 // but ownLink.
-func (a answer) linksNowhere(t *testing.T) {
+func (a answer) linksNowhere(t testing.TB) {
 	t.Helper()
 	for _, m := range linkAttr.FindAllStringSubmatch(a.body, -1) {
 		if !ownLink.MatchString(m[1]) {

@@ -29,7 +29,7 @@ type consoleSite struct {
 	key      context.Context
 }
 
-func newConsole(t *testing.T, opts ...func(*Deps)) *consoleSite {
+func newConsole(t testing.TB, opts ...func(*Deps)) *consoleSite {
 	t.Helper()
 	s := newSite(t, append([]func(*Deps){func(d *Deps) { d.PublicURL = "http://invited.test" }}, opts...)...)
 	secret := invited.NewSecret(invited.SecretPrefixAPIKey)
@@ -45,7 +45,7 @@ func newConsole(t *testing.T, opts ...func(*Deps)) *consoleSite {
 }
 
 // signIn signs the client in with credential, which must be accepted.
-func (c *consoleSite) signIn(t *testing.T, credential string) {
+func (c *consoleSite) signIn(t testing.TB, credential string) {
 	t.Helper()
 	a := c.post(t, "/console/sign-in", url.Values{"credential": {credential}})
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/console" {
@@ -54,7 +54,7 @@ func (c *consoleSite) signIn(t *testing.T, credential string) {
 }
 
 // keyContext is a context with the actor of the key secret.
-func (s *site) keyContext(t *testing.T, secret string) context.Context {
+func (s *site) keyContext(t testing.TB, secret string) context.Context {
 	t.Helper()
 	actor, err := s.db.AuthenticateAPIKey(context.Background(), secret)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *site) keyContext(t *testing.T, secret string) context.Context {
 }
 
 // orgKey creates a key bound to orgID with perms.
-func (c *consoleSite) orgKey(t *testing.T, orgID string, perms ...invited.Permission) (*invited.APIKey, string) {
+func (c *consoleSite) orgKey(t testing.TB, orgID string, perms ...invited.Permission) (*invited.APIKey, string) {
 	t.Helper()
 	key, secret, err := c.db.CreateAPIKey(c.key, invited.APIKeyCreate{Name: "console test", OrgID: orgID, Permissions: perms})
 	if err != nil {
@@ -75,7 +75,7 @@ func (c *consoleSite) orgKey(t *testing.T, orgID string, perms ...invited.Permis
 
 // inviteTo invites email to org with roles ("member" if none) and returns
 // the invitation and its token.
-func (c *consoleSite) inviteTo(t *testing.T, org *invited.Organization, email string, roles ...string) (*invited.Invitation, string) {
+func (c *consoleSite) inviteTo(t testing.TB, org *invited.Organization, email string, roles ...string) (*invited.Invitation, string) {
 	t.Helper()
 	if len(roles) == 0 {
 		roles = []string{invited.RoleMember}
@@ -89,7 +89,7 @@ func (c *consoleSite) inviteTo(t *testing.T, org *invited.Organization, email st
 
 // member makes email a member of org, by invitation, and returns the
 // user's id. The first member of an organization is its owner.
-func (c *consoleSite) member(t *testing.T, org *invited.Organization, email string, roles ...string) string {
+func (c *consoleSite) member(t testing.TB, org *invited.Organization, email string, roles ...string) string {
 	t.Helper()
 	_, token := c.inviteTo(t, org, email, roles...)
 	acc, err := c.db.AcceptInvitation(c.key, token, invited.Acceptor{Email: email, ExternalID: email, Name: "Name of " + email, EmailVerified: true})
@@ -100,7 +100,7 @@ func (c *consoleSite) member(t *testing.T, org *invited.Organization, email stri
 }
 
 // invitation reads an invitation from the store.
-func (c *consoleSite) invitation(t *testing.T, id string) *invited.Invitation {
+func (c *consoleSite) invitation(t testing.TB, id string) *invited.Invitation {
 	t.Helper()
 	inv, err := c.db.FindInvitationByID(c.key, id)
 	if err != nil {
@@ -111,7 +111,7 @@ func (c *consoleSite) invitation(t *testing.T, id string) *invited.Invitation {
 
 // upload posts a CSV file to the organization's upload form, as the
 // browser sends it, and reads the answer.
-func (c *consoleSite) upload(t *testing.T, orgID, csv string) answer {
+func (c *consoleSite) upload(t testing.TB, orgID, csv string) answer {
 	t.Helper()
 	resp := c.startUpload(t, orgID, csv)
 	defer resp.Body.Close()
@@ -123,7 +123,7 @@ func (c *consoleSite) upload(t *testing.T, orgID, csv string) answer {
 }
 
 // startUpload posts a CSV file and returns the answer as it starts.
-func (c *consoleSite) startUpload(t *testing.T, orgID, csv string) *http.Response {
+func (c *consoleSite) startUpload(t testing.TB, orgID, csv string) *http.Response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -256,7 +256,7 @@ func TestConsoleSignedOut(t *testing.T) {
 }
 
 // sessionCookie is the session cookie the client keeps, or nil.
-func (c *consoleSite) sessionCookie(t *testing.T) *http.Cookie {
+func (c *consoleSite) sessionCookie(t testing.TB) *http.Cookie {
 	t.Helper()
 	u, err := url.Parse(c.srv.URL + sessionPath)
 	if err != nil {
@@ -272,7 +272,7 @@ func (c *consoleSite) sessionCookie(t *testing.T) *http.Cookie {
 
 // restore puts a session cookie back into the client, as whoever copied
 // it would send it.
-func (c *consoleSite) restore(t *testing.T, ck *http.Cookie) {
+func (c *consoleSite) restore(t testing.TB, ck *http.Cookie) {
 	t.Helper()
 	u, err := url.Parse(c.srv.URL + sessionPath)
 	if err != nil {

@@ -51,7 +51,7 @@ type site struct {
 }
 
 // newSite starts the server; opts may change the pages' Deps.
-func newSite(t *testing.T, opts ...func(*Deps)) *site {
+func newSite(t testing.TB, opts ...func(*Deps)) *site {
 	t.Helper()
 	return startSite(t, false, opts...)
 }
@@ -62,7 +62,7 @@ func newSite(t *testing.T, opts ...func(*Deps)) *site {
 // the platform sends the browser back there, with the cookies, which are
 // not Secure then; else it is https://invited.test. opts may change the
 // pages' Deps.
-func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
+func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 	t.Helper()
 	ctx := context.Background()
 	clock := testutil.NewClock(time.Now().UTC())
@@ -143,7 +143,7 @@ func startSite(t *testing.T, ownURL bool, opts ...func(*Deps)) *site {
 }
 
 // org creates an organization named name with settings.
-func (s *site) org(t *testing.T, name string, settings invited.OrgSettingsPatch) *invited.Organization {
+func (s *site) org(t testing.TB, name string, settings invited.OrgSettingsPatch) *invited.Organization {
 	t.Helper()
 	org, err := s.db.CreateOrganization(s.admin, invited.OrganizationCreate{Name: name, Settings: &settings})
 	if err != nil {
@@ -155,7 +155,7 @@ func (s *site) org(t *testing.T, name string, settings invited.OrgSettingsPatch)
 // invite creates a sent invitation in org, with metadata, and returns it
 // with its token. Its invitee, id and metadata become private: no page may
 // show them.
-func (s *site) invite(t *testing.T, org *invited.Organization, c invited.InvitationCreate) (*invited.Invitation, string) {
+func (s *site) invite(t testing.TB, org *invited.Organization, c invited.InvitationCreate) (*invited.Invitation, string) {
 	t.Helper()
 	if c.Roles == nil {
 		c.Roles = []string{"member"}
@@ -175,7 +175,7 @@ func (s *site) invite(t *testing.T, org *invited.Organization, c invited.Invitat
 }
 
 // emailInvite invites Ada Lovelace, at an address of her own, to org.
-func (s *site) emailInvite(t *testing.T, org *invited.Organization) (*invited.Invitation, string) {
+func (s *site) emailInvite(t testing.TB, org *invited.Organization) (*invited.Invitation, string) {
 	t.Helper()
 	// A new address each time: a member could not be invited again.
 	email := "ada-" + strings.ToLower(rand.Text()[:8]) + "@example.com"
@@ -194,7 +194,7 @@ var inlineScript = regexp.MustCompile(`<script[^>]*>[^<]`)
 
 // send makes a request and checks what every answer of the pages must
 // carry: the security headers, and none of the private strings.
-func (s *site) send(t *testing.T, method, path string, form url.Values, header map[string]string) answer {
+func (s *site) send(t testing.TB, method, path string, form url.Values, header map[string]string) answer {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -210,6 +210,13 @@ func (s *site) send(t *testing.T, method, path string, form url.Values, header m
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return s.do(t, req)
+}
+
+// do sends req with the site's client and checks its answer as send does.
+func (s *site) do(t testing.TB, req *http.Request) answer {
+	t.Helper()
+	method, path := req.Method, req.URL.RequestURI()
 	resp, err := s.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -242,13 +249,13 @@ func (s *site) send(t *testing.T, method, path string, form url.Values, header m
 	return a
 }
 
-func (s *site) get(t *testing.T, path string) answer {
+func (s *site) get(t testing.TB, path string) answer {
 	t.Helper()
 	return s.send(t, "GET", path, nil, nil)
 }
 
 // post submits a form as the page would: with the csrf token.
-func (s *site) post(t *testing.T, path string, form url.Values) answer {
+func (s *site) post(t testing.TB, path string, form url.Values) answer {
 	t.Helper()
 	if form == nil {
 		form = url.Values{}
@@ -258,7 +265,7 @@ func (s *site) post(t *testing.T, path string, form url.Values) answer {
 }
 
 // status returns the invitation's status now.
-func (s *site) status(t *testing.T, inv *invited.Invitation) invited.Status {
+func (s *site) status(t testing.TB, inv *invited.Invitation) invited.Status {
 	t.Helper()
 	got, err := s.db.FindInvitationByID(s.admin, inv.ID)
 	if err != nil {
@@ -269,7 +276,7 @@ func (s *site) status(t *testing.T, inv *invited.Invitation) invited.Status {
 
 // expect fails the test unless a has status and contains every one of
 // wants.
-func (a answer) expect(t *testing.T, status int, wants ...string) {
+func (a answer) expect(t testing.TB, status int, wants ...string) {
 	t.Helper()
 	if a.status != status {
 		t.Errorf("status %d, want %d", a.status, status)
@@ -282,7 +289,7 @@ func (a answer) expect(t *testing.T, status int, wants ...string) {
 }
 
 // lacks fails the test if a contains any of unwanted.
-func (a answer) lacks(t *testing.T, unwanted ...string) {
+func (a answer) lacks(t testing.TB, unwanted ...string) {
 	t.Helper()
 	for _, u := range unwanted {
 		if strings.Contains(a.body, u) {
