@@ -34,7 +34,7 @@ func FuzzOAuthCallback(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := s.get(t, "/a/"+code+"/authorize")
+			a := s.post(t, "/a/"+code+"/authorize", nil)
 			loc, err := url.Parse(a.header.Get("Location"))
 			if a.status != http.StatusSeeOther || err != nil {
 				t.Fatalf("authorize: %d to %q", a.status, a.header.Get("Location"))
