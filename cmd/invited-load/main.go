@@ -17,6 +17,9 @@
 //	accept  POST /v1/invitation-tokens/{token}/accept with the admin key, each of
 //	        -n pre-created invitations (default 20000) accepted once; creation is not timed
 //	hello   GET the URL as given (no setup, no key): the baseline
+//	sqlite-insert  no HTTP: one-row durable transactions on a fresh SQLite file
+//	        (-db), opened as the store opens its writer: the ceiling of
+//	        create and accept on SQLite
 //
 // -orgs spreads the invitations over several organizations (default one):
 // on PostgreSQL, accepts into one organization take turns on its row lock.
@@ -68,6 +71,7 @@ type config struct {
 	tokens     int
 	orgs       int
 	serveHello string
+	db         string
 }
 
 func main() {
@@ -87,7 +91,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	one := fs.String("url", "http://127.0.0.1:8080", "base URL of the service (for hello: the URL to GET)")
 	many := fs.String("urls", "", "comma-separated base URLs to spread the load over (overrides -url; setup uses the first)")
 	fs.StringVar(&cfg.key, "key", os.Getenv("INVITED_ADMIN_API_KEY"), "admin API key (default $INVITED_ADMIN_API_KEY)")
-	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, lookup, accept or hello")
+	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, lookup, accept, hello or sqlite-insert")
+	fs.StringVar(&cfg.db, "db", "", "sqlite-insert: the SQLite file to create and insert into (must not exist)")
 	fs.IntVar(&cfg.conns, "c", 16, "concurrent connections (workers)")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "run time")
 	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept)", maxRequests, defaultAccepts))
@@ -152,6 +157,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if cfg.scenario == "accept" {
 			cfg.max = defaultAccepts
 		}
+	}
+
+	if cfg.scenario == "sqlite-insert" {
+		res, err := insertCeiling(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		cfg.urls = []string{cfg.db}
+		res.print(out, cfg)
+		return nil
 	}
 
 	client := newClient(cfg.conns)

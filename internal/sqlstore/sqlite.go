@@ -88,3 +88,16 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 	}
 	return sql.OpenDB(newStmtCacheConnector(c, stmtCacheSize)), nil
 }
+
+// OpenSQLiteWriter opens the file at path as the store's writer pool is
+// opened (the same driver, pragmas, statement cache and one connection),
+// with no schema: for measuring the raw durable insert the store's writes
+// are compared with (invited-load -scenario sqlite-insert).
+func OpenSQLiteWriter(path string) (*sql.DB, error) {
+	p, err := openSQLite(path)
+	if err != nil {
+		return nil, err
+	}
+	p.read.Close()
+	return p.write, nil
+}
