@@ -83,6 +83,7 @@ func hotQueries(d dialect) []planQuery {
 	}
 	return []planQuery{
 		{"token lookup", invitationByTokenSQL, []any{hash}, false},
+		{"preview by token", previewByTokenSQL, []any{hash}, false},
 		{"id lookup", invitationByIDSQL, []any{id}, false},
 		{"links of an invitation", dropLinksSQL, []any{id}, false},
 		unpaged(cancelLetters(id)),
