@@ -8,6 +8,8 @@
 # with the disk's synchronous write rate. Delivery is on (log transport),
 # rate limits off. Nothing here is a test: it measures, it asserts nothing.
 # The PostgreSQL targets (pgbench, GoTrue, two instances) are not in it yet.
+# INVITED_SRC names another checkout whose cmd/invited to measure (an
+# earlier commit, say); the load tool and the ceiling are always this one's.
 set -euo pipefail
 
 rounds=${1:-5}
@@ -17,7 +19,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-go build -o "$work/invited" ./cmd/invited
+(cd "${INVITED_SRC:-.}" && go build -o "$work/invited" ./cmd/invited)
 go build -o "$work/invited-load" ./cmd/invited-load
 load="$work/invited-load"
 key=ik_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
