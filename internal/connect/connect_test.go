@@ -402,17 +402,7 @@ func TestOutboundPolicy(t *testing.T) {
 	})
 	t.Run("userinfo", func(t *testing.T) {
 		// The token endpoint allowed, the userinfo endpoint not: ::1.
-		ln, err := net.Listen("tcp", "[::1]:0")
-		if err != nil {
-			t.Skipf("no IPv6 loopback: %v", err)
-		}
-		info := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			t.Error("the userinfo endpoint on ::1 was reached")
-		}))
-		info.Listener.Close()
-		info.Listener = ln
-		info.Start()
-		defer info.Close()
+		info := unreachable(t, "[::1]:0", "the userinfo endpoint on ::1")
 		v4 := e.instanceWith(egress.Client(invited.OutboundPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}, 5*time.Second))
 		o := e.oauth()
 		o.UserinfoURL = info.URL + "/userinfo"
@@ -429,17 +419,7 @@ func TestOutboundPolicy(t *testing.T) {
 		// An allowed platform whose discovery document redirects to an
 		// address the policy refuses (127.0.0.2): the redirect is
 		// followed to the dial, and refused there.
-		ln, err := net.Listen("tcp", "127.0.0.2:0")
-		if err != nil {
-			t.Skipf("cannot listen on 127.0.0.2: %v", err)
-		}
-		internal := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			t.Error("the internal server was reached")
-		}))
-		internal.Listener.Close()
-		internal.Listener = ln
-		internal.Start()
-		defer internal.Close()
+		internal := unreachable(t, "127.0.0.2:0", "the internal server")
 		redirector := httptest.NewServer(http.RedirectHandler(internal.URL+"/.well-known/openid-configuration", http.StatusFound))
 		defer redirector.Close()
 
@@ -447,7 +427,7 @@ func TestOutboundPolicy(t *testing.T) {
 		o := e.oauth()
 		o.AuthorizationURL, o.TokenURL, o.DiscoveryURL = "", "", redirector.URL+"/.well-known/openid-configuration"
 		_, code := e.invite(o)
-		_, err = one.Authorize(context.Background(), code, rand.Text())
+		_, err := one.Authorize(context.Background(), code, rand.Text())
 		refused(t, err, "discovery")
 	})
 }
@@ -681,4 +661,22 @@ func (e *env) activated(tok invited.OAuthToken) string {
 		e.t.Fatal(err)
 	}
 	return prof.ID
+}
+
+// unreachable serves, on addr, what the test must never reach: the request
+// fails the test. It skips the test where addr cannot be listened on.
+func unreachable(t *testing.T, addr, what string) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Errorf("%s was reached", what)
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
