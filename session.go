@@ -66,19 +66,29 @@ func NewConsoleSession(a *Actor, now, notAfter time.Time) (*ConsoleSession, stri
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(ConsoleSessionLifetime),
 	}
-	switch {
-	case a == nil || (a.APIKeyID == "") == (a.User == nil):
-		return nil, "", Errorf(EUNAUTHENTICATED, "console sessions are for an API key or a user access token")
-	case a.User != nil:
+	if err := CheckConsoleActor(a); err != nil {
+		return nil, "", err
+	}
+	if a.User != nil {
 		u := *a.User
 		s.User = &u
-	default:
+	} else {
 		s.APIKeyID = a.APIKeyID
 	}
 	if !notAfter.IsZero() && notAfter.Before(s.ExpiresAt) {
 		s.ExpiresAt = notAfter
 	}
 	return s, NewSecret(SecretPrefixConsoleSession), nil
+}
+
+// CheckConsoleActor refuses an actor that cannot have console sessions:
+// they are an API key's, or a user's signed in with a user access token;
+// a key acting for a user is neither.
+func CheckConsoleActor(a *Actor) error {
+	if a == nil || (a.APIKeyID == "") == (a.User == nil) {
+		return Errorf(EUNAUTHENTICATED, "console sessions are for an API key or a user access token")
+	}
+	return nil
 }
 
 // Active reports whether s has not expired at now.

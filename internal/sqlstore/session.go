@@ -23,12 +23,12 @@ func scanConsoleSession(sc scanner) (*invited.ConsoleSession, error) {
 func sessionOwner(ctx context.Context) (where, error) {
 	var w where
 	a := invited.ActorFromContext(ctx)
-	switch {
-	case a == nil || (a.APIKeyID == "") == (a.User == nil):
-		return w, invited.Errorf(invited.EUNAUTHENTICATED, "console sessions are for an API key or a user access token")
-	case a.User != nil:
+	if err := invited.CheckConsoleActor(a); err != nil {
+		return w, err
+	}
+	if a.User != nil {
 		w.add("s.user_external_id = ?", a.User.ExternalID)
-	default:
+	} else {
 		w.add("s.api_key_id = ?", a.APIKeyID)
 	}
 	return w, nil
@@ -37,9 +37,6 @@ func sessionOwner(ctx context.Context) (where, error) {
 // CreateConsoleSession starts a session for the actor's credential,
 // storing the hash of its secret.
 func (db *DB) CreateConsoleSession(ctx context.Context, notAfter time.Time) (*invited.ConsoleSession, string, error) {
-	if _, err := sessionOwner(ctx); err != nil {
-		return nil, "", err
-	}
 	var s *invited.ConsoleSession
 	var secret string
 	err := db.writeTx(ctx, func(tx *Tx) (err error) {
