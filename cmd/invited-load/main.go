@@ -27,6 +27,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -393,9 +394,41 @@ type result struct {
 	exhausted bool            // the scenario ran out of work before -d
 }
 
-// load runs cfg.conns workers until cfg.duration has passed or cfg.max
-// requests have been started, whichever comes first.
+// load runs the scenario's requests through timeCalls.
 func load(ctx context.Context, c *http.Client, cfg config, s *state) *result {
+	return timeCalls(ctx, cfg, func(ctx context.Context, worker, i int) (int, error) {
+		req, ok := s.request(ctx, cfg, cfg.urls[worker%len(cfg.urls)], i)
+		if !ok {
+			return 0, errNoWork
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		var problem error
+		if resp.StatusCode/100 != 2 {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			problem = fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, bytes.TrimSpace(b))
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil && ctx.Err() != nil {
+			return 0, err // cut off by the deadline while reading
+		}
+		return resp.StatusCode, problem
+	})
+}
+
+// errNoWork tells timeCalls that a scenario has no work left for it.
+var errNoWork = errors.New("no work left")
+
+// timeCalls runs cfg.conns workers, each calling do (with its number and
+// the call's) until cfg.duration has passed or cfg.max calls have started,
+// whichever comes first, and times every call that got an answer. do
+// returns the answer's status, with an error describing it when it is not
+// a success; no status and an error when it got no answer; errNoWork when
+// the scenario ran out of work. A call cut off by the deadline is not an
+// error.
+func timeCalls(ctx context.Context, cfg config, do func(ctx context.Context, worker, i int) (int, error)) *result {
 	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	var (
@@ -407,7 +440,6 @@ func load(ctx context.Context, c *http.Client, cfg config, s *state) *result {
 	)
 	start := time.Now()
 	for w := range cfg.conns {
-		base := cfg.urls[w%len(cfg.urls)]
 		wg.Go(func() {
 			var lat []time.Duration
 			status := map[int]int{}
@@ -417,35 +449,26 @@ func load(ctx context.Context, c *http.Client, cfg config, s *state) *result {
 				if i >= cfg.max {
 					break
 				}
-				req, ok := s.request(ctx, cfg, base, i)
-				if !ok {
-					exhausted.Store(true)
-					break
-				}
 				t0 := time.Now()
-				resp, err := c.Do(req)
-				if err != nil {
-					if ctx.Err() != nil {
-						break // cut off by the deadline: not an error
-					}
+				code, err := do(ctx, w, i)
+				switch {
+				case errors.Is(err, errNoWork):
+					exhausted.Store(true)
+				case code == 0 && ctx.Err() != nil:
+					// cut off by the deadline: not an error
+				case code == 0:
 					netErrs++
-					if firstErr == "" {
-						firstErr = err.Error()
+					firstErr = cmp.Or(firstErr, err.Error())
+					continue
+				default:
+					if err != nil {
+						firstErr = cmp.Or(firstErr, err.Error())
 					}
+					lat = append(lat, time.Since(t0))
+					status[code]++
 					continue
 				}
-				var b []byte
-				if resp.StatusCode/100 != 2 && firstErr == "" {
-					b, _ = io.ReadAll(io.LimitReader(resp.Body, 512))
-					firstErr = fmt.Sprintf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, bytes.TrimSpace(b))
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if err != nil && ctx.Err() != nil {
-					break
-				}
-				lat = append(lat, time.Since(t0))
-				status[resp.StatusCode]++
+				break
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -454,9 +477,7 @@ func load(ctx context.Context, c *http.Client, cfg config, s *state) *result {
 				res.status[k] += v
 			}
 			res.netErrs += netErrs
-			if res.firstErr == "" {
-				res.firstErr = firstErr
-			}
+			res.firstErr = cmp.Or(res.firstErr, firstErr)
 		})
 	}
 	wg.Wait()
