@@ -144,9 +144,12 @@ func cancelLettersQuery(now time.Time, id string, kinds []string) (string, []any
 	w.add("status = 'pending'")
 	w.add("channel <> 'webhook'")
 	w.in("kind", kinds)
-	return `UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?` + w.String(),
-		append([]any{ms(now)}, w.args...)
+	return cancelMessagesSQL + w.String(), append([]any{ms(now)}, w.args...)
 }
+
+// cancelMessagesSQL cancels the messages of the WHERE clause appended to
+// it; its first argument is now.
+const cancelMessagesSQL = `UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?`
 
 // cancelLetters cancels the pending letters of invitation id of the kinds.
 func (tx *Tx) cancelLetters(ctx context.Context, id string, kinds ...string) error {
@@ -317,8 +320,7 @@ func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration)
 		}
 		var w where
 		w.in("id", cancel)
-		_, err = tx.exec(ctx, `UPDATE messages SET status = 'cancelled', next_attempt_at = NULL,
-	updated_at = ?`+w.String(), append([]any{ms(tx.now)}, w.args...)...)
+		_, err = tx.exec(ctx, cancelMessagesSQL+w.String(), append([]any{ms(tx.now)}, w.args...)...)
 		return err
 	})
 	return claimed, err

@@ -112,8 +112,7 @@ func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
 		if _, err := tx.exec(ctx, `UPDATE webhooks SET deleted_at = ? WHERE id = ?`, ms(tx.now), id); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE messages SET status = 'cancelled', next_attempt_at = NULL, updated_at = ?
-WHERE webhook_id = ? AND status = 'pending'`, ms(tx.now), id); err != nil {
+		if _, err := tx.exec(ctx, cancelMessagesSQL+` WHERE webhook_id = ? AND status = 'pending'`, ms(tx.now), id); err != nil {
 			return err
 		}
 		return tx.audit(ctx, "webhook.deleted", invited.ResourceWebhook, id, w.OrgID)
