@@ -49,7 +49,7 @@ func (tx *Tx) auditAll(ctx context.Context, action, resource string, targets []t
 			args = append(args, invited.NewID(invited.PrefixAuditEvent, tx.now), nullText(t.orgID), nullText(a.UserID()),
 				nullText(a.APIKeyID), action, resource, t.id, a.RemoteAddr, ms(tx.now))
 		}
-		_, err := tx.exec(ctx, `INSERT INTO audit_events (id, org_id, actor_user_id, actor_api_key_id, action, resource,
+		err := tx.hold(ctx, `INSERT INTO audit_events (id, org_id, actor_user_id, actor_api_key_id, action, resource,
 	resource_id, remote_addr, created_at) VALUES `+strings.Repeat(row+", ", n-1)+row, args...)
 		if err != nil {
 			return err

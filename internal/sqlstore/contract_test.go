@@ -56,6 +56,7 @@ var contract = []struct {
 	{"ConsoleSessionExpiry", testConsoleSessionExpiry},
 	{"UserConsoleSessions", testUserConsoleSessions},
 	{"RoundTrips", testRoundTrips},
+	{"HeldWrites", testHeldWrites},
 	{"RoleEscalation", testRoleEscalation},
 	{"RoleCreateEscalation", testRoleCreateEscalation},
 	{"Bootstrap", testBootstrap},

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -275,6 +276,10 @@ type Tx struct {
 	// endpointsOf keeps the webhook endpoints read by the transaction, by
 	// their organizations (Tx.endpoints).
 	endpointsOf map[string][]endpoint
+	// held and heldArgs are the writes hold keeps back for the next
+	// statement, with their arguments in order.
+	held     []string
+	heldArgs []any
 }
 
 // statements is what a Tx runs its statements on: a transaction, or, for
@@ -323,7 +328,7 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	// connection, which for the writer is the only one.
 	defer stx.Rollback()
 	tx := &Tx{tx: stx, db: db, now: db.clock()}
-	if err := fn(tx); err != nil {
+	if err := tx.run(ctx, fn); err != nil {
 		return db.edgeError(ctx, err)
 	}
 	if err := stx.Commit(); err != nil {
@@ -390,19 +395,118 @@ func (tx *Tx) lockSetup(ctx context.Context) error {
 	return err
 }
 
+// run runs fn and then sends the writes it left held.
+func (tx *Tx) run(ctx context.Context, fn func(*Tx) error) error {
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.flush(ctx)
+}
+
+// Every statement first sends the writes held before it, so that it sees
+// them.
+
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
 	tx.db.roundTrips.Add(1)
 	return tx.tx.ExecContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := tx.flush(ctx); err != nil {
+		return nil, err
+	}
+	return tx.queryBeside(ctx, query, args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	if err := tx.flush(ctx); err != nil {
+		return errRow{err}
+	}
+	tx.db.roundTrips.Add(1)
+	return tx.tx.QueryRowContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+}
+
+// errRow is the row of a statement that could not be sent.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// A held write is one whose outcome the transaction never reads and that
+// cannot fail but for a bug or a broken connection: an audit event, an
+// outbox message, a link's hash. Where the database runs several writes as
+// one statement (dialect.fuseWrites), such writes are held and sent
+// together, with the transaction's next statement or before its commit:
+// one round trip instead of one each. Elsewhere (SQLite, in process, where
+// a statement costs no round trip) a held write runs at once.
+
+// maxHeldArgs bounds the arguments of the held writes, well inside
+// PostgreSQL's limit of 65,535 on one statement's: a batch create holds
+// the letters, links and audit events of a thousand invitations.
+const maxHeldArgs = 30_000
+
+// hold runs a write whose outcome the transaction never reads, or holds it
+// for the next statement. Held writes must not depend on one another: sent
+// together, none sees the others' rows. A held write's error, if any, is
+// that of the statement it went with.
+func (tx *Tx) hold(ctx context.Context, query string, args ...any) error {
+	if !tx.db.dialect.fuseWrites {
+		_, err := tx.exec(ctx, query, args...)
+		return err
+	}
+	if len(tx.heldArgs)+len(args) > maxHeldArgs {
+		if err := tx.flush(ctx); err != nil {
+			return err
+		}
+	}
+	tx.held = append(tx.held, query)
+	tx.heldArgs = append(tx.heldArgs, args...)
+	return nil
+}
+
+// flush sends the held writes, if any, as one statement: the last one,
+// with the others as its WITH clauses.
+func (tx *Tx) flush(ctx context.Context) error {
+	n := len(tx.held)
+	if n == 0 {
+		return nil
+	}
+	query, args := withClauses(tx.held[:n-1])+tx.held[n-1], tx.heldArgs
+	tx.held, tx.heldArgs = nil, nil
+	tx.db.roundTrips.Add(1)
+	_, err := tx.tx.ExecContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+	return err
+}
+
+// queryBeside is query for a read that cannot depend on the writes held
+// before it: they go with it, as its WITH clauses, which run beside it and
+// whose rows it does not see. It suits reads of what a transaction never
+// holds a write to (webhook endpoints), and saves the held writes their
+// round trip. query must not have a WITH clause of its own.
+func (tx *Tx) queryBeside(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = withClauses(tx.held)+query, append(tx.heldArgs, args...)
+	tx.held, tx.heldArgs = nil, nil
 	tx.db.roundTrips.Add(1)
 	return tx.tx.QueryContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.db.roundTrips.Add(1)
-	return tx.tx.QueryRowContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+// withClauses returns writes as the WITH clauses of a statement, or "".
+func withClauses(writes []string) string {
+	var b strings.Builder
+	for i, w := range writes {
+		if i == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "held%d AS (%s)", i, w)
+	}
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // context is the context statements run under; see Tx.shared.

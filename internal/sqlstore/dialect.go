@@ -30,6 +30,9 @@ type dialect struct {
 	// first admin key), so that instances starting together take turns; ""
 	// where write transactions take turns anyway.
 	setupLock string
+	// fuseWrites says that several writes can share one statement, as
+	// data-modifying WITH clauses (PostgreSQL): see Tx.hold.
+	fuseWrites bool
 }
 
 // lock returns the locking clause, preceded by a space, for a query to end

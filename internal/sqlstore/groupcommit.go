@@ -129,7 +129,7 @@ func (c *committer) run(group []*writeRequest) {
 		// Each request runs to its end once started (see Tx.shared);
 		// requests are short.
 		tx := &Tx{tx: stx, db: c.db, now: later(c.last, c.db.clock()), shared: true}
-		err := tx.savepointNamed(r.ctx, "request", func() error { return runGuarded(tx, r.fn) })
+		err := tx.savepointNamed(r.ctx, "request", func() error { return runGuarded(r.ctx, tx, r.fn) })
 		c.last = tx.now
 		if err != nil {
 			r.err = c.db.edgeError(r.ctx, err)
@@ -146,11 +146,11 @@ func (c *committer) run(group []*writeRequest) {
 
 // runGuarded turns a panic in fn into an error, so that one request's bug
 // fails that request instead of the writer every other request waits on.
-func runGuarded(tx *Tx, fn func(*Tx) error) (err error) {
+func runGuarded(ctx context.Context, tx *Tx, fn func(*Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in write transaction: %v", p)
 		}
 	}()
-	return fn(tx)
+	return tx.run(ctx, fn)
 }

@@ -118,7 +118,7 @@ func (tx *Tx) addLinks(ctx context.Context, tokens map[string]string) error {
 			return nil
 		}
 		n := len(args) / 3
-		_, err := tx.exec(ctx, insertLinkSQL+strings.Repeat(row+", ", n-1)+row, args...)
+		err := tx.hold(ctx, insertLinkSQL+strings.Repeat(row+", ", n-1)+row, args...)
 		args = args[:0]
 		return err
 	}

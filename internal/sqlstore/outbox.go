@@ -71,7 +71,7 @@ func (tx *Tx) enqueue(ctx context.Context, msgs []*invited.Message) error {
 				nullText(m.WebhookID), letter, payload, ms(m.DueAt), ms(*m.NextAttemptAt),
 				ms(m.CreatedAt), ms(m.UpdatedAt))
 		}
-		_, err := tx.exec(ctx, `INSERT INTO messages (id, org_id, channel, kind, recipient, invitation_id, webhook_id,
+		err := tx.hold(ctx, `INSERT INTO messages (id, org_id, channel, kind, recipient, invitation_id, webhook_id,
 	status, letter, payload, due_at, next_attempt_at, created_at, updated_at) VALUES `+
 			strings.Repeat(row+", ", n-1)+row, args...)
 		if err != nil {
@@ -195,9 +195,11 @@ func (tx *Tx) readEndpoints(ctx context.Context, orgIDs []string) ([]endpoint, e
 		ors.in("org_id", orgIDs)
 	}
 	w.add(ors.join("OR"), ors.args...)
-	return queryList(ctx, tx, func(s scanner) (e endpoint, err error) {
+	// Endpoints are never a held write: the read goes with those held.
+	rows, err := tx.queryBeside(ctx, `SELECT id, org_id, url, events FROM webhooks`+w.String(), w.args...)
+	return scanList(rows, err, func(s scanner) (e endpoint, err error) {
 		return e, s.Scan(&e.id, textCol{&e.orgID}, &e.url, jsonCol{&e.events})
-	}, `SELECT id, org_id, url, events FROM webhooks`+w.String(), w.args...)
+	})
 }
 
 // announce fans event out to the webhook endpoints that want it, one

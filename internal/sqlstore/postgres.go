@@ -23,6 +23,7 @@ var postgresDialect = dialect{
 	uniqueViolation: func(err error) bool { return pgState(err) == "23505" },
 	unavailable:     pgUnavailable,
 	rowLocks:        true,
+	fuseWrites:      true,
 	// A transaction-level advisory lock is released by the commit or
 	// rollback, so a crashed instance cannot leave it held. The key is
 	// "invited" in ASCII: any constant works as long as every instance

@@ -106,6 +106,11 @@ func (c jsonCol) Scan(v any) error {
 // queryList runs a query and scans each row into a T.
 func queryList[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := tx.query(ctx, query, args...)
+	return scanList(rows, err, scan)
+}
+
+// scanList scans each of rows into a T, where err is the query's error.
+func scanList[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
