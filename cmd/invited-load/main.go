@@ -16,6 +16,7 @@
 //	lookup  GET /v1/invitation-tokens/{token}, round-robin over -tokens pre-created invitations
 //	accept  POST /v1/invitation-tokens/{token}/accept with the admin key, each of
 //	        -n pre-created invitations (default 20000) accepted once; creation is not timed
+//	batch   POST /v1/orgs/{org}/invitations/batch, 1,000 new invitees per request
 //	hello   GET the URL as given (no setup, no key): the baseline
 //	sqlite-insert  no HTTP: one-row durable transactions on a fresh SQLite file
 //	        (-db), opened as the store opens its writer: the ceiling of
@@ -92,13 +93,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	one := fs.String("url", "http://127.0.0.1:8080", "base URL of the service (for hello: the URL to GET)")
 	many := fs.String("urls", "", "comma-separated base URLs to spread the load over (overrides -url; setup uses the first)")
 	fs.StringVar(&cfg.key, "key", os.Getenv("INVITED_ADMIN_API_KEY"), "admin API key (default $INVITED_ADMIN_API_KEY)")
-	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, lookup, accept, hello or sqlite-insert")
+	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, batch, lookup, accept, hello or sqlite-insert")
 	fs.StringVar(&cfg.db, "db", "", "sqlite-insert: the SQLite file to create and insert into (must not exist)")
 	fs.IntVar(&cfg.conns, "c", 16, "concurrent connections (workers)")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "run time")
 	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept)", maxRequests, defaultAccepts))
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "lookup: invitations to pre-create and look up round-robin")
-	fs.IntVar(&cfg.orgs, "orgs", 1, "create, lookup, accept: spread the invitations round-robin over this many organizations")
+	fs.IntVar(&cfg.orgs, "orgs", 1, "create, batch, lookup, accept: spread the invitations round-robin over this many organizations")
 	fs.StringVar(&cfg.serveHello, "serve-hello", "", "serve a bare net/http hello world on this loopback address (:8090 means 127.0.0.1:8090); "+
 		"without -scenario hello, serve until interrupted")
 	if err := fs.Parse(args); err != nil {
@@ -261,7 +262,7 @@ func setup(ctx context.Context, c *http.Client, cfg config) (*state, error) {
 	switch cfg.scenario {
 	case "hello":
 		return s, nil
-	case "create", "lookup", "accept":
+	case "create", "batch", "lookup", "accept":
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", cfg.scenario)
 	}
@@ -306,16 +307,10 @@ func (s *state) invite(ctx context.Context, api *apiClient, n int) error {
 // inviteBatch creates invitations first, first+len(s.orgs), … below end,
 // which all belong to one organization, in one batch.
 func (s *state) inviteBatch(ctx context.Context, api *apiClient, first, end int) error {
-	type item struct {
-		Email string   `json:"email"`
-		Roles []string `json:"roles"`
-	}
-	var req struct {
-		Invitations []item `json:"invitations"`
-	}
+	var req batch
 	var at []int
 	for i := first; i < end; i += len(s.orgs) {
-		req.Invitations = append(req.Invitations, item{Email: s.email(i), Roles: []string{"member"}})
+		req.add(s.email(i))
 		at = append(at, i)
 	}
 	if len(at) == 0 {
@@ -346,6 +341,21 @@ func (s *state) inviteBatch(ctx context.Context, api *apiClient, first, end int)
 	return nil
 }
 
+// batch is the body of a batch create.
+type batch struct {
+	Invitations []batchItem `json:"invitations"`
+}
+
+type batchItem struct {
+	Email string   `json:"email"`
+	Roles []string `json:"roles"`
+}
+
+// add invites email as a member.
+func (b *batch) add(email string) {
+	b.Invitations = append(b.Invitations, batchItem{Email: email, Roles: []string{"member"}})
+}
+
 func (s *state) org(i int) string { return s.orgs[i%len(s.orgs)] }
 
 func (s *state) email(i int) string { return fmt.Sprintf("load-%s-%d@example.com", s.run, i) }
@@ -362,6 +372,13 @@ func (s *state) request(ctx context.Context, cfg config, base string, i int) (re
 	case "create":
 		method, target = "POST", base+"/v1/orgs/"+s.org(i)+"/invitations"
 		body = fmt.Appendf(nil, `{"email":%q,"roles":["member"]}`, "new-"+s.email(i))
+	case "batch":
+		method, target = "POST", base+"/v1/orgs/"+s.org(i)+"/invitations/batch"
+		var b batch
+		for j := range batchSize {
+			b.add(fmt.Sprintf("batch%d-", j) + s.email(i))
+		}
+		body, _ = json.Marshal(b) // strings only: cannot fail
 	case "lookup":
 		target = base + "/v1/invitation-tokens/" + s.tokens[i%len(s.tokens)]
 	case "accept":

@@ -1,0 +1,61 @@
+# bench-lib.sh — what the benchmark scripts share; sourced, not run. It
+# expects $work (a scratch directory) and leaves $load, $invited and $key.
+# Nothing here asserts anything: the scripts measure and print.
+
+conns=16
+
+# bench_build builds the service (from $INVITED_SRC, another checkout,
+# when set: an earlier commit, say) and this checkout's load tool.
+bench_build() {
+	(cd "${INVITED_SRC:-.}" && go build -o "$work/invited" ./cmd/invited)
+	go build -o "$work/invited-load" ./cmd/invited-load
+	invited=$work/invited
+	load=$work/invited-load
+	key=ik_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+}
+
+# rate prints the req/s of an invited-load report; p50 and p99 its
+# latencies.
+rate() { awk '/^requests/ {print $(NF-1)}'; }
+p50() { awk '/^latency/ {print $3}'; }
+p99() { awk '/^latency/ {print $7}'; }
+
+# serve PORT DATABASE_URL LOG starts an instance, its pid appended to
+# $pids, and waits until it is ready. Delivery is on (log transport), rate
+# limits are off (they would refuse a load test).
+pids=()
+serve() {
+	INVITED_ADMIN_API_KEY=$key INVITED_LOG_LEVEL=warn INVITED_ADDR=127.0.0.1:$1 \
+		INVITED_RATE_LIMIT_CREATE=off INVITED_RATE_LIMIT_PUBLIC=off \
+		INVITED_DATABASE_URL=$2 "$invited" serve >"$3" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do
+		curl -fs "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	echo "the service did not start:" >&2
+	cat "$3" >&2
+	exit 1
+}
+
+# stop_all stops every instance serve started.
+stop_all() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+
+# hello measures a bare net/http hello world with the same client.
+hello() { "$load" -serve-hello 127.0.0.1:0 -scenario hello -c $conns -d "$dur" | rate; }
+
+# rss prints the resident memory of a process in MB.
+rss() { awk '/^VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+
+# ratio A B prints A/B to three places.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0 ? a/b : 0)}'; }
+
+# summary prints the median and range of its arguments.
+summary() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "median %.3f [%.3f–%.3f]\n", (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2), v[1], v[NR]}'; }
+
+# disk prints the disk's synchronous 4 KiB write rate at this moment.
+disk() { echo "disk: $(dd if=/dev/zero of="$work/dd" bs=4k count=2000 oflag=dsync 2>&1 | tail -1)"; rm -f "$work/dd"; }
