@@ -21,6 +21,10 @@
 //	sqlite-insert  no HTTP: one-row durable transactions on a fresh SQLite file
 //	        (-db), opened as the store opens its writer: the ceiling of
 //	        create and accept on SQLite
+//	gotrue-invite  Supabase Auth (GoTrue) POST /invite, one new invitee per request,
+//	        with a service-role token minted from -gotrue-jwt-secret
+//	gotrue-verify  GoTrue POST /verify type invite, each of -n pre-created
+//	        invitations (default 20000) verified once; creation is not timed
 //
 // -orgs spreads the invitations over several organizations (default one):
 // on PostgreSQL, accepts into one organization take turns on its row lock.
@@ -74,6 +78,9 @@ type config struct {
 	orgs       int
 	serveHello string
 	db         string
+	// gotrueSecret is GoTrue's GOTRUE_JWT_SECRET, to mint the gotrue-*
+	// scenarios' bearer with.
+	gotrueSecret string
 }
 
 func main() {
@@ -93,11 +100,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	one := fs.String("url", "http://127.0.0.1:8080", "base URL of the service (for hello: the URL to GET)")
 	many := fs.String("urls", "", "comma-separated base URLs to spread the load over (overrides -url; setup uses the first)")
 	fs.StringVar(&cfg.key, "key", os.Getenv("INVITED_ADMIN_API_KEY"), "admin API key (default $INVITED_ADMIN_API_KEY)")
-	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, batch, lookup, accept, hello or sqlite-insert")
+	fs.StringVar(&cfg.scenario, "scenario", "lookup", "create, batch, lookup, accept, hello, sqlite-insert, gotrue-invite or gotrue-verify")
 	fs.StringVar(&cfg.db, "db", "", "sqlite-insert: the SQLite file to create and insert into (must not exist)")
 	fs.IntVar(&cfg.conns, "c", 16, "concurrent connections (workers)")
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "run time")
-	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept)", maxRequests, defaultAccepts))
+	fs.StringVar(&cfg.gotrueSecret, "gotrue-jwt-secret", os.Getenv("GOTRUE_JWT_SECRET"), "gotrue-*: GoTrue's JWT secret (default $GOTRUE_JWT_SECRET)")
+	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept and gotrue-verify)", maxRequests, defaultAccepts))
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "lookup: invitations to pre-create and look up round-robin")
 	fs.IntVar(&cfg.orgs, "orgs", 1, "create, batch, lookup, accept: spread the invitations round-robin over this many organizations")
 	fs.StringVar(&cfg.serveHello, "serve-hello", "", "serve a bare net/http hello world on this loopback address (:8090 means 127.0.0.1:8090); "+
@@ -156,9 +164,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if cfg.max == 0 {
 		cfg.max = maxRequests
-		if cfg.scenario == "accept" {
+		if cfg.scenario == "accept" || cfg.scenario == "gotrue-verify" {
 			cfg.max = defaultAccepts
 		}
+	}
+	if strings.HasPrefix(cfg.scenario, "gotrue-") {
+		if cfg.gotrueSecret == "" {
+			return errors.New("-gotrue-jwt-secret (or $GOTRUE_JWT_SECRET) is required for " + cfg.scenario)
+		}
+		cfg.key = serviceRoleJWT(cfg.gotrueSecret, time.Now()) // -key is invited's, not GoTrue's
 	}
 
 	if cfg.scenario == "sqlite-insert" {
@@ -262,6 +276,8 @@ func setup(ctx context.Context, c *http.Client, cfg config) (*state, error) {
 	switch cfg.scenario {
 	case "hello":
 		return s, nil
+	case "gotrue-invite", "gotrue-verify":
+		return s, s.setupGoTrue(ctx, c, cfg)
 	case "create", "batch", "lookup", "accept":
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", cfg.scenario)
@@ -387,6 +403,10 @@ func (s *state) request(ctx context.Context, cfg config, base string, i int) (re
 		}
 		method, target = "POST", base+"/v1/invitation-tokens/"+s.tokens[i]+"/accept"
 		body = fmt.Appendf(nil, `{"user":{"external_id":"load-%s-%d","email":%q}}`, s.run, i, s.email(i))
+	case "gotrue-invite", "gotrue-verify":
+		if method, target, body, ok = s.gotrueRequest(cfg, base, i); !ok {
+			return nil, false
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
@@ -395,7 +415,7 @@ func (s *state) request(ctx context.Context, cfg config, base string, i int) (re
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if cfg.scenario != "hello" && cfg.scenario != "lookup" {
+	if cfg.scenario != "hello" && cfg.scenario != "lookup" && cfg.scenario != "gotrue-verify" {
 		req.Header.Set("Authorization", "Bearer "+cfg.key)
 	}
 	return req, true
