@@ -6,6 +6,9 @@
 #   pgbench's single-row INSERT  then  create on one instance, then on two
 #   pgbench  then  accept on one instance, then on two
 #   a batch of 1,000, twenty times one after another
+#   with GOTRUE_SRC (a checkout of github.com/supabase/auth, which the
+#   project never vendors; see scripts/gotrue.sh): its POST /invite right
+#   after our create, and its POST /verify right after our accept
 # and prints each pair's ratio, then the median and range over the rounds,
 # with the disk's synchronous write rate, the server's resident memory, and
 # the CPU each part used during create and accept (cores: invited,
@@ -43,57 +46,83 @@ synchronous_commit = on
 full_page_writes = on
 CONF
 as_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w start >/dev/null
-psql() { "$bin/psql" -h 127.0.0.1 -p $port -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+sql() { PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -h 127.0.0.1 -p $port -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
 pgurl() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }
-echo "postgres: $(psql -Atc 'SELECT version()' | cut -d' ' -f1-2); fsync=$(psql -Atc 'SHOW fsync'), synchronous_commit=$(psql -Atc 'SHOW synchronous_commit')"
+echo "postgres: $(sql -Atc 'SELECT version()' | cut -d' ' -f1-2); fsync=$(sql -Atc 'SHOW fsync'), synchronous_commit=$(sql -Atc 'SHOW synchronous_commit')"
 
 # pgbench: a single-row INSERT of an invitation-sized row with a random
 # uuid key, into a fresh table each time.
-psql -c 'CREATE DATABASE pgb'
+sql -c 'CREATE DATABASE pgb'
 echo "INSERT INTO t (id, payload) VALUES (gen_random_uuid(), 'ann@example.com member pending 2026-11-30T00:00:00Z some invitation-sized payload text');" >"$work/insert.sql"
 pgbench() {
-	psql -d pgb -c 'DROP TABLE IF EXISTS t' -c 'CREATE TABLE t (id uuid PRIMARY KEY, payload text NOT NULL)'
+	sql -d pgb -c 'DROP TABLE IF EXISTS t' -c 'CREATE TABLE t (id uuid PRIMARY KEY, payload text NOT NULL)'
 	"$bin/pgbench" -h 127.0.0.1 -p $port -U postgres -n -c $conns -j 2 -T "${dur%s}" -f "$work/insert.sql" pgb 2>/dev/null |
 		awk '/^tps/ {printf "%.0f", $3}'
 }
 
-# ticks prints the CPU time, in clock ticks, of the given processes (and,
-# with -u postgres, of every process of the cluster).
-ticks() {
-	local t=0 p
-	for p in "$@"; do
-		[ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+# snapshot prints "pid ticks" (CPU time in clock ticks) for every
+# process of the instances ($pids) and of the cluster; spent OLD NEW prints
+# the ticks each group spent between two snapshots. A backend that starts
+# meanwhile counts from zero; one that exits is lost (the pools keep
+# theirs).
+snapshot() {
+	local p
+	local pm
+	pm=$(head -1 "$pgdir/data/postmaster.pid")
+	for p in "${pids[@]}" "$pm" $(pgrep -P "$pm" -d ' ' || true); do
+		[ -r "/proc/$p/stat" ] && echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat")"
 	done
-	echo $t
+	echo "busy $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
 }
-busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-pgpids() { pgrep -u postgres -d ' ' postgres || true; }
 hz=$(getconf CLK_TCK)
 
 # measure SCENARIO URLS [flags] runs the load tool and prints its report,
-# then "cores INVITED POSTGRES REST" for the run.
+# then "cores INVITED POSTGRES REST" for the run, where the rest is the
+# load tool and anything else on the machine.
 measure() {
 	local s=$1 urls=$2
 	shift 2
-	local i0 p0 b0 t0 t1
-	i0=$(ticks "${pids[@]}") p0=$(ticks $(pgpids)) b0=$(busy) t0=$(date +%s.%N)
+	local before t0 t1
+	before=$(snapshot) t0=$(date +%s.%N)
 	"$load" -key "$key" -urls "$urls" -scenario "$s" -c $conns -d "$dur" "$@"
 	t1=$(date +%s.%N)
-	awk -v i="$(($(ticks "${pids[@]}") - i0))" -v p="$(($(ticks $(pgpids)) - p0))" -v b="$(($(busy) - b0))" \
-		-v s="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" -v hz="$hz" \
-		'BEGIN {printf "cores %.2f %.2f %.2f\n", i/hz/s, p/hz/s, (b-i-p)/hz/s}'
+	awk -v ours="${pids[*]}" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" -v hz="$hz" '
+		BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
+		FNR == NR { old[$1] = $2; next }
+		{ d = $2 - old[$1] }
+		$1 == "busy" { busy = d; next }
+		$1 in mine { inv += d; next }
+		{ pg += d }
+		END { printf "cores %.2f %.2f %.2f\n", inv/hz/secs, pg/hz/secs, (busy-inv-pg)/hz/secs }
+	' <(echo "$before") <(snapshot)
 }
 cores() { awk '/^cores/ {printf "%s/%s/%s", $2, $3, $4}'; }
+
+# The peer, when asked for: built once, on a database of its own in the
+# same cluster, on its own migrations.
+peer=
+if [ -n "${GOTRUE_SRC:-}" ]; then
+	gotrue_dir=$work/gotrue
+	mkdir -p "$gotrue_dir"
+	PATH=$bin:$PATH . scripts/gotrue.sh
+	gotrue_build "$GOTRUE_SRC" "$work/gotrue-bin"
+	PGOPTIONS='-c client_min_messages=warning' PATH=$bin:$PATH gotrue_prepare "$(pgurl postgres)" gotrue >/dev/null
+	gotrue_start 18083 "$gotrue_db_url"
+	peer=http://127.0.0.1:18083
+	# Verify is bound by a bcrypt per request (see gotrue.sh): a few
+	# thousand prepared invitations outlast a run.
+	gotrue() { measure "gotrue-$1" $peer -n "$2" | rate; }
+fi
 
 one=http://127.0.0.1:18081
 two=$one,http://127.0.0.1:18082
 disk
-echo "round  hello/s lookup/s ratio  pgbench/s create/s ratio  2×create/s gain  pgbench/s accept/s ratio  p99  2×accept/s gain  batch-p50 batch-p99 rss-MB  cores(invited/pg/rest) create accept"
-declare -a lk cr ac c2g a2g bt
+echo "round  hello/s lookup/s ratio  pgbench/s create/s ratio  2×create/s gain  pgbench/s accept/s ratio  p99  2×accept/s gain  batch-p50 batch-p99 rss-MB  cores(invited/pg/rest) create accept  ×GoTrue invite verify"
+declare -a lk cr ac c2g a2g bt gi gv
 for r in $(seq "$rounds"); do
 	dir=$work/round-$r
 	mkdir -p "$dir"
-	psql -c "CREATE DATABASE inv_$r"
+	sql -c "CREATE DATABASE inv_$r"
 	serve 18081 "$(pgurl inv_$r)" "$dir/serve-1.log"
 	serve 18082 "$(pgurl inv_$r)" "$dir/serve-2.log"
 	h=$(hello)
@@ -102,10 +131,12 @@ for r in $(seq "$rounds"); do
 	out=$(measure create $one)
 	c=$(rate <<<"$out") cc=$(cores <<<"$out")
 	cx=$(measure create "$two" | rate)
+	[ -n "$peer" ] && gi[r]=$(ratio "$c" "$(gotrue invite 0)")
 	p2=$(pgbench)
 	out=$(measure accept $one -n 40000)
 	a=$(rate <<<"$out") ap=$(p99 <<<"$out") ac_=$(cores <<<"$out")
 	ax=$(measure accept "$two" -n 40000 | rate)
+	[ -n "$peer" ] && gv[r]=$(ratio "$a" "$(gotrue verify 3000)")
 	out=$("$load" -key "$key" -url $one -scenario batch -c 1 -n 20 -d 60s)
 	bt[r]=$(p50 <<<"$out")
 	m=$(rss "${pids[0]}")
@@ -115,9 +146,9 @@ for r in $(seq "$rounds"); do
 	ac[r]=$(ratio "$a" "$p2")
 	c2g[r]=$(ratio "$cx" "$c")
 	a2g[r]=$(ratio "$ax" "$a")
-	printf "%5d %8.0f %8.0f %5s %9s %8.0f %5s %10.0f %5s %9s %8.0f %5s %5s %10.0f %5s %10s %9s %6s  %s %s\n" \
+	printf "%5d %8.0f %8.0f %5s %9s %8.0f %5s %10.0f %5s %9s %8.0f %5s %5s %10.0f %5s %10s %9s %6s  %s %s  %s %s\n" \
 		"$r" "$h" "$l" "${lk[r]}" "$p1" "$c" "${cr[r]}" "$cx" "${c2g[r]}" "$p2" "$a" "${ac[r]}" "$ap" "$ax" "${a2g[r]}" \
-		"${bt[r]}" "$(p99 <<<"$out")" "$m" "$cc" "$ac_"
+		"${bt[r]}" "$(p99 <<<"$out")" "$m" "$cc" "$ac_" "${gi[r]:--}" "${gv[r]:--}"
 done
 
 echo "lookup ÷ hello world     (target ≥ 0.50): $(summary "${lk[@]}")"
@@ -126,3 +157,8 @@ echo "accept ÷ pgbench INSERT  (target ≥ 0.30): $(summary "${ac[@]}")"
 echo "two instances ÷ one, create (target ≥ 1.6): $(summary "${c2g[@]}")"
 echo "two instances ÷ one, accept (target ≥ 1.6): $(summary "${a2g[@]}")"
 echo "batch of 1,000, p50 ms   (target < 250): $(summary "${bt[@]%ms}")"
+if [ -n "$peer" ]; then
+	echo "create ÷ GoTrue invite   (target ≥ 10): $(summary "${gi[@]}")"
+	echo "accept ÷ GoTrue verify   (target ≥ 100): $(summary "${gv[@]}")"
+	gotrue_stop
+fi
