@@ -947,20 +947,17 @@ func (tx *Tx) acceptedLetter(r *invitationRow, u *invited.User) []*invited.Messa
 // queue behind each other; only a user who is a member already (say,
 // accepting two invitations at once) takes the lock to merge the roles.
 func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*invited.Membership, bool, error) {
-	var others bool
-	if err := tx.queryRow(ctx, hasMembersSQL, orgID).Scan(&others); err != nil {
+	mem := &invited.Membership{OrgID: orgID, UserID: userID, Roles: roles, CreatedAt: tx.now, UpdatedAt: tx.now}
+	args := []any{mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt)}
+	// One statement for the common case: a new member of an organization
+	// that has members. Nothing inserted means that it has none yet, or
+	// that the user is a member already.
+	res, err := tx.exec(ctx, joinBusySQL, append(args, orgID)...)
+	if err != nil {
 		return nil, false, err
 	}
-	mem := &invited.Membership{OrgID: orgID, UserID: userID, Roles: roles, CreatedAt: tx.now, UpdatedAt: tx.now}
-	if others {
-		res, err := tx.exec(ctx, insertMembershipSQL+` ON CONFLICT (org_id, user_id) DO NOTHING`,
-			mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
-		if err != nil {
-			return nil, false, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return mem, true, err
-		}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return mem, true, err
 	}
 	if err := tx.lockOrganization(ctx, orgID); err != nil {
 		return nil, false, err
@@ -973,16 +970,16 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 	if !isNotFound(err) {
 		return nil, false, err
 	}
-	if !others {
-		// Read again under the lock: another join may have been first.
-		if err := tx.queryRow(ctx, hasMembersSQL, orgID).Scan(&others); err != nil {
-			return nil, false, err
-		}
+	// Under the lock, whether this join is the first is settled.
+	var others bool
+	if err := tx.queryRow(ctx, hasMembersSQL, orgID).Scan(&others); err != nil {
+		return nil, false, err
 	}
 	if !others {
 		mem.Roles = invited.MergeRoles(roles, []string{invited.RoleOwner})
+		args[2] = jsonText(mem.Roles)
 	}
-	_, err = tx.exec(ctx, insertMembershipSQL, mem.OrgID, mem.UserID, jsonText(mem.Roles), ms(mem.CreatedAt), ms(mem.UpdatedAt))
+	_, err = tx.exec(ctx, insertMembershipSQL, args...)
 	return mem, true, err
 }
 
@@ -990,6 +987,12 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 const (
 	hasMembersSQL       = `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`
 	insertMembershipSQL = `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`
+	// joinBusySQL inserts a membership only while the organization has
+	// another member and the user is not one; its last argument is the
+	// organization again. (SQLite needs the WHERE to read ON CONFLICT as
+	// the upsert's.)
+	joinBusySQL = `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) SELECT ?, ?, ?, ?, ?
+	WHERE EXISTS (SELECT 1 FROM memberships WHERE org_id = ?) ON CONFLICT (org_id, user_id) DO NOTHING`
 )
 
 // invitationsExpiring is how the sweeper expires invitations.
