@@ -22,7 +22,8 @@ const keyCacheSize = 10_000
 //
 // The rest of a key's actor cannot go stale: a key's organization,
 // admin flag and permissions never change after it is created, and an
-// organization is never deleted.
+// organization is never deleted. Whatever comes to change them must
+// forget the key as RevokeAPIKey does.
 type keyCache struct {
 	ttl time.Duration
 
