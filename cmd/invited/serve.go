@@ -72,6 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Enqueued:       dispatcher.Wake,
 		Secrets:        cfg.Secrets,
 		Outbound:       cfg.Outbound(),
+		APIKeyCache:    cfg.APIKeyCache,
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)

@@ -78,7 +78,8 @@ func newEnvWith(t testing.TB, dbURL string, outbound invited.OutboundPolicy, opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{Now: clk.Now, Secrets: keys, Outbound: outbound})
+	// API keys are cached as serve caches them by default.
+	db, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{Now: clk.Now, Secrets: keys, Outbound: outbound, APIKeyCache: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

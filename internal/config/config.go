@@ -46,6 +46,12 @@ type Config struct {
 	RateLimitPublic ratelimit.Rate // INVITED_RATE_LIMIT_PUBLIC: invitation-link requests per client address
 	TrustedProxies  []netip.Prefix // INVITED_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed
 
+	// APIKeyCache (INVITED_API_KEY_CACHE) is how long an instance trusts
+	// an API key it has verified without reading it again, and so how
+	// long a key revoked on one instance may still work on another; 0
+	// reads the key on every request. At most MaxAPIKeyCache.
+	APIKeyCache time.Duration
+
 	// OutboundAllow (INVITED_OUTBOUND_ALLOW) lets webhook deliveries and
 	// calls to apps' OAuth platforms reach these prefixes of the
 	// service's own network, which are refused otherwise.
@@ -76,8 +82,14 @@ func Default() Config {
 		DeliveryHorizon: 72 * time.Hour,
 		RateLimitCreate: ratelimit.Rate{N: 600, Per: time.Minute},
 		RateLimitPublic: ratelimit.Rate{N: 60, Per: time.Minute},
+		APIKeyCache:     2 * time.Second,
 	}
 }
+
+// MaxAPIKeyCache bounds APIKeyCache: the documented promise that a
+// revoked key stops working everywhere within seconds holds whatever the
+// configuration.
+const MaxAPIKeyCache = 10 * time.Second
 
 // Parse reads configuration for a subcommand: defaults, then the
 // environment, then flags, each overriding the one before. Secrets may come
@@ -130,6 +142,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"DELIVERY_HORIZON", "delivery-horizon", "how long a message is retried before it goes dead", (*durationValue)(&c.DeliveryHorizon)},
 		{"RATE_LIMIT_CREATE", "rate-limit-create", "invitations created per organization, as N/PERIOD or off", (*rateValue)(&c.RateLimitCreate)},
 		{"RATE_LIMIT_PUBLIC", "rate-limit-public", "invitation-link lookups, accepts and declines per client address, as N/PERIOD or off", (*rateValue)(&c.RateLimitPublic)},
+		{"API_KEY_CACHE", "api-key-cache", "how long a verified API key is trusted without reading it again, and so how long a key revoked on another instance may still work here; 0 disables, at most 10s", (*durationValue)(&c.APIKeyCache)},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is believed", (*prefixesValue)(&c.TrustedProxies)},
 		{"OUTBOUND_ALLOW", "outbound-allow", "comma-separated addresses or CIDR prefixes of the internal network that webhooks and OAuth platforms may reach; loopback, private and link-local are refused otherwise", (*prefixesValue)(&c.OutboundAllow)},
 	}
@@ -191,6 +204,9 @@ func (c Config) validate() error {
 	}
 	if c.ReminderBefore < 0 {
 		errs = append(errs, errors.New("reminder-before must not be negative"))
+	}
+	if c.APIKeyCache < 0 || c.APIKeyCache > MaxAPIKeyCache {
+		errs = append(errs, fmt.Errorf("api-key-cache must be between 0s and %v", MaxAPIKeyCache))
 	}
 	if c.DeliveryHorizon < time.Minute {
 		errs = append(errs, errors.New("delivery horizon must be at least 1m"))

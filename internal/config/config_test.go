@@ -96,6 +96,14 @@ func TestParse(t *testing.T) {
 		{name: "bad proxy", env: map[string]string{"INVITED_TRUSTED_PROXIES": "proxy.local"}, wantErr: true},
 		{name: "bad dev", env: map[string]string{"INVITED_DEV": "maybe"}, wantErr: true},
 		{name: "negative reminder", env: map[string]string{"INVITED_REMINDER_BEFORE": "-1h"}, wantErr: true},
+		{name: "API key cache off", env: map[string]string{"INVITED_API_KEY_CACHE": "0s"},
+			check: func(t *testing.T, c Config) {
+				if c.APIKeyCache != 0 {
+					t.Fatalf("APIKeyCache %v, want 0", c.APIKeyCache)
+				}
+			}},
+		{name: "API key cache too long", args: []string{"--api-key-cache", "1m"}, wantErr: true},
+		{name: "negative API key cache", env: map[string]string{"INVITED_API_KEY_CACHE": "-1s"}, wantErr: true},
 		{name: "short horizon", args: []string{"--delivery-horizon", "1s"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
 	}

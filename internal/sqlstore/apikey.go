@@ -125,6 +125,9 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 		if _, err = tx.exec(ctx, `DELETE FROM console_sessions WHERE api_key_id = ?`, id); err != nil {
 			return err
 		}
+		// It stops working on this instance at once; on the others once
+		// their cache lets go of it (keyCache).
+		tx.onCommit(func() { db.keys.forget(id) })
 		return tx.audit(ctx, "api_key.revoked", invited.ResourceAPIKey, id, k.OrgID)
 	})
 }

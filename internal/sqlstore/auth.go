@@ -14,18 +14,27 @@ import (
 // it on every request would put a disk write on every read.
 const lastUsedResolution = time.Minute
 
-// AuthenticateAPIKey returns the actor of a key secret.
+// AuthenticateAPIKey returns the actor of a key secret. A key verified
+// less than Options.APIKeyCache ago is trusted without a query (keyCache).
 func (db *DB) AuthenticateAPIKey(ctx context.Context, secret string) (*invited.Actor, error) {
 	// No secret, or garbage, is not worth a query. Configured admin keys need
 	// not be minted by NewSecret, so the shape is not checked further.
 	if secret == "" || len(secret) > 256 {
 		return nil, errBadKey()
 	}
+	hash := invited.HashSecret(secret)
+	now := db.clock()
+	actor, touch, gen := db.keys.get(hash, now)
+	if actor != nil {
+		if touch {
+			db.touchAPIKey(ctx, actor.APIKeyID)
+		}
+		return actor, nil
+	}
 	var key *invited.APIKey
-	var now time.Time
 	err := db.readOne(ctx, func(tx *Tx) error {
 		var err error
-		key, err = scanAPIKey(tx.queryRow(ctx, apiKeyByHashSQL, invited.HashSecret(secret)))
+		key, err = scanAPIKey(tx.queryRow(ctx, apiKeyByHashSQL, hash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return errBadKey()
 		}
@@ -38,14 +47,17 @@ func (db *DB) AuthenticateAPIKey(ctx context.Context, secret string) (*invited.A
 	if key.RevokedAt != nil {
 		return nil, errBadKey()
 	}
-	return db.keyActor(ctx, key, now), nil
+	actor = db.keyActor(ctx, key, now)
+	db.keys.put(hash, *actor, key.LastUsedAt, now, gen)
+	return actor, nil
 }
 
 // keyActor returns the actor of key, which is valid at now, and records
-// its use.
+// its use, in key too.
 func (db *DB) keyActor(ctx context.Context, key *invited.APIKey, now time.Time) *invited.Actor {
-	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUsedResolution {
+	if lastUseDue(key.LastUsedAt, now) {
 		db.touchAPIKey(ctx, key.ID)
+		key.LastUsedAt = &now
 	}
 	return &invited.Actor{
 		APIKeyID:       key.ID,
@@ -53,6 +65,12 @@ func (db *DB) keyActor(ctx context.Context, key *invited.APIKey, now time.Time) 
 		KeyOrgID:       key.OrgID,
 		KeyPermissions: invited.NewPermissionSet(key.Permissions...),
 	}
+}
+
+// lastUseDue reports whether a key last used at last (nil: never) is to
+// have its use at now recorded.
+func lastUseDue(last *time.Time, now time.Time) bool {
+	return last == nil || now.Sub(*last) >= lastUsedResolution
 }
 
 // errBadKey is the same for unknown and revoked keys: which one it was is

@@ -201,3 +201,29 @@ func bulkInvite(b *testing.B, e *env, org *invited.Organization, n int) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkAuthenticateAPIKey authenticates one key from every CPU, as a
+// busy client's requests do, with no cache and with the tests' (serve's
+// default TTL). The clock stands still, so every cached lookup is a hit.
+func BenchmarkAuthenticateAPIKey(b *testing.B) { benchBackends(b, benchAuthenticateAPIKey) }
+
+func benchAuthenticateAPIKey(b *testing.B, open opener) {
+	for _, ttl := range []time.Duration{0, testKeyCache} {
+		b.Run(fmt.Sprintf("cache=%v", ttl), func(b *testing.B) {
+			e := newEnv(b, func(tb testing.TB, opts Options) *DB {
+				opts.APIKeyCache = ttl
+				return open(tb, opts)
+			})
+			_, secret := e.newKey()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := e.db.AuthenticateAPIKey(context.Background(), secret); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportOps(b)
+		})
+	}
+}

@@ -68,6 +68,11 @@ type Options struct {
 	// OAuth endpoints being registered. The zero value refuses the
 	// service's own network.
 	Outbound invited.OutboundPolicy
+	// APIKeyCache is how long an API key, once verified, is trusted
+	// without reading it again: a key revoked by another instance keeps
+	// working on this one for up to this long (one revoked here stops at
+	// once). Zero reads the key on every request.
+	APIKeyCache time.Duration
 }
 
 // DB is the store. All its methods are safe for concurrent use.
@@ -84,6 +89,7 @@ type DB struct {
 	enqueued       func()
 	secrets        *secretbox.Keyring
 	outbound       invited.OutboundPolicy
+	keys           *keyCache // nil: no cache
 
 	// roundTrips counts what the database is asked: every statement, and
 	// the BEGIN and COMMIT of every transaction. TestRoundTrips holds the
@@ -102,7 +108,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	db := &DB{write: p.write, read: p.read, closePools: p.close, dialect: d,
 		now: opts.Now, logger: opts.Logger,
 		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued, secrets: opts.Secrets,
-		outbound: opts.Outbound}
+		outbound: opts.Outbound, keys: newKeyCache(opts.APIKeyCache)}
 	if db.now == nil {
 		db.now = time.Now
 	}

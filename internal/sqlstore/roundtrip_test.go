@@ -30,10 +30,15 @@ func testRoundTrips(t *testing.T, e *env) {
 		run              func()
 		sqlite, postgres int64
 	}{
-		{"authenticate an API key", func() {
+		{"authenticate an API key, not verified in the last testKeyCache", func() {
+			e.clock.Advance(testKeyCache)
 			_, err := e.db.AuthenticateAPIKey(context.Background(), keySecret)
 			must(t, err)
 		}, 1, 1},
+		{"authenticate an API key again, from the cache", func() {
+			_, err := e.db.AuthenticateAPIKey(context.Background(), keySecret)
+			must(t, err)
+		}, 0, 0},
 		{"create an invitation", func() {
 			_, token = e.invite(key, org.ID, invited.InvitationCreate{Email: "rt@example.com", Roles: []string{invited.RoleMember}})
 		}, 12, 7},
