@@ -273,11 +273,7 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 	inviter := inviterOf(a)
 	results := make([]invited.BatchResult, len(cs))
 	err := db.writeTx(ctx, func(tx *Tx) error {
-		org, err := tx.organization(ctx, orgID)
-		if err != nil {
-			return err
-		}
-		roles, err := tx.orgRoles(ctx, orgID)
+		org, roles, err := tx.orgWithRoles(ctx, orgID)
 		if err != nil {
 			return err
 		}

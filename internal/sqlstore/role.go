@@ -107,6 +107,37 @@ func (tx *Tx) orgRoles(ctx context.Context, orgID string) (roleSet, error) {
 	return rs, nil
 }
 
+// orgWithRoles reads an organization and its roles in one statement, for
+// a write that needs both (a create checks the roles it grants).
+func (tx *Tx) orgWithRoles(ctx context.Context, id string) (*invited.Organization, roleSet, error) {
+	rows, err := tx.query(ctx, `SELECT `+orgColumns+`, r.name, r.permissions FROM organizations o
+	LEFT JOIN roles r ON r.org_id = o.id WHERE o.id = ?`, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var org *invited.Organization
+	o, rs := &invited.Organization{}, newRoleSet()
+	for rows.Next() {
+		var name string
+		var perms []invited.Permission
+		if err := rows.Scan(append(orgDest(o), textCol{&name}, jsonCol{&perms})...); err != nil {
+			return nil, nil, err
+		}
+		org = o
+		if name != "" { // the organization has no custom role
+			rs[name] = invited.NewPermissionSet(perms...)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if org == nil {
+		return nil, nil, errNotFound("organization")
+	}
+	return org, rs, nil
+}
+
 func (rs roleSet) exists(name string) bool {
 	_, ok := rs[name]
 	return ok

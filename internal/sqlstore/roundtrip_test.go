@@ -41,7 +41,7 @@ func testRoundTrips(t *testing.T, e *env) {
 		}, 0, 0},
 		{"create an invitation", func() {
 			_, token = e.invite(key, org.ID, invited.InvitationCreate{Email: "rt@example.com", Roles: []string{invited.RoleMember}})
-		}, 12, 7},
+		}, 11, 6},
 		{"preview by token", func() {
 			_, err := e.db.PreviewInvitation(context.Background(), token)
 			must(t, err)
