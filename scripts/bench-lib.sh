@@ -29,13 +29,19 @@ serve() {
 		INVITED_RATE_LIMIT_CREATE=off INVITED_RATE_LIMIT_PUBLIC=off \
 		INVITED_DATABASE_URL=$2 "$invited" serve >"$3" 2>&1 &
 	pids+=($!)
+	wait_ready "http://127.0.0.1:$1/readyz" "$3" || exit 1
+}
+
+# wait_ready URL LOG waits up to 10 s for URL to answer 2xx; if it does not,
+# it prints LOG and fails.
+wait_ready() {
 	for _ in $(seq 100); do
-		curl -fs "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return
+		curl -fs "$1" >/dev/null 2>&1 && return
 		sleep 0.1
 	done
-	echo "the service did not start:" >&2
-	cat "$3" >&2
-	exit 1
+	echo "$1 did not answer:" >&2
+	cat "$2" >&2
+	return 1
 }
 
 # stop_all stops every instance serve started.

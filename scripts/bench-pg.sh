@@ -66,11 +66,10 @@ pgbench() {
 # meanwhile counts from zero; one that exits is lost (the pools keep
 # theirs).
 snapshot() {
-	local p
-	local pm
+	local p pm
 	pm=$(head -1 "$pgdir/data/postmaster.pid")
 	for p in "${pids[@]}" "$pm" $(pgrep -P "$pm" -d ' ' || true); do
-		[ -r "/proc/$p/stat" ] && echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat")"
+		awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null || true # gone meanwhile
 	done
 	echo "busy $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
 }

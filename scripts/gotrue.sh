@@ -2,8 +2,9 @@
 # gotrue.sh — Supabase Auth (GoTrue) as a benchmark peer: invited-load's
 # gotrue-invite and gotrue-verify scenarios measure it beside invited's
 # create and accept, on the same PostgreSQL cluster. Source it from a
-# benchmark script (bash, set -euo pipefail):
+# benchmark script (bash, set -euo pipefail), after scripts/bench-lib.sh:
 #
+#	. scripts/bench-lib.sh
 #	. scripts/gotrue.sh
 #	gotrue_build "$GOTRUE_SRC" "$work/gotrue"
 #	gotrue_prepare postgres://postgres@127.0.0.1:15433/postgres gotrue
@@ -121,13 +122,7 @@ gotrue_start() {
 	gotrue_config "$dburl" "$port"
 	env -i -C "$gotrue_dir" "${gotrue_environ[@]}" "$gotrue_bin" serve >"$gotrue_dir/serve.log" 2>&1 &
 	gotrue_pid=$!
-	for _ in $(seq 100); do
-		curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return
-		sleep 0.1
-	done
-	echo "gotrue did not start:" >&2
-	cat "$gotrue_dir/serve.log" >&2
-	return 1
+	wait_ready "http://127.0.0.1:$port/health" "$gotrue_dir/serve.log"
 }
 
 # gotrue_stop stops the server gotrue_start started and removes gotrue_dir.
