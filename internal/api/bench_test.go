@@ -1,26 +1,51 @@
 package api
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/invitedhq/invited/internal/metrics"
 )
 
 // BenchmarkPublicLookup is the public token lookup through the whole
 // handler stack (no network), on SQLite: the path issue 14 holds to half
-// of a bare hello world.
+// of a bare hello world. Its sub-benchmarks take the same in-process
+// request through each layer in turn, as serve runs them (metrics on, the
+// log at warn): a bare hello world; hello world inside observe (request
+// id, status, metrics, the request's log line); the whole lookup.
 func BenchmarkPublicLookup(b *testing.B) {
-	e := newEnv(b, func(d *Deps) { d.PublicLimit = nil })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	m := metrics.New(prometheus.NewRegistry())
+	e := newEnv(b, func(d *Deps) { d.PublicLimit, d.Logger, d.Metrics = nil, quiet, m })
 	org := e.createOrg("Acme")
 	token := tokenOf(b, e.invite(e.admin, org.ID, map[string]any{"email": "ada@example.com", "roles": []string{"member"}}).URL)
-	path := "/v1/invitation-tokens/" + token
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if rec := httptestDo(e.h, "GET", path, nil); rec.Code != http.StatusOK {
-				b.Fatalf("%d %s", rec.Code, rec.Body)
-			}
-		}
+	hello := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "Hello, World!\n")
 	})
+	for _, bc := range []struct {
+		name, path string
+		h          http.Handler
+	}{
+		{"hello", "/", hello},
+		{"observed", "/", newServer(Deps{Logger: quiet, Metrics: m}).observe(hello)},
+		{"lookup", "/v1/invitation-tokens/" + token, e.h},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if rec := httptestDo(bc.h, "GET", bc.path, nil); rec.Code != http.StatusOK {
+						b.Fatalf("%d %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkAuthenticatedRead reads an organization with an API key
