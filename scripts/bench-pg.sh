@@ -56,8 +56,8 @@ sql -c 'CREATE DATABASE pgb'
 echo "INSERT INTO t (id, payload) VALUES (gen_random_uuid(), 'ann@example.com member pending 2026-11-30T00:00:00Z some invitation-sized payload text');" >"$work/insert.sql"
 pgbench() {
 	sql -d pgb -c 'DROP TABLE IF EXISTS t' -c 'CREATE TABLE t (id uuid PRIMARY KEY, payload text NOT NULL)'
-	"$bin/pgbench" -h 127.0.0.1 -p $port -U postgres -n -c $conns -j 2 -T "${dur%s}" -f "$work/insert.sql" pgb 2>/dev/null |
-		awk '/^tps/ {printf "%.0f", $3}'
+	counted "$bin/pgbench" -h 127.0.0.1 -p $port -U postgres -n -c $conns -j 2 -T "${dur%s}" -f "$work/insert.sql" pgb 2>/dev/null |
+		awk '/^tps/ {printf "requests %.0f req/s\n", $3; next} {print}'
 }
 
 # snapshot prints "pid ticks" (CPU time in clock ticks) for every
@@ -75,15 +75,13 @@ snapshot() {
 }
 hz=$(getconf CLK_TCK)
 
-# measure SCENARIO URLS [flags] runs the load tool and prints its report,
-# then "cores INVITED POSTGRES REST" for the run, where the rest is the
-# load tool and anything else on the machine.
-measure() {
-	local s=$1 urls=$2
-	shift 2
+# counted CMD... runs CMD and prints its output, then "cores INVITED
+# POSTGRES REST": the cores each part used meanwhile, where the rest is the
+# load tool (or pgbench) and anything else on the machine.
+counted() {
 	local before t0 t1
 	before=$(snapshot) t0=$(date +%s.%N)
-	"$load" -key "$key" -urls "$urls" -scenario "$s" -c $conns -d "$dur" "$@"
+	"$@"
 	t1=$(date +%s.%N)
 	awk -v ours="${pids[*]}" -v secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" -v hz="$hz" '
 		BEGIN { n = split(ours, o, " "); for (i = 1; i <= n; i++) mine[o[i]] = 1 }
@@ -95,7 +93,17 @@ measure() {
 		END { printf "cores %.2f %.2f %.2f\n", inv/hz/secs, pg/hz/secs, (busy-inv-pg)/hz/secs }
 	' <(echo "$before") <(snapshot)
 }
+
+# measure SCENARIO URLS [flags] runs the load tool, counted.
+measure() {
+	local s=$1 urls=$2
+	shift 2
+	counted "$load" -key "$key" -urls "$urls" -scenario "$s" -c $conns -d "$dur" "$@"
+}
 cores() { awk '/^cores/ {printf "%s/%s/%s", $2, $3, $4}'; }
+# cpu prints the CPU time of one operation of a counted report, in µs:
+# every part's cores over the rate.
+cpu() { awk '/^requests/ {r = $(NF-1)} /^cores/ {c = $2 + $3 + $4} END {printf "%.0f", (r > 0 ? c / r * 1e6 : 0)}'; }
 
 # The peer, when asked for: built once, on a database of its own in the
 # same cluster, on its own migrations.
@@ -117,7 +125,7 @@ one=http://127.0.0.1:18081
 two=$one,http://127.0.0.1:18082
 disk
 echo "round  hello/s lookup/s ratio  pgbench/s create/s ratio  2×create/s gain  pgbench/s accept/s ratio  p99  2×accept/s gain  batch-p50 batch-p99 rss-MB  cores(invited/pg/rest) create accept  ×GoTrue invite verify"
-declare -a lk cr ac c2g a2g bt gi gv
+declare -a lk cr ac c2g a2g bt gi gv ccr acr
 for r in $(seq "$rounds"); do
 	dir=$work/round-$r
 	mkdir -p "$dir"
@@ -126,14 +134,16 @@ for r in $(seq "$rounds"); do
 	serve 18082 "$(pgurl inv_$r)" "$dir/serve-2.log"
 	h=$(hello)
 	l=$(measure lookup $one | rate)
-	p1=$(pgbench)
+	out=$(pgbench)
+	p1=$(rate <<<"$out") pc=$(cpu <<<"$out")
 	out=$(measure create $one)
-	c=$(rate <<<"$out") cc=$(cores <<<"$out")
+	c=$(rate <<<"$out") cc=$(cores <<<"$out") ccpu=$(cpu <<<"$out")
 	cx=$(measure create "$two" | rate)
 	[ -n "$peer" ] && gi[r]=$(ratio "$c" "$(gotrue invite 0)")
-	p2=$(pgbench)
+	out=$(pgbench)
+	p2=$(rate <<<"$out") pc2=$(cpu <<<"$out")
 	out=$(measure accept $one -n 40000)
-	a=$(rate <<<"$out") ap=$(p99 <<<"$out") ac_=$(cores <<<"$out")
+	a=$(rate <<<"$out") ap=$(p99 <<<"$out") ac_=$(cores <<<"$out") acpu=$(cpu <<<"$out")
 	ax=$(measure accept "$two" -n 40000 | rate)
 	[ -n "$peer" ] && gv[r]=$(ratio "$a" "$(gotrue verify 3000)")
 	out=$("$load" -key "$key" -url $one -scenario batch -c 1 -n 20 -d 60s)
@@ -148,11 +158,17 @@ for r in $(seq "$rounds"); do
 	printf "%5d %8.0f %8.0f %5s %9s %8.0f %5s %10.0f %5s %9s %8.0f %5s %5s %10.0f %5s %10s %9s %6s  %s %s  %s %s\n" \
 		"$r" "$h" "$l" "${lk[r]}" "$p1" "$c" "${cr[r]}" "$cx" "${c2g[r]}" "$p2" "$a" "${ac[r]}" "$ap" "$ax" "${a2g[r]}" \
 		"${bt[r]}" "$(p99 <<<"$out")" "$m" "$cc" "$ac_" "${gi[r]:--}" "${gv[r]:--}"
+	# What bounds the ratios while the two cores are busy: the CPU one
+	# operation costs the whole machine, ours against pgbench's.
+	ccr[r]=$(ratio "$pc" "$ccpu")
+	acr[r]=$(ratio "$pc2" "$acpu")
+	echo "      CPU per operation, µs: pgbench ${pc}, create ${ccpu} (pgbench ÷ create ${ccr[r]}); pgbench ${pc2}, accept ${acpu} (${acr[r]})"
 done
 
 echo "lookup ÷ hello world     (target ≥ 0.50): $(summary "${lk[@]}")"
 echo "create ÷ pgbench INSERT  (target ≥ 0.50): $(summary "${cr[@]}")"
 echo "accept ÷ pgbench INSERT  (target ≥ 0.30): $(summary "${ac[@]}")"
+echo "CPU per op, pgbench ÷ create: $(summary "${ccr[@]}"); pgbench ÷ accept: $(summary "${acr[@]}") (the ratios the CPU allows)"
 echo "two instances ÷ one, create (target ≥ 1.6): $(summary "${c2g[@]}")"
 echo "two instances ÷ one, accept (target ≥ 1.6): $(summary "${a2g[@]}")"
 echo "batch of 1,000, p50 ms   (target < 250): $(summary "${bt[@]%ms}")"
