@@ -15,12 +15,18 @@ import (
 // errorDetail turns err into what the caller may see, and its status.
 // Anything that is not an *invited.Error is internal: it is logged here, with
 // the request id, and answered without detail so that no internals leak.
-// Other errors are the caller's business and are not logged.
+// Other errors are the caller's business and are not logged. A request
+// its caller abandoned is recorded as such, not as a failure of ours.
 func (s *server) errorDetail(r *http.Request, err error) (int, client.ErrorDetail) {
 	if status, ok := httpkit.ErrorStatus(err); ok {
 		e, _ := errors.AsType[*invited.Error](err)
 		return status, client.ErrorDetail{Code: e.Code, Message: e.Message, Fields: e.Fields, ExistingID: e.ExistingID,
 			Invitee: e.Invitee}
+	}
+	if httpkit.Abandoned(r, err) {
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request abandoned by its caller",
+			slog.String("request_id", httpkit.RequestID(r.Context())), slog.String("route", r.Pattern))
+		return httpkit.StatusClientClosedRequest, client.ErrorDetail{Code: invited.EINTERNAL, Message: "the request was cancelled"}
 	}
 	s.logInternal(r, "internal error", err)
 	return http.StatusInternalServerError, client.ErrorDetail{Code: invited.EINTERNAL, Message: "internal error"}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/jobs"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
@@ -199,5 +201,42 @@ func TestNoMetrics(t *testing.T) {
 	}
 	if rec := httptestDo(NewServer(Deps{}), "GET", "/metrics", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("GET /metrics: %d", rec.Code)
+	}
+}
+
+// TestAbandonedRequest: a request whose caller went away before the answer
+// is recorded as 499, in the metrics and the log, and not as an internal
+// error of ours, whatever stage it was cancelled at; and it wrote nothing.
+func TestAbandonedRequest(t *testing.T) {
+	e, _ := newMetricsEnv(t)
+	org := e.createOrg("Abandoned")
+	token := tokenOf(t, e.invite(e.admin, org.ID, map[string]any{"email": "ada@example.com", "roles": []string{"member"}}).URL)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/v1/orgs/" + org.ID + "/invitations", `{"email":"bob@example.com","roles":["member"]}`},
+		{"GET", "/v1/invitation-tokens/" + token, ""},
+		{"POST", "/v1/invitation-tokens/" + token + "/accept", `{"user":{"external_id":"ada","email":"ada@example.com"}}`},
+	} {
+		req := httptest.NewRequestWithContext(gone, tc.method, tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		if rec.Code != httpkit.StatusClientClosedRequest {
+			t.Errorf("%s %s, abandoned: %d %s, want 499", tc.method, tc.path, rec.Code, rec.Body)
+		}
+	}
+	if log := e.log.String(); strings.Contains(log, "level=ERROR") {
+		t.Errorf("an abandoned request was logged as an error:\n%s", log)
+	}
+	_, text := e.scrape()
+	if strings.Contains(text, `status="500"`) || !strings.Contains(text, `status="499"`) {
+		t.Errorf("the metrics do not count the abandoned requests as 499:\n%s", text)
+	}
+	var list client.InvitationList
+	e.call(request{Method: "GET", Path: "/v1/invitations?org_id=" + org.ID, Cred: e.admin}, http.StatusOK, &list)
+	if len(list.Invitations) != 1 || list.Invitations[0].Status != invited.StatusPending {
+		t.Errorf("after the abandoned requests: %+v, want ada's invitation alone, pending", list.Invitations)
 	}
 }

@@ -16,6 +16,18 @@ import (
 // serve. The contract has no code for this; it is the transport's own.
 const CodeMethodNotAllowed = "method_not_allowed"
 
+// StatusClientClosedRequest is what a request is recorded as (in the
+// request log and the metrics; nginx's 499) when its caller went away
+// before the answer: nobody reads the answer, and what failed for want of
+// the caller is not the service's fault, so it must not count as a 5xx.
+const StatusClientClosedRequest = 499
+
+// Abandoned reports whether err is the request's own cancellation: its
+// caller went away (or gave up) while the request was being served.
+func Abandoned(r *http.Request, err error) bool {
+	return r.Context().Err() != nil && errors.Is(err, context.Canceled)
+}
+
 // PublicLimitMessage is what a client address over its allowance of
 // public link requests is told, by the API and the hosted pages alike.
 const PublicLimitMessage = "too many invitation link requests from this address; slow down"

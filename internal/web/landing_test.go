@@ -659,3 +659,17 @@ func TestLandingRateLimit(t *testing.T) {
 	}
 	s.post(t, "/i/"+token+"/accept", url.Values{"name": {"Ada"}}).expect(t, http.StatusTooManyRequests)
 }
+
+// TestLandingAbandoned: a page whose visitor went away before it was
+// served is recorded as 499, not answered as an internal error.
+func TestLandingAbandoned(t *testing.T) {
+	s := newSite(t)
+	_, token := s.invite(t, s.org(t, "Acme", invited.OrgSettingsPatch{}), invited.InvitationCreate{Email: "ada@example.com"})
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	s.srv.Config.Handler.ServeHTTP(rec, httptest.NewRequestWithContext(gone, "GET", "/i/"+token, nil))
+	if rec.Code != httpkit.StatusClientClosedRequest {
+		t.Errorf("abandoned landing page: %d %s, want 499", rec.Code, rec.Body)
+	}
+}

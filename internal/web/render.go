@@ -175,6 +175,11 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error)
 // internal logs err with the request's id and answers a page that names
 // nothing but that id.
 func (p *Pages) internal(w http.ResponseWriter, r *http.Request, err error) {
+	if httpkit.Abandoned(r, err) {
+		// Nobody reads this answer; it is recorded, not logged as ours.
+		w.WriteHeader(httpkit.StatusClientClosedRequest)
+		return
+	}
 	id := p.logError(r, err)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
