@@ -62,6 +62,7 @@ var contract = []struct {
 	{"Bootstrap", testBootstrap},
 	{"ActAsUser", testActAsUser},
 	{"Batch", testBatch},
+	{"FullBatch", testFullBatch},
 	{"Members", testMembers},
 	{"OrganizationsAndRoles", testOrganizationsAndRoles},
 	{"ConcurrentAccept", testConcurrentAccept},
@@ -1158,6 +1159,47 @@ func testBatch(t *testing.T, e *env) {
 	wantCode(t, err, invited.EINVALID)
 	_, err = e.db.CreateInvitations(e.admin, "org_missing", []invited.InvitationCreate{{Email: "a@example.com", Roles: []string{"member"}}})
 	wantCode(t, err, invited.ENOTFOUND)
+}
+
+// testFullBatch creates the largest batch there is into an organization
+// with a webhook endpoint: its links, letters, reminders, audit events and
+// webhook messages are more than one statement may carry on PostgreSQL
+// (Tx.hold), and every one of them must be stored.
+func testFullBatch(t *testing.T, e *env) {
+	org := e.org(nil)
+	_, err := e.db.CreateWebhook(e.admin, invited.WebhookCreate{OrgID: org.ID, URL: "https://hooks.acme.test/all"})
+	must(t, err)
+	cs := make([]invited.InvitationCreate, invited.MaxBatchSize)
+	for i := range cs {
+		cs[i] = invited.InvitationCreate{Email: fmt.Sprintf("full%d@example.com", i), Roles: []string{"member"}}
+	}
+	results, err := e.db.CreateInvitations(e.admin, org.ID, cs)
+	must(t, err)
+	for i, r := range results {
+		if r.Err != nil || r.Token == "" {
+			t.Fatalf("item %d: %v", i, r.Err)
+		}
+	}
+	// The last item's link works, so its hash was stored.
+	if _, err := e.db.PreviewInvitation(context.Background(), results[len(results)-1].Token); err != nil {
+		t.Fatalf("preview of the last item: %v", err)
+	}
+	n := invited.MaxBatchSize
+	for _, c := range []struct {
+		what  string
+		query string
+		want  int
+	}{
+		{"invitations", `SELECT COUNT(*) FROM invitations WHERE org_id = ?`, n},
+		{"links", `SELECT COUNT(*) FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id WHERE i.org_id = ?`, n},
+		{"letters and reminders", `SELECT COUNT(*) FROM messages WHERE org_id = ? AND kind IN ('invitation', 'reminder')`, 2 * n},
+		{"webhook messages", `SELECT COUNT(*) FROM messages WHERE org_id = ? AND kind = 'invitation.created'`, n},
+		{"audit events", `SELECT COUNT(*) FROM audit_events WHERE org_id = ? AND action = 'invitation.created'`, n},
+	} {
+		if got := e.count(c.query, org.ID); got != c.want {
+			t.Errorf("%d %s stored, want %d", got, c.what, c.want)
+		}
+	}
 }
 
 func testMembers(t *testing.T, e *env) {
