@@ -176,7 +176,7 @@ const loadTx = 100_000
 // The id is what invited.NewID makes of the creation time, with the
 // hash's digits in place of the random ones.
 var loadSQL = `WITH RECURSIVE n (g) AS (SELECT CAST(? AS BIGINT) UNION ALL SELECT g + 1 FROM n WHERE g < ?),
-r AS (SELECT g, ? + g * ? AS created, CAST(?  AS BIGINT) AS now, (g * 2654435761) % 4294967296 AS h FROM n),
+r AS (SELECT g, ? + g * ? AS created, CAST(? AS BIGINT) AS now, (g * 2654435761) % 4294967296 AS h FROM n),
 s AS (SELECT r.*, CASE WHEN h / 65536 % 100 < 10 THEN 'accepted' WHEN h / 65536 % 100 < 15 THEN 'revoked'
 	WHEN h / 65536 % 100 < 20 AND created < now - 604800000 THEN 'expired' ELSE 'pending' END AS status,
 	CASE WHEN h % 100 < 50 THEN ? WHEN h % 100 < 70 THEN ? WHEN h % 100 < 85 THEN ? WHEN h % 100 < 95 THEN ? ELSE ? END AS org_id,
