@@ -396,11 +396,17 @@ func benchExpirySweep(b *testing.B, open opener) {
 }
 
 // makeOverdue makes the n pending invitations that expire soonest overdue.
+// Each sweep uses up what it expires, so a long run can use up the
+// pending invitations of a small load.
 func makeOverdue(e *env, n int) {
 	e.t.Helper()
 	now := ms(e.clock.Now())
-	if _, err := e.db.write.Exec(e.db.dialect.rebind(`UPDATE invitations SET expires_at = ? WHERE id IN (
-	SELECT id FROM invitations WHERE status = 'pending' AND expires_at > ? ORDER BY expires_at LIMIT ?)`), now-1, now, n); err != nil {
+	res, err := e.db.write.Exec(e.db.dialect.rebind(`UPDATE invitations SET expires_at = ? WHERE id IN (
+	SELECT id FROM invitations WHERE status = 'pending' AND expires_at > ? ORDER BY expires_at LIMIT ?)`), now-1, now, n)
+	if err != nil {
 		e.t.Fatal(err)
+	}
+	if k, err := res.RowsAffected(); err != nil || k != int64(n) {
+		e.t.Fatalf("%d of %d invitations made overdue (%v): too few pending ones left; raise INVITED_BENCH_ROWS or lower -benchtime", k, n, err)
 	}
 }
