@@ -563,10 +563,19 @@ func narrowScope(s invited.InvitationScope, orgID string) invited.InvitationScop
 }
 
 // invitationListQuery builds the list query for a non-empty scope and a
-// valid filter. The status filter honours read-time expiry: what is overdue
-// counts as expired, not pending. The query depends on the arguments alone,
-// so that the query-plan test checks exactly what runs.
+// valid filter. The query depends on the arguments alone, so that the
+// query-plan test checks exactly what runs.
 func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, k keyset, now time.Time) (string, []any) {
+	w := invitationListWhere(s, f, now)
+	tail := k.seek(&w, "i.id")
+	return `SELECT ` + invitationColumns + ` FROM invitations i` + w.String() + tail, w.args
+}
+
+// invitationListWhere is the condition of the list, on invitations aliased
+// i, before any page: the benchmark counts the rows it selects. The status
+// filter honours read-time expiry: what is overdue counts as expired, not
+// pending.
+func invitationListWhere(s invited.InvitationScope, f invited.InvitationFilter, now time.Time) where {
 	var w where
 	if !s.All {
 		var ors where
@@ -585,8 +594,7 @@ func invitationListQuery(s invited.InvitationScope, f invited.InvitationFilter, 
 	if f.Email != "" {
 		w.add(`i.email = ?`, strings.ToLower(strings.TrimSpace(f.Email)))
 	}
-	tail := k.seek(&w, "i.id")
-	return `SELECT ` + invitationColumns + ` FROM invitations i` + w.String() + tail, w.args
+	return w
 }
 
 // transition runs one lifecycle operation on invitation id, which needs p,
