@@ -61,14 +61,16 @@ pgbench() {
 }
 
 # snapshot prints "pid ticks" (CPU time in clock ticks) for every
-# process of the instances ($pids) and of the cluster; spent OLD NEW prints
-# the ticks each group spent between two snapshots. A backend that starts
-# meanwhile counts from zero; one that exits is lost (the pools keep
-# theirs).
+# process of the instances ($pids) and of the cluster. A backend that
+# starts meanwhile counts from zero; one that exits is counted in the
+# postmaster's, which includes its reaped children's: backends do exit
+# during a run, when a request the load tool abandons at its deadline
+# cancels a statement and pgx closes that connection.
 snapshot() {
 	local p pm
 	pm=$(head -1 "$pgdir/data/postmaster.pid")
-	for p in "${pids[@]}" "$pm" $(pgrep -P "$pm" -d ' ' || true); do
+	awk -v p="$pm" '{print p, $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+	for p in "${pids[@]}" $(pgrep -P "$pm" -d ' ' || true); do
 		awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null || true # gone meanwhile
 	done
 	echo "busy $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
