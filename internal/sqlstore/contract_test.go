@@ -63,6 +63,7 @@ var contract = []struct {
 	{"ActAsUser", testActAsUser},
 	{"Batch", testBatch},
 	{"FullBatch", testFullBatch},
+	{"AcceptorRace", testAcceptorRace},
 	{"Members", testMembers},
 	{"OrganizationsAndRoles", testOrganizationsAndRoles},
 	{"ConcurrentAccept", testConcurrentAccept},
@@ -1470,6 +1471,54 @@ func testMigrate(t *testing.T, e *env) {
 // testConcurrentNewUser has one new person accept invitations from several
 // organizations at the same moment: every accept succeeds and they all
 // land on one user.
+// testAcceptorRace: one person's first accept waits for another
+// transaction that is creating the same user, and then finds that user
+// rather than making a second one or failing. On PostgreSQL the second
+// insert waits on the first's row, and the read of the same statement
+// cannot see it once it commits (acceptingUser must read again); on SQLite
+// the second transaction waits for the writer.
+func testAcceptorRace(t *testing.T, e *env) {
+	ctx := context.Background()
+	a := invited.Acceptor{ExternalID: "racer", Email: "racer@example.com"}
+	var first, second *invited.User
+	inserted, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 2)
+	go func() {
+		done <- e.db.writeTx(ctx, func(tx *Tx) error {
+			u, err := tx.acceptingUser(ctx, a)
+			first = u
+			close(inserted)
+			<-release
+			return err
+		})
+	}()
+	<-inserted
+	go func() {
+		done <- e.db.writeTx(ctx, func(tx *Tx) error {
+			u, err := tx.acceptingUser(ctx, a)
+			second = u
+			return err
+		})
+	}()
+	if e.db.dialect.rowLocks {
+		// Wait until the second insert waits on the first's row.
+		for i := 0; e.count(`SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'`) == 0; i++ {
+			if i == 500 {
+				t.Fatal("the second accept never waited for the first")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	close(release)
+	must(t, <-done)
+	must(t, <-done)
+	if first == nil || second == nil || second.ID != first.ID {
+		t.Fatalf("first accept made %+v, second found %+v", first, second)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM users WHERE external_id = 'racer'`); n != 1 {
+		t.Fatalf("%d users", n)
+	}
+}
+
 func testConcurrentNewUser(t *testing.T, e *env) {
 	const n = 8
 	tokens := make([]string, n)

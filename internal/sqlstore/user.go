@@ -26,11 +26,27 @@ func (tx *Tx) userBy(ctx context.Context, col, val string) (*invited.User, error
 // id, else email, or creates them: accepting is the only way users come to
 // exist, so that nobody is stored merely for having been invited.
 func (tx *Tx) acceptingUser(ctx context.Context, a invited.Acceptor) (*invited.User, error) {
+	if a.ID == "" && (a.ExternalID != "" || a.Email != "") && tx.db.dialect.fuseWrites {
+		return tx.upsertAcceptor(ctx, a)
+	}
 	u, err := tx.findAcceptor(ctx, a)
 	if !isNotFound(err) {
 		return u, err
 	}
-	u = &invited.User{
+	u, err = tx.insertAcceptor(ctx, a)
+	if err != nil || u != nil {
+		return u, err
+	}
+	// The same person accepted another invitation at the same moment
+	// (into another organization, or into a busy one). The insert skips
+	// their row only once that transaction committed, so the user is now
+	// visible.
+	return tx.findAcceptor(ctx, a)
+}
+
+// newAcceptor is the user a stores as, created now.
+func (tx *Tx) newAcceptor(a invited.Acceptor) *invited.User {
+	return &invited.User{
 		ID:            invited.NewID(invited.PrefixUser, tx.now),
 		ExternalID:    a.ExternalID,
 		Email:         a.Email,
@@ -40,20 +56,62 @@ func (tx *Tx) acceptingUser(ctx context.Context, a invited.Acceptor) (*invited.U
 		CreatedAt:     tx.now,
 		UpdatedAt:     tx.now,
 	}
-	res, err := tx.exec(ctx, `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name, ms(u.CreatedAt), ms(u.UpdatedAt))
+}
+
+// insertUserSQL stores a new user unless one has its external id or email
+// address already.
+const insertUserSQL = `INSERT INTO users (id, external_id, email, email_verified, phone, name, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+func userArgs(u *invited.User) []any {
+	return []any{u.ID, nullText(u.ExternalID), nullText(u.Email), u.EmailVerified, nullText(u.Phone), u.Name,
+		ms(u.CreatedAt), ms(u.UpdatedAt)}
+}
+
+// insertAcceptor stores a new user for a, or returns nil when someone has
+// a's external id or email address already.
+func (tx *Tx) insertAcceptor(ctx context.Context, a invited.Acceptor) (*invited.User, error) {
+	u := tx.newAcceptor(a)
+	res, err := tx.exec(ctx, insertUserSQL, userArgs(u)...)
 	if err != nil {
 		return nil, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return u, err
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return nil, err
 	}
-	// The same person accepted another invitation at the same moment
-	// (into another organization, or into a busy one). The insert skips
-	// their row only once that transaction committed, so the user is now
-	// visible.
-	return tx.findAcceptor(ctx, a)
+	return u, nil
+}
+
+// upsertAcceptor is acceptingUser in one statement where writes can be
+// WITH clauses: it stores a new user, or, when someone has a's external
+// id or email address, reads who (as findAcceptor, whose choice it
+// makes). The read does not see a user inserted by a transaction that
+// committed while the insert waited for it; then findAcceptor reads again.
+func (tx *Tx) upsertAcceptor(ctx context.Context, a invited.Acceptor) (*invited.User, error) {
+	u := tx.newAcceptor(a)
+	rows, err := tx.query(ctx, `WITH u AS (`+insertUserSQL+` RETURNING *)
+	SELECT true, `+userColumns+` FROM u
+	UNION ALL SELECT false, `+userColumns+` FROM users u WHERE u.external_id = ? OR u.email = ?`,
+		append(userArgs(u), nullText(a.ExternalID), nullText(a.Email))...)
+	users, err := scanList(rows, err, func(s scanner) (*invited.User, error) {
+		var inserted bool
+		found := &invited.User{}
+		err := s.Scan(append([]any{&inserted}, userDest(found)...)...)
+		if inserted {
+			return u, err // as stored
+		}
+		return found, err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case len(users) == 0:
+		return tx.findAcceptor(ctx, a)
+	case users[0] == u:
+		return u, nil
+	}
+	i := slices.IndexFunc(users, func(u *invited.User) bool { return a.ExternalID != "" && u.ExternalID == a.ExternalID })
+	return tx.completeUser(ctx, users[max(i, 0)], a)
 }
 
 // findAcceptor finds an existing user for a and completes what is stored
