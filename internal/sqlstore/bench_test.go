@@ -297,18 +297,20 @@ func benchFindInvitationsPage(b *testing.B, open opener) {
 }
 
 // adminScope is what an admin's FindInvitations(f) searches.
-func adminScope(f invited.InvitationFilter) invited.InvitationScope {
-	if f.OrgID != "" {
-		return invited.InvitationScope{OrgIDs: []string{f.OrgID}}
+func adminScope(e *env, f invited.InvitationFilter) invited.InvitationScope {
+	e.t.Helper()
+	scope, err := listScope(invited.ActorFromContext(e.admin), f)
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	return invited.InvitationScope{All: true}
+	return scope
 }
 
 // deepPageToken returns the token of the page that starts 90 % of the way
 // through what f lists to an admin.
 func deepPageToken(e *env, f invited.InvitationFilter) string {
 	e.t.Helper()
-	w := invitationListWhere(adminScope(f), f, e.clock.Now())
+	w := invitationListWhere(adminScope(e, f), f, e.clock.Now())
 	n := e.count(`SELECT count(*) FROM invitations i`+w.String(), w.args...)
 	var id string
 	if err := e.db.read.QueryRow(e.db.dialect.rebind(`SELECT i.id FROM invitations i`+w.String()+` ORDER BY i.id DESC LIMIT 1 OFFSET ?`),
@@ -331,7 +333,7 @@ func logPlan(e *env, name string, f invited.InvitationFilter) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	q, args := invitationListQuery(adminScope(f), f, k, e.clock.Now())
+	q, args := invitationListQuery(adminScope(e, f), f, k, e.clock.Now())
 	rows, err := e.db.read.Query(explainSQL[e.db.dialect.name]+e.db.dialect.rebind(q), args...)
 	if err != nil {
 		e.t.Fatal(err)

@@ -519,15 +519,9 @@ func (db *DB) FindInvitations(ctx context.Context, f invited.InvitationFilter) (
 	if err != nil {
 		return nil, "", err
 	}
-	a := invited.ActorFromContext(ctx)
-	scope := a.InvitationScope()
-	if f.OrgID != "" {
-		if !a.CanSee(f.OrgID) {
-			return nil, "", errNotFound("organization")
-		}
-		if scope = narrowScope(scope, f.OrgID); scope.Empty() {
-			return nil, "", invited.Errorf(invited.EFORBIDDEN, "this needs the %s permission in the organization", invited.PermInvitationsRead)
-		}
+	scope, err := listScope(invited.ActorFromContext(ctx), f)
+	if err != nil {
+		return nil, "", err
 	}
 	if scope.Empty() {
 		return []*invited.Invitation{}, "", nil
@@ -549,6 +543,21 @@ func (db *DB) FindInvitations(ctx context.Context, f invited.InvitationFilter) (
 	}
 	invs, next := page(k, invs, func(inv *invited.Invitation) string { return inv.ID })
 	return invs, next, nil
+}
+
+// listScope is what a's list of invitations with f searches.
+func listScope(a *invited.Actor, f invited.InvitationFilter) (invited.InvitationScope, error) {
+	scope := a.InvitationScope()
+	if f.OrgID == "" {
+		return scope, nil
+	}
+	if !a.CanSee(f.OrgID) {
+		return scope, errNotFound("organization")
+	}
+	if scope = narrowScope(scope, f.OrgID); scope.Empty() {
+		return scope, invited.Errorf(invited.EFORBIDDEN, "this needs the %s permission in the organization", invited.PermInvitationsRead)
+	}
+	return scope, nil
 }
 
 // narrowScope is the part of s within one organization.
@@ -989,14 +998,15 @@ func (tx *Tx) join(ctx context.Context, orgID, userID string, roles []string) (*
 
 // The statements of join.
 const (
-	hasMembersSQL       = `SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`
-	insertMembershipSQL = `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`
+	hasMembers          = `EXISTS (SELECT 1 FROM memberships WHERE org_id = ?)`
+	hasMembersSQL       = `SELECT ` + hasMembers
+	insertMembership    = `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at)`
+	insertMembershipSQL = insertMembership + ` VALUES (?, ?, ?, ?, ?)`
 	// joinBusySQL inserts a membership only while the organization has
 	// another member and the user is not one; its last argument is the
 	// organization again. (SQLite needs the WHERE to read ON CONFLICT as
 	// the upsert's.)
-	joinBusySQL = `INSERT INTO memberships (org_id, user_id, roles, created_at, updated_at) SELECT ?, ?, ?, ?, ?
-	WHERE EXISTS (SELECT 1 FROM memberships WHERE org_id = ?) ON CONFLICT (org_id, user_id) DO NOTHING`
+	joinBusySQL = insertMembership + ` SELECT ?, ?, ?, ?, ? WHERE ` + hasMembers + ` ON CONFLICT (org_id, user_id) DO NOTHING`
 )
 
 // invitationsExpiring is how the sweeper expires invitations.

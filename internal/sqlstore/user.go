@@ -91,7 +91,7 @@ func (tx *Tx) upsertAcceptor(ctx context.Context, a invited.Acceptor) (*invited.
 	u := tx.newAcceptor(a)
 	rows, err := tx.query(ctx, `WITH u AS (`+insertUserSQL+` RETURNING *)
 	SELECT true, `+userColumns+` FROM u
-	UNION ALL SELECT false, `+userColumns+` FROM users u WHERE u.external_id = ? OR u.email = ?`,
+	UNION ALL SELECT false, `+userColumns+acceptorMatchesSQL,
 		append(userArgs(u), nullText(a.ExternalID), nullText(a.Email))...)
 	users, err := scanList(rows, err, func(s scanner) (*invited.User, error) {
 		var inserted bool
@@ -110,6 +110,18 @@ func (tx *Tx) upsertAcceptor(ctx context.Context, a invited.Acceptor) (*invited.
 	case users[0] == u:
 		return u, nil
 	}
+	return tx.matchAcceptor(ctx, users, a)
+}
+
+// acceptorMatchesSQL ends a read of the users an acceptor may be: the user
+// of its external id and the user of its email address. Its arguments are
+// the two.
+const acceptorMatchesSQL = ` FROM users u WHERE u.external_id = ? OR u.email = ?`
+
+// matchAcceptor completes the one of users, as acceptorMatchesSQL read
+// them, that a is: the user of its external id if there is one, else the
+// user of its email address.
+func (tx *Tx) matchAcceptor(ctx context.Context, users []*invited.User, a invited.Acceptor) (*invited.User, error) {
 	i := slices.IndexFunc(users, func(u *invited.User) bool { return a.ExternalID != "" && u.ExternalID == a.ExternalID })
 	return tx.completeUser(ctx, users[max(i, 0)], a)
 }
@@ -137,15 +149,14 @@ func (tx *Tx) findAcceptor(ctx context.Context, a invited.Acceptor) (*invited.Us
 	users, err := queryList(ctx, tx, func(s scanner) (*invited.User, error) {
 		u := &invited.User{}
 		return u, s.Scan(userDest(u)...)
-	}, `SELECT `+userColumns+` FROM users u WHERE u.external_id = ? OR u.email = ?`, nullText(a.ExternalID), nullText(a.Email))
+	}, `SELECT `+userColumns+acceptorMatchesSQL, nullText(a.ExternalID), nullText(a.Email))
 	if err != nil {
 		return nil, err
 	}
 	if len(users) == 0 {
 		return nil, invited.Errorf(invited.ENOTFOUND, "user not found")
 	}
-	i := slices.IndexFunc(users, func(u *invited.User) bool { return a.ExternalID != "" && u.ExternalID == a.ExternalID })
-	return tx.completeUser(ctx, users[max(i, 0)], a)
+	return tx.matchAcceptor(ctx, users, a)
 }
 
 // completeUser fills in what a stored user lacks from what the acceptor
