@@ -25,7 +25,9 @@ chmod 755 "$work"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 port=15440
 pgdir=$work/pg
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# as_pg runs a cluster command as its owner, from / (the checkout may be
+# closed to that user, and initdb and pg_ctl would say so).
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 trap 'kill $(jobs -p) 2>/dev/null || true; as_pg "$bin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 . scripts/bench-lib.sh
 bench_build
