@@ -295,26 +295,22 @@ var AppInviteStatuses = []AppInviteStatus{AppInvitePending, AppInviteActive, App
 // platform and the connection exists.
 const ActionActivate Action = "activate"
 
-// appInviteTransitions is the app invite's state machine, as transitions
-// is the invitation's. Archived is terminal.
-var appInviteTransitions = map[AppInviteStatus]map[Action]AppInviteStatus{
-	AppInvitePending: {
-		ActionActivate: AppInviteActive,
-		ActionRevoke:   AppInviteRevoked,
-		ActionExpire:   AppInviteExpired,
+// AppInviteLifecycle is the app invite's state machine. Archived is
+// terminal.
+var AppInviteLifecycle = &Lifecycle[AppInviteStatus]{
+	noun: "an app invite",
+	transitions: map[AppInviteStatus]map[Action]AppInviteStatus{
+		AppInvitePending: {
+			ActionActivate: AppInviteActive,
+			ActionRevoke:   AppInviteRevoked,
+			ActionExpire:   AppInviteExpired,
+		},
+		AppInviteActive:  {ActionArchive: AppInviteArchived},
+		AppInviteRevoked: {ActionArchive: AppInviteArchived},
+		AppInviteExpired: {ActionArchive: AppInviteArchived},
 	},
-	AppInviteActive:  {ActionArchive: AppInviteArchived},
-	AppInviteRevoked: {ActionArchive: AppInviteArchived},
-	AppInviteExpired: {ActionArchive: AppInviteArchived},
-}
-
-// AppInviteTransition returns the status that action leads to from from,
-// or invalid_state when the action is illegal there.
-func AppInviteTransition(from AppInviteStatus, action Action) (AppInviteStatus, error) {
-	if to, ok := appInviteTransitions[from][action]; ok {
-		return to, nil
-	}
-	return from, Errorf(EINVALIDSTATE, "cannot %s an app invite that is %s", action, from)
+	lapsing: AppInvitePending,
+	lapsed:  AppInviteExpired,
 }
 
 // AppInvite is a link that lets a partner connect an external platform to
@@ -343,34 +339,29 @@ func AppInviteLink(publicURL, code string) string {
 }
 
 // StatusAt is the status as callers see it at now: a pending invite whose
-// expiry has passed reads as expired at once, whether or not the sweeper
-// has written that down yet.
+// expiry has passed reads as expired at once.
 func (ai *AppInvite) StatusAt(now time.Time) AppInviteStatus {
-	if ai.Status == AppInvitePending && !now.Before(ai.ExpiresAt) {
-		return AppInviteExpired
-	}
-	return ai.Status
+	return AppInviteLifecycle.StatusAt(ai.Status, ai.ExpiresAt, now)
 }
 
-// Apply moves ai by action at now, stamping the matching time field. It
-// checks the transition against StatusAt(now), so an overdue invite cannot
-// be activated or revoked before the sweeper marks it.
+// Apply moves ai by action at now (Lifecycle.Apply).
 func (ai *AppInvite) Apply(action Action, now time.Time) error {
-	to, err := AppInviteTransition(ai.StatusAt(now), action)
-	if err != nil {
-		return err
-	}
-	t := now
+	return AppInviteLifecycle.Apply(ai, action, now)
+}
+
+func (ai *AppInvite) lifecycle() (*AppInviteStatus, time.Time, *time.Time) {
+	return &ai.Status, ai.ExpiresAt, &ai.UpdatedAt
+}
+
+func (ai *AppInvite) stamp(action Action) **time.Time {
 	switch action {
 	case ActionActivate:
-		ai.ActivatedAt = &t
+		return &ai.ActivatedAt
 	case ActionRevoke:
-		ai.RevokedAt = &t
+		return &ai.RevokedAt
 	case ActionArchive:
-		ai.ArchivedAt = &t
+		return &ai.ArchivedAt
 	}
-	ai.Status = to
-	ai.UpdatedAt = now
 	return nil
 }
 

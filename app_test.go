@@ -250,7 +250,7 @@ func TestAppInviteTransition(t *testing.T) {
 	for _, from := range invited.AppInviteStatuses {
 		for _, action := range actions {
 			t.Run(string(from)+"/"+string(action), func(t *testing.T) {
-				to, err := invited.AppInviteTransition(from, action)
+				to, err := invited.AppInviteLifecycle.Transition(from, action)
 				if want, ok := legal[from][action]; ok {
 					if err != nil || to != want {
 						t.Fatalf("AppInviteTransition = %s, %v; want %s", to, err, want)

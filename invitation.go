@@ -59,61 +59,49 @@ var actionPermissions = map[Action]Permission{
 // that need none.
 func (a Action) Permission() Permission { return actionPermissions[a] }
 
-// transitions is the whole state machine: from status, by action, to status.
-// Anything not listed is illegal.
-var transitions = map[Status]map[Action]Status{
-	StatusDraft: {
-		ActionSend:   StatusPending,
-		ActionRevoke: StatusRevoked,
+// InvitationLifecycle is the invitation's state machine. Token holders
+// get the specific codes of DESIGN.md §4 for an accept or decline that
+// cannot happen; everything else illegal is invalid_state.
+var InvitationLifecycle = &Lifecycle[Status]{
+	noun: "an invitation",
+	transitions: map[Status]map[Action]Status{
+		StatusDraft: {
+			ActionSend:   StatusPending,
+			ActionRevoke: StatusRevoked,
+		},
+		StatusPending: {
+			ActionResend:  StatusPending,
+			ActionRenew:   StatusPending,
+			ActionAccept:  StatusAccepted,
+			ActionDecline: StatusDeclined,
+			ActionRevoke:  StatusRevoked,
+			ActionExpire:  StatusExpired,
+		},
+		StatusExpired: {
+			ActionRenew: StatusPending,
+		},
+		StatusAccepted: {
+			ActionArchive: StatusArchived,
+		},
 	},
-	StatusPending: {
-		ActionResend:  StatusPending,
-		ActionRenew:   StatusPending,
-		ActionAccept:  StatusAccepted,
-		ActionDecline: StatusDeclined,
-		ActionRevoke:  StatusRevoked,
-		ActionExpire:  StatusExpired,
-	},
-	StatusExpired: {
-		ActionRenew: StatusPending,
-	},
-	StatusAccepted: {
-		ActionArchive: StatusArchived,
-	},
-}
-
-// Transition returns the status that action leads to from from, or the error
-// a caller should see when the action is illegal there.
-func Transition(from Status, action Action) (Status, error) {
-	if to, ok := transitions[from][action]; ok {
-		return to, nil
-	}
-	return from, illegal(from, action)
-}
-
-// illegal explains why action cannot happen to an invitation in from. Token
-// holders get the specific codes of DESIGN.md §4; everything else is
-// invalid_state.
-func illegal(from Status, action Action) error {
-	switch from {
-	case StatusAccepted, StatusArchived:
-		if action == ActionAccept || action == ActionDecline {
+	lapsing: StatusPending,
+	lapsed:  StatusExpired,
+	refusal: func(from Status, action Action) error {
+		if action != ActionAccept && action != ActionDecline {
+			return nil
+		}
+		switch from {
+		case StatusAccepted, StatusArchived:
 			return Errorf(EALREADYACCEPTED, "the invitation was already accepted")
-		}
-	case StatusExpired:
-		if action == ActionAccept || action == ActionDecline {
+		case StatusExpired:
 			return Errorf(EEXPIRED, "the invitation has expired")
-		}
-	case StatusRevoked:
-		if action == ActionAccept || action == ActionDecline {
+		case StatusRevoked:
 			return Errorf(EREVOKED, "the invitation was revoked")
-		}
-	case StatusDeclined:
-		if action == ActionAccept || action == ActionDecline {
+		case StatusDeclined:
 			return Errorf(EDECLINED, "the invitation was declined")
 		}
-	}
-	return Errorf(EINVALIDSTATE, "cannot %s an invitation that is %s", action, from)
+		return nil
+	},
 }
 
 // Inviter is who created an invitation.
@@ -162,41 +150,40 @@ func InvitationLink(publicURL, token string) string {
 }
 
 // StatusAt is the status as callers see it at now: a pending invitation
-// whose expiry has passed reads as expired at once, whether or not the
-// sweeper has written that down yet.
+// whose expiry has passed reads as expired at once.
 func (inv *Invitation) StatusAt(now time.Time) Status {
-	if inv.Status == StatusPending && !now.Before(inv.ExpiresAt) {
-		return StatusExpired
-	}
-	return inv.Status
+	return InvitationLifecycle.StatusAt(inv.Status, inv.ExpiresAt, now)
 }
 
-// Apply moves inv by action at now, stamping the matching time field. It
-// checks the transition against StatusAt(now), so an overdue invitation
-// cannot be accepted even before the sweeper marks it.
+// Apply moves inv by action at now (Lifecycle.Apply).
 func (inv *Invitation) Apply(action Action, now time.Time) error {
-	to, err := Transition(inv.StatusAt(now), action)
-	if err != nil {
+	lifetime := inv.ExpiresAt.Sub(inv.CreatedAt)
+	if err := InvitationLifecycle.Apply(inv, action, now); err != nil {
 		return err
 	}
-	t := now
-	switch action {
-	case ActionSend:
+	if action == ActionSend {
 		// A draft's lifetime runs from when it is sent, not from when it
 		// was written: a draft sent a week later must not arrive expired.
-		inv.ExpiresAt = now.Add(inv.ExpiresAt.Sub(inv.CreatedAt))
-		inv.SentAt = &t
-	case ActionResend:
-		inv.SentAt = &t
-	case ActionAccept:
-		inv.AcceptedAt = &t
-	case ActionDecline:
-		inv.DeclinedAt = &t
-	case ActionRevoke:
-		inv.RevokedAt = &t
+		inv.ExpiresAt = now.Add(lifetime)
 	}
-	inv.Status = to
-	inv.UpdatedAt = now
+	return nil
+}
+
+func (inv *Invitation) lifecycle() (*Status, time.Time, *time.Time) {
+	return &inv.Status, inv.ExpiresAt, &inv.UpdatedAt
+}
+
+func (inv *Invitation) stamp(action Action) **time.Time {
+	switch action {
+	case ActionSend, ActionResend:
+		return &inv.SentAt
+	case ActionAccept:
+		return &inv.AcceptedAt
+	case ActionDecline:
+		return &inv.DeclinedAt
+	case ActionRevoke:
+		return &inv.RevokedAt
+	}
 	return nil
 }
 

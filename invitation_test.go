@@ -35,7 +35,7 @@ func TestTransition(t *testing.T) {
 	for _, from := range invited.Statuses {
 		for _, action := range actions {
 			t.Run(string(from)+"/"+string(action), func(t *testing.T) {
-				to, err := invited.Transition(from, action)
+				to, err := invited.InvitationLifecycle.Transition(from, action)
 				if want, ok := legal[from][action]; ok {
 					if err != nil || to != want {
 						t.Fatalf("Transition = %s, %v; want %s", to, err, want)

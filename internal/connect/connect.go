@@ -165,7 +165,7 @@ func (s *Service) Callback(ctx context.Context, query url.Values, browser string
 
 	// An invite no longer pending, such as one that expired while the
 	// partner was at the platform: the code would buy tokens no one keeps.
-	if _, err := invited.AppInviteTransition(auth.Invite.Status, invited.ActionActivate); err != nil {
+	if _, err := invited.AppInviteLifecycle.Transition(auth.Invite.Status, invited.ActionActivate); err != nil {
 		return auth, nil, err
 	}
 	if code := query.Get("error"); code != "" {

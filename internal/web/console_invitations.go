@@ -109,7 +109,7 @@ var invitationActions = []*invitationAction{
 // actor holds the permission for it. The service decides again when it
 // happens; this only spares the admin links that cannot work.
 func (a *invitationAction) allowed(actor *invited.Actor, inv *invited.Invitation) bool {
-	_, err := invited.Transition(inv.Status, a.action)
+	_, err := invited.InvitationLifecycle.Transition(inv.Status, a.action)
 	return err == nil && actor.Can(inv.OrgID, a.action.Permission())
 }
 
@@ -168,7 +168,7 @@ type confirmation struct {
 // whom. An action the invitation's status does not allow answers the
 // state machine's error instead.
 func (c *console) confirm(w http.ResponseWriter, r *http.Request, a *invitationAction, inv *invited.Invitation, org *invited.Organization) {
-	if _, err := invited.Transition(inv.Status, a.action); err != nil {
+	if _, err := invited.InvitationLifecycle.Transition(inv.Status, a.action); err != nil {
 		c.fail(w, r, brandOf(org), err)
 		return
 	}
