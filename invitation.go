@@ -53,6 +53,7 @@ var actionPermissions = map[Action]Permission{
 	ActionRenew:   PermInvitationsCreate,
 	ActionRevoke:  PermInvitationsRevoke,
 	ActionArchive: PermInvitationsRevoke, // filing one away closes it, like revoking
+	ActionRotate:  PermInvitationsCreate, // a join link's new secret is a new way in
 }
 
 // Permission returns the permission action needs, or "" for the actions

@@ -236,12 +236,13 @@ func (o *Organization) DisplayName() string {
 	return o.Name
 }
 
-// LandingURL is where the hosted page sends an invitee who accepted inv:
-// its redirect_url, else the organization's default_redirect_url; "" when
+// LandingURL is where the host app or the hosted page sends someone who
+// joined through a link with redirectURL (an invitation's, a join link's):
+// redirectURL, else the organization's default_redirect_url; "" when
 // neither is set or the allowlist no longer admits it (the allowlist is
 // checked again here because it may have changed since).
-func (s OrgSettings) LandingURL(inv *Invitation) string {
-	for _, u := range []string{inv.RedirectURL, s.DefaultRedirectURL} {
+func (s OrgSettings) LandingURL(redirectURL string) string {
+	for _, u := range []string{redirectURL, s.DefaultRedirectURL} {
 		if u != "" {
 			if s.RedirectAllowed(u) {
 				return u

@@ -39,6 +39,12 @@ const (
 	EventAppInviteRevoked   = "app_invite.revoked"
 	EventAppInviteExpired   = "app_invite.expired"
 	EventAppInviteArchived  = "app_invite.archived"
+	EventJoinLinkCreated    = "join_link.created"
+	EventJoinLinkUsed       = "join_link.used"
+	EventJoinLinkRotated    = "join_link.rotated"
+	EventJoinLinkRevoked    = "join_link.revoked"
+	EventJoinLinkExpired    = "join_link.expired"
+	EventJoinLinkExhausted  = "join_link.exhausted"
 )
 
 // WebhookEvents lists every event a webhook endpoint can receive. The
@@ -48,6 +54,7 @@ var WebhookEvents = []string{
 	EventInvitationAccepted, EventInvitationDeclined, EventInvitationRevoked, EventInvitationExpired,
 	EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted,
 	EventAppInviteCreated, EventAppInviteActivated, EventAppInviteRevoked, EventAppInviteExpired, EventAppInviteArchived,
+	EventJoinLinkCreated, EventJoinLinkUsed, EventJoinLinkRotated, EventJoinLinkRevoked, EventJoinLinkExpired, EventJoinLinkExhausted,
 }
 
 // Webhook is an endpoint that receives events: those of one organization,

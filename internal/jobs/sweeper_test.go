@@ -25,12 +25,12 @@ func (q *queue) expire(_ context.Context, limit int) (int, error) {
 	return n, nil
 }
 
-// backlog is the store as the sweeper sees it: overdue invitations, overdue
-// app invites, and idempotency keys and console sessions to purge (each
-// purge failing when its fail is set).
+// backlog is the store as the sweeper sees it: overdue invitations, app
+// invites and join links, and idempotency keys and console sessions to
+// purge (each purge failing when its fail is set).
 type backlog struct {
-	invitations, appInvites queue
-	keys, sessions          purge
+	invitations, appInvites, joinLinks queue
+	keys, sessions                     purge
 }
 
 // purge counts its calls.
@@ -55,6 +55,10 @@ func (b *backlog) ExpireAppInvites(ctx context.Context, limit int) (int, error) 
 	return b.appInvites.expire(ctx, limit)
 }
 
+func (b *backlog) ExpireJoinLinks(ctx context.Context, limit int) (int, error) {
+	return b.joinLinks.expire(ctx, limit)
+}
+
 func (b *backlog) PurgeIdempotencyKeys(context.Context) (int, error) { return b.keys.run() }
 
 func (b *backlog) PurgeConsoleSessions(context.Context) (int, error) { return b.sessions.run() }
@@ -73,21 +77,21 @@ func TestSweepDrainsInBatches(t *testing.T) {
 		{"store failing stops the pass", 5000, true, 1},
 	}
 	// Each kind drains on its own: a backlog or a failure of one leaves
-	// the other's pass as it would be alone.
+	// the others' passes as they would be alone.
 	kinds := []struct {
-		name        string
-		this, other func(*backlog) *queue
+		name string
+		this func(*backlog) *queue
 	}{
-		{"invitations", func(b *backlog) *queue { return &b.invitations }, func(b *backlog) *queue { return &b.appInvites }},
-		{"app invites", func(b *backlog) *queue { return &b.appInvites }, func(b *backlog) *queue { return &b.invitations }},
+		{"invitations", func(b *backlog) *queue { return &b.invitations }},
+		{"app invites", func(b *backlog) *queue { return &b.appInvites }},
+		{"join links", func(b *backlog) *queue { return &b.joinLinks }},
 	}
 	for _, k := range kinds {
 		for _, tt := range tests {
 			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
-				b := &backlog{}
-				this, other := k.this(b), k.other(b)
+				b := &backlog{invitations: queue{overdue: 3}, appInvites: queue{overdue: 3}, joinLinks: queue{overdue: 3}}
+				this := k.this(b)
 				this.overdue, this.fail = tt.overdue, tt.fail
-				other.overdue = 3
 				s := &Sweeper{Expirer: b, Purger: b, Logger: discard()}
 				s.Sweep(context.Background())
 				if len(this.calls) != tt.wantCalls {
@@ -96,8 +100,10 @@ func TestSweepDrainsInBatches(t *testing.T) {
 				if !tt.fail && this.overdue != 0 {
 					t.Fatalf("%d overdue left", this.overdue)
 				}
-				if len(other.calls) != 1 || other.overdue != 0 {
-					t.Fatalf("the other kind: %d calls, %d overdue left", len(other.calls), other.overdue)
+				for _, other := range []*queue{&b.invitations, &b.appInvites, &b.joinLinks} {
+					if other != this && (len(other.calls) != 1 || other.overdue != 0) {
+						t.Fatalf("another kind: %d calls, %d overdue left", len(other.calls), other.overdue)
+					}
 				}
 				if b.keys.calls != 1 || b.sessions.calls != 1 {
 					t.Fatalf("purged keys %d times, sessions %d times", b.keys.calls, b.sessions.calls)

@@ -119,7 +119,7 @@ func appInviteListQuery(orgIDs []string, f invited.AppInviteFilter, k keyset, no
 	if f.AppID != "" {
 		w.add("ai.app_id = ?", f.AppID)
 	}
-	w.statusAt("ai", string(f.Status), now)
+	w.statusAt("ai", "pending", string(f.Status), now)
 	tail := k.seek(&w, "ai.id")
 	return `SELECT ` + appInviteColumns + ` FROM app_invites ai` + w.String() + tail, w.args
 }
@@ -240,7 +240,7 @@ func (tx *Tx) authorization(ctx context.Context, query string, arg any) (*invite
 
 // appInvitesExpiring is how the sweeper expires app invites.
 var appInvitesExpiring = expiring[*invited.AppInvite]{
-	table: "app_invites", resource: invited.ResourceAppInvite, event: invited.EventAppInviteExpired,
+	table: "app_invites", live: "pending", resource: invited.ResourceAppInvite, event: invited.EventAppInviteExpired,
 	list: `SELECT ` + appInviteColumns + ` FROM app_invites ai`, idCol: "ai.id", scan: scanAppInvite,
 	target: appInviteTarget,
 	// The authorizations started from an expired link can no longer

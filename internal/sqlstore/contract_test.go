@@ -112,6 +112,11 @@ var contract = []struct {
 	{"ProfileAccess", testProfileAccess},
 	{"ProfileListing", testProfileListing},
 	{"Reseal", testReseal},
+	{"JoinLinkCreate", testJoinLinkCreate},
+	{"JoinLinkUse", testJoinLinkUse},
+	{"JoinLinkDomains", testJoinLinkDomains},
+	{"JoinLinkLifecycle", testJoinLinkLifecycle},
+	{"ConcurrentJoinLink", testConcurrentJoinLink},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -62,7 +62,7 @@ func TestDatabaseCopy(t *testing.T) {
 			byKind[s.kind] = s.secret
 		}
 		token, key, session, code := byKind["invitation link"], byKind["API key"], byKind["console session"], byKind["app invite code"]
-		if len(byKind) != 5 {
+		if len(byKind) != 6 {
 			t.Fatalf("the flow handed out %v", byKind)
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(token)
@@ -81,6 +81,7 @@ func TestDatabaseCopy(t *testing.T) {
 			{"a session in a letter", `UPDATE messages SET letter = ?`, `{"kind":"x","to":"` + session + `"}`, "console session"},
 			{"a code in a query", `UPDATE webhooks SET url = ?`, "https://x.test/a?code=" + url.QueryEscape(code), "app invite code"},
 			{"a state in an error", `UPDATE message_attempts SET error = ?`, "callback state=" + byKind["OAuth state"] + ": refused", "OAuth state"},
+			{"a join link in a note", `UPDATE join_links SET note = ?`, "share https://invited.test/j/" + byKind["join link"], "join link"},
 		} {
 			t.Run(plant.name, func(t *testing.T) {
 				var before any
@@ -195,6 +196,11 @@ func fullFlow(t *testing.T, e *env, keyed bool) []liveSecret {
 	app := e.app(hostKey, c)
 	_, code := e.appInvite(hostKey, app.ID, invited.AppInviteCreate{OrgID: acme.ID, Email: "partner@example.com"})
 	live = append(live, liveSecret{"app invite code", code})
+	// Join links: one rotated, whose first token is dead already.
+	jl, _ := e.joinLink(hostKey, acme.ID, invited.JoinLinkCreate{MaxUses: ptr(5)})
+	_, joinToken, err := e.db.RotateJoinLink(hostKey, jl.ID)
+	must(t, err)
+	live = append(live, liveSecret{"join link", joinToken})
 	if keyed {
 		state := e.start(code, newToken())
 		live = append(live, liveSecret{"OAuth state", state})
@@ -253,6 +259,9 @@ func (e *env) tryAll(s string, states map[string]bool) []string {
 	}
 	if _, err := e.db.OpenAppInviteLink(ctx, s); err == nil {
 		kinds = append(kinds, "app invite code")
+	}
+	if _, _, err := e.db.OpenJoinLink(ctx, s); err == nil {
+		kinds = append(kinds, "join link")
 	}
 	// TakeAuthorization needs the browser's secret too; a state is found
 	// by its hash first (takeStateSQL), which is what is tried here, for

@@ -7,27 +7,28 @@ import (
 	"time"
 )
 
-// What expires: invitations and app invites are links that read as
+// What expires: invitations, app invites and join links are links that read as
 // expired the moment they are overdue (statusAt), and that the sweeper
 // then marks expired in the database (expireDue).
 
-// statusAt adds the condition that the rows aliased alias, which expire,
-// have status as read at now: what is overdue counts as expired, not
-// pending. An empty status adds nothing.
-func (w *where) statusAt(alias, status string, now time.Time) {
+// statusAt adds the condition that the rows aliased alias, which lapse
+// from status live to expired, have status as read at now: what is overdue
+// counts as expired, not live. An empty status adds nothing.
+func (w *where) statusAt(alias, live, status string, now time.Time) {
 	switch status {
 	case "":
-	case "pending":
-		w.add(alias+`.status = 'pending' AND `+alias+`.expires_at > ?`, ms(now))
+	case live:
+		w.add(alias+`.status = '`+live+`' AND `+alias+`.expires_at > ?`, ms(now))
 	case "expired":
-		w.add(`(`+alias+`.status = 'expired' OR (`+alias+`.status = 'pending' AND `+alias+`.expires_at <= ?))`, ms(now))
+		w.add(`(`+alias+`.status = 'expired' OR (`+alias+`.status = '`+live+`' AND `+alias+`.expires_at <= ?))`, ms(now))
 	default:
 		w.add(alias+`.status = ?`, status)
 	}
 }
 
-// expireDueSQL persists the expiry of a batch of overdue pending rows of
-// table (invitations, app_invites); its arguments are now, the batch size,
+// expireDueSQL persists the expiry of a batch of overdue rows of table
+// (invitations, app_invites, join_links) in status live; its arguments are
+// now, the batch size,
 // and now again, and it returns the id and organization of each row it
 // expired. Where writers run side by side, the batch skips the rows other
 // transactions hold (another sweeper's batch, an invitation being accepted
@@ -36,19 +37,19 @@ func (w *where) statusAt(alias, status string, now time.Time) {
 // regardless. The batch is a materialized CTE, not an IN subquery:
 // PostgreSQL may run such a subquery again for each row it updates, and
 // each run, skipping the rows just updated, would pick another batch.
-func expireDueSQL(d dialect, table string) string {
-	return `WITH due AS MATERIALIZED (SELECT id FROM ` + table + ` WHERE status = 'pending' AND expires_at <= ?
+func expireDueSQL(d dialect, table, live string) string {
+	return `WITH due AS MATERIALIZED (SELECT id FROM ` + table + ` WHERE status = '` + live + `' AND expires_at <= ?
 	ORDER BY expires_at LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED") + `)
-UPDATE ` + table + ` SET status = 'expired', updated_at = ? FROM due WHERE ` + table + `.id = due.id AND status = 'pending'
+UPDATE ` + table + ` SET status = 'expired', updated_at = ? FROM due WHERE ` + table + `.id = due.id AND status = '` + live + `'
 RETURNING ` + table + `.id, ` + table + `.org_id`
 }
 
 // expiring describes a kind of link that expires for the sweeper: a table
 // with id, org_id, status and expires_at, its partial index on expires_at
-// holding pending rows only, so that a sweep costs what expired, not the
-// size of the table.
+// holding the rows in status live only (pending, or a join link's active),
+// so that a sweep costs what expired, not the size of the table.
 type expiring[T any] struct {
-	table    string
+	table, live string
 	resource string // what the audit events name
 	event    string // the action recorded and announced
 	// list selects the rows as the API shows them, and idCol names their
@@ -72,7 +73,7 @@ func expireDue[T any](ctx context.Context, db *DB, x expiring[T], limit int) (in
 	err := db.writeTx(ctx, func(tx *Tx) error {
 		expired, err := queryList(ctx, tx, func(s scanner) (t target, err error) {
 			return t, s.Scan(&t.id, &t.orgID)
-		}, expireDueSQL(db.dialect, x.table), ms(tx.now), limit, ms(tx.now))
+		}, expireDueSQL(db.dialect, x.table, x.live), ms(tx.now), limit, ms(tx.now))
 		if err != nil {
 			return err
 		}

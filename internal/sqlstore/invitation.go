@@ -599,7 +599,7 @@ func invitationListWhere(s invited.InvitationScope, f invited.InvitationFilter, 
 		}
 		w.add(ors.join("OR"), ors.args...)
 	}
-	w.statusAt("i", string(f.Status), now)
+	w.statusAt("i", "pending", string(f.Status), now)
 	if f.Email != "" {
 		w.add(`i.email = ?`, strings.ToLower(strings.TrimSpace(f.Email)))
 	}
@@ -878,7 +878,7 @@ func (db *DB) accept(ctx context.Context, token string, route acceptRoute) (*inv
 		if err := tx.record(actx, event, invited.ResourceMembership, target{u.ID, m.OrgID, m}); err != nil {
 			return err
 		}
-		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.org.Settings.LandingURL(r.inv)}
+		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.org.Settings.LandingURL(r.inv.RedirectURL)}
 		if route.ticket {
 			if acc.Ticket, err = tx.issueTicket(ctx, acc); err != nil {
 				return err
@@ -1011,7 +1011,7 @@ const (
 
 // invitationsExpiring is how the sweeper expires invitations.
 var invitationsExpiring = expiring[*invited.Invitation]{
-	table: "invitations", resource: invited.ResourceInvitation, event: invited.EventInvitationExpired,
+	table: "invitations", live: "pending", resource: invited.ResourceInvitation, event: invited.EventInvitationExpired,
 	list: `SELECT ` + invitationColumns + ` FROM invitations i`, idCol: "i.id", scan: scanInvitation,
 	target: func(inv *invited.Invitation) target { return target{inv.ID, inv.OrgID, inv} },
 }

@@ -61,6 +61,10 @@ func hotQueries(d dialect) []planQuery {
 		q, args := appInviteListQuery(orgIDs, f, appInviteCursor, now)
 		return planQuery{name, q, args, true}
 	}
+	joinLinkQuery := func(name string, f invited.JoinLinkFilter) planQuery {
+		q, args := joinLinkListQuery([]string{"org_a"}, f, keyset{size: 50, after: invited.NewID(invited.PrefixJoinLink, now)}, now)
+		return planQuery{name, q, args, true}
+	}
 	appQuery := func(name string, orgIDs []string, all bool) planQuery {
 		q, args := appListQuery(orgIDs, all, keyset{size: 50, after: invited.NewID(invited.PrefixApp, now)})
 		return planQuery{name, q, args, true}
@@ -103,7 +107,7 @@ func hotQueries(d dialect) []planQuery {
 		listQuery("all page with cursor", invited.InvitationScope{All: true}, invited.InvitationFilter{}, cursor),
 		listQuery("all pending page", invited.InvitationScope{All: true}, invited.InvitationFilter{Status: invited.StatusPending}, cursor),
 		listQuery("email filter", invited.InvitationScope{All: true}, invited.InvitationFilter{Email: "a@example.com"}, cursor),
-		{"sweeper", expireDueSQL(d, "invitations"), []any{0, 500, 0}, false},
+		{"sweeper", expireDueSQL(d, "invitations", "pending"), []any{0, 500, 0}, false},
 		{"open invitation probe", openInvitationSQL, []any{"org_a", "email:a@example.com"}, false},
 		{"overdue invitee expiry", expireOverdueInviteeSQL, []any{0, "org_a", "email:a@example.com", 0, id}, false},
 		auditQuery("audit org page", []string{"org_a"}, invited.AuditFilter{}, auditCursor),
@@ -133,7 +137,14 @@ func hotQueries(d dialect) []planQuery {
 		appInviteQuery("app invites all page", nil, invited.AppInviteFilter{}),
 		appInviteQuery("app invites app page", nil, invited.AppInviteFilter{AppID: "app_a"}),
 		unpaged(appInviteQuery("app invites orgs page", []string{"org_a", "org_b"}, invited.AppInviteFilter{})),
-		{"app invite sweeper", expireDueSQL(d, "app_invites"), []any{0, 500, 0}, false},
+		{"app invite sweeper", expireDueSQL(d, "app_invites", "pending"), []any{0, 500, 0}, false},
+		{"join link token lookup", joinLinkByTokenSQL, []any{hash}, false},
+		{"join link token lookup to use", joinLinkByTokenSQL + d.lock("FOR UPDATE OF jl"), []any{hash}, false},
+		{"join link lookup to change", joinLinkByIDSQL + d.lock("FOR UPDATE"), []any{"jl_a"}, false},
+		joinLinkQuery("join links org page", invited.JoinLinkFilter{}),
+		joinLinkQuery("join links org active page", invited.JoinLinkFilter{Status: invited.JoinLinkActive}),
+		joinLinkQuery("join links org expired page", invited.JoinLinkFilter{Status: invited.JoinLinkExpired}),
+		{"join link sweeper", expireDueSQL(d, "join_links", "active"), []any{0, 500, 0}, false},
 		{"app invite code lookup to start", appInviteByCodeSQL + d.lock("FOR UPDATE OF ai"), []any{hash}, false},
 		{"app invite lookup with app", appInviteWithAppByIDSQL, []any{"ainv_a"}, false},
 		{"expired states", deleteExpiredStatesSQL, []any{"ainv_a", 0}, false},

@@ -76,6 +76,22 @@ func (c nullTimeCol) Scan(v any) error {
 }
 
 // textCol scans nullable text into a string, NULL as "".
+// nullIntCol scans a nullable integer into an *int, nil for NULL.
+type nullIntCol struct{ p **int }
+
+func (c nullIntCol) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*c.p = nil
+	if n.Valid {
+		i := int(n.Int64)
+		*c.p = &i
+	}
+	return nil
+}
+
 type textCol struct{ p *string }
 
 func (c textCol) Scan(v any) error {

@@ -184,7 +184,7 @@ func (p *Pages) renderLanding(w http.ResponseWriter, r *http.Request, token stri
 	if l.ByEmail {
 		// The accept form's answer redirects to the host app, and the
 		// browser holds that redirect to this page's form-action.
-		if origin := originOf(org.Settings.LandingURL(inv)); origin != "" {
+		if origin := originOf(org.Settings.LandingURL(inv.RedirectURL)); origin != "" {
 			formActions = []string{origin}
 		}
 	} else if u := signInURL(org); u != "" {
