@@ -50,8 +50,8 @@ RETURNING ` + table + `.id, ` + table + `.org_id`
 // so that a sweep costs what expired, not the size of the table.
 type expiring[T any] struct {
 	table, live string
-	resource string // what the audit events name
-	event    string // the action recorded and announced
+	resource    string // what the audit events name
+	event       string // the action recorded and announced
 	// list selects the rows as the API shows them, and idCol names their
 	// id there; scan reads one and target makes it an event's target.
 	list, idCol string
