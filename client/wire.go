@@ -112,6 +112,20 @@ type AppInviteWithCode struct {
 	URL  string `json:"url,omitempty" doc:"the partner's link, {public URL}/a/{code}: shown once, absent in replays"`
 }
 
+// JoinLinkWithURL is a join link with its token and link. Only the answers
+// that issue a token (create, rotate) carry them; they are shown once.
+type JoinLinkWithURL struct {
+	invited.JoinLink
+	Token string `json:"token,omitempty" doc:"the link's secret: shown once, absent in replays"`
+	URL   string `json:"url,omitempty" doc:"the link to share, {public URL}/j/{token}: shown once, absent in replays"`
+}
+
+// JoinLinkList is a page of join links.
+type JoinLinkList struct {
+	JoinLinks     []*invited.JoinLink `json:"join_links"`
+	NextPageToken string              `json:"next_page_token" doc:"empty on the last page"`
+}
+
 // AppInviteList is a page of app invites.
 type AppInviteList struct {
 	AppInvites    []*invited.AppInvite `json:"app_invites"`

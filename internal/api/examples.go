@@ -72,6 +72,27 @@ var (
 	exHealthOK = client.Health{Status: "ok"}
 )
 
+// exJoinLink is Acme's link for a conference in status, after uses uses.
+func exJoinLink(status invited.JoinLinkStatus, uses int) *invited.JoinLink {
+	l := &invited.JoinLink{ID: invited.PrefixJoinLink + "01kf3mpz7a3tm4b8x0qv2c9w6e", OrgID: exOrgID, Status: status,
+		Roles: []string{"member"}, MaxUses: new(50), Uses: uses, AllowedEmailDomains: []string{"acme.test"},
+		Note: "Offsite 2026", Inviter: exInviter, CreatedAt: exCreated, UpdatedAt: exCreated, ExpiresAt: exExpires}
+	if uses > 0 {
+		l.LastUsedAt, l.UpdatedAt = exTime(exAccepted), exAccepted
+	}
+	return l
+}
+
+// exJoinLinkURL is l with its secret link.
+func exJoinLinkURL(l *invited.JoinLink) client.JoinLinkWithURL {
+	return client.JoinLinkWithURL{JoinLink: *l, Token: exToken, URL: invited.JoinLinkURL("https://invited.acme.test", exToken)}
+}
+
+// exJoinPreview is what the holder of exJoinLink sees.
+func exJoinPreview() *invited.JoinLinkPreview {
+	return exJoinLink(invited.JoinLinkActive, 3).Preview(exOrg, exCreated)
+}
+
 // exInvitation is Ada's invitation in status.
 func exInvitation(status invited.Status) *invited.Invitation {
 	inv := &invited.Invitation{
@@ -146,6 +167,16 @@ var examples = map[string]example{
 	"acceptInvitation": {client.AcceptRequest{User: &invited.Acceptor{ExternalID: "crm-4711", Email: "ada@example.com", Name: "Ada Lovelace"}},
 		&invited.Acceptance{Invitation: exInvitation(invited.StatusAccepted), Membership: &exMember, User: exUser, RedirectURL: "https://app.acme.test/welcome"}},
 	"declineInvitation": {nil, exPreview(invited.StatusDeclined)},
+
+	"createJoinLink": {invited.JoinLinkCreate{Roles: []string{"member"}, MaxUses: new(50), ExpiresIn: &exTTL, AllowedEmailDomains: []string{"acme.test"}, Note: "Offsite 2026"},
+		exJoinLinkURL(exJoinLink(invited.JoinLinkActive, 0))},
+	"listJoinLinks":   {nil, client.JoinLinkList{JoinLinks: []*invited.JoinLink{exJoinLink(invited.JoinLinkActive, 3)}}},
+	"getJoinLink":     {nil, exJoinLink(invited.JoinLinkActive, 3)},
+	"revokeJoinLink":  {nil, exJoinLink(invited.JoinLinkRevoked, 3)},
+	"rotateJoinLink":  {nil, exJoinLinkURL(exJoinLink(invited.JoinLinkActive, 3))},
+	"previewJoinLink": {nil, exJoinPreview()},
+	"acceptJoinLink": {client.AcceptRequest{User: &invited.Acceptor{ExternalID: "crm-4711", Email: "ada@acme.test", Name: "Ada Lovelace"}},
+		&invited.JoinLinkAcceptance{Membership: &exMember, User: exUser, Joined: true, RedirectURL: "https://app.acme.test/welcome"}},
 
 	"redeemAcceptanceTicket": {client.RedeemRequest{Ticket: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjIwMjYtMDEifQ.eyJqdGkiOiJ0a3RfMDEifQ.c2lnbmF0dXJl"},
 		&invited.AcceptanceTicket{ID: exTicketID, InvitationID: exInvID, OrgID: exOrgID, UserID: exUserID, Email: "ada@example.com", Name: "Ada Lovelace", Roles: []string{"member"}, IssuedAt: exAccepted, ExpiresAt: exAccepted.Add(5 * time.Minute), RedeemedAt: exTime(exAccepted.Add(3 * time.Second))}},

@@ -188,15 +188,24 @@ func (s *server) acceptInvitation(r *http.Request, body client.AcceptRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	// A user accepts as themselves: naming someone else is refused rather
-	// than ignored. The person a key names is checked by the service.
+	a, err := acceptorOf(r, body)
+	if err != nil {
+		return nil, err
+	}
+	return s.deps.Invitations.AcceptInvitation(r.Context(), token, a)
+}
+
+// acceptorOf reads who an accept (of an invitation, of a join link) is
+// for. A user accepts as themselves: naming someone else is refused rather
+// than ignored. The person a key names is checked by the service.
+func acceptorOf(r *http.Request, body client.AcceptRequest) (invited.Acceptor, error) {
 	if invited.ActorFromContext(r.Context()).IsUser() && body.User != nil {
-		return nil, errField("user", "only an API key that is not acting for a user names the accepting user")
+		return invited.Acceptor{}, errField("user", "only an API key that is not acting for a user names the accepting user")
 	}
 	var a invited.Acceptor
 	if body.User != nil {
 		a = *body.User
 		a.EmailVerified = true // the host application vouches for the person it names
 	}
-	return s.deps.Invitations.AcceptInvitation(r.Context(), token, a)
+	return a, nil
 }

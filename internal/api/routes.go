@@ -64,6 +64,9 @@ var (
 	appsParams = append([]openapi.Param{
 		{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only the apps this organization can use: its own and the system-wide ones"},
 	}, pageParams...)
+	joinLinksParams = append([]openapi.Param{
+		{Name: "status", Enum: invited.Strings(invited.JoinLinkStatuses), Description: "only join links in this status"},
+	}, pageParams...)
 	appInvitesParams = append([]openapi.Param{
 		orgIDParam,
 		{Name: "app_id", Pattern: invited.IDPattern(invited.PrefixApp), Description: "only the invites through this app"},
@@ -93,6 +96,7 @@ var tags = []openapi.Tag{
 	{Name: "invitation-links", Description: "What the holder of an invitation link can do, without credentials or with the host application's: preview, accept, decline."},
 	{Name: "members", Description: "The people of an organization and their roles."},
 	{Name: "roles", Description: "Named sets of permissions per organization: the built-in ones and custom roles."},
+	{Name: "join-links", Description: "Multi-use secret links into an organization, with a use limit and an expiry, and what their holders can do: preview and join."},
 	{Name: "acceptance-tickets", Description: "Signed proof of an acceptance that the hosted page hands to the host application."},
 	{Name: "apps", Description: "Connector applications with an external OAuth 2.0 provider, and the app invites that let a partner connect through them."},
 	{Name: "profiles", Description: "The external accounts partners connected through app invites, and their access tokens."},
@@ -110,6 +114,7 @@ var (
 	tagMembers     = []string{"members"}
 	tagRoles       = []string{"roles"}
 	tagTickets     = []string{"acceptance-tickets"}
+	tagJoinLinks   = []string{"join-links"}
 	tagApps        = []string{"apps"}
 	tagProfiles    = []string{"profiles"}
 	tagKeys        = []string{"api-keys"}
@@ -169,6 +174,14 @@ func (s *server) routes() []openapi.Route {
 		{"GET", "/v1/invitation-tokens/{token}", "previewInvitation", tagLinks, authPublic, errsToken, nil, bodyless(s, s.previewInvitation)},
 		{"POST", "/v1/invitation-tokens/{token}/accept", "acceptInvitation", tagLinks, authAcceptance, errsAccept, nil, handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
 		{"POST", "/v1/invitation-tokens/{token}/decline", "declineInvitation", tagLinks, authPublic, errsDecline, nil, bodyless(s, s.declineInvitation)},
+
+		{"POST", "/v1/orgs/{org}/join-links", "createJoinLink", tagJoinLinks, perm(invited.PermInvitationsCreate), errsCreate, nil, handle(s, s.createJoinLink, created)},
+		{"GET", "/v1/orgs/{org}/join-links", "listJoinLinks", tagJoinLinks, perm(invited.PermInvitationsRead), errsScopedRead, joinLinksParams, bodyless(s, s.listJoinLinks)},
+		{"GET", "/v1/join-links/{id}", "getJoinLink", tagJoinLinks, perm(invited.PermInvitationsRead), errsRead, nil, bodyless(s, s.joinLinkAction(invited.JoinLinkService.FindJoinLinkByID))},
+		{"POST", "/v1/join-links/{id}/revoke", "revokeJoinLink", tagJoinLinks, perm(invited.ActionRevoke.Permission()), errsWrite, nil, bodyless(s, s.joinLinkAction(invited.JoinLinkService.RevokeJoinLink))},
+		{"POST", "/v1/join-links/{id}/rotate", "rotateJoinLink", tagJoinLinks, perm(invited.ActionRotate.Permission()), errsWrite, nil, bodyless(s, s.rotateJoinLink)},
+		{"GET", "/v1/join-link-tokens/{token}", "previewJoinLink", tagJoinLinks, authPublic, errsToken, nil, bodyless(s, s.previewJoinLink)},
+		{"POST", "/v1/join-link-tokens/{token}/accept", "acceptJoinLink", tagJoinLinks, authAcceptance, errsAccept, nil, handle(s, s.acceptJoinLink, endpointOptions{optionalBody: true})},
 
 		{"POST", "/v1/acceptance-tickets/redeem", "redeemAcceptanceTicket", tagTickets, authScoped, errsRedeem, nil, handle(s, s.redeemTicket, endpointOptions{})},
 		{"GET", "/.well-known/jwks.json", "getJWKS", tagTickets, authPublic, nil, nil, answers(s.serveJWKS, client.JWKSet{})},

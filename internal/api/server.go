@@ -39,6 +39,8 @@ type Deps struct {
 	// publishes the keys that sign them (internal/ticket).
 	Tickets    invited.TicketService
 	TicketKeys TicketKeys
+	// JoinLinks manages join links and their uses.
+	JoinLinks invited.JoinLinkService
 	// Apps registers apps and manages app invites.
 	Apps invited.AppService
 	// Profiles reads and archives connection profiles; ProfileTokens hands
@@ -52,6 +54,8 @@ type Deps struct {
 	// limiters do not limit.
 	CreateLimit *ratelimit.Limiter
 	PublicLimit *ratelimit.Limiter
+	// JoinLimit throttles the uses of each join link, by its token.
+	JoinLimit *ratelimit.Limiter
 
 	// Credentials authenticate callers, which the routes that need
 	// credentials require, and name their address; the hosted console

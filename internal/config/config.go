@@ -44,6 +44,7 @@ type Config struct {
 
 	RateLimitCreate ratelimit.Rate // INVITED_RATE_LIMIT_CREATE: invitations created per organization
 	RateLimitPublic ratelimit.Rate // INVITED_RATE_LIMIT_PUBLIC: invitation-link requests per client address
+	RateLimitJoin   ratelimit.Rate // INVITED_RATE_LIMIT_JOIN_LINK: uses of each join link
 	TrustedProxies  []netip.Prefix // INVITED_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed
 
 	// APIKeyCache (INVITED_API_KEY_CACHE) is how long an instance trusts
@@ -82,6 +83,7 @@ func Default() Config {
 		DeliveryHorizon: 72 * time.Hour,
 		RateLimitCreate: ratelimit.Rate{N: 600, Per: time.Minute},
 		RateLimitPublic: ratelimit.Rate{N: 60, Per: time.Minute},
+		RateLimitJoin:   ratelimit.Rate{N: 600, Per: time.Minute},
 		APIKeyCache:     2 * time.Second,
 	}
 }
@@ -142,6 +144,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"DELIVERY_HORIZON", "delivery-horizon", "how long a message is retried before it goes dead", (*durationValue)(&c.DeliveryHorizon)},
 		{"RATE_LIMIT_CREATE", "rate-limit-create", "invitations created per organization, as N/PERIOD or off", (*rateValue)(&c.RateLimitCreate)},
 		{"RATE_LIMIT_PUBLIC", "rate-limit-public", "invitation-link lookups, accepts and declines per client address, as N/PERIOD or off", (*rateValue)(&c.RateLimitPublic)},
+		{"RATE_LIMIT_JOIN_LINK", "rate-limit-join-link", "attempts to join through one join link, as N/PERIOD or off", (*rateValue)(&c.RateLimitJoin)},
 		{"API_KEY_CACHE", "api-key-cache", "how long a verified API key is trusted without reading it again, and so how long a key revoked on another instance may still work here; 0 disables, at most 10s", (*durationValue)(&c.APIKeyCache)},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is believed", (*prefixesValue)(&c.TrustedProxies)},
 		{"OUTBOUND_ALLOW", "outbound-allow", "comma-separated addresses or CIDR prefixes of the internal network that webhooks and OAuth platforms may reach; loopback, private and link-local are refused otherwise", (*prefixesValue)(&c.OutboundAllow)},

@@ -576,6 +576,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/join-link-tokens/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a join link offers
+         * @description Anyone holding the link may see this: the organization, the inviter's name, the roles, the expiry, the email domains it admits, and whether it can still be used. It names no note and nobody who used it.
+         */
+        get: operations["previewJoinLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-link-tokens/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join through a join link
+         * @description For a user access token's holder, or for the person an API key vouches for in "user" (as for invitations). The person is created if new, and becomes a member with the link's roles (merged into an existing membership); the first member of an organization becomes its owner. Exactly max_uses people can join, however many try at once. The same person using the link again changes nothing ("joined": false). A used-up, expired or revoked link answers 410 join_link_exhausted, join_link_expired or join_link_revoked; an address outside the link's or the organization's allowed email domains, or not verified, answers 403 email_domain_not_allowed. Spends the client address's allowance of public link requests and the link's own allowance of uses (INVITED_RATE_LIMIT_JOIN_LINK).
+         */
+        post: operations["acceptJoinLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a join link
+         * @description Needs invitations:read in its organization; any other is 404.
+         */
+        get: operations["getJoinLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-links/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a join link
+         * @description Needs invitations:revoke. The link stops working at once; people who joined through it stay members.
+         */
+        post: operations["revokeJoinLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-links/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a join link a new secret
+         * @description Needs invitations:create. The answer carries the new token and link, only here; the old link stops working at once. Uses, limit and expiry are kept.
+         */
+        post: operations["rotateJoinLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -718,6 +818,30 @@ export interface paths {
          * @description Each item is created on its own merits and answered in results[index]; one bad item does not sink the rest.
          */
         post: operations["createInvitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organization's join links
+         * @description Needs invitations:read. Newest first, each with its uses so far; the status filter reads an overdue active link as expired.
+         */
+        get: operations["listJoinLinks"];
+        put?: never;
+        /**
+         * Create a join link
+         * @description A multi-use secret link into the organization; needs invitations:create. The answer carries the token and the link ({public URL}/j/{token}) in "token" and "url", only here. Roles default to the organization's default_roles; a link never grants owner, and roles granting more than invitations:read and members:read need "allow_privileged": true and a creator who holds those permissions (403 otherwise). max_uses is 1 to 100000, or absent for no limit but the expiry (7 days by default, at most 90). Spends the organization's allowance of creates.
+         */
+        post: operations["createJoinLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1182,10 +1306,10 @@ export interface components {
             /** @description the client address the request came from */
             remote_addr?: string;
             /**
-             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite or profile
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile or join_link
              * @enum {string}
              */
-            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile";
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link";
             resource_id: string;
         };
         AuditEventList: {
@@ -1213,7 +1337,7 @@ export interface components {
                  * @description Stable machine-readable error code, e.g. not_found.
                  * @enum {string}
                  */
-                code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+                code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
                 /** @description With invitation_exists: the id of the open invitation to the same invitee. */
                 existing_id?: string;
                 /** @description Invalid request fields, each with what is wrong with it. */
@@ -1226,7 +1350,7 @@ export interface components {
         };
         ErrorDetail: {
             /** @enum {string} */
-            code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+            code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
             existing_id?: string;
             /** @description invalid request fields, each with what is wrong with it */
             fields?: {
@@ -1389,6 +1513,120 @@ export interface components {
         JWKSet: {
             keys: components["schemas"]["JWK"][];
         };
+        JoinLink: {
+            /** @description when non-empty, only people with a verified address at one of these domains may use the link */
+            allowed_email_domains: string[];
+            audience?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            exhausted_at: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            inviter: components["schemas"]["Inviter"];
+            /** Format: date-time */
+            last_used_at: string | null;
+            /** @description null: any number of uses until the link expires */
+            max_uses: number | null;
+            /** @description for the organization's admins; never shown to the link's holders */
+            note?: string;
+            org_id: string;
+            redirect_url?: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            roles: string[];
+            /** Format: date-time */
+            rotated_at: string | null;
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description how many people joined through the link */
+            uses: number;
+        };
+        JoinLinkAcceptance: {
+            /** @description false when this person had used the link before: nothing changed */
+            joined: boolean;
+            membership: components["schemas"]["Membership"] | null;
+            redirect_url: string;
+            user: components["schemas"]["User"] | null;
+        };
+        JoinLinkCreate: {
+            /** @description needed for roles that grant more than invitations:read and members:read */
+            allow_privileged?: boolean;
+            /** @description only people with a verified address at these domains may use the link */
+            allowed_email_domains?: string[];
+            /** @description the host-app client the person signs into */
+            audience?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** @description lifetime, e.g. "72h" or "7d"; default 7 days, at most 90 */
+            expires_in?: string | null;
+            /** @description 1 to 100000; absent: any number until the link expires */
+            max_uses?: number | null;
+            /** @description at most 2000 characters; for admins only */
+            note?: string;
+            /** @description where the host app sends people who joined; as an invitation's redirect_url */
+            redirect_url?: string;
+            /** @description default the organization's default_roles; never owner */
+            roles?: string[];
+        };
+        JoinLinkList: {
+            join_links: components["schemas"]["JoinLink"][];
+            /** @description empty on the last page */
+            next_page_token: string;
+        };
+        JoinLinkPreview: {
+            /** @description empty: any address */
+            allowed_email_domains: string[];
+            /** Format: date-time */
+            expires_at: string;
+            inviter: {
+                name?: string;
+            };
+            organization: {
+                id: string;
+                name: string;
+            };
+            roles: string[];
+            status: string;
+            usable: boolean;
+        };
+        JoinLinkWithURL: {
+            /** @description when non-empty, only people with a verified address at one of these domains may use the link */
+            allowed_email_domains: string[];
+            audience?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            exhausted_at: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            inviter: components["schemas"]["Inviter"];
+            /** Format: date-time */
+            last_used_at: string | null;
+            /** @description null: any number of uses until the link expires */
+            max_uses: number | null;
+            /** @description for the organization's admins; never shown to the link's holders */
+            note?: string;
+            org_id: string;
+            redirect_url?: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            roles: string[];
+            /** Format: date-time */
+            rotated_at: string | null;
+            status: string;
+            /** @description the link's secret: shown once, absent in replays */
+            token?: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description the link to share, {public URL}/j/{token}: shown once, absent in replays */
+            url?: string;
+            /** @description how many people joined through the link */
+            uses: number;
+        };
         Member: {
             /** Format: date-time */
             created_at: string;
@@ -1430,7 +1668,7 @@ export interface components {
             id: string;
             invitation_id?: string;
             /** @enum {string} */
-            kind: "invitation" | "resend" | "reminder" | "accepted" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived";
+            kind: "invitation" | "resend" | "reminder" | "accepted" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted";
             /** @description why the last attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N */
             last_error?: string;
             /**
@@ -1614,7 +1852,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived")[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -1624,7 +1862,7 @@ export interface components {
         WebhookCreate: {
             description?: string;
             /** @description event types to send; empty or absent means all */
-            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived")[];
+            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted")[];
             /** @description absent: every organization's events (admin only) */
             org_id?: string;
             /** @description http or https URL that receives POSTs */
@@ -1640,7 +1878,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived")[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -4182,7 +4420,7 @@ export interface operations {
                 /** @description only this organization's */
                 org_id?: string;
                 /** @description only events about this kind of resource */
-                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile";
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
                 /** @description default 50 */
@@ -6424,6 +6662,903 @@ export interface operations {
             };
         };
     };
+    previewJoinLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "active",
+                     *       "usable": true,
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "organization": {
+                     *         "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "name": "Acme"
+                     *       },
+                     *       "inviter": {
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "allowed_email_domains": [
+                     *         "acme.test"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLinkPreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many invitation link requests from this address; slow down"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    acceptJoinLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "user": {
+                 *         "external_id": "crm-4711",
+                 *         "email": "ada@acme.test",
+                 *         "name": "Ada Lovelace"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["AcceptRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "membership": {
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "user": {
+                     *         "id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace",
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "joined": true,
+                     *       "redirect_url": "https://app.acme.test/welcome"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLinkAcceptance"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invitation_expired",
+                     *         "message": "this invitation expired on 22 January 2026"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many invitation link requests from this address; slow down"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJoinLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "active",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "max_uses": 50,
+                     *       "uses": 3,
+                     *       "allowed_email_domains": [
+                     *         "acme.test"
+                     *       ],
+                     *       "note": "Offsite 2026",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "last_used_at": "2026-01-16T11:30:00Z",
+                     *       "rotated_at": null,
+                     *       "revoked_at": null,
+                     *       "exhausted_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLink"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokeJoinLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "revoked",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "max_uses": 50,
+                     *       "uses": 3,
+                     *       "allowed_email_domains": [
+                     *         "acme.test"
+                     *       ],
+                     *       "note": "Offsite 2026",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "last_used_at": "2026-01-16T11:30:00Z",
+                     *       "rotated_at": null,
+                     *       "revoked_at": null,
+                     *       "exhausted_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLink"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateJoinLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "active",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "max_uses": 50,
+                     *       "uses": 3,
+                     *       "allowed_email_domains": [
+                     *         "acme.test"
+                     *       ],
+                     *       "note": "Offsite 2026",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "last_used_at": "2026-01-16T11:30:00Z",
+                     *       "rotated_at": null,
+                     *       "revoked_at": null,
+                     *       "exhausted_at": null,
+                     *       "token": "k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK",
+                     *       "url": "https://invited.acme.test/j/k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLinkWithURL"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -7951,6 +9086,421 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["BatchResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many invitation link requests from this address; slow down"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listJoinLinks: {
+        parameters: {
+            query?: {
+                /** @description only join links in this status */
+                status?: "active" | "exhausted" | "revoked" | "expired";
+                /** @description default 50 */
+                page_size?: number;
+                /** @description next_page_token of the previous page */
+                page_token?: string;
+            };
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "join_links": [
+                     *         {
+                     *           "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "status": "active",
+                     *           "roles": [
+                     *             "member"
+                     *           ],
+                     *           "max_uses": 50,
+                     *           "uses": 3,
+                     *           "allowed_email_domains": [
+                     *             "acme.test"
+                     *           ],
+                     *           "note": "Offsite 2026",
+                     *           "inviter": {
+                     *             "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *             "name": "Grace Hopper"
+                     *           },
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-16T11:30:00Z",
+                     *           "expires_at": "2026-01-22T09:30:00Z",
+                     *           "last_used_at": "2026-01-16T11:30:00Z",
+                     *           "rotated_at": null,
+                     *           "revoked_at": null,
+                     *           "exhausted_at": null
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLinkList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createJoinLink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "roles": [
+                 *         "member"
+                 *       ],
+                 *       "max_uses": 50,
+                 *       "expires_in": "72h0m0s",
+                 *       "allowed_email_domains": [
+                 *         "acme.test"
+                 *       ],
+                 *       "note": "Offsite 2026"
+                 *     }
+                 */
+                "application/json": components["schemas"]["JoinLinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "status": "active",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "max_uses": 50,
+                     *       "uses": 0,
+                     *       "allowed_email_domains": [
+                     *         "acme.test"
+                     *       ],
+                     *       "note": "Offsite 2026",
+                     *       "inviter": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-01-22T09:30:00Z",
+                     *       "last_used_at": null,
+                     *       "rotated_at": null,
+                     *       "revoked_at": null,
+                     *       "exhausted_at": null,
+                     *       "token": "k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK",
+                     *       "url": "https://invited.acme.test/j/k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinLinkWithURL"];
                 };
             };
             /** @description Bad Request */
