@@ -112,7 +112,8 @@ func NewResolver(addr string) *Resolver {
 // RecordValue(token), spaces around it aside; the token is compared as
 // is, case and all. A record made of several strings counts as their
 // concatenation (RFC 7208 §3.3), as net.Resolver.LookupTXT joins them.
-// Any other outcome is an *Error.
+// Any other outcome is an *Error, save for an empty token, which is a
+// caller's mistake and never matches.
 func (r *Resolver) Verify(ctx context.Context, domain, token string) error {
 	if token == "" {
 		// "invited-domain-verification=" proves nothing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -29,12 +30,20 @@ func TestRecordNameAndValue(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	long := strings.Repeat("L0ng", 80) // 320 bytes: served as two strings
+	// More than a UDP answer holds (1,232 bytes with EDNS0): truncated,
+	// then asked again over TCP.
+	var big []string
+	for i := range 12 {
+		big = append(big, fmt.Sprintf("padding-%02d-%s", i, strings.Repeat("p", 200)))
+	}
+	big = append(big, dnsverify.RecordValue("Tok3n"))
 	srv := dnstest.Start(t, map[string][]string{
 		"_invited-challenge.match.example":    {dnsverify.RecordValue("Tok3n")},
 		"_invited-challenge.spaces.example":   {"  " + dnsverify.RecordValue("Tok3n") + " "},
 		"_invited-challenge.several.example":  {"v=spf1 -all", dnsverify.RecordValue("other"), dnsverify.RecordValue("Tok3n")},
 		"_invited-challenge.mismatch.example": {dnsverify.RecordValue("old"), "unrelated"},
 		"_invited-challenge.long.example":     {dnsverify.RecordValue(long)},
+		"_invited-challenge.big.example":      big,
 		// The challenge name exists, as the parent of this one, but has
 		// no TXT record: NOERROR with no answer rather than NXDOMAIN.
 		"below._invited-challenge.nodata.example": {"x"},
@@ -50,6 +59,8 @@ func TestVerify(t *testing.T) {
 		{"spaces around the value", "spaces.example", "Tok3n", nil, 0},
 		{"one of several records", "several.example", "Tok3n", nil, 0},
 		{"multi-string record joined", "long.example", long, nil, 0},
+		{"answer over TCP", "big.example", "Tok3n", nil, 0},
+		{"no match over TCP", "big.example", "other", dnsverify.ErrMismatch, 13},
 		{"token compared with its case", "match.example", "tok3n", dnsverify.ErrMismatch, 1},
 		{"no record matches", "mismatch.example", "Tok3n", dnsverify.ErrMismatch, 2},
 		{"a token's prefix", "match.example", "Tok", dnsverify.ErrMismatch, 1},
