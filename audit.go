@@ -24,7 +24,7 @@ type AuditEvent struct {
 	ActorAPIKeyID string `json:"actor_api_key_id,omitempty"`
 	// Action is "<resource>.<verb>", such as "invitation.revoked".
 	Action     string    `json:"action"`
-	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile or join_link"`
+	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link or join_request"`
 	ResourceID string    `json:"resource_id"`
 	RemoteAddr string    `json:"remote_addr,omitempty" doc:"the client address the request came from"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -42,10 +42,11 @@ const (
 	ResourceApp              = "app"
 	ResourceAppInvite        = "app_invite"
 	ResourceJoinLink         = "join_link"
+	ResourceJoinRequest      = "join_request"
 )
 
 // AuditResources lists the resources events are recorded for.
-var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink}
+var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest}
 
 // AuditFilter selects audit events. Actor is a user id (usr_…) or an API
 // key id (key_…) and matches events where it acted in either role.

@@ -99,6 +99,7 @@ type JoinLink struct {
 	MaxUses             *int       `json:"max_uses" doc:"null: any number of uses until the link expires"`
 	Uses                int        `json:"uses" doc:"how many people joined through the link"`
 	AllowedEmailDomains []string   `json:"allowed_email_domains" doc:"when non-empty, only people with a verified address at one of these domains may use the link"`
+	RequireApproval     bool       `json:"require_approval" doc:"a use files a join request that an admin approves, instead of joining"`
 	Note                string     `json:"note,omitempty" doc:"for the organization's admins; never shown to the link's holders"`
 	RedirectURL         string     `json:"redirect_url,omitempty"`
 	Audience            string     `json:"audience,omitempty"`
@@ -187,6 +188,7 @@ type JoinLinkCreate struct {
 	ExpiresAt           *time.Time `json:"expires_at,omitempty"`
 	AllowedEmailDomains []string   `json:"allowed_email_domains,omitempty" doc:"only people with a verified address at these domains may use the link"`
 	AllowPrivileged     bool       `json:"allow_privileged,omitempty" doc:"needed for roles that grant more than invitations:read and members:read"`
+	RequireApproval     bool       `json:"require_approval,omitempty" doc:"a use files a join request for an admin to approve, instead of joining"`
 	Note                string     `json:"note,omitempty" doc:"at most 2000 characters; for admins only"`
 	RedirectURL         string     `json:"redirect_url,omitempty" doc:"where the host app sends people who joined; as an invitation's redirect_url"`
 	Audience            string     `json:"audience,omitempty" doc:"the host-app client the person signs into"`
@@ -199,17 +201,18 @@ type JoinLinkCreate struct {
 func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bool, granted func([]string) PermissionSet, inviter Inviter, now time.Time) (*JoinLink, error) {
 	f := FieldErrors{}
 	l := &JoinLink{
-		ID:          NewID(PrefixJoinLink, now),
-		OrgID:       org.ID,
-		Status:      JoinLinkActive,
-		MaxUses:     c.MaxUses,
-		Note:        c.Note,
-		Audience:    strings.TrimSpace(c.Audience),
-		Inviter:     inviter,
-		CreatedAt:   now,
-		UpdatedAt:   now,
-		RedirectURL: org.Settings.ResolveRedirect(f, "redirect_url", c.RedirectURL),
-		Roles:       org.Settings.ResolveRoles(f, "roles", c.Roles, roleExists),
+		ID:              NewID(PrefixJoinLink, now),
+		OrgID:           org.ID,
+		Status:          JoinLinkActive,
+		MaxUses:         c.MaxUses,
+		Note:            c.Note,
+		RequireApproval: c.RequireApproval,
+		Audience:        strings.TrimSpace(c.Audience),
+		Inviter:         inviter,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+		RedirectURL:     org.Settings.ResolveRedirect(f, "redirect_url", c.RedirectURL),
+		Roles:           org.Settings.ResolveRoles(f, "roles", c.Roles, roleExists),
 	}
 	switch perms := granted(l.Roles); {
 	case slices.Contains(l.Roles, RoleOwner):
@@ -274,11 +277,13 @@ type JoinLinkPreview struct {
 	} `json:"inviter"`
 	Roles               []string `json:"roles"`
 	AllowedEmailDomains []string `json:"allowed_email_domains" doc:"empty: any address"`
+	RequireApproval     bool     `json:"require_approval" doc:"a use asks an admin, who decides later"`
 }
 
 // Preview returns the public view of l, a link into org, at now.
 func (l *JoinLink) Preview(org *Organization, now time.Time) *JoinLinkPreview {
-	p := &JoinLinkPreview{Status: l.StatusAt(now), ExpiresAt: l.ExpiresAt, Roles: l.Roles, AllowedEmailDomains: l.AllowedEmailDomains}
+	p := &JoinLinkPreview{Status: l.StatusAt(now), ExpiresAt: l.ExpiresAt, Roles: l.Roles, AllowedEmailDomains: l.AllowedEmailDomains,
+		RequireApproval: l.RequireApproval}
 	p.Usable = p.Status == JoinLinkActive
 	p.Organization.ID, p.Organization.Name = org.ID, org.DisplayName()
 	p.Inviter.Name = l.Inviter.Name
@@ -292,14 +297,17 @@ type JoinLinkFilter struct {
 	Page
 }
 
-// JoinLinkAcceptance is the outcome of a use of a join link. Joined is
-// false when the person had used the link before: then nothing changed.
+// JoinLinkAcceptance is the outcome of a use of a join link: a membership,
+// or, through a link that requires approval, a pending join request.
+// Joined is false when the person had used the link before (then nothing
+// changed) and when they wait for approval.
 type JoinLinkAcceptance struct {
-	JoinLink    *JoinLink   `json:"-"`
-	Membership  *Membership `json:"membership"`
-	User        *User       `json:"user"`
-	Joined      bool        `json:"joined" doc:"false when this person had used the link before: nothing changed"`
-	RedirectURL string      `json:"redirect_url"`
+	JoinLink    *JoinLink    `json:"-"`
+	Membership  *Membership  `json:"membership" doc:"null while a join request waits for approval"`
+	Request     *JoinRequest `json:"request,omitempty" doc:"the join request a link that requires approval filed"`
+	User        *User        `json:"user"`
+	Joined      bool         `json:"joined" doc:"false when this person had used the link before, or waits for approval"`
+	RedirectURL string       `json:"redirect_url"`
 }
 
 // JoinLinkService manages join links. Every method but the token ones and

@@ -28,14 +28,16 @@ var InvitationChannels = []string{ChannelEmail, ChannelSMS}
 // The kinds of message written to people (email and SMS). A webhook
 // message's kind is its event type.
 const (
-	KindInvitation = "invitation" // the first link to the invitee
-	KindResend     = "resend"     // a fresh link to the invitee
-	KindReminder   = "reminder"   // the link again, shortly before it expires
-	KindAccepted   = "accepted"   // to the inviter: the invitee joined
+	KindInvitation   = "invitation"    // the first link to the invitee
+	KindResend       = "resend"        // a fresh link to the invitee
+	KindReminder     = "reminder"      // the link again, shortly before it expires
+	KindAccepted     = "accepted"      // to the inviter: the invitee joined
+	KindJoinApproved = "join_approved" // to a requester: an admin let them in
+	KindJoinDenied   = "join_denied"   // to a requester: an admin said no
 )
 
 // LetterKinds lists the kinds of message written to people.
-var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted}
+var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted, KindJoinApproved, KindJoinDenied}
 
 // LinkKinds lists the kinds of letter that carry an invitation's link. The
 // link is not stored with the letter: the outbox mints it when it claims
@@ -146,6 +148,8 @@ type Letter struct {
 	ExpiresAt    time.Time `json:"expires_at"`
 	// Acceptor names who joined, in an accepted letter.
 	Acceptor string `json:"acceptor,omitempty"`
+	// Note is an admin's words on a join request, in its decision's letter.
+	Note string `json:"note,omitempty"`
 	// Link is the invitation's secret link, set just before delivery from
 	// the message's token; empty for an accepted letter.
 	Link string `json:"-"`

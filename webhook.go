@@ -23,28 +23,32 @@ const WebhookSecretPrefix = "whsec_"
 
 // The events webhooks announce.
 const (
-	EventInvitationCreated  = "invitation.created"
-	EventInvitationSent     = "invitation.sent"
-	EventInvitationResent   = "invitation.resent"
-	EventInvitationRenewed  = "invitation.renewed"
-	EventInvitationAccepted = "invitation.accepted"
-	EventInvitationDeclined = "invitation.declined"
-	EventInvitationRevoked  = "invitation.revoked"
-	EventInvitationExpired  = "invitation.expired"
-	EventMembershipCreated  = "membership.created"
-	EventMembershipUpdated  = "membership.updated"
-	EventMembershipDeleted  = "membership.deleted"
-	EventAppInviteCreated   = "app_invite.created"
-	EventAppInviteActivated = "app_invite.activated"
-	EventAppInviteRevoked   = "app_invite.revoked"
-	EventAppInviteExpired   = "app_invite.expired"
-	EventAppInviteArchived  = "app_invite.archived"
-	EventJoinLinkCreated    = "join_link.created"
-	EventJoinLinkUsed       = "join_link.used"
-	EventJoinLinkRotated    = "join_link.rotated"
-	EventJoinLinkRevoked    = "join_link.revoked"
-	EventJoinLinkExpired    = "join_link.expired"
-	EventJoinLinkExhausted  = "join_link.exhausted"
+	EventInvitationCreated   = "invitation.created"
+	EventInvitationSent      = "invitation.sent"
+	EventInvitationResent    = "invitation.resent"
+	EventInvitationRenewed   = "invitation.renewed"
+	EventInvitationAccepted  = "invitation.accepted"
+	EventInvitationDeclined  = "invitation.declined"
+	EventInvitationRevoked   = "invitation.revoked"
+	EventInvitationExpired   = "invitation.expired"
+	EventMembershipCreated   = "membership.created"
+	EventMembershipUpdated   = "membership.updated"
+	EventMembershipDeleted   = "membership.deleted"
+	EventAppInviteCreated    = "app_invite.created"
+	EventAppInviteActivated  = "app_invite.activated"
+	EventAppInviteRevoked    = "app_invite.revoked"
+	EventAppInviteExpired    = "app_invite.expired"
+	EventAppInviteArchived   = "app_invite.archived"
+	EventJoinLinkCreated     = "join_link.created"
+	EventJoinLinkUsed        = "join_link.used"
+	EventJoinLinkRotated     = "join_link.rotated"
+	EventJoinLinkRevoked     = "join_link.revoked"
+	EventJoinLinkExpired     = "join_link.expired"
+	EventJoinLinkExhausted   = "join_link.exhausted"
+	EventJoinRequestCreated  = "join_request.created"
+	EventJoinRequestApproved = "join_request.approved"
+	EventJoinRequestDenied   = "join_request.denied"
+	EventJoinRequestExpired  = "join_request.expired"
 )
 
 // WebhookEvents lists every event a webhook endpoint can receive. The
@@ -55,6 +59,7 @@ var WebhookEvents = []string{
 	EventMembershipCreated, EventMembershipUpdated, EventMembershipDeleted,
 	EventAppInviteCreated, EventAppInviteActivated, EventAppInviteRevoked, EventAppInviteExpired, EventAppInviteArchived,
 	EventJoinLinkCreated, EventJoinLinkUsed, EventJoinLinkRotated, EventJoinLinkRevoked, EventJoinLinkExpired, EventJoinLinkExhausted,
+	EventJoinRequestCreated, EventJoinRequestApproved, EventJoinRequestDenied, EventJoinRequestExpired,
 }
 
 // Webhook is an endpoint that receives events: those of one organization,

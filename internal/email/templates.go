@@ -207,6 +207,7 @@ func sampleLetters(kind string) []*invited.Letter {
 		Message:      "Welcome aboard.",
 		ExpiresAt:    time.Date(2026, 11, 30, 15, 4, 0, 0, time.UTC),
 		Acceptor:     "Ada",
+		Note:         "See you on Monday.",
 	}
 	bare := &invited.Letter{Kind: kind, To: "ada@example.com", Organization: "Example"}
 	if needsLink(kind) {
@@ -218,7 +219,7 @@ func sampleLetters(kind string) []*invited.Letter {
 
 // needsLink reports whether a letter of the kind carries the invitation link.
 func needsLink(kind string) bool {
-	return kind != invited.KindAccepted
+	return slices.Contains(invited.LinkKinds, kind)
 }
 
 // checkLetter rejects a letter that no template can render. Retrying

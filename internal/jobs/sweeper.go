@@ -7,12 +7,13 @@ import (
 	"time"
 )
 
-// Expirer persists the expired status of overdue invitations, app invites
-// and join links.
+// Expirer persists the expired status of overdue invitations, app
+// invites, join links and join requests.
 type Expirer interface {
 	ExpireInvitations(ctx context.Context, limit int) (int, error)
 	ExpireAppInvites(ctx context.Context, limit int) (int, error)
 	ExpireJoinLinks(ctx context.Context, limit int) (int, error)
+	ExpireJoinRequests(ctx context.Context, limit int) (int, error)
 }
 
 // Purger forgets what has outlived its use: Idempotency-Keys older than
@@ -26,8 +27,8 @@ type Purger interface {
 // the writer for long: each batch commits before the next starts.
 const SweepBatch = 500
 
-// Sweeper periodically marks overdue invitations, app invites and join
-// links expired, and purges old idempotency keys and ended console
+// Sweeper periodically marks overdue invitations, app invites, join links
+// and join requests expired, and purges old idempotency keys and ended console
 // sessions. All of them
 // read as expired the moment they are overdue whatever the sweeper does;
 // it only makes the stored status, and the indexes built on it, catch up,
@@ -63,6 +64,7 @@ func (s *Sweeper) Sweep(ctx context.Context) {
 	s.drain(ctx, "invitations", s.Expirer.ExpireInvitations, s.Expired)
 	s.drain(ctx, "app invites", s.Expirer.ExpireAppInvites, nil)
 	s.drain(ctx, "join links", s.Expirer.ExpireJoinLinks, nil)
+	s.drain(ctx, "join requests", s.Expirer.ExpireJoinRequests, nil)
 	for _, p := range []struct {
 		what  string
 		purge func(context.Context) (int, error)

@@ -26,11 +26,11 @@ func (q *queue) expire(_ context.Context, limit int) (int, error) {
 }
 
 // backlog is the store as the sweeper sees it: overdue invitations, app
-// invites and join links, and idempotency keys and console sessions to
-// purge (each purge failing when its fail is set).
+// invites, join links and join requests, and idempotency keys and console
+// sessions to purge (each purge failing when its fail is set).
 type backlog struct {
-	invitations, appInvites, joinLinks queue
-	keys, sessions                     purge
+	invitations, appInvites, joinLinks, joinRequests queue
+	keys, sessions                                   purge
 }
 
 // purge counts its calls.
@@ -59,6 +59,10 @@ func (b *backlog) ExpireJoinLinks(ctx context.Context, limit int) (int, error) {
 	return b.joinLinks.expire(ctx, limit)
 }
 
+func (b *backlog) ExpireJoinRequests(ctx context.Context, limit int) (int, error) {
+	return b.joinRequests.expire(ctx, limit)
+}
+
 func (b *backlog) PurgeIdempotencyKeys(context.Context) (int, error) { return b.keys.run() }
 
 func (b *backlog) PurgeConsoleSessions(context.Context) (int, error) { return b.sessions.run() }
@@ -85,11 +89,12 @@ func TestSweepDrainsInBatches(t *testing.T) {
 		{"invitations", func(b *backlog) *queue { return &b.invitations }},
 		{"app invites", func(b *backlog) *queue { return &b.appInvites }},
 		{"join links", func(b *backlog) *queue { return &b.joinLinks }},
+		{"join requests", func(b *backlog) *queue { return &b.joinRequests }},
 	}
 	for _, k := range kinds {
 		for _, tt := range tests {
 			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
-				b := &backlog{invitations: queue{overdue: 3}, appInvites: queue{overdue: 3}, joinLinks: queue{overdue: 3}}
+				b := &backlog{invitations: queue{overdue: 3}, appInvites: queue{overdue: 3}, joinLinks: queue{overdue: 3}, joinRequests: queue{overdue: 3}}
 				this := k.this(b)
 				this.overdue, this.fail = tt.overdue, tt.fail
 				s := &Sweeper{Expirer: b, Purger: b, Logger: discard()}
@@ -100,7 +105,7 @@ func TestSweepDrainsInBatches(t *testing.T) {
 				if !tt.fail && this.overdue != 0 {
 					t.Fatalf("%d overdue left", this.overdue)
 				}
-				for _, other := range []*queue{&b.invitations, &b.appInvites, &b.joinLinks} {
+				for _, other := range []*queue{&b.invitations, &b.appInvites, &b.joinLinks, &b.joinRequests} {
 					if other != this && (len(other.calls) != 1 || other.overdue != 0) {
 						t.Fatalf("another kind: %d calls, %d overdue left", len(other.calls), other.overdue)
 					}

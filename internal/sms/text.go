@@ -161,6 +161,13 @@ func draftsFor(l *invited.Letter) []draft {
 		}
 		add(hasRoles, func(o string) string { return who + " joined " + o + " as " + roles })
 		add(true, func(o string) string { return who + " joined " + o })
+	case invited.KindJoinApproved:
+		add(hasRoles, func(o string) string {
+			return "Your request to join " + o + " was approved: you are a member, as " + roles
+		})
+		add(true, func(o string) string { return "Your request to join " + o + " was approved" })
+	case invited.KindJoinDenied:
+		add(true, func(o string) string { return "Your request to join " + o + " was not approved" })
 	case invited.KindReminder:
 		expires, by := " expires soon", ""
 		if !l.ExpiresAt.IsZero() {

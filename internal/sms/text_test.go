@@ -244,6 +244,16 @@ func TestText(t *testing.T) {
 			l:    invited.Letter{Kind: invited.KindAccepted, Acceptor: "Bob", Organization: rep("z", 200)},
 			want: "Bob joined " + rep("z", 146) + "...",
 		},
+		{
+			name: "join approved",
+			l:    invited.Letter{Kind: invited.KindJoinApproved, Organization: "Acme", Roles: []string{"member"}},
+			want: "Your request to join Acme was approved: you are a member, as member",
+		},
+		{
+			name: "join denied",
+			l:    invited.Letter{Kind: invited.KindJoinDenied, Organization: "Acme", Note: "Sorry"},
+			want: "Your request to join Acme was not approved",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

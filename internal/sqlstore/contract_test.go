@@ -117,6 +117,9 @@ var contract = []struct {
 	{"JoinLinkDomains", testJoinLinkDomains},
 	{"JoinLinkLifecycle", testJoinLinkLifecycle},
 	{"ConcurrentJoinLink", testConcurrentJoinLink},
+	{"JoinRequests", testJoinRequests},
+	{"JoinRequestExpiry", testJoinRequestExpiry},
+	{"JoinLinkApproval", testJoinLinkApproval},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -14,13 +14,13 @@ import (
 // person, and the link's row is locked from its lookup to the commit, so
 // that no more than max_uses people join however many try at once.
 
-const joinLinkColumns = `jl.id, jl.org_id, jl.status, jl.roles, jl.max_uses, jl.uses, jl.allowed_email_domains, jl.note,
+const joinLinkColumns = `jl.id, jl.org_id, jl.status, jl.roles, jl.max_uses, jl.uses, jl.allowed_email_domains, jl.require_approval, jl.note,
 jl.redirect_url, jl.audience, jl.inviter_user_id, jl.inviter_api_key_id, jl.inviter_name, jl.created_at, jl.updated_at,
 jl.expires_at, jl.last_used_at, jl.rotated_at, jl.revoked_at, jl.exhausted_at`
 
 func joinLinkDest(l *invited.JoinLink) []any {
 	return []any{&l.ID, &l.OrgID, &l.Status, jsonCol{&l.Roles}, nullIntCol{&l.MaxUses}, &l.Uses, jsonCol{&l.AllowedEmailDomains},
-		&l.Note, &l.RedirectURL, &l.Audience, textCol{&l.Inviter.UserID}, textCol{&l.Inviter.APIKeyID}, &l.Inviter.Name,
+		&l.RequireApproval, &l.Note, &l.RedirectURL, &l.Audience, textCol{&l.Inviter.UserID}, textCol{&l.Inviter.APIKeyID}, &l.Inviter.Name,
 		timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, timeCol{&l.ExpiresAt}, nullTimeCol{&l.LastUsedAt},
 		nullTimeCol{&l.RotatedAt}, nullTimeCol{&l.RevokedAt}, nullTimeCol{&l.ExhaustedAt}}
 }
@@ -34,9 +34,9 @@ func scanJoinLink(s scanner) (*invited.JoinLink, error) {
 func joinLinkTarget(l *invited.JoinLink) target { return target{l.ID, l.OrgID, l} }
 
 const (
-	insertJoinLinkSQL = `INSERT INTO join_links (id, org_id, token_hash, status, roles, max_uses, allowed_email_domains, note,
-	redirect_url, audience, inviter_user_id, inviter_api_key_id, inviter_name, created_at, updated_at, expires_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertJoinLinkSQL = `INSERT INTO join_links (id, org_id, token_hash, status, roles, max_uses, allowed_email_domains,
+	require_approval, note, redirect_url, audience, inviter_user_id, inviter_api_key_id, inviter_name, created_at, updated_at,
+	expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	joinLinkByIDSQL = `SELECT ` + joinLinkColumns + ` FROM join_links jl WHERE jl.id = ?`
 
@@ -78,7 +78,7 @@ func (db *DB) CreateJoinLink(ctx context.Context, orgID string, c invited.JoinLi
 			return err
 		}
 		if _, err := tx.exec(ctx, insertJoinLinkSQL, l.ID, l.OrgID, invited.HashSecret(token), l.Status, jsonText(l.Roles),
-			l.MaxUses, jsonText(l.AllowedEmailDomains), l.Note, l.RedirectURL, l.Audience, nullText(l.Inviter.UserID),
+			l.MaxUses, jsonText(l.AllowedEmailDomains), l.RequireApproval, l.Note, l.RedirectURL, l.Audience, nullText(l.Inviter.UserID),
 			nullText(l.Inviter.APIKeyID), l.Inviter.Name, ms(l.CreatedAt), ms(l.UpdatedAt), ms(l.ExpiresAt)); err != nil {
 			return err
 		}
@@ -267,7 +267,7 @@ func (db *DB) AcceptJoinLink(ctx context.Context, token string, body invited.Acc
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err == nil {
-				acc.Membership, err = tx.formerUse(ctx, l, u)
+				err = tx.formerUse(ctx, acc)
 			}
 			return err
 		}
@@ -278,11 +278,6 @@ func (db *DB) AcceptJoinLink(ctx context.Context, token string, body invited.Acc
 		if err := l.Admits(u, org.Settings); err != nil {
 			return err
 		}
-		m, joined, err := tx.join(ctx, l.OrgID, u.ID, l.Roles)
-		if err != nil {
-			return err
-		}
-		acc.Membership, acc.Joined = m, true
 		actx := acceptorContext(ctx, a, u)
 		if err := tx.saveJoinLink(actx, l, invited.EventJoinLinkUsed); err != nil {
 			return err
@@ -292,6 +287,15 @@ func (db *DB) AcceptJoinLink(ctx context.Context, token string, body invited.Acc
 				return err
 			}
 		}
+		if l.RequireApproval {
+			acc.Request, err = tx.fileJoinRequest(actx, org, u, invited.JoinViaJoinLink, l.ID, "", l.Roles, "")
+			return err
+		}
+		m, joined, err := tx.join(ctx, l.OrgID, u.ID, l.Roles)
+		if err != nil {
+			return err
+		}
+		acc.Membership, acc.Joined = m, true
 		event := invited.EventMembershipUpdated
 		if joined {
 			event = invited.EventMembershipCreated
@@ -301,18 +305,31 @@ func (db *DB) AcceptJoinLink(ctx context.Context, token string, body invited.Acc
 	return acc, err
 }
 
-// formerUse answers a second use of l by u: their membership, unchanged,
-// or a conflict when they have left the organization since, because a
-// link lets a person in once.
-func (tx *Tx) formerUse(ctx context.Context, l *invited.JoinLink, u *invited.User) (*invited.Membership, error) {
+// formerUse answers a second use of a link by the same person: their
+// membership, unchanged, or the join request the link filed while it
+// waits; a conflict when they have left the organization since (or were
+// refused), because a link lets a person in once.
+func (tx *Tx) formerUse(ctx context.Context, acc *invited.JoinLinkAcceptance) error {
+	l, u := acc.JoinLink, acc.User
 	m, err := tx.member(ctx, l.OrgID, u.ID)
-	if isNotFound(err) {
-		return nil, invited.Errorf(invited.ECONFLICT, "you joined through this link before and are no longer a member; ask for an invitation")
+	if err == nil {
+		acc.Membership = &m.Membership
+		return nil
 	}
-	if err != nil {
-		return nil, err
+	if !isNotFound(err) {
+		return err
 	}
-	return &m.Membership, nil
+	if l.RequireApproval {
+		r, err := scanJoinRequest(tx.queryRow(ctx, pendingJoinRequestSQL, l.OrgID, u.ID))
+		if err == nil {
+			acc.Request = r
+			return nil
+		}
+		if !isNotFound(notFound(err, "join request")) {
+			return err
+		}
+	}
+	return invited.Errorf(invited.ECONFLICT, "you used this link before and are not a member; ask for an invitation")
 }
 
 // joinLinksExpiring is how the sweeper expires join links.

@@ -65,6 +65,10 @@ func hotQueries(d dialect) []planQuery {
 		q, args := joinLinkListQuery([]string{"org_a"}, f, keyset{size: 50, after: invited.NewID(invited.PrefixJoinLink, now)}, now)
 		return planQuery{name, q, args, true}
 	}
+	joinRequestQuery := func(name string, f invited.JoinRequestFilter) planQuery {
+		q, args := joinRequestListQuery([]string{"org_a"}, f, keyset{size: 50, after: invited.NewID(invited.PrefixJoinRequest, now)}, now)
+		return planQuery{name, q, args, true}
+	}
 	appQuery := func(name string, orgIDs []string, all bool) planQuery {
 		q, args := appListQuery(orgIDs, all, keyset{size: 50, after: invited.NewID(invited.PrefixApp, now)})
 		return planQuery{name, q, args, true}
@@ -145,6 +149,12 @@ func hotQueries(d dialect) []planQuery {
 		joinLinkQuery("join links org active page", invited.JoinLinkFilter{Status: invited.JoinLinkActive}),
 		joinLinkQuery("join links org expired page", invited.JoinLinkFilter{Status: invited.JoinLinkExpired}),
 		{"join link sweeper", expireDueSQL(d, "join_links", "active"), []any{0, 500, 0}, false},
+		{"pending join request", pendingJoinRequestSQL, []any{"org_a", "usr_a"}, false},
+		{"overdue join request", expireOverdueRequestSQL, []any{0, "org_a", "usr_a", 0}, false},
+		{"join request lookup to decide", joinRequestByIDSQL + d.lock("FOR UPDATE OF jr"), []any{"jr_a"}, false},
+		joinRequestQuery("join requests org page", invited.JoinRequestFilter{}),
+		joinRequestQuery("join requests org pending page", invited.JoinRequestFilter{Status: invited.JoinRequestPending}),
+		{"join request sweeper", expireDueSQL(d, "join_requests", "pending"), []any{0, 500, 0}, false},
 		{"app invite code lookup to start", appInviteByCodeSQL + d.lock("FOR UPDATE OF ai"), []any{hash}, false},
 		{"app invite lookup with app", appInviteWithAppByIDSQL, []any{"ainv_a"}, false},
 		{"expired states", deleteExpiredStatesSQL, []any{"ainv_a", 0}, false},

@@ -12,6 +12,7 @@ CREATE TABLE join_links (
 	max_uses              INTEGER CHECK (max_uses > 0),
 	uses                  INTEGER NOT NULL DEFAULT 0,
 	allowed_email_domains TEXT NOT NULL DEFAULT '[]',
+	require_approval      BOOLEAN NOT NULL DEFAULT FALSE,
 	note                  TEXT NOT NULL DEFAULT '',
 	redirect_url          TEXT NOT NULL DEFAULT '',
 	audience              TEXT NOT NULL DEFAULT '',
