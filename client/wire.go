@@ -126,6 +126,19 @@ type JoinLinkList struct {
 	NextPageToken string              `json:"next_page_token" doc:"empty on the last page"`
 }
 
+// JoinRequestList is a page of join requests.
+type JoinRequestList struct {
+	JoinRequests  []*invited.JoinRequest `json:"join_requests"`
+	NextPageToken string                 `json:"next_page_token" doc:"empty on the last page"`
+}
+
+// JoinDecisionResult is the outcome of a decision on a join request: the
+// request as decided, and the membership an approval made.
+type JoinDecisionResult struct {
+	Request    *invited.JoinRequest `json:"request"`
+	Membership *invited.Membership  `json:"membership" doc:"null for a denial"`
+}
+
 // AppInviteList is a page of app invites.
 type AppInviteList struct {
 	AppInvites    []*invited.AppInvite `json:"app_invites"`

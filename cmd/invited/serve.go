@@ -139,6 +139,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Webhooks:      db,
 		Outbox:        db,
 		JoinLinks:     db,
+		JoinRequests:  db,
 		Apps:          db,
 		Profiles:      db,
 		ProfileTokens: connector,

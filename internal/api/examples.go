@@ -83,6 +83,21 @@ func exJoinLink(status invited.JoinLinkStatus, uses int) *invited.JoinLink {
 	return l
 }
 
+// exJoinRequest is Ada's request to join Acme, in status.
+func exJoinRequest(status invited.JoinRequestStatus) *invited.JoinRequest {
+	r := &invited.JoinRequest{ID: invited.PrefixJoinRequest + "01kf3mr4c2y8h6w1d5k7n9p3qt", OrgID: exOrgID, UserID: exUserID,
+		Status: status, Via: invited.JoinViaUser, Roles: []string{"member"}, Message: "I joined the data team last week.",
+		CreatedAt: exCreated, UpdatedAt: exCreated, ExpiresAt: exCreated.Add(invited.JoinRequestTTL)}
+	r.Requester.Email, r.Requester.EmailVerified, r.Requester.Name = exUser.Email, true, exUser.Name
+	switch status {
+	case invited.JoinRequestApproved:
+		r.ApprovedAt, r.UpdatedAt, r.DecidedBy, r.DecisionNote = exTime(exAccepted), exAccepted, exInviter, "Welcome, Ada!"
+	case invited.JoinRequestDenied:
+		r.DeniedAt, r.UpdatedAt, r.DecidedBy, r.DecisionNote = exTime(exAccepted), exAccepted, exInviter, "Please ask your manager for an invitation."
+	}
+	return r
+}
+
 // exJoinLinkURL is l with its secret link.
 func exJoinLinkURL(l *invited.JoinLink) client.JoinLinkWithURL {
 	return client.JoinLinkWithURL{JoinLink: *l, Token: exToken, URL: invited.JoinLinkURL("https://invited.acme.test", exToken)}
@@ -167,6 +182,14 @@ var examples = map[string]example{
 	"acceptInvitation": {client.AcceptRequest{User: &invited.Acceptor{ExternalID: "crm-4711", Email: "ada@example.com", Name: "Ada Lovelace"}},
 		&invited.Acceptance{Invitation: exInvitation(invited.StatusAccepted), Membership: &exMember, User: exUser, RedirectURL: "https://app.acme.test/welcome"}},
 	"declineInvitation": {nil, exPreview(invited.StatusDeclined)},
+
+	"createJoinRequest": {invited.JoinRequestCreate{Message: "I joined the data team last week."}, exJoinRequest(invited.JoinRequestPending)},
+	"listJoinRequests":  {nil, client.JoinRequestList{JoinRequests: []*invited.JoinRequest{exJoinRequest(invited.JoinRequestPending)}}},
+	"getJoinRequest":    {nil, exJoinRequest(invited.JoinRequestPending)},
+	"approveJoinRequest": {invited.JoinDecision{Note: "Welcome, Ada!"},
+		client.JoinDecisionResult{Request: exJoinRequest(invited.JoinRequestApproved), Membership: &exMember}},
+	"denyJoinRequest": {invited.JoinDecision{Note: "Please ask your manager for an invitation."},
+		client.JoinDecisionResult{Request: exJoinRequest(invited.JoinRequestDenied)}},
 
 	"createJoinLink": {invited.JoinLinkCreate{Roles: []string{"member"}, MaxUses: new(50), ExpiresIn: &exTTL, AllowedEmailDomains: []string{"acme.test"}, Note: "Offsite 2026"},
 		exJoinLinkURL(exJoinLink(invited.JoinLinkActive, 0))},

@@ -44,7 +44,7 @@ func TestJoinLinkFlow(t *testing.T) {
 	t.Run("the preview shows no note and nobody", func(t *testing.T) {
 		var m map[string]json.RawMessage
 		e.call(request{Method: "GET", Path: "/v1/join-link-tokens/" + token}, http.StatusOK, &m)
-		want := []string{"allowed_email_domains", "expires_at", "inviter", "organization", "roles", "status", "usable"}
+		want := []string{"allowed_email_domains", "expires_at", "inviter", "organization", "require_approval", "roles", "status", "usable"}
 		if got := slices.Sorted(maps.Keys(m)); !slices.Equal(got, want) {
 			t.Errorf("keys %v, want %v", got, want)
 		}

@@ -18,6 +18,7 @@ const (
 	authOrgManage  = "admin or org:manage"
 	authAcceptance = "user token, or API key with the user"
 	authAppsManage = "admin or apps:manage"
+	authUser       = "user token, or API key acting for a user"
 )
 
 // perm is the Auth of a route that needs one permission.
@@ -64,6 +65,9 @@ var (
 	appsParams = append([]openapi.Param{
 		{Name: "org_id", Pattern: invited.IDPattern(invited.PrefixOrganization), Description: "only the apps this organization can use: its own and the system-wide ones"},
 	}, pageParams...)
+	joinRequestsParams = append([]openapi.Param{
+		{Name: "status", Enum: invited.Strings(invited.JoinRequestStatuses), Description: "only join requests in this status"},
+	}, pageParams...)
 	joinLinksParams = append([]openapi.Param{
 		{Name: "status", Enum: invited.Strings(invited.JoinLinkStatuses), Description: "only join links in this status"},
 	}, pageParams...)
@@ -97,6 +101,7 @@ var tags = []openapi.Tag{
 	{Name: "members", Description: "The people of an organization and their roles."},
 	{Name: "roles", Description: "Named sets of permissions per organization: the built-in ones and custom roles."},
 	{Name: "join-links", Description: "Multi-use secret links into an organization, with a use limit and an expiry, and what their holders can do: preview and join."},
+	{Name: "join-requests", Description: "Requests to join an organization, filed by a person or by a join link that requires approval, and the admins' decisions."},
 	{Name: "acceptance-tickets", Description: "Signed proof of an acceptance that the hosted page hands to the host application."},
 	{Name: "apps", Description: "Connector applications with an external OAuth 2.0 provider, and the app invites that let a partner connect through them."},
 	{Name: "profiles", Description: "The external accounts partners connected through app invites, and their access tokens."},
@@ -115,6 +120,7 @@ var (
 	tagRoles       = []string{"roles"}
 	tagTickets     = []string{"acceptance-tickets"}
 	tagJoinLinks   = []string{"join-links"}
+	tagRequests    = []string{"join-requests"}
 	tagApps        = []string{"apps"}
 	tagProfiles    = []string{"profiles"}
 	tagKeys        = []string{"api-keys"}
@@ -174,6 +180,12 @@ func (s *server) routes() []openapi.Route {
 		{"GET", "/v1/invitation-tokens/{token}", "previewInvitation", tagLinks, authPublic, errsToken, nil, bodyless(s, s.previewInvitation)},
 		{"POST", "/v1/invitation-tokens/{token}/accept", "acceptInvitation", tagLinks, authAcceptance, errsAccept, nil, handle(s, s.acceptInvitation, endpointOptions{optionalBody: true})},
 		{"POST", "/v1/invitation-tokens/{token}/decline", "declineInvitation", tagLinks, authPublic, errsDecline, nil, bodyless(s, s.declineInvitation)},
+
+		{"POST", "/v1/orgs/{org}/join-requests", "createJoinRequest", tagRequests, authUser, errsCreate, nil, handle(s, s.createJoinRequest, endpointOptions{status: http.StatusCreated, optionalBody: true})},
+		{"GET", "/v1/orgs/{org}/join-requests", "listJoinRequests", tagRequests, perm(invited.PermMembersManage), errsScopedRead, joinRequestsParams, bodyless(s, s.listJoinRequests)},
+		{"GET", "/v1/join-requests/{id}", "getJoinRequest", tagRequests, perm(invited.PermMembersManage), errsRead, nil, bodyless(s, s.getJoinRequest)},
+		{"POST", "/v1/join-requests/{id}/approve", "approveJoinRequest", tagRequests, perm(invited.PermMembersManage), errsWrite, nil, handle(s, s.decideJoinRequest(invited.ActionApprove), endpointOptions{optionalBody: true})},
+		{"POST", "/v1/join-requests/{id}/deny", "denyJoinRequest", tagRequests, perm(invited.PermMembersManage), errsWrite, nil, handle(s, s.decideJoinRequest(invited.ActionDeny), endpointOptions{optionalBody: true})},
 
 		{"POST", "/v1/orgs/{org}/join-links", "createJoinLink", tagJoinLinks, perm(invited.PermInvitationsCreate), errsCreate, nil, handle(s, s.createJoinLink, created)},
 		{"GET", "/v1/orgs/{org}/join-links", "listJoinLinks", tagJoinLinks, perm(invited.PermInvitationsRead), errsScopedRead, joinLinksParams, bodyless(s, s.listJoinLinks)},

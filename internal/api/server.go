@@ -39,8 +39,10 @@ type Deps struct {
 	// publishes the keys that sign them (internal/ticket).
 	Tickets    invited.TicketService
 	TicketKeys TicketKeys
-	// JoinLinks manages join links and their uses.
-	JoinLinks invited.JoinLinkService
+	// JoinLinks manages join links and their uses; JoinRequests the
+	// requests to join that admins decide.
+	JoinLinks    invited.JoinLinkService
+	JoinRequests invited.JoinRequestService
 	// Apps registers apps and manages app invites.
 	Apps invited.AppService
 	// Profiles reads and archives connection profiles; ProfileTokens hands

@@ -676,6 +676,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/join-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a join request
+         * @description Needs members:manage in its organization; any other is 404.
+         */
+        get: operations["getJoinRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a join request
+         * @description Needs members:manage. The requester becomes a member with the request's roles, or with "roles" when given (never more than the approver could grant: 403); the first member of an organization becomes its owner. The requester is emailed the decision with the optional "note" (a text message without an address). A decided or expired request is 409 invalid_state.
+         */
+        post: operations["approveJoinRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/join-requests/{id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deny a join request
+         * @description Needs members:manage. The requester is emailed the decision with the optional "note". A decided or expired request is 409 invalid_state.
+         */
+        post: operations["denyJoinRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -842,6 +902,30 @@ export interface paths {
          * @description A multi-use secret link into the organization; needs invitations:create. The answer carries the token and the link ({public URL}/j/{token}) in "token" and "url", only here. Roles default to the organization's default_roles; a link never grants owner, and roles granting more than invitations:read and members:read need "allow_privileged": true and a creator who holds those permissions (403 otherwise). max_uses is 1 to 100000, or absent for no limit but the expiry (7 days by default, at most 90). Spends the organization's allowance of creates.
          */
         post: operations["createJoinLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organization's join requests
+         * @description Needs members:manage. Newest first; the status filter reads an overdue pending request as expired. Each names the requester's email and name, how the request came about (user, join_link, domain) and the roles an approval grants.
+         */
+        get: operations["listJoinRequests"];
+        put?: never;
+        /**
+         * Ask to join an organization
+         * @description Made by the person who wants to join: a user access token, or an API key acting for the user (X-Act-As-User). The person is created if new. A pending request of theirs is answered again rather than doubled; a member already gets 409 already_member. The request grants the organization's default_roles on approval unless the approver chooses others; it waits 30 days, then expires. Spends the caller's allowance of public requests.
+         */
+        post: operations["createJoinRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1306,10 +1390,10 @@ export interface components {
             /** @description the client address the request came from */
             remote_addr?: string;
             /**
-             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile or join_link
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link or join_request
              * @enum {string}
              */
-            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link";
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request";
             resource_id: string;
         };
         AuditEventList: {
@@ -1513,6 +1597,17 @@ export interface components {
         JWKSet: {
             keys: components["schemas"]["JWK"][];
         };
+        JoinDecision: {
+            /** @description at most 1000 characters, sent to the requester with the decision */
+            note?: string;
+            /** @description approval only: the roles to grant instead of the request's; never more than the approver holds */
+            roles?: string[];
+        };
+        JoinDecisionResult: {
+            /** @description null for a denial */
+            membership: components["schemas"]["Membership"] | null;
+            request: components["schemas"]["JoinRequest"] | null;
+        };
         JoinLink: {
             /** @description when non-empty, only people with a verified address at one of these domains may use the link */
             allowed_email_domains: string[];
@@ -1533,6 +1628,8 @@ export interface components {
             note?: string;
             org_id: string;
             redirect_url?: string;
+            /** @description a use files a join request that an admin approves, instead of joining */
+            require_approval: boolean;
             /** Format: date-time */
             revoked_at: string | null;
             roles: string[];
@@ -1545,10 +1642,13 @@ export interface components {
             uses: number;
         };
         JoinLinkAcceptance: {
-            /** @description false when this person had used the link before: nothing changed */
+            /** @description false when this person had used the link before, or waits for approval */
             joined: boolean;
+            /** @description null while a join request waits for approval */
             membership: components["schemas"]["Membership"] | null;
             redirect_url: string;
+            /** @description the join request a link that requires approval filed */
+            request?: components["schemas"]["JoinRequest"] | null;
             user: components["schemas"]["User"] | null;
         };
         JoinLinkCreate: {
@@ -1568,6 +1668,8 @@ export interface components {
             note?: string;
             /** @description where the host app sends people who joined; as an invitation's redirect_url */
             redirect_url?: string;
+            /** @description a use files a join request for an admin to approve, instead of joining */
+            require_approval?: boolean;
             /** @description default the organization's default_roles; never owner */
             roles?: string[];
         };
@@ -1588,6 +1690,8 @@ export interface components {
                 id: string;
                 name: string;
             };
+            /** @description a use asks an admin, who decides later */
+            require_approval: boolean;
             roles: string[];
             status: string;
             usable: boolean;
@@ -1612,6 +1716,8 @@ export interface components {
             note?: string;
             org_id: string;
             redirect_url?: string;
+            /** @description a use files a join request that an admin approves, instead of joining */
+            require_approval: boolean;
             /** Format: date-time */
             revoked_at: string | null;
             roles: string[];
@@ -1626,6 +1732,46 @@ export interface components {
             url?: string;
             /** @description how many people joined through the link */
             uses: number;
+        };
+        JoinRequest: {
+            /** Format: date-time */
+            approved_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            decided_by: components["schemas"]["Inviter"];
+            /** @description the admin's words, sent to the requester with the decision */
+            decision_note?: string;
+            /** Format: date-time */
+            denied_at: string | null;
+            domain?: string;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            join_link_id?: string;
+            /** @description the requester's words to the admins */
+            message?: string;
+            org_id: string;
+            requester: {
+                email?: string;
+                email_verified: boolean;
+                name?: string;
+            };
+            roles: string[];
+            status: string;
+            /** Format: date-time */
+            updated_at: string;
+            user_id: string;
+            /** @description user, join_link or domain */
+            via: string;
+        };
+        JoinRequestCreate: {
+            /** @description at most 1000 characters, shown to the admins */
+            message?: string;
+        };
+        JoinRequestList: {
+            join_requests: components["schemas"]["JoinRequest"][];
+            /** @description empty on the last page */
+            next_page_token: string;
         };
         Member: {
             /** Format: date-time */
@@ -1668,7 +1814,7 @@ export interface components {
             id: string;
             invitation_id?: string;
             /** @enum {string} */
-            kind: "invitation" | "resend" | "reminder" | "accepted" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted";
+            kind: "invitation" | "resend" | "reminder" | "accepted" | "join_approved" | "join_denied" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired";
             /** @description why the last attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N */
             last_error?: string;
             /**
@@ -1852,7 +1998,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted")[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -1862,7 +2008,7 @@ export interface components {
         WebhookCreate: {
             description?: string;
             /** @description event types to send; empty or absent means all */
-            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted")[];
+            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired")[];
             /** @description absent: every organization's events (admin only) */
             org_id?: string;
             /** @description http or https URL that receives POSTs */
@@ -1878,7 +2024,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted")[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -4420,7 +4566,7 @@ export interface operations {
                 /** @description only this organization's */
                 org_id?: string;
                 /** @description only events about this kind of resource */
-                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link";
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
                 /** @description default 50 */
@@ -6700,7 +6846,8 @@ export interface operations {
                      *       ],
                      *       "allowed_email_domains": [
                      *         "acme.test"
-                     *       ]
+                     *       ],
+                     *       "require_approval": false
                      *     }
                      */
                     "application/json": components["schemas"]["JoinLinkPreview"];
@@ -7071,6 +7218,7 @@ export interface operations {
                      *       "allowed_email_domains": [
                      *         "acme.test"
                      *       ],
+                     *       "require_approval": false,
                      *       "note": "Offsite 2026",
                      *       "inviter": {
                      *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
@@ -7221,6 +7369,7 @@ export interface operations {
                      *       "allowed_email_domains": [
                      *         "acme.test"
                      *       ],
+                     *       "require_approval": false,
                      *       "note": "Offsite 2026",
                      *       "inviter": {
                      *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
@@ -7407,6 +7556,7 @@ export interface operations {
                      *       "allowed_email_domains": [
                      *         "acme.test"
                      *       ],
+                     *       "require_approval": false,
                      *       "note": "Offsite 2026",
                      *       "inviter": {
                      *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
@@ -7424,6 +7574,559 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["JoinLinkWithURL"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *       "status": "pending",
+                     *       "requester": {
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace"
+                     *       },
+                     *       "via": "user",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "I joined the data team last week.",
+                     *       "decided_by": {},
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-02-14T09:30:00Z",
+                     *       "approved_at": null,
+                     *       "denied_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinRequest"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approveJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Welcome, Ada!"
+                 *     }
+                 */
+                "application/json": components["schemas"]["JoinDecision"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "request": {
+                     *         "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "status": "approved",
+                     *         "requester": {
+                     *           "email": "ada@example.com",
+                     *           "email_verified": true,
+                     *           "name": "Ada Lovelace"
+                     *         },
+                     *         "via": "user",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "message": "I joined the data team last week.",
+                     *         "decision_note": "Welcome, Ada!",
+                     *         "decided_by": {
+                     *           "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *           "name": "Grace Hopper"
+                     *         },
+                     *         "created_at": "2026-01-15T09:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z",
+                     *         "expires_at": "2026-02-14T09:30:00Z",
+                     *         "approved_at": "2026-01-16T11:30:00Z",
+                     *         "denied_at": null
+                     *       },
+                     *       "membership": {
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinDecisionResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    denyJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Please ask your manager for an invitation."
+                 *     }
+                 */
+                "application/json": components["schemas"]["JoinDecision"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "request": {
+                     *         "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "status": "denied",
+                     *         "requester": {
+                     *           "email": "ada@example.com",
+                     *           "email_verified": true,
+                     *           "name": "Ada Lovelace"
+                     *         },
+                     *         "via": "user",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "message": "I joined the data team last week.",
+                     *         "decision_note": "Please ask your manager for an invitation.",
+                     *         "decided_by": {
+                     *           "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *           "name": "Grace Hopper"
+                     *         },
+                     *         "created_at": "2026-01-15T09:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z",
+                     *         "expires_at": "2026-02-14T09:30:00Z",
+                     *         "approved_at": null,
+                     *         "denied_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "membership": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinDecisionResult"];
                 };
             };
             /** @description Bad Request */
@@ -9293,6 +9996,7 @@ export interface operations {
                      *           "allowed_email_domains": [
                      *             "acme.test"
                      *           ],
+                     *           "require_approval": false,
                      *           "note": "Offsite 2026",
                      *           "inviter": {
                      *             "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
@@ -9484,6 +10188,7 @@ export interface operations {
                      *       "allowed_email_domains": [
                      *         "acme.test"
                      *       ],
+                     *       "require_approval": false,
                      *       "note": "Offsite 2026",
                      *       "inviter": {
                      *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
@@ -9646,6 +10351,394 @@ export interface operations {
             default: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listJoinRequests: {
+        parameters: {
+            query?: {
+                /** @description only join requests in this status */
+                status?: "pending" | "approved" | "denied" | "expired";
+                /** @description default 50 */
+                page_size?: number;
+                /** @description next_page_token of the previous page */
+                page_token?: string;
+            };
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "join_requests": [
+                     *         {
+                     *           "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *           "status": "pending",
+                     *           "requester": {
+                     *             "email": "ada@example.com",
+                     *             "email_verified": true,
+                     *             "name": "Ada Lovelace"
+                     *           },
+                     *           "via": "user",
+                     *           "roles": [
+                     *             "member"
+                     *           ],
+                     *           "message": "I joined the data team last week.",
+                     *           "decided_by": {},
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-15T09:30:00Z",
+                     *           "expires_at": "2026-02-14T09:30:00Z",
+                     *           "approved_at": null,
+                     *           "denied_at": null
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinRequestList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createJoinRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "I joined the data team last week."
+                 *     }
+                 */
+                "application/json": components["schemas"]["JoinRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *       "status": "pending",
+                     *       "requester": {
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace"
+                     *       },
+                     *       "via": "user",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "message": "I joined the data team last week.",
+                     *       "decided_by": {},
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "expires_at": "2026-02-14T09:30:00Z",
+                     *       "approved_at": null,
+                     *       "denied_at": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinRequest"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "rate_limited",
+                     *         "message": "too many invitation link requests from this address; slow down"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
