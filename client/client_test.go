@@ -67,7 +67,7 @@ func newService(t *testing.T, opts ...func(*api.Deps)) *service {
 	}
 	deps := api.Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
-		Webhooks: db, Outbox: db, Apps: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
+		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
 		Credentials: &httpkit.Credentials{Auth: db},
 		Ready:       []api.Check{{Name: "database", Check: db.Ready}},
 	}
@@ -145,6 +145,16 @@ func tokenOf(t *testing.T, link string) string {
 		t.Fatalf("invitation link %q", link)
 	}
 	return strings.TrimPrefix(u.Path, "/i/")
+}
+
+// joinTokenOf returns the token of a join link.
+func joinTokenOf(t *testing.T, l *client.JoinLinkWithURL) string {
+	t.Helper()
+	u, err := url.Parse(l.URL)
+	if err != nil || l.Token == "" || u.Path != "/j/"+l.Token {
+		t.Fatalf("join link %q with token %q", l.URL, l.Token)
+	}
+	return l.Token
 }
 
 // methodName is the Client method of an operationId.
@@ -568,5 +578,149 @@ func TestRetry(t *testing.T) {
 				t.Errorf("%d requests, want %d", n, tt.requests)
 			}
 		})
+	}
+}
+
+// TestJoinLinks follows join links through their lives with every join
+// link method: a link of two uses is previewed without credentials and
+// used up, one use a second time changing nothing; another is used by a
+// user for themselves, rotated and revoked.
+func TestJoinLinks(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	c := s.adminClient()
+	anon := s.client()
+	org := mustOrg(t, c, "Acme")
+
+	pair, err := c.CreateJoinLink(ctx, org.ID, invited.JoinLinkCreate{Roles: []string{"member"}, MaxUses: new(2), Note: "offsite"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := joinTokenOf(t, pair)
+	if got, err := c.GetJoinLink(ctx, pair.ID); err != nil || got.Note != "offsite" || got.Status != invited.JoinLinkActive {
+		t.Fatalf("GetJoinLink = %+v, %v", got, err)
+	}
+	p, err := anon.PreviewJoinLink(ctx, token)
+	if err != nil || !p.Usable || p.Organization.ID != org.ID || !reflect.DeepEqual(p.Roles, []string{"member"}) {
+		t.Fatalf("PreviewJoinLink = %+v, %v", p, err)
+	}
+
+	ann := &invited.Acceptor{ExternalID: "ann", Email: "ann@example.com"}
+	uses := []struct {
+		name   string
+		c      *client.Client
+		user   *invited.Acceptor
+		code   string // "" for success
+		joined bool
+	}{
+		{"ann joins", c, ann, "", true},
+		{"ann again changes nothing", c, ann, "", false},
+		{"nobody without credentials", anon, nil, invited.EUNAUTHENTICATED, false},
+		{"bob takes the last use", c, &invited.Acceptor{ExternalID: "bob", Email: "bob@example.com"}, "", true},
+		{"cy comes too late", c, &invited.Acceptor{ExternalID: "cy", Email: "cy@example.com"}, invited.EJOINLINKEXHAUSTED, false},
+	}
+	var annID string
+	for _, u := range uses {
+		acc, err := u.c.AcceptJoinLink(ctx, token, u.user)
+		if u.code != "" {
+			if invited.ErrorCode(err) != u.code {
+				t.Errorf("%s: %v, want %s", u.name, err, u.code)
+			}
+			continue
+		}
+		if err != nil || acc.Joined != u.joined || acc.Membership.OrgID != org.ID {
+			t.Fatalf("%s: AcceptJoinLink = %+v, %v; want joined %v", u.name, acc, err, u.joined)
+		}
+		if u.user == ann {
+			annID = acc.User.ID
+		}
+	}
+	if got, err := c.GetJoinLink(ctx, pair.ID); err != nil || got.Uses != 2 || got.Status != invited.JoinLinkExhausted {
+		t.Errorf("after its two uses: %+v, %v", got, err)
+	}
+
+	// Ann, already a user, joins another organization through a link for
+	// herself: no body, as with a user access token.
+	globex := mustOrg(t, c, "Globex")
+	open, err := c.CreateJoinLink(ctx, globex.ID, invited.JoinLinkCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := c.With(client.WithActingUser(annID)).AcceptJoinLink(ctx, joinTokenOf(t, open), nil)
+	if err != nil || !acc.Joined || acc.User.ID != annID || acc.Membership.OrgID != globex.ID {
+		t.Fatalf("Ann joining Globex for herself: %+v, %v", acc, err)
+	}
+
+	rotated, err := c.RotateJoinLink(ctx, open.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joinTokenOf(t, rotated) == open.Token || rotated.ID != open.ID || rotated.Uses != 1 {
+		t.Errorf("rotated %+v of %+v: want the same link, with its use, and a new token", rotated, open)
+	}
+	if _, err := anon.PreviewJoinLink(ctx, open.Token); invited.ErrorCode(err) != invited.ENOTFOUND {
+		t.Errorf("the token before the rotation: %v, want not_found", err)
+	}
+	if revoked, err := c.RevokeJoinLink(ctx, open.ID); err != nil || revoked.Status != invited.JoinLinkRevoked {
+		t.Fatalf("RevokeJoinLink = %+v, %v", revoked, err)
+	}
+	if p, err := anon.PreviewJoinLink(ctx, rotated.Token); err != nil || p.Usable || p.Status != invited.JoinLinkRevoked {
+		t.Errorf("a revoked link's preview: %+v, %v", p, err)
+	}
+	if _, err := c.AcceptJoinLink(ctx, rotated.Token, &invited.Acceptor{ExternalID: "cy"}); invited.ErrorCode(err) != invited.EJOINLINKREVOKED {
+		t.Errorf("using a revoked link: %v, want %s", err, invited.EJOINLINKREVOKED)
+	}
+}
+
+// TestJoinLinkLists: the list filters by status, and the iterator follows
+// the pages of one organization's links.
+func TestJoinLinkLists(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	c := s.adminClient()
+	org := mustOrg(t, c, "Acme")
+	var all []string
+	for range 3 {
+		l, err := c.CreateJoinLink(ctx, org.ID, invited.JoinLinkCreate{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append([]string{l.ID}, all...) // newest first
+	}
+	if _, err := c.RevokeJoinLink(ctx, all[1]); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		filter   invited.JoinLinkFilter
+		want     []string
+		requests int64
+	}{
+		{"every page", invited.JoinLinkFilter{OrgID: org.ID, Page: invited.Page{PageSize: 2}}, all, 2},
+		{"active", invited.JoinLinkFilter{OrgID: org.ID, Status: invited.JoinLinkActive}, []string{all[0], all[2]}, 1},
+		{"revoked", invited.JoinLinkFilter{OrgID: org.ID, Status: invited.JoinLinkRevoked}, all[1:2], 1},
+		{"none expired", invited.JoinLinkFilter{OrgID: org.ID, Status: invited.JoinLinkExpired}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := s.requests.Load()
+			var got []string
+			for l, err := range c.JoinLinks(ctx, tt.filter) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, l.ID)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("links %v, want %v", got, tt.want)
+			}
+			if n := s.requests.Load() - before; n != tt.requests {
+				t.Errorf("%d requests, want %d", n, tt.requests)
+			}
+		})
+	}
+	if _, err := c.ListJoinLinks(ctx, invited.JoinLinkFilter{OrgID: org.ID, Status: "lost"}); invited.ErrorCode(err) != invited.EINVALID {
+		t.Errorf("an unknown status: %v, want invalid_request", err)
 	}
 }

@@ -85,11 +85,17 @@ func (c *Client) PreviewInvitation(ctx context.Context, token string) (*invited.
 // token (or a key acting for a user) user is nil and the caller accepts;
 // with an API key, user names the person the host application vouches for.
 func (c *Client) AcceptInvitation(ctx context.Context, token string, user *invited.Acceptor) (*invited.Acceptance, error) {
-	cl := call{op: "acceptInvitation", method: http.MethodPost, path: pathf("/v1/invitation-tokens/%s/accept", token)}
+	return answer[*invited.Acceptance](ctx, c, accept("acceptInvitation", pathf("/v1/invitation-tokens/%s/accept", token), user))
+}
+
+// accept is the POST of an accept (of an invitation, of a join link): with
+// the body naming user, or without a body when user is nil.
+func accept(op, path string, user *invited.Acceptor) call {
+	cl := call{op: op, method: http.MethodPost, path: path}
 	if user != nil {
 		cl.in = AcceptRequest{User: user}
 	}
-	return answer[*invited.Acceptance](ctx, c, cl)
+	return cl
 }
 
 // DeclineInvitation declines the invitation of token, answering its public

@@ -115,6 +115,7 @@ and authenticate with the API key in INVITED_API_KEY, or in the file named by
 		c.orgsCommand(),
 		c.inviteCommand(),
 		c.invitationsCommand(),
+		c.joinLinksCommand(),
 		c.membersCommand(),
 		c.rolesCommand(),
 		c.apiKeysCommand(),

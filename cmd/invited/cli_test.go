@@ -101,6 +101,23 @@ func TestCLICommands(t *testing.T) {
 		{name: "accept again", args: []string{"invitations", "accept", "{cylink}", "--external-id", "cy-1", "-o", "json"}, code: exitFailure, stderr: "invited: invitation_already_accepted: "},
 		{name: "preview accepted", args: []string{"invitations", "preview", "{cylink}", "-o", "json"}, stdout: `"status": "accepted"`, isJSON: true},
 		{name: "accept for nobody", args: []string{"invitations", "accept", "{cylink}"}, code: exitUsage},
+		{name: "create join link", args: []string{"join-links", "create", "--org", "{org}", "--role", "member", "--max-uses", "2", "--expires-in", "3d", "--domain", "example.com", "--note", "offsite", "-o", "json"},
+			save: map[string]string{"jl": "id"}, stdout: `"url": "http`, isJSON: true},
+		{name: "create join link table", args: []string{"join-links", "create", "--org", "{org}"}, stdout: "shown only this once"},
+		{name: "create privileged join link", args: []string{"join-links", "create", "--org", "{org}", "--role", "admin"}, code: exitFailure, stderr: "invited: invalid_request: "},
+		{name: "allow privileged join link", args: []string{"join-links", "create", "--org", "{org}", "--role", "admin", "--allow-privileged"}, stdout: "admin"},
+		{name: "join link of no use", args: []string{"join-links", "create", "--org", "{org}", "--max-uses", "0"}, code: exitFailure, stderr: "max_uses: "},
+		{name: "join link bad duration", args: []string{"join-links", "create", "--org", "{org}", "--expires-in", "soon"}, code: exitUsage},
+		{name: "join link without org", args: []string{"join-links", "create"}, code: exitUsage},
+		{name: "list join links", args: []string{"join-links", "list", "--org", "{org}"}, stdout: "0/2"},
+		{name: "list join links json", args: []string{"join-links", "list", "--org", "{org}", "--status", "active", "-o", "json"}, stdout: `"note": "offsite"`, isJSON: true},
+		{name: "list join links bad status", args: []string{"join-links", "list", "--org", "{org}", "--status", "lost"}, code: exitFailure, stderr: "invited: invalid_request: "},
+		{name: "get join link", args: []string{"join-links", "get", "{jl}"}, stdout: "example.com"},
+		{name: "rotate join link", args: []string{"join-links", "rotate", "{jl}"}, stdout: "/j/"},
+		{name: "revoke join link", args: []string{"join-links", "revoke", "{jl}"}, stdout: "revoked"},
+		{name: "list revoked join links", args: []string{"join-links", "list", "--org", "{org}", "--status", "revoked", "-o", "json"}, stdout: `"id": "{jl}"`, isJSON: true},
+		{name: "rotate revoked join link", args: []string{"join-links", "rotate", "{jl}"}, code: exitFailure, stderr: "invited: invalid_state: "},
+		{name: "get unknown join link", args: []string{"join-links", "get", "jl_00000000000000000000000000"}, code: exitFailure, stderr: "invited: not_found: "},
 		{name: "list members", args: []string{"members", "list", "{org}"}, stdout: "cy@example.com"},
 		{name: "list members json", args: []string{"members", "list", "{org}", "-o", "json"}, save: map[string]string{"owner": "0.user_id"}, isJSON: true},
 		{name: "invite dee", args: []string{"invite", "{org}", "--email", "dee@example.com", "--role", "member", "-o", "json"}, save: map[string]string{"deelink": "url"}},
@@ -308,4 +325,51 @@ func invitationCount(t *testing.T, env map[string]string, org string) int {
 		n++
 	}
 	return n
+}
+
+// TestCLIJoinLinkURL: create and rotate print the link's URL once, as
+// the last line of their output, where it is easy to copy; it is the
+// link's, and after a rotation only the new one works.
+func TestCLIJoinLinkURL(t *testing.T) {
+	env := startCLIServer(t, nil)
+	api := newClient(t, env["INVITED_URL"])
+	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+
+	create := invitedCLI(env, "join-links", "create", "--org", org, "--max-uses", "5")
+	first := printedURL(t, create)
+	id := strings.Fields(strings.Split(create.stdout, "\n")[1])[0] // the table's one row, its ID column
+	rotate := invitedCLI(env, "join-links", "rotate", id)
+	second := printedURL(t, rotate)
+
+	tests := []struct {
+		url  string
+		code string // of its preview; "" for a usable link
+	}{
+		{first, invited.ENOTFOUND},
+		{second, ""},
+	}
+	for _, tt := range tests {
+		p, err := api.PreviewJoinLink(context.Background(), tt.url[strings.LastIndex(tt.url, "/")+1:])
+		switch {
+		case tt.code != "" && invited.ErrorCode(err) != tt.code:
+			t.Errorf("preview of %s: %v, want %s", tt.url, err, tt.code)
+		case tt.code == "" && (err != nil || !p.Usable || p.Organization.ID != org):
+			t.Errorf("preview of %s: %+v, %v; want a usable link into %s", tt.url, p, err, org)
+		}
+	}
+}
+
+// printedURL checks that r printed the join link URL once, as its last
+// line, and returns it.
+func printedURL(t *testing.T, r cliResult) string {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("%v\nstderr: %s", r.err, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	url := lines[len(lines)-1]
+	if !strings.Contains(url, "/j/") || strings.Count(r.stdout, "/j/") != 1 {
+		t.Fatalf("stdout %q: want the link's URL once, as the last line", r.stdout)
+	}
+	return url
 }

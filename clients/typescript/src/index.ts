@@ -47,6 +47,12 @@ export type Renewal = Body<"renewInvitation">;
 export type InvitationPreview = Success<"previewInvitation">;
 export type AcceptRequest = Body<"acceptInvitation">;
 export type Acceptance = Success<"acceptInvitation">;
+export type JoinLink = Success<"getJoinLink">;
+/** A created (or rotated) join link, with its secret `token` and `url` (absent in replays). */
+export type JoinLinkWithURL = Success<"createJoinLink">;
+export type JoinLinkCreate = Body<"createJoinLink">;
+export type JoinLinkPreview = Success<"previewJoinLink">;
+export type JoinLinkAcceptance = Success<"acceptJoinLink">;
 export type Member = Success<"getMember">;
 export type MemberUpdate = Body<"updateMember">;
 export type Role = Success<"createRole">;
@@ -320,6 +326,38 @@ export class InvitedClient {
       unwrap(this.raw.POST("/v1/invitation-tokens/{token}/decline", { params: { path: { token } }, ...init(opts) })),
   };
 
+  readonly joinLinks = {
+    /** Creates a multi-use link into the organization; the answer's `token` and `url` are its secret, shown only here. */
+    create: (org: string, body: JoinLinkCreate, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/orgs/{org}/join-links", { params: { path: { org } }, body, ...init(opts) })),
+    list: (org: string, query?: Query<"listJoinLinks">, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/orgs/{org}/join-links", { params: { path: { org }, query }, ...init(opts) })),
+    iterate: (org: string, query?: ListQuery<"listJoinLinks">, opts?: RequestOptions) =>
+      paginate(async (page_token) => {
+        const p = await this.joinLinks.list(org, { ...query, page_token }, opts);
+        return { items: p.join_links, next: p.next_page_token };
+      }),
+    get: (id: string, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/join-links/{id}", { params: { path: { id } }, ...init(opts) })),
+    /** The link stops working at once; who joined through it stays a member. */
+    revoke: (id: string, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/join-links/{id}/revoke", { params: { path: { id } }, ...init(opts) })),
+    /** A new secret, in the answer only; the previous link stops working. */
+    rotate: (id: string, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/join-links/{id}/rotate", { params: { path: { id } }, ...init(opts) })),
+  };
+
+  /** The public side of a join link, by its token (`token`, or the last segment of `url`). */
+  readonly joinLinkTokens = {
+    preview: (token: string, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/join-link-tokens/{token}", { params: { path: { token } }, ...init(opts) })),
+    /** As `tokens.accept`: with an API key, `body.user` names the person; with a user token it may be empty. */
+    accept: (token: string, body: AcceptRequest = {}, opts?: RequestOptions) =>
+      unwrap(
+        this.raw.POST("/v1/join-link-tokens/{token}/accept", { params: { path: { token } }, body, ...init(opts) }),
+      ),
+  };
+
   readonly members = {
     list: (org: string, query?: Query<"listMembers">, opts?: RequestOptions) =>
       unwrap(this.raw.GET("/v1/orgs/{org}/members", { params: { path: { org }, query }, ...init(opts) })),
@@ -389,7 +427,7 @@ export class InvitedClient {
   };
 }
 
-/** The token of an invitation link (`{public URL}/i/{token}`): its last path segment. */
+/** The token of an invitation or join link (`{public URL}/i/{token}`, `/j/{token}`): its last path segment. */
 export function tokenFromURL(url: string): string {
   const segments = new URL(url).pathname.split("/");
   return decodeURIComponent(segments[segments.length - 1] ?? "");

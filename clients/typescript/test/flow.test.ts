@@ -182,6 +182,61 @@ describe("invited client against a live server", () => {
     assert.equal(declined.status, "declined");
   });
 
+  test("join links: create, preview, accept until used up, list, rotate, revoke", async () => {
+    const org = await client.orgs.create({ name: "Join " + randomUUID().slice(0, 8) });
+    const link = await client.joinLinks.create(org.id, { roles: ["member"], max_uses: 2, note: "offsite" });
+    assert.match(link.id, /^jl_/);
+    assert.ok(link.token && link.url, "a created join link carries its token and link");
+    assert.equal(tokenFromURL(link.url), link.token);
+    const got = await client.joinLinks.get(link.id);
+    assert.equal(got.note, "offsite");
+    assert.equal("token" in got, false, "the token is shown only at creation");
+
+    const anon = new InvitedClient({ baseUrl });
+    const preview = await anon.joinLinkTokens.preview(link.token);
+    assert.equal(preview.usable, true);
+    assert.deepEqual(preview.organization, { id: org.id, name: org.name });
+    assert.deepEqual(preview.roles, ["member"]);
+
+    const id = randomUUID().slice(0, 8);
+    const ann = { user: { external_id: `ann-jl-${id}`, email: `ann-${id}@example.com` } };
+    const joined = await client.joinLinkTokens.accept(link.token, ann);
+    assert.equal(joined.joined, true);
+    assert.equal(joined.membership?.org_id, org.id);
+    assert.equal((await client.joinLinkTokens.accept(link.token, ann)).joined, false, "a second use changes nothing");
+    await client.joinLinkTokens.accept(link.token, { user: { external_id: `bob-jl-${id}` } });
+    await rejectsWith(
+      () => client.joinLinkTokens.accept(link.token!, { user: { external_id: `cy-jl-${id}` } }),
+      410,
+      "join_link_exhausted",
+    );
+    const exhausted = await client.joinLinks.get(link.id);
+    assert.equal(exhausted.status, "exhausted");
+    assert.equal(exhausted.uses, 2);
+
+    const open = await client.joinLinks.create(org.id, {});
+    const before = rec.exchanges.length;
+    const listed: string[] = [];
+    for await (const l of client.joinLinks.iterate(org.id, { page_size: 1 })) {
+      listed.push(l.id);
+    }
+    assert.deepEqual(listed, [open.id, link.id], "newest first");
+    assert.equal(rec.exchanges.length - before, 2, "2 links at 1 a page are 2 pages");
+    const active = await client.joinLinks.list(org.id, { status: "active" });
+    assert.deepEqual(
+      active.join_links.map((l) => l.id),
+      [open.id],
+    );
+
+    const rotated = await client.joinLinks.rotate(open.id);
+    assert.equal(rotated.id, open.id);
+    assert.ok(rotated.token && rotated.token !== open.token, "rotating issues a new token");
+    await rejectsWith(() => anon.joinLinkTokens.preview(open.token!), 404, "not_found");
+    assert.equal((await client.joinLinks.revoke(open.id)).status, "revoked");
+    assert.equal((await anon.joinLinkTokens.preview(rotated.token)).usable, false);
+    await rejectsWith(() => client.joinLinkTokens.accept(rotated.token!, ann), 410, "join_link_revoked");
+  });
+
   test("api keys: an organization-bound key sees its organization only", async () => {
     const key = await client.apiKeys.create({ name: "ts reader", org_id: org.id, permissions: ["members:read"] });
     assert.ok(key.secret?.startsWith("ik_"));
@@ -278,5 +333,6 @@ describe("client without a server", () => {
 
   test("tokenFromURL takes the link's last segment", () => {
     assert.equal(tokenFromURL("https://invited.example.com/i/abc_DEF-123"), "abc_DEF-123");
+    assert.equal(tokenFromURL("https://invited.example.com/j/abc_DEF-123"), "abc_DEF-123");
   });
 });
