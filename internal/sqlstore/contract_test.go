@@ -1306,7 +1306,7 @@ func testOrganizationsAndRoles(t *testing.T, e *env) {
 	for _, r := range roles {
 		names = append(names, r.Name)
 	}
-	if !slices.Equal(names, []string{"owner", "admin", "member", "recruiter"}) || !roles[0].BuiltIn || roles[3].BuiltIn {
+	if !slices.Equal(names, []string{"owner", "admin", "member", "guest", "recruiter"}) || !roles[0].BuiltIn || roles[4].BuiltIn {
 		t.Fatalf("roles %v", names)
 	}
 	// A custom role is usable in invitations and grants its permissions.

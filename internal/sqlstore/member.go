@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -72,17 +71,7 @@ func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.
 			return err
 		}
 		f := invited.FieldErrors{}
-		switch {
-		case len(u.Roles) == 0:
-			f.Add("roles", "must name at least one role")
-		case len(u.Roles) > invited.MaxRoles:
-			f.Add("roles", "at most 32 roles")
-		}
-		for _, r := range u.Roles {
-			if !rs.exists(r) {
-				f.Add("roles", fmt.Sprintf("unknown role %q", r))
-			}
-		}
+		invited.CheckRoles(f, "roles", u.Roles, rs.exists)
 		if err := f.Err(); err != nil {
 			return err
 		}
