@@ -43,10 +43,13 @@ func (db *DB) FindMembers(ctx context.Context, f invited.MemberFilter) ([]*invit
 	return members, next, nil
 }
 
-// FindMember returns one member; needs members:read.
+// FindMember returns one member; needs members:read, unless the user asks
+// for their own membership, which any role lets them see (guest too).
 func (db *DB) FindMember(ctx context.Context, orgID, userID string) (*invited.Member, error) {
-	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermMembersRead); err != nil {
-		return nil, err
+	if a := invited.ActorFromContext(ctx); a.UserID() != userID || !a.CanSee(orgID) {
+		if err := a.Authorize(orgID, invited.PermMembersRead); err != nil {
+			return nil, err
+		}
 	}
 	var m *invited.Member
 	err := db.readTx(ctx, func(tx *Tx) (err error) {
