@@ -17,7 +17,7 @@ func scanRole(s scanner) (*invited.Role, error) {
 // FindRoles lists the built-in roles, then the organization's own. A
 // custom role made before a built-in one of its name existed (guest) keeps
 // its name and its permissions in its organization, as roleSet does: it is
-// listed in the built-in one's stead.
+// listed with the custom roles, and the built-in one not at all.
 func (db *DB) FindRoles(ctx context.Context, orgID string) ([]*invited.Role, error) {
 	if !invited.ActorFromContext(ctx).CanSee(orgID) {
 		return nil, errNotFound("organization")
