@@ -204,11 +204,11 @@ type InvitationCreate struct {
 	Email       string          `json:"email,omitempty" doc:"exactly one of email, phone, user_id"`
 	Phone       string          `json:"phone,omitempty" doc:"E.164, e.g. +14155550100"`
 	UserID      string          `json:"user_id,omitempty"`
-	Roles       []string        `json:"roles" doc:"non-empty; built-in or custom roles of the organization"`
+	Roles       []string        `json:"roles,omitempty" doc:"built-in or custom roles of the organization; default (omitted or empty) the organization's default_roles"`
 	FirstName   string          `json:"first_name,omitempty"`
 	LastName    string          `json:"last_name,omitempty"`
 	Message     string          `json:"message,omitempty" doc:"at most 2000 characters"`
-	RedirectURL string          `json:"redirect_url,omitempty" doc:"must match one of the organization's allowed_redirect_origins"`
+	RedirectURL string          `json:"redirect_url,omitempty" doc:"an absolute URL of one of the organization's allowed_redirect_origins, or a path (/welcome) on the origin of its default_redirect_url"`
 	ExpiresIn   *Duration       `json:"expires_in,omitempty" doc:"lifetime, e.g. \"72h\" or \"7d\"; default the organization's invitation_ttl"`
 	ExpiresAt   *time.Time      `json:"expires_at,omitempty"`
 	Metadata    json.RawMessage `json:"metadata,omitempty" doc:"a JSON object of at most 8 KiB, returned as given"`
@@ -257,124 +257,25 @@ func Expiry(expiresIn *Duration, expiresAt *time.Time, ttl time.Duration, now ti
 // check uniqueness or membership: that needs the store.
 func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string) bool, inviter Inviter, now time.Time) (*Invitation, error) {
 	f := FieldErrors{}
+	s := org.Settings
 	inv := &Invitation{
 		ID:          NewID(PrefixInvitation, now),
 		OrgID:       org.ID,
 		Status:      StatusPending,
-		Phone:       strings.TrimSpace(c.Phone),
-		UserID:      strings.TrimSpace(c.UserID),
-		FirstName:   strings.TrimSpace(c.FirstName),
-		LastName:    strings.TrimSpace(c.LastName),
-		Message:     c.Message,
-		RedirectURL: strings.TrimSpace(c.RedirectURL),
-		Audience:    strings.TrimSpace(c.Audience),
+		FirstName:   checkLine(f, "first_name", c.FirstName, MaxNameRunes),
+		LastName:    checkLine(f, "last_name", c.LastName, MaxNameRunes),
+		Roles:       s.ResolveRoles(f, "roles", c.Roles, roleExists),
+		Message:     checkMessage(f, c.Message),
+		RedirectURL: s.ResolveRedirect(f, "redirect_url", c.RedirectURL),
+		Audience:    checkLine(f, "audience", c.Audience, MaxAudienceLen),
+		Metadata:    CheckMetadata(f, c.Metadata),
 		Inviter:     inviter,
 		CreatedAt:   now,
 		UpdatedAt:   now,
+		ExpiresAt:   Expiry(c.ExpiresIn, c.ExpiresAt, s.TTL(), now, f),
 	}
-
-	for _, t := range []struct{ field, value string }{
-		{"email", c.Email}, {"phone", inv.Phone}, {"user_id", inv.UserID},
-		{"first_name", inv.FirstName}, {"last_name", inv.LastName},
-		{"redirect_url", inv.RedirectURL}, {"audience", inv.Audience},
-	} {
-		CheckText(f, t.field, t.value, false)
-	}
-	CheckText(f, "message", inv.Message, true)
-	for _, r := range c.Roles {
-		CheckText(f, "roles", r, false)
-	}
-
-	// Invitee: exactly one of email, phone, user id.
-	given := 0
-	for _, s := range []string{c.Email, inv.Phone, inv.UserID} {
-		if strings.TrimSpace(s) != "" {
-			given++
-		}
-	}
-	switch {
-	case given == 0:
-		f.Add("email", "give exactly one of email, phone, user_id")
-	case given > 1:
-		f.Add("email", "give exactly one of email, phone, user_id, not several")
-	case c.Email != "":
-		email, ok := NormalizeEmail(strings.TrimSpace(c.Email))
-		switch {
-		case !ok:
-			f.Add("email", "not a valid email address")
-		case !org.Settings.EmailDomainAllowed(email):
-			f.Add("email", "this organization only invites addresses at "+strings.Join(org.Settings.AllowedEmailDomains, ", "))
-		}
-		inv.Email = email
-	case inv.Phone != "" && !ValidPhone(inv.Phone):
-		f.Add("phone", "must be an E.164 number such as +14155550100")
-	case inv.UserID != "" && (!strings.HasPrefix(inv.UserID, PrefixUser) || utf8.RuneCountInString(inv.UserID) > MaxUserIDLen):
-		f.Add("user_id", "must be a user id (usr_…)")
-	}
-
-	// Roles.
-	switch {
-	case len(c.Roles) == 0:
-		f.Add("roles", "must name at least one role")
-	case len(c.Roles) > MaxRoles:
-		f.Add("roles", "at most 32 roles")
-	}
-	for _, r := range c.Roles {
-		if !roleExists(r) {
-			f.Add("roles", "unknown role "+quote(r))
-		}
-	}
-	inv.Roles = MergeRoles(c.Roles, nil)
-
-	if utf8.RuneCountInString(inv.FirstName) > MaxNameRunes {
-		f.Add("first_name", "at most 200 characters")
-	}
-	if utf8.RuneCountInString(inv.LastName) > MaxNameRunes {
-		f.Add("last_name", "at most 200 characters")
-	}
-	if utf8.RuneCountInString(c.Message) > MaxMessageRunes {
-		f.Add("message", "at most 2000 characters")
-	}
-	if inv.RedirectURL != "" && !org.Settings.RedirectAllowed(inv.RedirectURL) {
-		f.Add("redirect_url", "origin is not in the organization's allowed_redirect_origins")
-	}
-	if utf8.RuneCountInString(inv.Audience) > MaxAudienceLen {
-		f.Add("audience", "at most 200 characters")
-	}
-	if len(c.Metadata) > 0 && string(c.Metadata) != "null" {
-		var obj map[string]any
-		switch {
-		case len(c.Metadata) > MaxMetadataSize:
-			f.Add("metadata", "at most 8 KiB")
-		case json.Unmarshal(c.Metadata, &obj) != nil:
-			f.Add("metadata", "must be a JSON object")
-		default:
-			inv.Metadata = c.Metadata
-		}
-	}
-
-	switch c.Channel {
-	case "":
-		if inv.Phone != "" {
-			inv.Channel = ChannelSMS
-		} else if inv.Email != "" {
-			inv.Channel = ChannelEmail
-		}
-	case ChannelEmail:
-		if inv.Email == "" && inv.UserID == "" {
-			f.Add("channel", "email needs an email invitee")
-		}
-		inv.Channel = c.Channel
-	case ChannelSMS:
-		if inv.Phone == "" {
-			f.Add("channel", "sms needs a phone invitee")
-		}
-		inv.Channel = c.Channel
-	default:
-		f.Add("channel", `must be "email" or "sms"`)
-	}
-
-	inv.ExpiresAt = Expiry(c.ExpiresIn, c.ExpiresAt, org.Settings.TTL(), now, f)
+	inv.Email, inv.Phone, inv.UserID = checkInvitee(f, s, c.Email, c.Phone, c.UserID)
+	inv.Channel = checkChannel(f, c.Channel, inv)
 	if c.Send != nil && !*c.Send {
 		inv.Status = StatusDraft
 	} else {

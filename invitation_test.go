@@ -2,7 +2,9 @@ package invited_test
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +89,7 @@ func TestNewInvitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	org.Settings.AllowedRedirectOrigins = []string{"https://app.acme.test"}
+	org.Settings.DefaultRedirectURL = "https://app.acme.test/home"
 	roleExists := func(r string) bool { return r == "admin" || r == "member" || r == "billing" }
 	dur := func(s string) *invited.Duration { d, _ := invited.ParseDuration(s); return &d }
 	f := false
@@ -146,12 +149,25 @@ func TestNewInvitation(t *testing.T) {
 		{name: "display-name email", in: invited.InvitationCreate{Email: "Ann <ann@example.com>", Roles: []string{"admin"}}, wantField: "email"},
 		{name: "bad phone", in: invited.InvitationCreate{Phone: "555-0100", Roles: []string{"admin"}}, wantField: "phone"},
 		{name: "bad user id", in: invited.InvitationCreate{UserID: "bob", Roles: []string{"admin"}}, wantField: "user_id"},
-		{name: "empty roles", in: invited.InvitationCreate{Email: "a@b.co"}, wantField: "roles"},
+		{name: "roles default to the organization's", in: invited.InvitationCreate{Email: "a@b.co"},
+			check: func(t *testing.T, inv *invited.Invitation) {
+				if !slices.Equal(inv.Roles, []string{"member"}) {
+					t.Fatalf("%v", inv.Roles)
+				}
+			}},
+		{name: "relative redirect", in: invited.InvitationCreate{Email: "a@b.co", RedirectURL: "/somewhere/on/my/site#"},
+			check: func(t *testing.T, inv *invited.Invitation) {
+				if inv.RedirectURL != "https://app.acme.test/somewhere/on/my/site" {
+					t.Fatalf("%q", inv.RedirectURL)
+				}
+			}},
+		{name: "too many roles", in: invited.InvitationCreate{Email: "a@b.co", Roles: slices.Repeat([]string{"member"}, invited.MaxRoles+1)}, wantField: "roles"},
 		{name: "unknown role", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"wizard"}}, wantField: "roles"},
 		{name: "long audience", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Audience: strings.Repeat("a", 201)}, wantField: "audience"},
 		{name: "long message", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Message: strings.Repeat("é", 2001)}, wantField: "message"},
 		{name: "redirect elsewhere", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "https://evil.test/"}, wantField: "redirect_url"},
-		{name: "redirect not absolute", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "/welcome"}, wantField: "redirect_url"},
+		{name: "redirect neither absolute nor a path", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "welcome"}, wantField: "redirect_url"},
+		{name: "redirect to another host", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, RedirectURL: "//evil.test/welcome"}, wantField: "redirect_url"},
 		{name: "metadata array", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Metadata: json.RawMessage(`[1]`)}, wantField: "metadata"},
 		{name: "metadata too big", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, Metadata: json.RawMessage(`{"x":"` + strings.Repeat("a", 9000) + `"}`)}, wantField: "metadata"},
 		{name: "negative expiry", in: invited.InvitationCreate{Email: "a@b.co", Roles: []string{"admin"}, ExpiresIn: dur("-1h")}, wantField: "expires_in"},
@@ -176,6 +192,42 @@ func TestNewInvitation(t *testing.T) {
 			var e *invited.Error
 			if !asError(err, &e) || e.Code != invited.EINVALID || e.Fields[tt.wantField] == "" {
 				t.Fatalf("want invalid_request naming %q, got %v (%+v)", tt.wantField, err, e)
+			}
+		})
+	}
+}
+
+// TestInviteeFields: an invitation names exactly one invitee, and a
+// request that names none or several is told which fields to fix: the ones
+// it sent, or all three when it sent none.
+func TestInviteeFields(t *testing.T) {
+	now := time.Now()
+	org, err := invited.NewOrganization(invited.OrganizationCreate{Name: "Acme"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   invited.InvitationCreate
+		want []string // the fields blamed, sorted
+	}{
+		{"none", invited.InvitationCreate{}, []string{"email", "phone", "user_id"}},
+		{"blank ones are none", invited.InvitationCreate{Email: " ", Phone: "\t"}, []string{"email", "phone", "user_id"}},
+		{"email and phone", invited.InvitationCreate{Email: "a@b.co", Phone: "+14155550100"}, []string{"email", "phone"}},
+		{"phone and user_id", invited.InvitationCreate{Phone: "+14155550100", UserID: "usr_x"}, []string{"phone", "user_id"}},
+		{"email and user_id", invited.InvitationCreate{Email: "a@b.co", UserID: "usr_x"}, []string{"email", "user_id"}},
+		{"all three", invited.InvitationCreate{Email: "a@b.co", Phone: "+14155550100", UserID: "usr_x"}, []string{"email", "phone", "user_id"}},
+		{"one bad phone", invited.InvitationCreate{Phone: "555"}, []string{"phone"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := invited.NewInvitation(tt.in, org, func(string) bool { return true }, invited.Inviter{}, now)
+			var e *invited.Error
+			if !asError(err, &e) || e.Code != invited.EINVALID {
+				t.Fatalf("got %v, want invalid_request", err)
+			}
+			if got := slices.Sorted(maps.Keys(e.Fields)); !slices.Equal(got, tt.want) {
+				t.Fatalf("fields %v, want %v", e.Fields, tt.want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type OrgSettings struct {
 	AllowedEmailDomains    []string `json:"allowed_email_domains" doc:"when non-empty, only these email domains may be invited or accept"`
 	RequireEmailMatch      bool     `json:"require_email_match" doc:"the accepting user must own the invited email, phone or user id"`
 	Contact                string   `json:"contact" doc:"shown on dead-link pages"`
+	DefaultRoles           []string `json:"default_roles" doc:"the roles of an invitation that names none: 1-32 built-in or custom roles, not owner"`
 
 	// The hosted pages (DESIGN.md §5).
 	DisplayName        string `json:"display_name" doc:"the name hosted pages show; default the organization's name"`
@@ -59,6 +61,7 @@ func DefaultOrgSettings() OrgSettings {
 		AllowedRedirectOrigins: []string{},
 		AllowedEmailDomains:    []string{},
 		RequireEmailMatch:      true,
+		DefaultRoles:           []string{RoleMember},
 	}
 }
 
@@ -69,6 +72,7 @@ type OrgSettingsPatch struct {
 	AllowedEmailDomains    *[]string `json:"allowed_email_domains,omitempty"`
 	RequireEmailMatch      *bool     `json:"require_email_match,omitempty"`
 	Contact                *string   `json:"contact,omitempty"`
+	DefaultRoles           *[]string `json:"default_roles,omitempty"`
 	DisplayName            *string   `json:"display_name,omitempty"`
 	LogoURL                *string   `json:"logo_url,omitempty"`
 	AccentColor            *string   `json:"accent_color,omitempty"`
@@ -95,6 +99,7 @@ type OrganizationFilter struct {
 }
 
 // NewOrganization validates c and returns the organization it describes.
+// Its default roles can only be built-in ones: it has no other yet.
 func NewOrganization(c OrganizationCreate, now time.Time) (*Organization, error) {
 	f := FieldErrors{}
 	o := &Organization{
@@ -113,20 +118,20 @@ func NewOrganization(c OrganizationCreate, now time.Time) (*Organization, error)
 		f.Add("slug", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
 	}
 	if c.Settings != nil {
-		o.Settings.apply(f, *c.Settings)
+		o.Settings.apply(f, *c.Settings, isBuiltInRole)
 	}
 	return o, f.Err()
 }
 
-// Apply validates u and applies it to o.
-func (o *Organization) Apply(u OrganizationUpdate, now time.Time) error {
+// Apply validates u and applies it to o, whose roles roleExists knows.
+func (o *Organization) Apply(u OrganizationUpdate, roleExists func(string) bool, now time.Time) error {
 	f := FieldErrors{}
 	if u.Name != nil {
 		o.Name = strings.TrimSpace(*u.Name)
 		validateOrgName(f, o.Name)
 	}
 	if u.Settings != nil {
-		o.Settings.apply(f, *u.Settings)
+		o.Settings.apply(f, *u.Settings, roleExists)
 	}
 	o.UpdatedAt = now
 	return f.Err()
@@ -139,7 +144,7 @@ func validateOrgName(f FieldErrors, name string) {
 	}
 }
 
-func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
+func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(string) bool) {
 	if p.InvitationTTL != nil {
 		s.InvitationTTL = *p.InvitationTTL
 		if d := time.Duration(s.InvitationTTL); d < MinInvitationTTL || d > MaxInvitationTTL {
@@ -171,6 +176,13 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch) {
 	}
 	if p.RequireEmailMatch != nil {
 		s.RequireEmailMatch = *p.RequireEmailMatch
+	}
+	if p.DefaultRoles != nil {
+		CheckRoles(f, "settings.default_roles", *p.DefaultRoles, roleExists)
+		s.DefaultRoles = MergeRoles(*p.DefaultRoles, nil)
+		if slices.Contains(s.DefaultRoles, RoleOwner) {
+			f.Add("settings.default_roles", "owner cannot be a default role: grant it to someone in particular")
+		}
 	}
 	if p.Contact != nil {
 		s.Contact = strings.TrimSpace(*p.Contact)

@@ -73,6 +73,7 @@ const (
 	RoleOwner  = "owner"
 	RoleAdmin  = "admin"
 	RoleMember = "member"
+	RoleGuest  = "guest"
 )
 
 // Role is a named set of permissions within an organization. Built-in roles
@@ -92,6 +93,7 @@ var BuiltInRoles = []Role{
 	{Name: RoleAdmin, Description: "Every permission but deleting the organization.",
 		Permissions: NewPermissionSet(AllPermissions...).without(PermOrgDelete).List(), BuiltIn: true},
 	{Name: RoleMember, Description: "Sees the other members.", Permissions: []Permission{PermMembersRead}, BuiltIn: true},
+	{Name: RoleGuest, Description: "Belongs to the organization, with no permission.", Permissions: []Permission{}, BuiltIn: true},
 }
 
 func (s PermissionSet) without(p Permission) PermissionSet { return s &^ NewPermissionSet(p) }
@@ -106,11 +108,16 @@ func BuiltInRole(name string) (Role, bool) {
 	return Role{}, false
 }
 
+func isBuiltInRole(name string) bool {
+	_, ok := BuiltInRole(name)
+	return ok
+}
+
 // RoleCreate is the input for a custom role.
 type RoleCreate struct {
 	Name        string       `json:"name" doc:"lower-case letters, digits, '-' and '_'; 1-64 characters; not a built-in name"`
 	Description string       `json:"description,omitempty"`
-	Permissions []Permission `json:"permissions"`
+	Permissions []Permission `json:"permissions,omitempty" doc:"default none: a role may grant nothing but membership, as guest does"`
 }
 
 // Limits on custom roles.
@@ -128,16 +135,11 @@ func (c *RoleCreate) Validate() error {
 	switch {
 	case !validSlug(c.Name, MaxRoleNameLen):
 		f.Add("name", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
-	default:
-		if _, ok := BuiltInRole(c.Name); ok {
-			f.Add("name", "is a built-in role")
-		}
+	case isBuiltInRole(c.Name):
+		f.Add("name", "is a built-in role")
 	}
 	if utf8.RuneCountInString(c.Description) > MaxRoleDescriptionLen {
 		f.Add("description", "must be at most 500 characters")
-	}
-	if len(c.Permissions) == 0 {
-		f.Add("permissions", "must name at least one permission")
 	}
 	for _, p := range c.Permissions {
 		if !ValidPermission(p) {

@@ -28,7 +28,7 @@ type constraint struct {
 var constraints = []constraint{
 	{[]string{"Invitation", "InvitationWithURL", "InvitationPreview"}, "status", enum(invited.Statuses)},
 	{[]string{"Invitation", "InvitationWithURL", "InvitationCreate"}, "channel", enum(invited.InvitationChannels)},
-	{[]string{"InvitationCreate"}, "roles", items(1, invited.MaxRoles)},
+	{[]string{"InvitationCreate"}, "roles", items(0, invited.MaxRoles)},
 	{[]string{"InvitationCreate"}, "first_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"InvitationCreate"}, "last_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"InvitationCreate"}, "message", maxLength(invited.MaxMessageRunes)},
@@ -43,10 +43,11 @@ var constraints = []constraint{
 	{[]string{"OrganizationUpdate"}, "name", length(1, invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "display_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "contact", maxLength(invited.MaxContactRunes)},
+	{[]string{"OrgSettings", "OrgSettingsPatch"}, "default_roles", items(1, invited.MaxRoles)},
 
 	{[]string{"RoleCreate"}, "name", both(length(1, invited.MaxRoleNameLen), pattern(invited.SlugPattern))},
 	{[]string{"RoleCreate"}, "description", maxLength(invited.MaxRoleDescriptionLen)},
-	{[]string{"RoleCreate"}, "permissions", both(items(1, 0), enum(invited.AllPermissions))},
+	{[]string{"RoleCreate"}, "permissions", enum(invited.AllPermissions)},
 	{[]string{"Role"}, "permissions", enum(invited.AllPermissions)},
 
 	{[]string{"APIKeyCreate"}, "name", length(1, invited.MaxNameRunes)},

@@ -49,6 +49,7 @@ var (
 		AllowedEmailDomains:    []string{},
 		RequireEmailMatch:      true,
 		Contact:                "it@acme.test",
+		DefaultRoles:           []string{invited.RoleMember},
 		DisplayName:            "Acme",
 	}
 	exOrg = &invited.Organization{

@@ -288,7 +288,7 @@ func TestMalformedInput(t *testing.T) {
 		{name: "bad email", body: `{"email":"not-an-email","roles":["member"]}`, field: "email"},
 		{name: "bad phone", body: `{"phone":"555-1234","roles":["member"]}`, field: "phone"},
 		{name: "unknown role", body: `{"email":"a@example.com","roles":["emperor"]}`, field: "roles"},
-		{name: "empty roles", body: `{"email":"a@example.com","roles":[]}`, field: "roles"},
+		{name: "too many roles", body: `{"email":"a@example.com","roles":[` + strings.Repeat(`"member",`, invited.MaxRoles) + `"member"]}`, field: "roles"},
 		{name: "two invitees", body: `{"email":"a@example.com","phone":"+14155550100","roles":["member"]}`, field: "email"},
 		{name: "negative expiry", body: `{"email":"a@example.com","roles":["member"],"expires_in":"-1h"}`, field: "expires_in"},
 		{name: "absurd expiry", body: `{"email":"a@example.com","roles":["member"],"expires_in":"100000h"}`, field: "expires_in"},

@@ -47,7 +47,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 
 	// Answers to bad requests are kept too.
-	bad := `{"email":"x@example.com"}`
+	bad := `{"email":"x@example.com","roles":["emperor"]}`
 	first400 := e.do(withKey(e.admin, "k2", bad))
 	again400 := e.do(withKey(e.admin, "k2", bad))
 	if first400.Status != 400 || again400.Status != 400 || string(first400.Body) != string(again400.Body) || again400.Header.Get("Idempotent-Replayed") != "true" {

@@ -66,6 +66,8 @@ var contract = []struct {
 	{"AcceptorRace", testAcceptorRace},
 	{"Members", testMembers},
 	{"OrganizationsAndRoles", testOrganizationsAndRoles},
+	{"DefaultRoles", testDefaultRoles},
+	{"GuestRole", testGuestRole},
 	{"ConcurrentAccept", testConcurrentAccept},
 	{"ConcurrentFirstMembers", testConcurrentFirstMembers},
 	{"ConcurrentNewUser", testConcurrentNewUser},
@@ -1314,7 +1316,7 @@ func testOrganizationsAndRoles(t *testing.T, e *env) {
 	for _, r := range roles {
 		names = append(names, r.Name)
 	}
-	if !slices.Equal(names, []string{"owner", "admin", "member", "recruiter"}) || !roles[0].BuiltIn || roles[3].BuiltIn {
+	if !slices.Equal(names, []string{"owner", "admin", "member", "guest", "recruiter"}) || !roles[0].BuiltIn || roles[4].BuiltIn {
 		t.Fatalf("roles %v", names)
 	}
 	// A custom role is usable in invitations and grants its permissions.
@@ -1322,6 +1324,133 @@ func testOrganizationsAndRoles(t *testing.T, e *env) {
 	e.invite(recruiterCtx, org.ID, invited.InvitationCreate{Email: "new@example.com", Roles: []string{"member"}})
 	_, err = e.db.FindRoles(e.admin, "org_missing")
 	wantCode(t, err, invited.ENOTFOUND)
+}
+
+// testDefaultRoles: default_roles name roles of the organization but owner,
+// and an invitation that names no role grants them, even roles that hold
+// no permission.
+func testDefaultRoles(t *testing.T, e *env) {
+	ctx := context.Background()
+	org, owner := e.orgWithOwner(nil)
+	if !slices.Equal(org.Settings.DefaultRoles, []string{invited.RoleMember}) {
+		t.Fatalf("a new organization's default roles: %v", org.Settings.DefaultRoles)
+	}
+	// An organization stored before default_roles existed reads as member.
+	must(t, e.db.writeTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `UPDATE organizations SET settings = ? WHERE id = ?`, `{"invitation_ttl":"168h","require_email_match":true}`, org.ID)
+		return err
+	}))
+	old, err := e.db.FindOrganizationByID(e.admin, org.ID)
+	must(t, err)
+	if !slices.Equal(old.Settings.DefaultRoles, []string{invited.RoleMember}) || !old.Settings.RequireEmailMatch {
+		t.Fatalf("settings stored without default_roles read as %+v", old.Settings)
+	}
+
+	setDefaults := func(roles ...string) error {
+		_, err := e.db.UpdateOrganization(owner, org.ID, invited.OrganizationUpdate{Settings: &invited.OrgSettingsPatch{DefaultRoles: &roles}})
+		return err
+	}
+	for _, roles := range [][]string{{"visitor"}, {invited.RoleOwner}, {invited.RoleMember, "nobody"}} {
+		if e := wantCode(t, setDefaults(roles...), invited.EINVALID); e.Fields["settings.default_roles"] == "" {
+			t.Fatalf("default roles %v: fields %v", roles, e.Fields)
+		}
+	}
+	_, err = e.db.CreateRole(owner, org.ID, invited.RoleCreate{Name: "visitor"})
+	must(t, err)
+	must(t, setDefaults("visitor"))
+
+	inv, token := e.invite(owner, org.ID, invited.InvitationCreate{Email: "vic@example.com"})
+	if !slices.Equal(inv.Roles, []string{"visitor"}) {
+		t.Fatalf("an invitation without roles grants %v", inv.Roles)
+	}
+	acc, err := e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: "vic", Email: "vic@example.com"})
+	must(t, err)
+	if !slices.Equal(acc.Membership.Roles, []string{"visitor"}) {
+		t.Fatalf("membership roles %v", acc.Membership.Roles)
+	}
+	checkPermissionless(t, e, org.ID, owner, acc.User)
+
+	// A new organization has only the built-in roles to choose from.
+	_, err = e.db.CreateOrganization(e.admin, invited.OrganizationCreate{Name: "New", Settings: &invited.OrgSettingsPatch{DefaultRoles: &[]string{"visitor"}}})
+	if e := wantCode(t, err, invited.EINVALID); e.Fields["settings.default_roles"] == "" {
+		t.Fatalf("fields %v", e.Fields)
+	}
+	guests, err := e.db.CreateOrganization(e.admin, invited.OrganizationCreate{Name: "Guests", Settings: &invited.OrgSettingsPatch{DefaultRoles: &[]string{invited.RoleGuest}}})
+	must(t, err)
+	if !slices.Equal(guests.Settings.DefaultRoles, []string{invited.RoleGuest}) {
+		t.Fatalf("default roles %v", guests.Settings.DefaultRoles)
+	}
+}
+
+// checkPermissionless checks that user, a member of orgID whose roles grant
+// nothing, is a member all the same: an admin lists them, they see the
+// organization and their own membership, and nothing more.
+func checkPermissionless(t *testing.T, e *env, orgID string, admin context.Context, user *invited.User) {
+	t.Helper()
+	members, _, err := e.db.FindMembers(admin, invited.MemberFilter{OrgID: orgID})
+	must(t, err)
+	if !slices.ContainsFunc(members, func(m *invited.Member) bool { return m.UserID == user.ID }) {
+		t.Fatalf("the admin's list lacks %s", user.ID)
+	}
+	self := e.userContext(user)
+	_, err = e.db.FindOrganizationByID(self, orgID)
+	must(t, err)
+	m, err := e.db.FindMember(self, orgID, user.ID)
+	must(t, err)
+	if m.UserID != user.ID {
+		t.Fatalf("own membership %+v", m)
+	}
+	_, _, err = e.db.FindMembers(self, invited.MemberFilter{OrgID: orgID})
+	wantCode(t, err, invited.EFORBIDDEN)
+	for _, other := range members {
+		if other.UserID != user.ID {
+			_, err = e.db.FindMember(self, orgID, other.UserID)
+			wantCode(t, err, invited.EFORBIDDEN)
+		}
+	}
+}
+
+// testGuestRole: guest is built in and grants nothing, but a custom role
+// an organization called guest before that keeps its permissions there.
+func testGuestRole(t *testing.T, e *env) {
+	org, owner := e.orgWithOwner(nil)
+	roles, err := e.db.FindRoles(owner, org.ID)
+	must(t, err)
+	var guest *invited.Role
+	for _, r := range roles {
+		if r.Name == invited.RoleGuest {
+			guest = r
+		}
+	}
+	if guest == nil || !guest.BuiltIn || guest.Permissions == nil || len(guest.Permissions) != 0 {
+		t.Fatalf("roles %+v lack a built-in guest with no permission", roles)
+	}
+	guestCtx, user := e.member(org.ID, invited.RoleGuest)
+	checkPermissionless(t, e, org.ID, owner, user)
+
+	old := e.org(nil)
+	ctx := context.Background()
+	must(t, e.db.writeTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO roles (id, org_id, name, description, permissions, created_at) VALUES (?, ?, 'guest', 'ours', '["members:read"]', ?)`,
+			invited.NewID(invited.PrefixRole, tx.now), old.ID, ms(tx.now))
+		return err
+	}))
+	roles, err = e.db.FindRoles(e.admin, old.ID)
+	must(t, err)
+	var names []string
+	for _, r := range roles {
+		names = append(names, r.Name)
+	}
+	if !slices.Equal(names, []string{"owner", "admin", "member", "guest"}) || roles[3].BuiltIn || roles[3].Description != "ours" {
+		t.Fatalf("roles %v (%+v)", names, roles[3])
+	}
+	_, _ = e.member(old.ID, invited.RoleMember) // the owner
+	oldGuest, _ := e.member(old.ID, invited.RoleGuest)
+	if _, _, err := e.db.FindMembers(oldGuest, invited.MemberFilter{OrgID: old.ID}); err != nil {
+		t.Fatalf("the custom guest lost its permission: %v", err)
+	}
+	_, _, err = e.db.FindMembers(guestCtx, invited.MemberFilter{OrgID: org.ID})
+	wantCode(t, err, invited.EFORBIDDEN)
 }
 
 // race runs f(0) … f(n-1) in goroutines released together and returns

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/invitedhq/invited"
@@ -44,10 +43,13 @@ func (db *DB) FindMembers(ctx context.Context, f invited.MemberFilter) ([]*invit
 	return members, next, nil
 }
 
-// FindMember returns one member; needs members:read.
+// FindMember returns one member; needs members:read, unless the user asks
+// for their own membership, which any role lets them see (guest too).
 func (db *DB) FindMember(ctx context.Context, orgID, userID string) (*invited.Member, error) {
-	if err := invited.ActorFromContext(ctx).Authorize(orgID, invited.PermMembersRead); err != nil {
-		return nil, err
+	if a := invited.ActorFromContext(ctx); a.UserID() != userID || !a.CanSee(orgID) {
+		if err := a.Authorize(orgID, invited.PermMembersRead); err != nil {
+			return nil, err
+		}
 	}
 	var m *invited.Member
 	err := db.readTx(ctx, func(tx *Tx) (err error) {
@@ -72,17 +74,7 @@ func (db *DB) UpdateMember(ctx context.Context, orgID, userID string, u invited.
 			return err
 		}
 		f := invited.FieldErrors{}
-		switch {
-		case len(u.Roles) == 0:
-			f.Add("roles", "must name at least one role")
-		case len(u.Roles) > invited.MaxRoles:
-			f.Add("roles", "at most 32 roles")
-		}
-		for _, r := range u.Roles {
-			if !rs.exists(r) {
-				f.Add("roles", fmt.Sprintf("unknown role %q", r))
-			}
-		}
+		invited.CheckRoles(f, "roles", u.Roles, rs.exists)
 		if err := f.Err(); err != nil {
 			return err
 		}

@@ -10,7 +10,11 @@ import (
 
 const orgColumns = `o.id, o.name, o.slug, o.settings, o.created_at, o.updated_at`
 
+// orgDest scans an organization row into o. Its settings are read over the
+// defaults, so that a setting added since the row was written (such as
+// default_roles) reads as its default.
 func orgDest(o *invited.Organization) []any {
+	o.Settings = invited.DefaultOrgSettings()
 	return []any{&o.ID, &o.Name, &o.Slug, jsonCol{&o.Settings}, timeCol{&o.CreatedAt}, timeCol{&o.UpdatedAt}}
 }
 
@@ -86,18 +90,20 @@ func (db *DB) FindOrganizations(ctx context.Context, f invited.OrganizationFilte
 	return orgs, next, nil
 }
 
-// UpdateOrganization needs org:manage.
+// UpdateOrganization needs org:manage. Default roles must be roles of the
+// organization.
 func (db *DB) UpdateOrganization(ctx context.Context, id string, u invited.OrganizationUpdate) (*invited.Organization, error) {
 	if err := invited.ActorFromContext(ctx).Authorize(id, invited.PermOrgManage); err != nil {
 		return nil, err
 	}
 	var org *invited.Organization
 	err := db.writeTx(ctx, func(tx *Tx) error {
+		var roles roleSet
 		var err error
-		if org, err = tx.organization(ctx, id); err != nil {
+		if org, roles, err = tx.orgWithRoles(ctx, id); err != nil {
 			return err
 		}
-		if err := org.Apply(u, tx.now); err != nil {
+		if err := org.Apply(u, roles.exists, tx.now); err != nil {
 			return err
 		}
 		if _, err = tx.exec(ctx, `UPDATE organizations SET name = ?, settings = ?, updated_at = ? WHERE id = ?`,

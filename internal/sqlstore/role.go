@@ -14,7 +14,10 @@ func scanRole(s scanner) (*invited.Role, error) {
 	return r, s.Scan(&r.ID, &r.OrgID, &r.Name, &r.Description, jsonCol{&r.Permissions})
 }
 
-// FindRoles lists the built-in roles, then the organization's own.
+// FindRoles lists the built-in roles, then the organization's own. A
+// custom role made before a built-in one of its name existed (guest) keeps
+// its name and its permissions in its organization, as roleSet does: it is
+// listed with the custom roles, and the built-in one not at all.
 func (db *DB) FindRoles(ctx context.Context, orgID string) ([]*invited.Role, error) {
 	if !invited.ActorFromContext(ctx).CanSee(orgID) {
 		return nil, errNotFound("organization")
@@ -33,6 +36,9 @@ func (db *DB) FindRoles(ctx context.Context, orgID string) ([]*invited.Role, err
 	}
 	out := make([]*invited.Role, 0, len(invited.BuiltInRoles)+len(customs))
 	for _, r := range invited.BuiltInRoles {
+		if slices.ContainsFunc(customs, func(c *invited.Role) bool { return c.Name == r.Name }) {
+			continue
+		}
 		r.Permissions = slices.Clone(r.Permissions) // callers must not reach the shared definition
 		out = append(out, &r)
 	}

@@ -236,7 +236,7 @@ func (c *console) newInvitation(w http.ResponseWriter, r *http.Request, org *inv
 func (c *console) showInvitationForm(w http.ResponseWriter, r *http.Request, org *invited.Organization, status int, err *invited.Error) {
 	checked := r.PostForm["roles"]
 	if r.Method == http.MethodGet {
-		checked = []string{invited.RoleMember}
+		checked = org.Settings.DefaultRoles
 	}
 	roles, rerr := c.roleChoices(r.Context(), org.ID, checked)
 	if rerr != nil {

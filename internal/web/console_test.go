@@ -645,7 +645,7 @@ func TestConsoleActions(t *testing.T) {
 
 func TestConsoleCreateInvitation(t *testing.T) {
 	c := newConsole(t)
-	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
+	org := c.org(t, "Acme", invited.OrgSettingsPatch{DefaultRoles: &[]string{invited.RoleGuest}})
 	if _, err := c.db.CreateRole(c.key, org.ID, invited.RoleCreate{Name: "billing", Permissions: []invited.Permission{invited.PermMembersRead}}); err != nil {
 		t.Fatal(err)
 	}
@@ -656,7 +656,8 @@ func TestConsoleCreateInvitation(t *testing.T) {
 		`<form id="invite" method="post" action="`+path+`">`,
 		`<label for="email">Email address</label>`,
 		`<input id="email" name="email" type="email" value="" autocomplete="off" required>`,
-		`<input type="checkbox" name="roles" value="member" checked>`,
+		`<input type="checkbox" name="roles" value="guest" checked>`, // the organization's default roles
+		`<input type="checkbox" name="roles" value="member">`,
 		`<input type="checkbox" name="roles" value="admin">`,
 		`<input type="checkbox" name="roles" value="billing">`,
 		`<textarea id="message" name="message"`,
@@ -669,9 +670,8 @@ func TestConsoleCreateInvitation(t *testing.T) {
 		status int
 		wants  []string
 	}{
-		{"bad email, no roles", url.Values{"email": {"not-an-address"}, "first_name": {"Ada <3"}, "message": {"Hi <there>"}}, http.StatusBadRequest,
+		{"bad email", url.Values{"email": {"not-an-address"}, "first_name": {"Ada <3"}, "message": {"Hi <there>"}}, http.StatusBadRequest,
 			[]string{`<p class="field-error" id="email-error">not a valid email address</p>`, `aria-invalid="true"`,
-				`<p class="field-error" id="roles-error">must name at least one role</p>`,
 				`value="not-an-address"`, `value="Ada &lt;3"`, ">\nHi &lt;there&gt;</textarea>", `<a href="#email">email</a>`}},
 		{"unknown role", url.Values{"email": {"ada@example.com"}, "roles": {"member", "wizard"}}, http.StatusBadRequest,
 			[]string{`unknown role &#34;wizard&#34;`, `value="member" checked`}},
@@ -701,6 +701,9 @@ func TestConsoleCreateInvitation(t *testing.T) {
 	}
 	// The same person again: the form comes back saying why.
 	c.post(t, path, form).expect(t, http.StatusConflict, `<form id="invite"`, `value="Ada@Example.com"`, "The invitation was not created.")
+
+	// No role checked: the organization's default roles.
+	c.post(t, path, url.Values{"email": {"bob@example.com"}}).expect(t, http.StatusOK, "<h1 id=\"title\">Invitation created</h1>", "bob@example.com", "guest")
 }
 
 // TestConsoleCreateRateLimit spends the organization's allowance of

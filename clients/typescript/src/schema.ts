@@ -811,7 +811,7 @@ export interface paths {
         put?: never;
         /**
          * Create an organization
-         * @description Needs an admin key. The slug, when given, is unique (409 conflict otherwise); settings not given take their defaults (invitation_ttl 168h, require_email_match true).
+         * @description Needs an admin key. The slug, when given, is unique (409 conflict otherwise); settings not given take their defaults (invitation_ttl 168h, require_email_match true, default_roles ["member"]). default_roles may name built-in roles only here, as the organization has no other yet.
          */
         post: operations["createOrganization"];
         delete?: never;
@@ -839,7 +839,7 @@ export interface paths {
         head?: never;
         /**
          * Rename an organization or change its settings
-         * @description Needs org:manage. Only the fields given change; settings are merged field by field.
+         * @description Needs org:manage. Only the fields given change; settings are merged field by field. default_roles must name roles of the organization, owner excepted (400 naming settings.default_roles).
          */
         patch: operations["updateOrganization"];
         trace?: never;
@@ -855,7 +855,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone
-         * @description Creates and (unless "send": false) sends an invitation. The answer carries the secret link in "url", only here.
+         * @description Creates and (unless "send": false) sends an invitation. Without roles, it grants the organization's default_roles. A redirect_url that is a path (/welcome) is resolved against the origin of the organization's default_redirect_url. The answer carries the secret link in "url", only here.
          */
         post: operations["createInvitation"];
         delete?: never;
@@ -961,7 +961,7 @@ export interface paths {
         };
         /**
          * Get a member
-         * @description Needs members:read. The member is named by user id (usr_…).
+         * @description Needs members:read, except for a user reading their own membership, which any role allows (guest too). The member is named by user id (usr_…).
          */
         get: operations["getMember"];
         put?: never;
@@ -1009,13 +1009,13 @@ export interface paths {
         };
         /**
          * List an organization's roles, built-in and custom
-         * @description The built-in roles (owner, admin, member) and the organization's custom roles, with their permissions.
+         * @description The built-in roles (owner, admin, member, guest) and the organization's custom roles, with their permissions. guest grants no permission: its members belong, and see the organization, its roles and their own membership.
          */
         get: operations["listRoles"];
         put?: never;
         /**
          * Create a custom role
-         * @description Needs roles:manage. A custom role cannot take a built-in name, nor hold a permission its creator does not hold (the member role's members:read excepted, as for granting roles): 403 forbidden, naming the missing permissions.
+         * @description Needs roles:manage. A custom role may grant no permission at all, like guest. It cannot take a built-in name, nor hold a permission its creator does not hold (the member role's members:read excepted, as for granting roles): 403 forbidden, naming the missing permissions.
          */
         post: operations["createRole"];
         delete?: never;
@@ -1506,10 +1506,10 @@ export interface components {
             metadata?: Record<string, never> | null;
             /** @description E.164, e.g. +14155550100 */
             phone?: string;
-            /** @description must match one of the organization's allowed_redirect_origins */
+            /** @description an absolute URL of one of the organization's allowed_redirect_origins, or a path (/welcome) on the origin of its default_redirect_url */
             redirect_url?: string;
-            /** @description non-empty; built-in or custom roles of the organization */
-            roles: string[];
+            /** @description built-in or custom roles of the organization; default (omitted or empty) the organization's default_roles */
+            roles?: string[];
             /** @description default true; false creates a draft */
             send?: boolean | null;
             user_id?: string;
@@ -1867,6 +1867,8 @@ export interface components {
             contact: string;
             /** @description where the hosted page sends an invitee who accepted, with ?ticket=…, when the invitation has no redirect_url; must match allowed_redirect_origins */
             default_redirect_url: string;
+            /** @description the roles of an invitation that names none: 1-32 built-in or custom roles, not owner */
+            default_roles: string[];
             /** @description the name hosted pages show; default the organization's name */
             display_name: string;
             /** @description default lifetime of an invitation, e.g. "168h" */
@@ -1884,6 +1886,7 @@ export interface components {
             allowed_redirect_origins?: string[] | null;
             contact?: string | null;
             default_redirect_url?: string | null;
+            default_roles?: string[] | null;
             display_name?: string | null;
             invitation_ttl?: string | null;
             logo_url?: string | null;
@@ -1973,7 +1976,8 @@ export interface components {
             description?: string;
             /** @description lower-case letters, digits, '-' and '_'; 1-64 characters; not a built-in name */
             name: string;
-            permissions: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
+            /** @description default none: a role may grant nothing but membership, as guest does */
+            permissions?: ("invitations:create" | "invitations:read" | "invitations:revoke" | "members:read" | "members:manage" | "roles:manage" | "org:manage" | "org:delete" | "apps:manage" | "connections:manage")[];
         };
         RoleList: {
             /** @description always empty: every role fits in one page */
@@ -8806,6 +8810,9 @@ export interface operations {
                      *             "allowed_email_domains": [],
                      *             "require_email_match": true,
                      *             "contact": "it@acme.test",
+                     *             "default_roles": [
+                     *               "member"
+                     *             ],
                      *             "display_name": "Acme",
                      *             "logo_url": "",
                      *             "accent_color": "",
@@ -8966,6 +8973,9 @@ export interface operations {
                      *         "allowed_email_domains": [],
                      *         "require_email_match": true,
                      *         "contact": "it@acme.test",
+                     *         "default_roles": [
+                     *           "member"
+                     *         ],
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
@@ -9155,6 +9165,9 @@ export interface operations {
                      *         "allowed_email_domains": [],
                      *         "require_email_match": true,
                      *         "contact": "it@acme.test",
+                     *         "default_roles": [
+                     *           "member"
+                     *         ],
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
@@ -9312,6 +9325,9 @@ export interface operations {
                      *         "allowed_email_domains": [],
                      *         "require_email_match": true,
                      *         "contact": "it@acme.test",
+                     *         "default_roles": [
+                     *           "member"
+                     *         ],
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",

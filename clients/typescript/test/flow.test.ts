@@ -126,7 +126,7 @@ describe("invited client against a live server", () => {
     assert.ok(notFound instanceof Error);
 
     const bad = await rejectsWith(
-      () => client.invitations.create(org.id, { email: "bob@example.com", roles: [] }),
+      () => client.invitations.create(org.id, { email: "bob@example.com", roles: ["emperor"] }),
       400,
       "invalid_request",
     );
@@ -142,7 +142,7 @@ describe("invited client against a live server", () => {
     const org = await client.orgs.create({ name: "Batch " + randomUUID().slice(0, 8) });
     const emails = ["p1", "p2", "p3", "p4", "p5"].map((p) => `${p}@example.com`);
     const batch = await client.invitations.createBatch(org.id, {
-      invitations: [...emails.map((email) => ({ email, roles: ["member"] })), { email: "p6@example.com", roles: [] }],
+      invitations: [...emails.map((email) => ({ email, roles: ["member"] })), { email: "p6@example.com", roles: ["emperor"] }],
     });
     assert.equal(batch.results.length, 6);
     const created = batch.results.slice(0, 5).map((r) => {

@@ -1,0 +1,137 @@
+package invited_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/invitedhq/invited"
+)
+
+// field is what a validator left in its FieldErrors under name: "" when
+// it found nothing wrong there.
+func field(t *testing.T, f invited.FieldErrors, name string) string {
+	t.Helper()
+	for k := range f {
+		if k != name {
+			t.Fatalf("a problem under %q, not %q: %v", k, name, f)
+		}
+	}
+	return f[name]
+}
+
+func TestResolveRoles(t *testing.T) {
+	exists := func(r string) bool { return r == "admin" || r == "member" || r == "guest" || r == "billing" }
+	s := invited.DefaultOrgSettings()
+	guests := invited.DefaultOrgSettings()
+	guests.DefaultRoles = []string{"guest", "billing"}
+
+	tests := []struct {
+		name     string
+		settings invited.OrgSettings
+		roles    []string
+		want     []string
+		problem  string // the start of the field's message, "" for none
+	}{
+		{"given", s, []string{"admin", "billing"}, []string{"admin", "billing"}, ""},
+		{"given twice", s, []string{"admin", "admin"}, []string{"admin"}, ""},
+		{"omitted: the default", s, nil, []string{"member"}, ""},
+		{"empty: the default", s, []string{}, []string{"member"}, ""},
+		{"the organization's own default", guests, nil, []string{"guest", "billing"}, ""},
+		{"given wins over the default", guests, []string{"admin"}, []string{"admin"}, ""},
+		{"unknown", s, []string{"admin", "wizard"}, []string{"admin", "wizard"}, `unknown role "wizard"`},
+		{"control character", s, []string{"ad\x00min"}, []string{"ad\x00min"}, "must not contain control characters"},
+		{"too many", s, slices.Repeat([]string{"admin"}, invited.MaxRoles+1), []string{"admin"}, "at most 32 roles"},
+		{"no default to fall back on", invited.OrgSettings{}, nil, []string{}, "must name at least one role"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := invited.FieldErrors{}
+			got := tt.settings.ResolveRoles(f, "roles", tt.roles, exists)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("roles %q, want %q", got, tt.want)
+			}
+			if msg := field(t, f, "roles"); !strings.HasPrefix(msg, tt.problem) || (tt.problem == "") != (msg == "") {
+				t.Errorf("problem %q, want %q", msg, tt.problem)
+			}
+		})
+	}
+}
+
+func TestResolveRedirect(t *testing.T) {
+	s := invited.DefaultOrgSettings()
+	s.AllowedRedirectOrigins = []string{"https://app.acme.test", "https://other.acme.test"}
+	s.DefaultRedirectURL = "https://app.acme.test/home?from=invited"
+	noDefault := s
+	noDefault.DefaultRedirectURL = ""
+	stale := s // the allowlist lost the default's origin since it was set
+	stale.AllowedRedirectOrigins = []string{"https://other.acme.test"}
+
+	const (
+		notAllowed = "origin is not in the organization's allowed_redirect_origins"
+		needsBase  = "a path needs the organization's default_redirect_url"
+	)
+	tests := []struct {
+		name     string
+		settings invited.OrgSettings
+		raw      string
+		want     string
+		problem  string // the start of the field's message, "" for none
+	}{
+		{"none", s, "", "", ""},
+		{"blank", s, "  ", "", ""},
+		{"absolute", s, " https://other.acme.test/welcome?x=1 ", "https://other.acme.test/welcome?x=1", ""},
+		{"path", s, "/somewhere/on/my/site#", "https://app.acme.test/somewhere/on/my/site", ""},
+		{"path with query and fragment", s, "/welcome?step=2#top", "https://app.acme.test/welcome?step=2#top", ""},
+		{"root", s, "/", "https://app.acme.test/", ""},
+		{"dot segments stay on the origin", s, "/../..//evil.test/x", "https://app.acme.test/evil.test/x", ""},
+		{"absolute elsewhere", s, "https://evil.test/", "https://evil.test/", notAllowed},
+		{"another host, scheme-relative", s, "//evil.test/welcome", "//evil.test/welcome", notAllowed},
+		{"another host, backslash", s, `/\evil.test/welcome`, `/\evil.test/welcome`, notAllowed},
+		{"neither absolute nor a path", s, "welcome", "welcome", notAllowed},
+		{"path without a default", noDefault, "/welcome", "/welcome", needsBase},
+		{"path against a default no longer allowed", stale, "/welcome", "https://app.acme.test/welcome", notAllowed},
+		{"bad escape", s, "/%zz", "/%zz", "not a URL"},
+		{"control character", s, "/wel\x7fcome", "/wel\x7fcome", "must not contain control characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := invited.FieldErrors{}
+			if got := tt.settings.ResolveRedirect(f, "redirect_url", tt.raw); got != tt.want {
+				t.Errorf("resolved %q, want %q", got, tt.want)
+			}
+			if msg := field(t, f, "redirect_url"); !strings.HasPrefix(msg, tt.problem) || (tt.problem == "") != (msg == "") {
+				t.Errorf("problem %q, want %q", msg, tt.problem)
+			}
+		})
+	}
+}
+
+func TestCheckMetadata(t *testing.T) {
+	big := `{"x":"` + strings.Repeat("a", invited.MaxMetadataSize) + `"}`
+	tests := []struct {
+		name, raw, want string // want "" for nil
+		problem         string
+	}{
+		{"absent", "", "", ""},
+		{"null", "null", "", ""},
+		{"object", `{"team":"red"}`, `{"team":"red"}`, ""},
+		{"empty object", `{}`, `{}`, ""},
+		{"array", `[1]`, "", "must be a JSON object"},
+		{"string", `"x"`, "", "must be a JSON object"},
+		{"too big", big, "", "at most 8 KiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := invited.FieldErrors{}
+			got := invited.CheckMetadata(f, json.RawMessage(tt.raw))
+			if string(got) != tt.want || (tt.want == "") != (got == nil) {
+				t.Errorf("kept %q, want %q", got, tt.want)
+			}
+			if msg := field(t, f, "metadata"); msg != tt.problem {
+				t.Errorf("problem %q, want %q", msg, tt.problem)
+			}
+		})
+	}
+}
