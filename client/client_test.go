@@ -67,7 +67,7 @@ func newService(t *testing.T, opts ...func(*api.Deps)) *service {
 	}
 	deps := api.Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
-		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
+		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, JoinRequests: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
 		Credentials: &httpkit.Credentials{Auth: db},
 		Ready:       []api.Check{{Name: "database", Check: db.Ready}},
 	}
@@ -722,5 +722,59 @@ func TestJoinLinkLists(t *testing.T) {
 	}
 	if _, err := c.ListJoinLinks(ctx, invited.JoinLinkFilter{OrgID: org.ID, Status: "lost"}); invited.ErrorCode(err) != invited.EINVALID {
 		t.Errorf("an unknown status: %v, want invalid_request", err)
+	}
+}
+
+// TestJoinRequests asks to join as a person the admin key acts for, and
+// approves and denies through the client.
+func TestJoinRequests(t *testing.T) {
+	s := newService(t)
+	ctx := t.Context()
+	c := s.adminClient()
+	home, acme := mustOrg(t, c, "Home"), mustOrg(t, c, "Acme")
+	// Ann and Bob exist once they joined somewhere.
+	link, err := c.CreateJoinLink(ctx, home.ID, invited.JoinLinkCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"ann", "bob"} {
+		if _, err := c.AcceptJoinLink(ctx, joinTokenOf(t, link), &invited.Acceptor{ExternalID: p, Email: p + "@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask := func(who string) *invited.JoinRequest {
+		t.Helper()
+		r, err := s.adminClient(client.WithActingUser(who)).CreateJoinRequest(ctx, acme.ID, invited.JoinRequestCreate{Message: "hello"})
+		if err != nil || r.Status != invited.JoinRequestPending || r.Message != "hello" {
+			t.Fatalf("CreateJoinRequest as %s = %+v, %v", who, r, err)
+		}
+		return r
+	}
+	ann, bob := ask("ann"), ask("bob")
+	if _, err := c.CreateJoinRequest(ctx, acme.ID, invited.JoinRequestCreate{}); err == nil {
+		t.Fatal("a key that is no person asked to join")
+	} else if e, ok := errors.AsType[*client.Error](err); !ok || e.Code != invited.EFORBIDDEN {
+		t.Fatalf("a key that is no person asks: %v", err)
+	}
+	var pending []string
+	for r, err := range c.JoinRequests(ctx, invited.JoinRequestFilter{OrgID: acme.ID, Status: invited.JoinRequestPending, Page: invited.Page{PageSize: 1}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, r.ID)
+	}
+	if !reflect.DeepEqual(pending, []string{bob.ID, ann.ID}) {
+		t.Fatalf("pending %v, want bob's then ann's", pending)
+	}
+	approved, err := c.ApproveJoinRequest(ctx, ann.ID, invited.JoinDecision{Roles: []string{"guest"}, Note: "welcome"})
+	if err != nil || approved.Membership == nil || !reflect.DeepEqual(approved.Membership.Roles, []string{"guest", "owner"}) {
+		t.Fatalf("ApproveJoinRequest = %+v, %v", approved, err)
+	}
+	denied, err := c.DenyJoinRequest(ctx, bob.ID, invited.JoinDecision{Note: "no"})
+	if err != nil || denied.Membership != nil || denied.Request.Status != invited.JoinRequestDenied {
+		t.Fatalf("DenyJoinRequest = %+v, %v", denied, err)
+	}
+	if got, err := c.GetJoinRequest(ctx, bob.ID); err != nil || got.DecisionNote != "no" {
+		t.Fatalf("GetJoinRequest = %+v, %v", got, err)
 	}
 }

@@ -53,6 +53,11 @@ export type JoinLinkWithURL = Success<"createJoinLink">;
 export type JoinLinkCreate = Body<"createJoinLink">;
 export type JoinLinkPreview = Success<"previewJoinLink">;
 export type JoinLinkAcceptance = Success<"acceptJoinLink">;
+export type JoinRequest = Success<"getJoinRequest">;
+export type JoinRequestCreate = Body<"createJoinRequest">;
+export type JoinDecision = Body<"approveJoinRequest">;
+/** A decided join request, with the membership an approval made (null for a denial). */
+export type JoinDecisionResult = Success<"approveJoinRequest">;
 export type Member = Success<"getMember">;
 export type MemberUpdate = Body<"updateMember">;
 export type Role = Success<"createRole">;
@@ -356,6 +361,26 @@ export class InvitedClient {
       unwrap(
         this.raw.POST("/v1/join-link-tokens/{token}/accept", { params: { path: { token } }, body, ...init(opts) }),
       ),
+  };
+
+  readonly joinRequests = {
+    /** Asks to join as the person the client acts for (a user token, or a key acting for a user). */
+    create: (org: string, body: JoinRequestCreate = {}, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/orgs/{org}/join-requests", { params: { path: { org } }, body, ...init(opts) })),
+    list: (org: string, query?: Query<"listJoinRequests">, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/orgs/{org}/join-requests", { params: { path: { org }, query }, ...init(opts) })),
+    iterate: (org: string, query?: ListQuery<"listJoinRequests">, opts?: RequestOptions) =>
+      paginate(async (page_token) => {
+        const p = await this.joinRequests.list(org, { ...query, page_token }, opts);
+        return { items: p.join_requests, next: p.next_page_token };
+      }),
+    get: (id: string, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/join-requests/{id}", { params: { path: { id } }, ...init(opts) })),
+    /** Lets the requester in, with `body.roles` when given; the requester is told, with `body.note`. */
+    approve: (id: string, body: JoinDecision = {}, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/join-requests/{id}/approve", { params: { path: { id } }, body, ...init(opts) })),
+    deny: (id: string, body: JoinDecision = {}, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/join-requests/{id}/deny", { params: { path: { id } }, body, ...init(opts) })),
   };
 
   readonly members = {

@@ -182,6 +182,35 @@ describe("invited client against a live server", () => {
     assert.equal(declined.status, "declined");
   });
 
+  test("join requests: ask as a person, list, approve, deny", async () => {
+    const home = await client.orgs.create({ name: "Home " + randomUUID().slice(0, 8) });
+    const org = await client.orgs.create({ name: "Asked " + randomUUID().slice(0, 8) });
+    const link = await client.joinLinks.create(home.id, {});
+    const id = randomUUID().slice(0, 8);
+    for (const p of [`ann-jr-${id}`, `bob-jr-${id}`]) {
+      await client.joinLinkTokens.accept(link.token!, { user: { external_id: p } });
+    }
+    const ask = async (who: string) => {
+      const r = await client.joinRequests.create(org.id, { message: "hello" }, { actingUser: who });
+      assert.equal(r.status, "pending");
+      return r;
+    };
+    const ann = await ask(`ann-jr-${id}`);
+    const bob = await ask(`bob-jr-${id}`);
+    await rejectsWith(() => client.joinRequests.create(org.id), 403, "forbidden");
+    const pending: string[] = [];
+    for await (const r of client.joinRequests.iterate(org.id, { status: "pending", page_size: 1 })) {
+      pending.push(r.id);
+    }
+    assert.deepEqual(pending, [bob.id, ann.id], "newest first");
+    const approved = await client.joinRequests.approve(ann.id, { note: "welcome" });
+    assert.equal(approved.request?.status, "approved");
+    assert.equal(approved.membership?.org_id, org.id);
+    const denied = await client.joinRequests.deny(bob.id, { note: "no" });
+    assert.equal(denied.membership, null);
+    assert.equal((await client.joinRequests.get(bob.id)).decision_note, "no");
+  });
+
   test("join links: create, preview, accept until used up, list, rotate, revoke", async () => {
     const org = await client.orgs.create({ name: "Join " + randomUUID().slice(0, 8) });
     const link = await client.joinLinks.create(org.id, { roles: ["member"], max_uses: 2, note: "offsite" });
