@@ -116,6 +116,7 @@ and authenticate with the API key in INVITED_API_KEY, or in the file named by
 		c.inviteCommand(),
 		c.invitationsCommand(),
 		c.joinLinksCommand(),
+		c.joinRequestsCommand(),
 		c.membersCommand(),
 		c.rolesCommand(),
 		c.apiKeysCommand(),

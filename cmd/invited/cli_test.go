@@ -359,6 +359,55 @@ func TestCLIJoinLinkURL(t *testing.T) {
 	}
 }
 
+// TestCLIJoinRequests decides, through the CLI, requests people filed.
+func TestCLIJoinRequests(t *testing.T) {
+	env := startCLIServer(t, nil)
+	ctx := context.Background()
+	api := newClient(t, env["INVITED_URL"], client.WithAPIKey(cliAdminKey))
+	home := jsonID(t, invitedCLI(env, "orgs", "create", "Home", "-o", "json"))
+	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+	link, err := api.CreateJoinLink(ctx, home, invited.JoinLinkCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, p := range []string{"ann", "bob"} {
+		if _, err := api.AcceptJoinLink(ctx, link.Token, &invited.Acceptor{ExternalID: p, Email: p + "@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := newClient(t, env["INVITED_URL"], client.WithAPIKey(cliAdminKey), client.WithActingUser(p)).
+			CreateJoinRequest(ctx, org, invited.JoinRequestCreate{Message: "hi from " + p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[p] = r.ID
+	}
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"list", []string{"join-requests", "list", "--org", org, "--status", "pending"}, 0, "hi from ann"},
+		{"list without org", []string{"join-requests", "list"}, exitUsage, ""},
+		{"approve with a role", []string{"join-requests", "approve", ids["ann"], "--role", "guest", "--note", "welcome"}, 0, "approved"},
+		{"approve again", []string{"join-requests", "approve", ids["ann"]}, exitFailure, ""},
+		{"deny", []string{"join-requests", "deny", ids["bob"], "--note", "no", "-o", "json"}, 0, `"decision_note": "no"`},
+		{"get", []string{"join-requests", "get", ids["bob"]}, 0, "denied"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := invitedCLI(env, tt.args...)
+			if r.code() != tt.code || !strings.Contains(r.stdout, tt.stdout) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and %q", r.code(), r.stdout, r.stderr, tt.code, tt.stdout)
+			}
+		})
+	}
+	members, err := api.ListMembers(ctx, invited.MemberFilter{OrgID: org})
+	if err != nil || len(members.Members) != 1 || members.Members[0].User.ExternalID != "ann" {
+		t.Fatalf("members %+v, %v; want ann alone", members, err)
+	}
+}
+
 // printedURL checks that r printed the join link URL once, as its last
 // line, and returns it.
 func printedURL(t *testing.T, r cliResult) string {
