@@ -86,33 +86,11 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 	token := tokenOf(inv.URL)
 
 	const accepts = 120
-	var (
-		mu       sync.Mutex
-		outcomes = map[string]int{}
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
-	)
-	for i := range accepts {
-		wg.Go(func() {
-			target := instances[i%2]
-			user := &invited.Acceptor{ExternalID: fmt.Sprintf("ext-%d", i), Email: fmt.Sprintf("u%d@example.com", i), Name: "U"}
-			ctx, cancel := context.WithTimeout(ctx, 15*time.Second) // a hang fails the test
-			defer cancel()
-			<-start
-			_, err := target.api.AcceptInvitation(ctx, token, user)
-			key := "200 "
-			if e, ok := errors.AsType[*client.Error](err); ok {
-				key = fmt.Sprintf("%d %s", e.StatusCode, e.Code)
-			} else if err != nil {
-				key = "error: " + err.Error()
-			}
-			mu.Lock()
-			outcomes[key]++
-			mu.Unlock()
-		})
-	}
-	close(start)
-	wg.Wait()
+	outcomes := race(ctx, accepts, func(ctx context.Context, i int) error {
+		user := &invited.Acceptor{ExternalID: fmt.Sprintf("ext-%d", i), Email: fmt.Sprintf("u%d@example.com", i), Name: "U"}
+		_, err := instances[i%2].api.AcceptInvitation(ctx, token, user)
+		return err
+	})
 	if outcomes["200 "] != 1 || outcomes["409 invitation_already_accepted"] != accepts-1 {
 		t.Fatalf("%d concurrent accepts over two instances: %v; want one 200, the rest 409 invitation_already_accepted", accepts, outcomes)
 	}
@@ -252,6 +230,107 @@ func TestTwoInstancesOneDatabase(t *testing.T) {
 		}
 		if seen != overdue {
 			t.Fatalf("instance %s lists %d expired invitations, want %d", p.name, seen, overdue)
+		}
+	}
+}
+
+// race runs call n times at once, each with a deadline (a hang fails the
+// test), and counts the outcomes: "200 " for a success, "STATUS code" for
+// an error answer, "error: …" for anything else.
+func race(ctx context.Context, n int, call func(ctx context.Context, i int) error) map[string]int {
+	var (
+		mu       sync.Mutex
+		outcomes = map[string]int{}
+		wg       sync.WaitGroup
+		start    = make(chan struct{})
+	)
+	for i := range n {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			<-start
+			err := call(ctx, i)
+			key := "200 "
+			if e, ok := errors.AsType[*client.Error](err); ok {
+				key = fmt.Sprintf("%d %s", e.StatusCode, e.Code)
+			} else if err != nil {
+				key = "error: " + err.Error()
+			}
+			mu.Lock()
+			outcomes[key]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	return outcomes
+}
+
+// TestJoinLinkTwoInstances fires a thousand uses at a join link of ten,
+// spread over two instances on one PostgreSQL: exactly ten people join,
+// with ten used events, and nobody else is stored.
+func TestJoinLinkTwoInstances(t *testing.T) {
+	dbURL := pgtest.Shared(t).NewDatabase(t)
+	bin := buildInvited(t)
+	env := map[string]string{
+		"INVITED_DATABASE_URL":         dbURL,
+		"INVITED_ADMIN_API_KEY":        pgAdminKey,
+		"INVITED_LOG_FORMAT":           "json",
+		"INVITED_RATE_LIMIT_PUBLIC":    "off",
+		"INVITED_RATE_LIMIT_JOIN_LINK": "off",
+	}
+	a := startProcess(t, bin, "a", env)
+	b := startProcess(t, bin, "b", env)
+	a.waitListening(t)
+	b.waitListening(t)
+	instances := []*process{a, b}
+	for _, p := range instances {
+		p.api = newClient(t, p.URL, client.WithAPIKey(pgAdminKey))
+	}
+	ctx := t.Context()
+	org, err := a.api.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := b.api.CreateJoinLink(ctx, org.ID, invited.JoinLinkCreate{MaxUses: new(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const uses = 1000
+	outcomes := race(ctx, uses, func(ctx context.Context, i int) error {
+		_, err := instances[i%2].api.AcceptJoinLink(ctx, link.Token, &invited.Acceptor{ExternalID: fmt.Sprintf("p-%d", i)})
+		return err
+	})
+	if outcomes["200 "] != 10 || outcomes["410 "+invited.EJOINLINKEXHAUSTED] != uses-10 {
+		t.Fatalf("%d concurrent uses over two instances: %v; want ten 200, the rest 410 %s", uses, outcomes, invited.EJOINLINKEXHAUSTED)
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for query, want := range map[string]int{
+		`SELECT count(*) FROM memberships WHERE org_id = $1`:                                                                10,
+		`SELECT count(*) FROM audit_events WHERE action = 'join_link.used' AND org_id = $1`:                                 10,
+		`SELECT count(*) FROM audit_events WHERE action = 'join_link.exhausted' AND org_id = $1`:                            1,
+		`SELECT count(*) FROM memberships WHERE org_id = $1 AND roles LIKE '%"owner"%'`:                                     1,
+		`SELECT count(*) FROM users WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id) AND $1 <> ''`: 0,
+	} {
+		var n int
+		if err := db.QueryRow(query, org.ID).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		if n != want {
+			t.Errorf("%s: %d, want %d", query, n, want)
+		}
+	}
+	got, err := a.api.GetJoinLink(ctx, link.ID)
+	if err != nil || got.Uses != 10 || got.Status != invited.JoinLinkExhausted {
+		t.Fatalf("link after the race: %+v, %v", got, err)
+	}
+	for _, p := range instances {
+		if errs := p.logRecords(t, func(r map[string]any) bool { return r["level"] == "ERROR" }); len(errs) > 0 {
+			t.Errorf("instance %s logged errors: %v", p.name, errs)
 		}
 	}
 }
