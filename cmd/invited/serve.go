@@ -110,19 +110,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger,
 		HTTPClient: egress.Client(cfg.Outbound(), connect.DefaultTimeout)})
 	pages, err := web.New(web.Deps{
-		Orgs:        db,
-		Members:     db,
-		Roles:       db,
-		Invitations: db,
-		Credentials: credentials,
-		Sessions:    db,
-		Tickets:     ticketKeys,
-		Connections: db,
-		Connect:     connector,
-		CreateLimit: createLimit,
-		PublicLimit: publicLimit,
-		PublicURL:   cfg.PublicURL,
-		Logger:      logger,
+		Orgs:         db,
+		Members:      db,
+		Roles:        db,
+		Invitations:  db,
+		Credentials:  credentials,
+		Sessions:     db,
+		JoinRequests: db,
+		Tickets:      ticketKeys,
+		Connections:  db,
+		Connect:      connector,
+		CreateLimit:  createLimit,
+		PublicLimit:  publicLimit,
+		PublicURL:    cfg.PublicURL,
+		Logger:       logger,
 	})
 	if err != nil {
 		return fmt.Errorf("hosted pages: %w", err)

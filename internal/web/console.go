@@ -62,6 +62,9 @@ func (p *Pages) consoleRoutes() map[string]http.Handler {
 		"GET /console/orgs/{org}/members/{user}":  c.inOrg(c.member),
 		"POST /console/orgs/{org}/members/{user}": c.inOrg(c.updateMember),
 
+		"GET /console/orgs/{org}/join-requests":                  c.inOrg(c.joinRequests),
+		"POST /console/orgs/{org}/join-requests/{id}/{decision}": c.inOrg(c.decideJoinRequest),
+
 		"GET /console/sessions":           c.sessions,
 		"POST /console/sessions/{id}/end": c.endSession,
 	} {
@@ -75,7 +78,7 @@ func (p *Pages) consoleRoutes() map[string]http.Handler {
 type frame struct {
 	SignedIn bool
 	Org      *invited.Organization // nil on pages above any one organization
-	Section  string                // "invitations", "members" or "sessions": marked current in the navigation
+	Section  string                // "invitations", "members", "requests" or "sessions": marked current in the navigation
 }
 
 // signedIn serves h with the session's actor in the request's context,
@@ -291,11 +294,13 @@ func pageURL(path string, q url.Values) string {
 // done= value of the redirect: fixed texts, so that a link cannot make
 // the console say anything else.
 var notices = map[string]string{
-	"revoked": "The invitation was revoked: its link no longer works.",
-	"resent":  "A new link was sent. The previous link no longer works.",
-	"renewed": "The invitation was renewed: its link works until the new expiry.",
-	"roles":   "The member's roles were saved.",
-	"ended":   "The session was ended: that browser is signed out.",
+	"revoked":  "The invitation was revoked: its link no longer works.",
+	"resent":   "A new link was sent. The previous link no longer works.",
+	"renewed":  "The invitation was renewed: its link works until the new expiry.",
+	"roles":    "The member's roles were saved.",
+	"ended":    "The session was ended: that browser is signed out.",
+	"approved": "The request was approved: the requester is a member now, and was told.",
+	"denied":   "The request was denied; the requester was told.",
 }
 
 // notice is the notice of r's done= value, or "".

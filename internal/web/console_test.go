@@ -865,6 +865,55 @@ func TestConsoleMembers(t *testing.T) {
 	}
 }
 
+// TestConsoleJoinRequests lists the pending requests and decides them,
+// with a note for the requester.
+func TestConsoleJoinRequests(t *testing.T) {
+	c := newConsole(t)
+	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
+	other := c.org(t, "Other", invited.OrgSettingsPatch{})
+	c.member(t, org, "olga@example.com")
+	ask := func(orgID, sub string) *invited.JoinRequest {
+		t.Helper()
+		a, err := c.db.AuthenticateUser(context.Background(), invited.User{ExternalID: sub, Email: sub + "@example.com", EmailVerified: true, Name: "<b>" + sub + "</b>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := c.db.CreateJoinRequest(invited.NewContextWithActor(context.Background(), a), orgID, invited.JoinRequestCreate{Message: "let me in"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ada, bob, elsewhere := ask(org.ID, "ada"), ask(org.ID, "bob"), ask(other.ID, "cy")
+	c.signIn(t, c.adminKey)
+	path := "/console/orgs/" + org.ID + "/join-requests"
+
+	c.get(t, path).expect(t, http.StatusOK,
+		`<table id="join-requests">`, `<tr data-request="`+ada.ID+`">`, `<tr data-request="`+bob.ID+`">`,
+		"&lt;b&gt;ada&lt;/b&gt;", "let me in",
+		`action="`+path+`/`+ada.ID+`/approve"`, `formaction="`+path+`/`+bob.ID+`/deny"`,
+		`<a href="`+path+`" aria-current="page">Join requests</a>`)
+	// A request of another organization, and an unknown decision, are not
+	// this page's.
+	c.post(t, path+"/"+elsewhere.ID+"/approve", url.Values{}).expect(t, http.StatusNotFound)
+	c.post(t, path+"/"+ada.ID+"/maybe", url.Values{}).expect(t, http.StatusNotFound)
+
+	a := c.post(t, path+"/"+ada.ID+"/approve", url.Values{"note": {"Welcome!"}})
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != path+"?done=approved" {
+		t.Fatalf("approve: %d to %q:\n%s", a.status, a.header.Get("Location"), a.body)
+	}
+	c.get(t, a.header.Get("Location")).expect(t, http.StatusOK, "The request was approved", `<tr data-request="`+bob.ID+`">`)
+	c.post(t, path+"/"+bob.ID+"/deny", url.Values{"note": {"No"}}).expect(t, http.StatusSeeOther)
+	c.post(t, path+"/"+bob.ID+"/approve", url.Values{}).expect(t, http.StatusConflict)
+	c.get(t, path).expect(t, http.StatusOK, "No join requests are waiting")
+	for id, want := range map[string]invited.JoinRequestStatus{ada.ID: invited.JoinRequestApproved, bob.ID: invited.JoinRequestDenied, elsewhere.ID: invited.JoinRequestPending} {
+		r, err := c.db.FindJoinRequestByID(c.key, id)
+		if err != nil || r.Status != want {
+			t.Errorf("%s: %+v, %v; want %s", id, r, err, want)
+		}
+	}
+}
+
 // TestConsoleCSRF posts the console's forms without their token: each is
 // refused, and nothing changes.
 func TestConsoleCSRF(t *testing.T) {

@@ -104,10 +104,11 @@ func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 	creds := &httpkit.Credentials{Auth: db, Verifier: verifier}
 	deps := Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db,
-		Credentials: creds,
-		Sessions:    db,
-		Tickets:     keys,
-		Connections: db,
+		Credentials:  creds,
+		Sessions:     db,
+		JoinRequests: db,
+		Tickets:      keys,
+		Connections:  db,
 		// The platforms of the tests are local servers.
 		Connect: connect.New(connect.Config{Store: db, PublicURL: publicURL, Now: clock.Now, Logger: logger,
 			HTTPClient: egress.Client(testutil.AllowLoopback, 5*time.Second)}),

@@ -51,7 +51,9 @@ type Deps struct {
 	Credentials *httpkit.Credentials
 	// Sessions keeps the console's sessions of API keys.
 	Sessions invited.ConsoleSessionService
-	Tickets  TicketSigner
+	// JoinRequests are decided in the console.
+	JoinRequests JoinRequests
+	Tickets      TicketSigner
 	// Connections opens app invite links; Connect runs the authorization
 	// they start.
 	Connections invited.ConnectionStore
