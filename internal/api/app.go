@@ -72,13 +72,7 @@ func queryAppID(q url.Values, f invited.FieldErrors) string {
 // path, to an endpoint. Like invitationAction, it looks the service up per
 // call so that the route table can be built without services.
 func (s *server) appInviteAction(fn func(invited.AppService, context.Context, string) (*invited.AppInvite, error)) func(*http.Request) (*invited.AppInvite, error) {
-	return func(r *http.Request) (*invited.AppInvite, error) {
-		id, err := pathID(r, "id", invited.PrefixAppInvite)
-		if err != nil {
-			return nil, err
-		}
-		return fn(s.deps.Apps, r.Context(), id)
-	}
+	return onPath(invited.PrefixAppInvite, func() invited.AppService { return s.deps.Apps }, fn)
 }
 
 // lookupParam is the path parameter of GET /v1/app-invites/{id_or_code}.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -409,6 +410,20 @@ func invitationFilterOf(q url.Values) (invited.InvitationFilter, error) {
 // pathID returns the path parameter called name when it has the shape of an
 // id with prefix. Anything else cannot name a resource, so it answers
 // not_found without asking the store, exactly as an unknown id would.
+// onPath adapts fn, a method of the service svc answers, on the resource
+// whose id (of prefix) is the path's {id}, to an endpoint. It asks svc per
+// call, so that the route table can be built without services.
+func onPath[S, T any](prefix string, svc func() S, fn func(S, context.Context, string) (T, error)) func(*http.Request) (T, error) {
+	return func(r *http.Request) (T, error) {
+		id, err := pathID(r, "id", prefix)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(svc(), r.Context(), id)
+	}
+}
+
 func pathID(r *http.Request, name, prefix string) (string, error) {
 	id := r.PathValue(name)
 	if !invited.ValidID(id, prefix) {

@@ -111,13 +111,7 @@ func (s *server) listInvitations(r *http.Request) (client.InvitationList, error)
 // path, to an endpoint. The service is looked up per call, not when the
 // route table is built, so that the table can be built without services.
 func (s *server) invitationAction(fn func(invited.InvitationService, context.Context, string) (*invited.Invitation, error)) func(*http.Request) (*invited.Invitation, error) {
-	return func(r *http.Request) (*invited.Invitation, error) {
-		id, err := pathID(r, "id", invited.PrefixInvitation)
-		if err != nil {
-			return nil, err
-		}
-		return fn(s.deps.Invitations, r.Context(), id)
-	}
+	return onPath(invited.PrefixInvitation, func() invited.InvitationService { return s.deps.Invitations }, fn)
 }
 
 // linkAction is invitationAction for the methods that issue a new link.

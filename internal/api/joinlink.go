@@ -48,13 +48,7 @@ func (s *server) listJoinLinks(r *http.Request) (client.JoinLinkList, error) {
 // path, to an endpoint. Like invitationAction, it looks the service up per
 // call so that the route table can be built without services.
 func (s *server) joinLinkAction(fn func(invited.JoinLinkService, context.Context, string) (*invited.JoinLink, error)) func(*http.Request) (*invited.JoinLink, error) {
-	return func(r *http.Request) (*invited.JoinLink, error) {
-		id, err := pathID(r, "id", invited.PrefixJoinLink)
-		if err != nil {
-			return nil, err
-		}
-		return fn(s.deps.JoinLinks, r.Context(), id)
-	}
+	return onPath(invited.PrefixJoinLink, func() invited.JoinLinkService { return s.deps.JoinLinks }, fn)
 }
 
 func (s *server) rotateJoinLink(r *http.Request) (client.JoinLinkWithURL, error) {

@@ -38,11 +38,8 @@ func (s *server) listJoinRequests(r *http.Request) (client.JoinRequestList, erro
 }
 
 func (s *server) getJoinRequest(r *http.Request) (*invited.JoinRequest, error) {
-	id, err := pathID(r, "id", invited.PrefixJoinRequest)
-	if err != nil {
-		return nil, err
-	}
-	return s.deps.JoinRequests.FindJoinRequestByID(r.Context(), id)
+	return onPath(invited.PrefixJoinRequest, func() invited.JoinRequestService { return s.deps.JoinRequests },
+		invited.JoinRequestService.FindJoinRequestByID)(r)
 }
 
 // decideJoinRequest is the endpoint of one decision (approve, deny) on the

@@ -48,13 +48,7 @@ func (s *server) findProfiles(ctx context.Context, filter invited.ProfileFilter,
 // to an endpoint. Like appInviteAction, it looks the service up per call so
 // that the route table can be built without services.
 func (s *server) profileAction(fn func(invited.ProfileService, context.Context, string) (*invited.Profile, error)) func(*http.Request) (*invited.Profile, error) {
-	return func(r *http.Request) (*invited.Profile, error) {
-		id, err := pathID(r, "id", invited.PrefixProfile)
-		if err != nil {
-			return nil, err
-		}
-		return fn(s.deps.Profiles, r.Context(), id)
-	}
+	return onPath(invited.PrefixProfile, func() invited.ProfileService { return s.deps.Profiles }, fn)
 }
 
 // profileToken hands out a profile's access token. Like every JSON answer
