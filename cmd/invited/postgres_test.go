@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,37 +40,15 @@ const pgAdminKey = "test-admin-key-0123456789"
 // both, exactly one wins; overdue invitations are expired once, by
 // whichever sweeper gets to them.
 func TestTwoInstancesOneDatabase(t *testing.T) {
-	dbURL := pgtest.Shared(t).NewDatabase(t)
-	bin := buildInvited(t)
-
-	// Started together on an empty database: both migrate at once.
 	// Without rate limits: the test sends a thousand invitations and a
 	// hundred accepts from one address in moments.
-	env := map[string]string{
-		"INVITED_DATABASE_URL":      dbURL,
-		"INVITED_ADMIN_API_KEY":     pgAdminKey,
+	dbURL, instances := twoInstances(t, map[string]string{
 		"INVITED_SWEEP_INTERVAL":    "1s",
-		"INVITED_LOG_FORMAT":        "json",
 		"INVITED_RATE_LIMIT_CREATE": "off",
 		"INVITED_RATE_LIMIT_PUBLIC": "off",
-	}
-	a := startProcess(t, bin, "a", env)
-	b := startProcess(t, bin, "b", env)
-	a.waitListening(t)
-	b.waitListening(t)
-	instances := []*process{a, b}
-	t.Cleanup(func() {
-		for _, p := range instances {
-			if errs := p.logRecords(t, func(r map[string]any) bool { return r["level"] == "ERROR" }); len(errs) > 0 {
-				t.Errorf("instance %s logged errors: %v", p.name, errs)
-			}
-		}
 	})
-
+	a, b := instances[0], instances[1]
 	ctx := t.Context()
-	for _, p := range instances {
-		p.api = newClient(t, p.URL, client.WithAPIKey(pgAdminKey))
-	}
 
 	// Accepted by anyone who holds the link: the acceptors below are all
 	// different people, so that the race is between users, too.
@@ -270,23 +249,11 @@ func race(ctx context.Context, n int, call func(ctx context.Context, i int) erro
 // spread over two instances on one PostgreSQL: exactly ten people join,
 // with ten used events, and nobody else is stored.
 func TestJoinLinkTwoInstances(t *testing.T) {
-	dbURL := pgtest.Shared(t).NewDatabase(t)
-	bin := buildInvited(t)
-	env := map[string]string{
-		"INVITED_DATABASE_URL":         dbURL,
-		"INVITED_ADMIN_API_KEY":        pgAdminKey,
-		"INVITED_LOG_FORMAT":           "json",
+	dbURL, instances := twoInstances(t, map[string]string{
 		"INVITED_RATE_LIMIT_PUBLIC":    "off",
 		"INVITED_RATE_LIMIT_JOIN_LINK": "off",
-	}
-	a := startProcess(t, bin, "a", env)
-	b := startProcess(t, bin, "b", env)
-	a.waitListening(t)
-	b.waitListening(t)
-	instances := []*process{a, b}
-	for _, p := range instances {
-		p.api = newClient(t, p.URL, client.WithAPIKey(pgAdminKey))
-	}
+	})
+	a, b := instances[0], instances[1]
 	ctx := t.Context()
 	org, err := a.api.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Acme"})
 	if err != nil {
@@ -328,11 +295,35 @@ func TestJoinLinkTwoInstances(t *testing.T) {
 	if err != nil || got.Uses != 10 || got.Status != invited.JoinLinkExhausted {
 		t.Fatalf("link after the race: %+v, %v", got, err)
 	}
-	for _, p := range instances {
-		if errs := p.logRecords(t, func(r map[string]any) bool { return r["level"] == "ERROR" }); len(errs) > 0 {
-			t.Errorf("instance %s logged errors: %v", p.name, errs)
-		}
+}
+
+// twoInstances starts two `invited serve` processes with the environment
+// extra on one new PostgreSQL database, and returns its URL and the
+// instances, each with a client of the admin key. Started together on an
+// empty database, both migrate at once. Either logging an error fails the
+// test.
+func twoInstances(t *testing.T, extra map[string]string) (string, []*process) {
+	dbURL := pgtest.Shared(t).NewDatabase(t)
+	bin := buildInvited(t)
+	env := map[string]string{
+		"INVITED_DATABASE_URL":  dbURL,
+		"INVITED_ADMIN_API_KEY": pgAdminKey,
+		"INVITED_LOG_FORMAT":    "json",
 	}
+	maps.Copy(env, extra)
+	instances := []*process{startProcess(t, bin, "a", env), startProcess(t, bin, "b", env)}
+	for _, p := range instances {
+		p.waitListening(t)
+		p.api = newClient(t, p.URL, client.WithAPIKey(pgAdminKey))
+	}
+	t.Cleanup(func() {
+		for _, p := range instances {
+			if errs := p.logRecords(t, func(r map[string]any) bool { return r["level"] == "ERROR" }); len(errs) > 0 {
+				t.Errorf("instance %s logged errors: %v", p.name, errs)
+			}
+		}
+	})
+	return dbURL, instances
 }
 
 // TestDatabaseOutage stops PostgreSQL under a running server: requests
