@@ -32,10 +32,13 @@ const (
 	KindResend     = "resend"     // a fresh link to the invitee
 	KindReminder   = "reminder"   // the link again, shortly before it expires
 	KindAccepted   = "accepted"   // to the inviter: the invitee joined
+	// KindJoinConfirmation asks whoever gave an address on the hosted
+	// join page to confirm it (JoinConfirmation).
+	KindJoinConfirmation = "join_confirmation"
 )
 
 // LetterKinds lists the kinds of message written to people.
-var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted}
+var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted, KindJoinConfirmation}
 
 // LinkKinds lists the kinds of letter that carry an invitation's link. The
 // link is not stored with the letter: the outbox mints it when it claims
@@ -73,8 +76,8 @@ type Message struct {
 	ID      string `json:"id"`
 	OrgID   string `json:"org_id,omitempty"`
 	Channel string `json:"channel"`
-	// Kind is invitation, resend, reminder or accepted for email and SMS,
-	// and the event type for webhooks.
+	// Kind is invitation, resend, reminder, accepted or join_confirmation
+	// for email and SMS, and the event type for webhooks.
 	Kind string `json:"kind"`
 	// To is the email address or phone number, or the endpoint URL.
 	To           string `json:"to"`
@@ -99,10 +102,11 @@ type Message struct {
 
 	// Letter is what an email or SMS says.
 	Letter *Letter `json:"-"`
-	// Token is the plaintext secret of the invitation link the letter
-	// carries. It is never stored: ClaimMessages mints it, and stores only
-	// its hash, when it hands the letter to the dispatcher, so it exists
-	// only in the claimed copy in memory.
+	// Token is the plaintext secret of the invitation link, or of the
+	// join confirmation link, the letter carries (LetterLink). It is never
+	// stored: ClaimMessages mints it, and stores only its hash, when it
+	// hands the letter to the dispatcher, so it exists only in the claimed
+	// copy in memory.
 	Token string `json:"-"`
 	// Payload is a webhook's body, signed as it is.
 	Payload json.RawMessage `json:"-"`
@@ -146,8 +150,9 @@ type Letter struct {
 	ExpiresAt    time.Time `json:"expires_at"`
 	// Acceptor names who joined, in an accepted letter.
 	Acceptor string `json:"acceptor,omitempty"`
-	// Link is the invitation's secret link, set just before delivery from
-	// the message's token; empty for an accepted letter.
+	// Link is the invitation's or the confirmation's secret link, set
+	// just before delivery from the message's token; empty for an accepted
+	// letter.
 	Link string `json:"-"`
 }
 

@@ -117,6 +117,10 @@ var contract = []struct {
 	{"JoinLinkDomains", testJoinLinkDomains},
 	{"JoinLinkLifecycle", testJoinLinkLifecycle},
 	{"ConcurrentJoinLink", testConcurrentJoinLink},
+	{"JoinConfirm", testJoinConfirm},
+	{"JoinConfirmExpiry", testJoinConfirmExpiry},
+	{"JoinConfirmRefusals", testJoinConfirmRefusals},
+	{"JoinConfirmLimit", testJoinConfirmLimit},
 }
 
 func testSendDraft(t *testing.T, e *env) {
