@@ -65,13 +65,21 @@ func (c *JoinConfirmation) StatusAt(now time.Time) JoinConfirmationStatus {
 	return JoinConfirmationPending
 }
 
-// Confirm marks c confirmed at now, or says why it cannot be.
-func (c *JoinConfirmation) Confirm(now time.Time) error {
+// Check says why c cannot be confirmed at now, or returns nil.
+func (c *JoinConfirmation) Check(now time.Time) error {
 	switch c.StatusAt(now) {
 	case JoinConfirmationConfirmed:
 		return Errorf(EJOINCONFIRMED, "this confirmation link was used already")
 	case JoinConfirmationExpired:
 		return Errorf(EJOINCONFIRMATIONEXPIRED, "this confirmation link has expired")
+	}
+	return nil
+}
+
+// Confirm marks c confirmed at now, or says why it cannot be (Check).
+func (c *JoinConfirmation) Confirm(now time.Time) error {
+	if err := c.Check(now); err != nil {
+		return err
 	}
 	c.ConfirmedAt = &now
 	return nil
