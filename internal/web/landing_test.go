@@ -103,7 +103,7 @@ func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 	}
 	creds := &httpkit.Credentials{Auth: db, Verifier: verifier}
 	deps := Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db,
+		Orgs: db, Members: db, Roles: db, Invitations: db, Joins: db,
 		Credentials: creds,
 		Sessions:    db,
 		Tickets:     keys,
@@ -113,6 +113,7 @@ func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 			HTTPClient: egress.Client(testutil.AllowLoopback, 5*time.Second)}),
 		PublicURL: publicURL,
 		Logger:    logger,
+		Now:       clock.Now,
 	}
 	for _, opt := range opts {
 		opt(&deps)
