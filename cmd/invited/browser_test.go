@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -34,19 +35,24 @@ import (
 
 const browserAdminKey = "test-admin-key-0123456789"
 
-// browserServe starts `invited serve` for a browser test and returns it
-// with the path of its SQLite database.
-func browserServe(t *testing.T) (*instance, string) {
+// browserServe starts `invited serve` for a browser test, with the
+// variables of extra besides its own, and returns it with the path of its
+// SQLite database.
+func browserServe(t *testing.T, extra ...map[string]string) (*instance, string) {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "invited.db")
-	srv := startServe(t, map[string]string{
+	env := map[string]string{
 		"INVITED_DATABASE_URL":  "sqlite:" + dbPath,
 		"INVITED_ADMIN_API_KEY": browserAdminKey,
 		// A test makes many invitations and opens many links from one
 		// address in moments.
 		"INVITED_RATE_LIMIT_CREATE": "off",
 		"INVITED_RATE_LIMIT_PUBLIC": "off",
-	})
+	}
+	for _, e := range extra {
+		maps.Copy(env, e)
+	}
+	srv := startServe(t, env)
 	// What the browser saw is in the screenshots; why the server did it
 	// is in its log.
 	t.Cleanup(func() {
@@ -463,6 +469,7 @@ type ticketClaims struct {
 	OrgID         string   `json:"org_id"`
 	Roles         []string `json:"roles"`
 	InvitationID  string   `json:"invitation_id"`
+	JoinLinkID    string   `json:"join_link_id"`
 }
 
 func newHostApp(t *testing.T, invitedURL, apiKey string) *hostApp {

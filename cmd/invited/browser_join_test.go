@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/testutil/browser"
+	"github.com/invitedhq/invited/internal/testutil/smtptest"
+)
+
+// createJoinLink creates a join link in org through the API, acting as
+// actingUser. (The Go client has no join link methods yet.)
+func createJoinLink(t *testing.T, srv *instance, orgID, actingUser string, in invited.JoinLinkCreate) *client.JoinLinkWithURL {
+	t.Helper()
+	body, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/v1/orgs/"+orgID+"/join-links", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+browserAdminKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Invited-Acting-User", actingUser)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l client.JoinLinkWithURL
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusCreated || l.URL == "" {
+		t.Fatalf("create join link: %d %v %+v", resp.StatusCode, err, l)
+	}
+	return &l
+}
+
+// TestBrowserJoinFlow follows someone from a shared join link to the host
+// application: the branded join page, the form, the confirmation email
+// from a real SMTP server, the page that asks to confirm, and the redirect
+// with a ticket of the join link that the host app verifies and redeems.
+func TestBrowserJoinFlow(t *testing.T) {
+	smtpServer := smtptest.Start(t, smtptest.Config{})
+	srv, _ := browserServe(t, map[string]string{
+		"INVITED_SMTP_URL": "smtp://" + smtpServer.Addr + "?tls=none&from=" + url.QueryEscape("Invited <no-reply@invited.test>"),
+	})
+	host := newHostApp(t, srv.URL, browserAdminKey)
+	org := newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{
+		AllowedRedirectOrigins: new([]string{host.URL}),
+		DisplayName:            new("Acme Robotics"),
+		AccentColor:            new("#0f766e"),
+	})
+	owner := newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
+	l := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{MaxUses: new(10), RedirectURL: host.URL + "/welcome",
+		AllowedEmailDomains: []string{"example.com"}})
+
+	ctx := browser.Start(t)
+	resp := browser.Run(t, ctx, chromedp.NavigateResponse(l.URL))
+	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#join")))
+	browser.Screenshot(t, ctx, "join")
+	if resp.Status != http.StatusOK || header(resp.Headers, "Referrer-Policy") != "no-referrer" {
+		t.Errorf("join page status %d, headers %v", resp.Status, resp.Headers)
+	}
+	if csp := header(resp.Headers, "Content-Security-Policy"); csp == "" || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("Content-Security-Policy %q: want one, without 'unsafe-inline'", csp)
+	}
+	mustContain(t, "join page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))),
+		"Olivia Owner invites you to join Acme Robotics", "member", "Addresses at example.com")
+	if bg := computedStyle(t, ctx, "button#join-button", "background-color"); bg != "rgb(15, 118, 110)" {
+		t.Errorf("join button background %s, want the accent colour #0f766e", bg)
+	}
+
+	browser.Do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("input#email"), "jo@example.com"),
+		chromedp.SendKeys(chromedp.CSS("input#name"), "Jo Joiner"),
+		chromedp.Click(chromedp.CSS("button#join-button")),
+		chromedp.WaitVisible(chromedp.CSS("section#sent")),
+	)
+	browser.Screenshot(t, ctx, "join-sent")
+	mustContain(t, "sent page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))), "Check your inbox", "jo@example.com")
+
+	// The letter, as the SMTP server took it, carries the confirmation
+	// link.
+	eventually(t, "the confirmation email", func() bool {
+		return slices.ContainsFunc(smtpServer.Received(), func(m smtptest.Mail) bool { return slices.Contains(m.To, "jo@example.com") })
+	}, srv)
+	var letter *mail.Message
+	for _, m := range smtpServer.Received() {
+		if slices.Contains(m.To, "jo@example.com") {
+			msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			letter = msg
+		}
+	}
+	parts := mimeParts(t, letter)
+	link := regexp.MustCompile(regexp.QuoteMeta(srv.URL+"/j/confirm/") + `[A-Za-z0-9_-]{43}`).FindString(parts["text/plain"])
+	if link == "" || !strings.Contains(parts["text/html"], link) {
+		t.Fatalf("no confirmation link in the email:\n%s\n---\n%s", parts["text/plain"], parts["text/html"])
+	}
+	mustContain(t, "the email", parts["text/plain"], "Acme", "Jo Joiner")
+
+	text := open(t, ctx, link, "join-confirm")
+	mustContain(t, "confirmation page", text, "Join Acme Robotics", "jo@example.com", "Jo Joiner")
+	browser.Do(t, ctx,
+		chromedp.Click(chromedp.CSS("button#confirm-button")),
+		chromedp.WaitVisible(chromedp.CSS("h1#welcome, h1#rejected")),
+	)
+	browser.Screenshot(t, ctx, "join-host-app")
+	if got := browser.Run(t, ctx, chromedp.Text(chromedp.CSS("h1"))); got != "Welcome, Jo Joiner" {
+		t.Fatalf("host app says %q", got)
+	}
+	c := host.lastVisit(t).Claims
+	if c.Email != "jo@example.com" || !c.EmailVerified || c.OrgID != org || c.JoinLinkID != l.ID || c.InvitationID != "" ||
+		!slices.Contains(c.Roles, "member") {
+		t.Errorf("ticket claims %+v", c)
+	}
+
+	// The confirmation link works once.
+	text = open(t, ctx, link, "join-confirmed-again")
+	mustContain(t, "the used confirmation link", text, "You confirmed already")
+}
