@@ -50,6 +50,7 @@ func createJoinLink(t *testing.T, srv *instance, orgID, actingUser string, in in
 // application: the branded join page, the form, the confirmation email
 // from a real SMTP server, the page that asks to confirm, and the redirect
 // with a ticket of the join link that the host app verifies and redeems.
+// axe-core finds no accessibility violation on any of the pages.
 func TestBrowserJoinFlow(t *testing.T) {
 	smtpServer := smtptest.Start(t, smtptest.Config{})
 	srv, _ := browserServe(t, map[string]string{
@@ -69,6 +70,7 @@ func TestBrowserJoinFlow(t *testing.T) {
 	resp := browser.Run(t, ctx, chromedp.NavigateResponse(l.URL))
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#join")))
 	browser.Screenshot(t, ctx, "join")
+	browser.Accessible(t, ctx, "the join page")
 	if resp.Status != http.StatusOK || header(resp.Headers, "Referrer-Policy") != "no-referrer" {
 		t.Errorf("join page status %d, headers %v", resp.Status, resp.Headers)
 	}
@@ -88,6 +90,7 @@ func TestBrowserJoinFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("section#sent")),
 	)
 	browser.Screenshot(t, ctx, "join-sent")
+	browser.Accessible(t, ctx, "the sent page")
 	mustContain(t, "sent page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))), "Check your inbox", "jo@example.com")
 
 	// The letter, as the SMTP server took it, carries the confirmation
@@ -113,6 +116,7 @@ func TestBrowserJoinFlow(t *testing.T) {
 	mustContain(t, "the email", parts["text/plain"], "Acme", "Jo Joiner")
 
 	text := open(t, ctx, link, "join-confirm")
+	browser.Accessible(t, ctx, "the confirmation page")
 	mustContain(t, "confirmation page", text, "Join Acme Robotics", "jo@example.com", "Jo Joiner")
 	browser.Do(t, ctx,
 		chromedp.Click(chromedp.CSS("button#confirm-button")),
@@ -130,5 +134,6 @@ func TestBrowserJoinFlow(t *testing.T) {
 
 	// The confirmation link works once.
 	text = open(t, ctx, link, "join-confirmed-again")
+	browser.Accessible(t, ctx, "the used confirmation link's page")
 	mustContain(t, "the used confirmation link", text, "You confirmed already")
 }
