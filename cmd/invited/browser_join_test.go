@@ -20,30 +20,44 @@ import (
 )
 
 // createJoinLink creates a join link in org through the API, acting as
-// actingUser. (The Go client has no join link methods yet.)
+// actingUser.
 func createJoinLink(t *testing.T, srv *instance, orgID, actingUser string, in invited.JoinLinkCreate) *client.JoinLinkWithURL {
 	t.Helper()
-	body, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
+	var l client.JoinLinkWithURL
+	apiCall(t, srv, "/v1/orgs/"+orgID+"/join-links", actingUser, in, &l, http.StatusCreated)
+	return &l
+}
+
+// apiCall posts in (nil for no body) to path with the admin key, acting as
+// actingUser, and decodes the answer, which must have status want, into
+// out. (The Go client has no join link methods yet.)
+func apiCall(t *testing.T, srv *instance, path, actingUser string, in, out any, want int) {
+	t.Helper()
+	var body bytes.Buffer
+	if in != nil {
+		if err := json.NewEncoder(&body).Encode(in); err != nil {
+			t.Fatal(err)
+		}
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/v1/orgs/"+orgID+"/join-links", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+path, &body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+browserAdminKey)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Invited-Acting-User", actingUser)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if actingUser != "" {
+		req.Header.Set("Invited-Acting-User", actingUser)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var l client.JoinLinkWithURL
-	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode != http.StatusCreated || l.URL == "" {
-		t.Fatalf("create join link: %d %v %+v", resp.StatusCode, err, l)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil || resp.StatusCode != want {
+		t.Fatalf("POST %s: %d %v", path, resp.StatusCode, err)
 	}
-	return &l
 }
 
 // TestBrowserJoinFlow follows someone from a shared join link to the host
@@ -136,4 +150,39 @@ func TestBrowserJoinFlow(t *testing.T) {
 	text = open(t, ctx, link, "join-confirmed-again")
 	browser.Accessible(t, ctx, "the used confirmation link's page")
 	mustContain(t, "the used confirmation link", text, "You confirmed already")
+}
+
+// TestBrowserJoinDeadEnds opens the join pages that end the way: a link
+// that opens nothing, a withdrawn one, and an address whose domain the
+// link does not admit. Each explains itself, and axe-core finds no
+// accessibility violation on it.
+func TestBrowserJoinDeadEnds(t *testing.T) {
+	srv, _ := browserServe(t)
+	org := newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{Contact: new("help@acme.test")})
+	owner := newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
+	ctx := browser.Start(t)
+
+	text := open(t, ctx, srv.URL+"/j/"+invited.NewSecret(""), "join-unknown")
+	browser.Accessible(t, ctx, "the unknown link's page")
+	mustContain(t, "the unknown link's page", text, "This join link does not work")
+
+	narrow := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{AllowedEmailDomains: []string{"acme.test"}})
+	open(t, ctx, narrow.URL, "join-narrow")
+	browser.Do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("input#email"), "jo@example.com"),
+		chromedp.SendKeys(chromedp.CSS("input#name"), "Jo Joiner"),
+		chromedp.Click(chromedp.CSS("button#join-button")),
+		chromedp.WaitVisible(chromedp.CSS("section#status")),
+	)
+	browser.Screenshot(t, ctx, "join-domain")
+	browser.Accessible(t, ctx, "the domain refusal")
+	mustContain(t, "the domain refusal", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))),
+		"Your address’s domain is not allowed", "Only people with an address at acme.test may join Acme", "help@acme.test")
+
+	withdrawn := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{})
+	var revoked invited.JoinLink
+	apiCall(t, srv, "/v1/join-links/"+withdrawn.ID+"/revoke", "", nil, &revoked, http.StatusOK)
+	text = open(t, ctx, withdrawn.URL, "join-revoked")
+	browser.Accessible(t, ctx, "the withdrawn link's page")
+	mustContain(t, "the withdrawn link's page", text, "This join link was withdrawn", "Acme withdrew this link", "Olivia Owner")
 }
