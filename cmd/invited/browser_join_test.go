@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/mail"
@@ -60,6 +61,18 @@ func apiCall(t *testing.T, srv *instance, path, actingUser string, in, out any, 
 	}
 }
 
+// submitJoin fills the join page's form in as Jo Joiner at email, submits
+// it, and waits for the element next of the answer.
+func submitJoin(t *testing.T, ctx context.Context, email, next string) {
+	t.Helper()
+	browser.Do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("input#email"), email),
+		chromedp.SendKeys(chromedp.CSS("input#name"), "Jo Joiner"),
+		chromedp.Click(chromedp.CSS("button#join-button")),
+		chromedp.WaitVisible(chromedp.CSS(next)),
+	)
+}
+
 // TestBrowserJoinFlow follows someone from a shared join link to the host
 // application: the branded join page, the form, the confirmation email
 // from a real SMTP server, the page that asks to confirm, and the redirect
@@ -71,12 +84,7 @@ func TestBrowserJoinFlow(t *testing.T) {
 		"INVITED_SMTP_URL": "smtp://" + smtpServer.Addr + "?tls=none&from=" + url.QueryEscape("Invited <no-reply@invited.test>"),
 	})
 	host := newHostApp(t, srv.URL, browserAdminKey)
-	org := newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{
-		AllowedRedirectOrigins: new([]string{host.URL}),
-		DisplayName:            new("Acme Robotics"),
-		AccentColor:            new("#0f766e"),
-	})
-	owner := newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
+	org, owner := acmeRobotics(t, srv, host)
 	l := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{MaxUses: new(10), RedirectURL: host.URL + "/welcome",
 		AllowedEmailDomains: []string{"example.com"}})
 
@@ -85,24 +93,12 @@ func TestBrowserJoinFlow(t *testing.T) {
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#join")))
 	browser.Screenshot(t, ctx, "join")
 	browser.Accessible(t, ctx, "the join page")
-	if resp.Status != http.StatusOK || header(resp.Headers, "Referrer-Policy") != "no-referrer" {
-		t.Errorf("join page status %d, headers %v", resp.Status, resp.Headers)
-	}
-	if csp := header(resp.Headers, "Content-Security-Policy"); csp == "" || strings.Contains(csp, "unsafe-inline") {
-		t.Errorf("Content-Security-Policy %q: want one, without 'unsafe-inline'", csp)
-	}
+	checkLinkPage(t, "join page", resp)
 	mustContain(t, "join page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))),
 		"Olivia Owner invites you to join Acme Robotics", "member", "Addresses at example.com")
-	if bg := computedStyle(t, ctx, "button#join-button", "background-color"); bg != "rgb(15, 118, 110)" {
-		t.Errorf("join button background %s, want the accent colour #0f766e", bg)
-	}
+	checkAccent(t, ctx, "button#join-button")
 
-	browser.Do(t, ctx,
-		chromedp.SendKeys(chromedp.CSS("input#email"), "jo@example.com"),
-		chromedp.SendKeys(chromedp.CSS("input#name"), "Jo Joiner"),
-		chromedp.Click(chromedp.CSS("button#join-button")),
-		chromedp.WaitVisible(chromedp.CSS("section#sent")),
-	)
+	submitJoin(t, ctx, "jo@example.com", "section#sent")
 	browser.Screenshot(t, ctx, "join-sent")
 	browser.Accessible(t, ctx, "the sent page")
 	mustContain(t, "sent page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))), "Check your inbox", "jo@example.com")
@@ -168,12 +164,7 @@ func TestBrowserJoinDeadEnds(t *testing.T) {
 
 	narrow := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{AllowedEmailDomains: []string{"acme.test"}})
 	open(t, ctx, narrow.URL, "join-narrow")
-	browser.Do(t, ctx,
-		chromedp.SendKeys(chromedp.CSS("input#email"), "jo@example.com"),
-		chromedp.SendKeys(chromedp.CSS("input#name"), "Jo Joiner"),
-		chromedp.Click(chromedp.CSS("button#join-button")),
-		chromedp.WaitVisible(chromedp.CSS("section#status")),
-	)
+	submitJoin(t, ctx, "jo@example.com", "section#status")
 	browser.Screenshot(t, ctx, "join-domain")
 	browser.Accessible(t, ctx, "the domain refusal")
 	mustContain(t, "the domain refusal", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))),

@@ -155,8 +155,7 @@ func (p *Pages) renderJoin(w http.ResponseWriter, r *http.Request, f joinForm, l
 	f.Restricted = f.Domains != nil
 	pg := page{Template: "join", Title: "Join " + f.Org, Brand: brandOf(org), Data: f}
 	if f.EmailError != "" || f.NameError != "" {
-		pg.Status = http.StatusBadRequest
-		pg.Title = "Error: " + pg.Title
+		pg.invalid()
 	}
 	p.render(w, r, pg)
 }

@@ -102,21 +102,7 @@ func TestJoinConfirmFlow(t *testing.T) {
 		t.Errorf("CSP %q does not allow the redirect", csp)
 	}
 
-	a = s.post(t, path, nil)
-	if a.status != http.StatusSeeOther {
-		t.Fatalf("status %d, want 303:\n%s", a.status, a.body)
-	}
-	loc, err := url.Parse(a.header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != "https://app.acme.test/welcome" || loc.Query().Get("from") != "invite" {
-		t.Errorf("redirect to %s", loc)
-	}
-	id, err := s.keys.Verify(context.Background(), loc.Query().Get("ticket"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := s.handedOff(t, s.post(t, path, nil))
 	tk, err := s.db.RedeemAcceptanceTicket(s.admin, id)
 	if err != nil {
 		t.Fatal(err)

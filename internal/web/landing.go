@@ -195,8 +195,7 @@ func (p *Pages) renderLanding(w http.ResponseWriter, r *http.Request, token stri
 	}
 	pg := page{Template: "landing", Title: "Your invitation", Brand: brandOf(org), Data: l, FormActions: formActions}
 	if nameError != "" {
-		pg.Status = http.StatusBadRequest
-		pg.Title = "Error: " + pg.Title
+		pg.invalid()
 	}
 	p.render(w, r, pg)
 }
