@@ -34,10 +34,13 @@ const (
 	KindAccepted     = "accepted"      // to the inviter: the invitee joined
 	KindJoinApproved = "join_approved" // to a requester: an admin let them in
 	KindJoinDenied   = "join_denied"   // to a requester: an admin said no
+	// KindJoinConfirmation asks whoever gave an address on the hosted
+	// join page to confirm it (JoinConfirmation).
+	KindJoinConfirmation = "join_confirmation"
 )
 
 // LetterKinds lists the kinds of message written to people.
-var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted, KindJoinApproved, KindJoinDenied}
+var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepted, KindJoinApproved, KindJoinDenied, KindJoinConfirmation}
 
 // LinkKinds lists the kinds of letter that carry an invitation's link. The
 // link is not stored with the letter: the outbox mints it when it claims
@@ -75,8 +78,8 @@ type Message struct {
 	ID      string `json:"id"`
 	OrgID   string `json:"org_id,omitempty"`
 	Channel string `json:"channel"`
-	// Kind is invitation, resend, reminder or accepted for email and SMS,
-	// and the event type for webhooks.
+	// Kind is invitation, resend, reminder, accepted or join_confirmation
+	// for email and SMS, and the event type for webhooks.
 	Kind string `json:"kind"`
 	// To is the email address or phone number, or the endpoint URL.
 	To           string `json:"to"`
@@ -101,10 +104,11 @@ type Message struct {
 
 	// Letter is what an email or SMS says.
 	Letter *Letter `json:"-"`
-	// Token is the plaintext secret of the invitation link the letter
-	// carries. It is never stored: ClaimMessages mints it, and stores only
-	// its hash, when it hands the letter to the dispatcher, so it exists
-	// only in the claimed copy in memory.
+	// Token is the plaintext secret of the invitation link, or of the
+	// join confirmation link, the letter carries (LetterLink). It is never
+	// stored: ClaimMessages mints it, and stores only its hash, when it
+	// hands the letter to the dispatcher, so it exists only in the claimed
+	// copy in memory.
 	Token string `json:"-"`
 	// Payload is a webhook's body, signed as it is.
 	Payload json.RawMessage `json:"-"`
@@ -150,8 +154,9 @@ type Letter struct {
 	Acceptor string `json:"acceptor,omitempty"`
 	// Note is an admin's words on a join request, in its decision's letter.
 	Note string `json:"note,omitempty"`
-	// Link is the invitation's secret link, set just before delivery from
-	// the message's token; empty for an accepted letter.
+	// Link is the invitation's or the confirmation's secret link, set
+	// just before delivery from the message's token; empty for an accepted
+	// letter.
 	Link string `json:"-"`
 }
 

@@ -10,27 +10,30 @@ import (
 const TicketTTL = 5 * time.Minute
 
 // AcceptanceTicket is the hosted page's word to the host application that
-// a person accepted an invitation (DESIGN.md §5): the invitee's browser
+// a person accepted an invitation, or joined through a join link with an
+// address they confirmed (DESIGN.md §5): the invitee's browser
 // carries it, as a JWT signed with one of the service's SigningKeys, to the
 // redirect URL, and the host app verifies it against the published JWKS and
 // redeems it once. The JWT's jti is ID; the rest of its claims are the
 // fields below.
 type AcceptanceTicket struct {
 	ID           string     `json:"id"`
-	InvitationID string     `json:"invitation_id"`
+	InvitationID string     `json:"invitation_id,omitempty" doc:"the invitation accepted; absent for a join through a join link"`
+	JoinLinkID   string     `json:"join_link_id,omitempty" doc:"the join link used; absent for an accepted invitation"`
 	OrgID        string     `json:"org_id"`
 	UserID       string     `json:"user_id"`
 	Email        string     `json:"email"`
 	Name         string     `json:"name,omitempty"`
-	Roles        []string   `json:"roles" doc:"the user's roles in the organization once accepted: the invitation's, merged into those of an existing membership, plus owner for the first member"`
-	Audience     string     `json:"audience,omitempty" doc:"the invitation's audience, the JWT's aud"`
+	Roles        []string   `json:"roles" doc:"the user's roles in the organization once accepted: the invitation's (or join link's), merged into those of an existing membership, plus owner for the first member"`
+	Audience     string     `json:"audience,omitempty" doc:"the invitation's (or join link's) audience, the JWT's aud"`
 	IssuedAt     time.Time  `json:"issued_at"`
 	ExpiresAt    time.Time  `json:"expires_at"`
 	RedeemedAt   *time.Time `json:"redeemed_at"`
 }
 
 // TicketService redeems acceptance tickets. Tickets are issued by
-// InvitationService.AcceptInvitationByLink.
+// InvitationService.AcceptInvitationByLink and by a confirmed join on the
+// hosted join page.
 type TicketService interface {
 	// RedeemAcceptanceTicket marks the ticket redeemed and returns it. The
 	// transport has checked the JWT's signature; the caller must see the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -34,19 +36,24 @@ import (
 
 const browserAdminKey = "test-admin-key-0123456789"
 
-// browserServe starts `invited serve` for a browser test and returns it
-// with the path of its SQLite database.
-func browserServe(t *testing.T) (*instance, string) {
+// browserServe starts `invited serve` for a browser test, with the
+// variables of extra besides its own, and returns it with the path of its
+// SQLite database.
+func browserServe(t *testing.T, extra ...map[string]string) (*instance, string) {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "invited.db")
-	srv := startServe(t, map[string]string{
+	env := map[string]string{
 		"INVITED_DATABASE_URL":  "sqlite:" + dbPath,
 		"INVITED_ADMIN_API_KEY": browserAdminKey,
 		// A test makes many invitations and opens many links from one
 		// address in moments.
 		"INVITED_RATE_LIMIT_CREATE": "off",
 		"INVITED_RATE_LIMIT_PUBLIC": "off",
-	})
+	}
+	for _, e := range extra {
+		maps.Copy(env, e)
+	}
+	srv := startServe(t, env)
 	// What the browser saw is in the screenshots; why the server did it
 	// is in its log.
 	t.Cleanup(func() {
@@ -105,6 +112,19 @@ func newOwner(t *testing.T, srv *instance, orgID, name, email string) string {
 	return acceptByAPI(t, srv, inv, name)
 }
 
+// acmeRobotics creates the organization Acme, shown as Acme Robotics in
+// the accent colour #0f766e, that sends people to host, with an owner,
+// Olivia Owner; it returns the organization's id and the owner's.
+func acmeRobotics(t *testing.T, srv *instance, host *hostApp) (org, owner string) {
+	t.Helper()
+	org = newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{
+		AllowedRedirectOrigins: new([]string{host.URL}),
+		DisplayName:            new("Acme Robotics"),
+		AccentColor:            new("#0f766e"),
+	})
+	return org, newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
+}
+
 // open navigates the tab to url, saves a screenshot as name, and returns
 // the text of the page's main element.
 func open(t *testing.T, ctx context.Context, url, name string) string {
@@ -142,12 +162,7 @@ func header(h map[string]any, name string) string {
 func TestBrowserAcceptFlow(t *testing.T) {
 	srv, _ := browserServe(t)
 	host := newHostApp(t, srv.URL, browserAdminKey)
-	org := newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{
-		AllowedRedirectOrigins: new([]string{host.URL}),
-		DisplayName:            new("Acme Robotics"),
-		AccentColor:            new("#0f766e"),
-	})
-	owner := newOwner(t, srv, org, "Olivia Owner", "olivia@example.com")
+	org, owner := acmeRobotics(t, srv, host)
 	inv := invite(t, srv, org, owner, invited.InvitationCreate{
 		Email: "ann@example.com", Roles: []string{"member"},
 		FirstName: "Ann", LastName: "Example", RedirectURL: host.URL + "/welcome",
@@ -157,27 +172,14 @@ func TestBrowserAcceptFlow(t *testing.T) {
 	resp := browser.Run(t, ctx, chromedp.NavigateResponse(inv.URL))
 	browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("form#accept")))
 	browser.Screenshot(t, ctx, "landing")
-	if resp.Status != http.StatusOK {
-		t.Errorf("landing page status %d", resp.Status)
-	}
-	// The page's URL holds the token: it must not travel on as a Referer,
-	// and nothing but the service's own files may run on it.
-	if got := header(resp.Headers, "Referrer-Policy"); got != "no-referrer" {
-		t.Errorf("Referrer-Policy %q, want no-referrer", got)
-	}
-	if csp := header(resp.Headers, "Content-Security-Policy"); csp == "" || strings.Contains(csp, "unsafe-inline") {
-		t.Errorf("Content-Security-Policy %q: want one, without 'unsafe-inline'", csp)
-	}
+	checkLinkPage(t, "landing page", resp)
 
 	if name := browser.Run(t, ctx, chromedp.Value(chromedp.CSS("input#name"))); name != "Ann Example" {
 		t.Errorf("name field prefilled with %q, want the invitation's first and last name", name)
 	}
 	mustContain(t, "landing page", browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main"))),
 		"Acme Robotics", "Olivia Owner", "member")
-	// The organization's accent colour is the background of its buttons.
-	if bg := computedStyle(t, ctx, "button#accept-button", "background-color"); bg != "rgb(15, 118, 110)" {
-		t.Errorf("accept button background %s, want the accent colour #0f766e", bg)
-	}
+	checkAccent(t, ctx, "button#accept-button")
 
 	browser.Do(t, ctx,
 		chromedp.Clear(chromedp.CSS("input#name")),
@@ -222,6 +224,32 @@ func TestBrowserAcceptFlow(t *testing.T) {
 	}
 	if u := ann.User; !u.EmailVerified || u.ID != c.Subject || u.Name != "Ann E. Example" {
 		t.Errorf("member user %+v, want email verified, id the ticket's sub, the name typed", u)
+	}
+}
+
+// checkLinkPage checks the answer resp of a page whose URL holds a link's
+// secret: 200, a Referrer-Policy that keeps the secret from travelling on
+// as a Referer, and a Content-Security-Policy under which nothing but the
+// service's own files may run.
+func checkLinkPage(t *testing.T, what string, resp *network.Response) {
+	t.Helper()
+	if resp.Status != http.StatusOK {
+		t.Errorf("%s status %d", what, resp.Status)
+	}
+	if got := header(resp.Headers, "Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("%s Referrer-Policy %q, want no-referrer", what, got)
+	}
+	if csp := header(resp.Headers, "Content-Security-Policy"); csp == "" || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("%s Content-Security-Policy %q: want one, without 'unsafe-inline'", what, csp)
+	}
+}
+
+// checkAccent checks that the button sel has the background of Acme's
+// accent colour, #0f766e, as the organization's buttons do.
+func checkAccent(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if bg := computedStyle(t, ctx, sel, "background-color"); bg != "rgb(15, 118, 110)" {
+		t.Errorf("%s background %s, want the accent colour #0f766e", sel, bg)
 	}
 }
 
@@ -463,6 +491,7 @@ type ticketClaims struct {
 	OrgID         string   `json:"org_id"`
 	Roles         []string `json:"roles"`
 	InvitationID  string   `json:"invitation_id"`
+	JoinLinkID    string   `json:"join_link_id"`
 }
 
 func newHostApp(t *testing.T, invitedURL, apiKey string) *hostApp {

@@ -107,6 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	credentials := &httpkit.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
 	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
 	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
+	joinLimit := ratelimit.NewLimiter(cfg.RateLimitJoin)
 	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger,
 		HTTPClient: egress.Client(cfg.Outbound(), connect.DefaultTimeout)})
 	pages, err := web.New(web.Deps{
@@ -114,6 +115,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Members:      db,
 		Roles:        db,
 		Invitations:  db,
+		Joins:        db,
 		Credentials:  credentials,
 		Sessions:     db,
 		JoinRequests: db,
@@ -122,6 +124,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Connect:      connector,
 		CreateLimit:  createLimit,
 		PublicLimit:  publicLimit,
+		JoinLimit:    joinLimit,
 		PublicURL:    cfg.PublicURL,
 		Logger:       logger,
 	})
@@ -148,7 +151,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TicketKeys:    ticketKeys,
 		CreateLimit:   createLimit,
 		PublicLimit:   publicLimit,
-		JoinLimit:     ratelimit.NewLimiter(cfg.RateLimitJoin),
+		JoinLimit:     joinLimit,
 		Credentials:   credentials,
 		PublicURL:     cfg.PublicURL,
 		Logger:        logger,

@@ -222,8 +222,9 @@ func (c Config) Outbound() invited.OutboundPolicy {
 	return invited.OutboundPolicy{Allow: c.OutboundAllow}
 }
 
-// PublicLink is the secret link of an invitation token.
-func (c Config) PublicLink(token string) string { return invited.InvitationLink(c.PublicURL, token) }
+// PublicLink is the secret link a claimed letter carries: an invitation's,
+// or a join confirmation's (invited.LetterLink).
+func (c Config) PublicLink(m *invited.Message) string { return invited.LetterLink(c.PublicURL, m) }
 
 type durationValue time.Duration
 

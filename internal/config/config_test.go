@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
 )
@@ -122,7 +123,12 @@ func TestParse(t *testing.T) {
 
 func TestPublicLink(t *testing.T) {
 	c := Config{PublicURL: "https://invited.example.com/"}
-	if got := c.PublicLink("tok"); got != "https://invited.example.com/i/tok" {
-		t.Fatal(got)
+	for _, tc := range []struct{ kind, want string }{
+		{invited.KindInvitation, "https://invited.example.com/i/tok"},
+		{invited.KindJoinConfirmation, "https://invited.example.com/j/confirm/tok"},
+	} {
+		if got := c.PublicLink(&invited.Message{Kind: tc.kind, Token: "tok"}); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.kind, got, tc.want)
+		}
 	}
 }

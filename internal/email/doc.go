@@ -4,7 +4,7 @@
 // body. The templates are embedded; an operator may replace any of them by
 // putting a file of the same name in a directory given to LoadTemplates
 // (the others stay embedded): for each kind (invitation, resend, reminder,
-// accepted) there are <kind>.subject.txt and <kind>.txt, both
+// accepted, join_confirmation) there are <kind>.subject.txt and <kind>.txt, both
 // text/template, and <kind>.html, html/template; and there is layout.html.
 //
 // The HTML body is layout.html: the page (head, styles, greeting, frame)
@@ -19,10 +19,12 @@
 //
 // Templates see every field of invited.Letter (.Kind, .To, .ToName,
 // .Organization, .Inviter, .Roles, .Message, .ExpiresAt, .Acceptor, .Link)
-// and two more:
+// and three more:
 //
 //	.Expires   the expiry in UTC, "Mon, 30 Nov 2026 15:04 UTC" ("" when unset)
 //	.RoleList  the roles joined by ", "
+//	.Action    what following the link does, the button's words ("Accept
+//	           the invitation"; "Confirm and join" for join_confirmation)
 //
 // Sender is the invited.Transport for the email channel; Mailbox is a
 // development transport that keeps what it was given in memory and shows

@@ -66,10 +66,15 @@ type templateData struct {
 	*invited.Letter
 	Expires  string
 	RoleList string
+	// Action is what following the link does, for its button.
+	Action string
 }
 
 func newTemplateData(l *invited.Letter) templateData {
-	d := templateData{Letter: l, RoleList: strings.Join(l.Roles, ", ")}
+	d := templateData{Letter: l, RoleList: strings.Join(l.Roles, ", "), Action: "Accept the invitation"}
+	if l.Kind == invited.KindJoinConfirmation {
+		d.Action = "Confirm and join"
+	}
 	if !l.ExpiresAt.IsZero() {
 		d.Expires = l.ExpiresAt.UTC().Format(expiresLayout)
 	}

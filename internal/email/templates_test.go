@@ -348,6 +348,8 @@ func TestLoadTemplatesOverrideLayout(t *testing.T) {
 		invited.KindResend:     "The earlier link no longer works.",
 		invited.KindReminder:   "the invitation expires on",
 		invited.KindAccepted:   "accepted your invitation",
+		// The confirmation's link is its own: "Confirm and join".
+		invited.KindJoinConfirmation: "asked to join",
 	}
 	for _, kind := range invited.LetterKinds {
 		r := mustRender(t, tt, fullLetter(kind))

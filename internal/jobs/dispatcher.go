@@ -49,8 +49,9 @@ type Dispatcher struct {
 	// Transports deliver the messages of each channel
 	// (invited.ChannelEmail, ChannelSMS, ChannelWebhook).
 	Transports map[string]invited.Transport
-	// Link turns a message's token into the link its letter carries.
-	Link func(token string) string
+	// Link turns a claimed message's token into the link its letter
+	// carries (invited.LetterLink).
+	Link func(m *invited.Message) string
 	// Horizon bounds the retries: a message goes dead when its next retry
 	// would fall later than its DueAt plus Horizon. Default 72h.
 	Horizon time.Duration
@@ -263,7 +264,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m *invited.Message) (err error
 			return errors.New("no link configured for letters")
 		}
 		l := *m.Letter
-		l.Link = d.Link(m.Token)
+		l.Link = d.Link(m)
 		c := *m
 		c.Letter = &l
 		m = &c
@@ -283,7 +284,7 @@ func (d *Dispatcher) redact(s string, m *invited.Message) string {
 	var secrets []string
 	if m.Token != "" && d.Link != nil {
 		// The link first, as it holds the token.
-		secrets = append(secrets, d.Link(m.Token))
+		secrets = append(secrets, d.Link(m))
 	}
 	secrets = append(secrets, m.Token, m.Secret)
 	for _, v := range secrets {

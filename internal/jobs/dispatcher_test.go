@@ -200,7 +200,7 @@ func message(id, channel string, due time.Time) *invited.Message {
 	}
 }
 
-func link(token string) string { return "https://invited.test/i/" + token }
+func link(m *invited.Message) string { return invited.LetterLink("https://invited.test", m) }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
@@ -383,7 +383,7 @@ func TestDispatchOutcomes(t *testing.T) {
 			}
 			wantLink := ""
 			if token != "" {
-				wantLink = link(token)
+				wantLink = link(ob.claimed[0])
 			}
 			if sent[0].ID != "msg_1" || sent[0].Letter.Link != wantLink {
 				t.Errorf("delivered id %s link %q, want msg_1 %q", sent[0].ID, sent[0].Letter.Link, wantLink)

@@ -122,6 +122,10 @@ var contract = []struct {
 	{"JoinRequests", testJoinRequests},
 	{"JoinRequestExpiry", testJoinRequestExpiry},
 	{"JoinLinkApproval", testJoinLinkApproval},
+	{"JoinConfirm", testJoinConfirm},
+	{"JoinConfirmExpiry", testJoinConfirmExpiry},
+	{"JoinConfirmRefusals", testJoinConfirmRefusals},
+	{"JoinConfirmLimit", testJoinConfirmLimit},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -62,7 +62,7 @@ func TestDatabaseCopy(t *testing.T) {
 			byKind[s.kind] = s.secret
 		}
 		token, key, session, code := byKind["invitation link"], byKind["API key"], byKind["console session"], byKind["app invite code"]
-		if len(byKind) != 6 {
+		if len(byKind) != 7 {
 			t.Fatalf("the flow handed out %v", byKind)
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(token)
@@ -82,6 +82,8 @@ func TestDatabaseCopy(t *testing.T) {
 			{"a code in a query", `UPDATE webhooks SET url = ?`, "https://x.test/a?code=" + url.QueryEscape(code), "app invite code"},
 			{"a state in an error", `UPDATE message_attempts SET error = ?`, "callback state=" + byKind["OAuth state"] + ": refused", "OAuth state"},
 			{"a join link in a note", `UPDATE join_links SET note = ?`, "share https://invited.test/j/" + byKind["join link"], "join link"},
+			{"a confirmation in a name", `UPDATE join_confirmations SET name = ?`,
+				"https://invited.test/j/confirm/" + byKind["join confirmation"], "join confirmation"},
 		} {
 			t.Run(plant.name, func(t *testing.T) {
 				var before any
@@ -112,8 +114,9 @@ type liveSecret struct{ kind, secret string }
 // a draft, letters delivered, dead and waiting, a resend, an acceptance on
 // the hosted page with its ticket, webhooks and their deliveries, a signing
 // key, an app and app invites, with keys an authorization under way and a
-// connection, a console session and an idempotent create. It returns the
-// secrets the flow was handed.
+// connection, a console session, an idempotent create, and a join link
+// with a join confirmation pending. It returns the secrets the flow was
+// handed.
 func fullFlow(t *testing.T, e *env, keyed bool) []liveSecret {
 	t.Helper()
 	ctx := context.Background()
@@ -201,6 +204,9 @@ func fullFlow(t *testing.T, e *env, keyed bool) []liveSecret {
 	_, joinToken, err := e.db.RotateJoinLink(hostKey, jl.ID)
 	must(t, err)
 	live = append(live, liveSecret{"join link", joinToken})
+	// A join asked for on the hosted page: its letter claimed, so that
+	// the confirmation's secret exists, and the confirmation pending.
+	live = append(live, liveSecret{"join confirmation", e.requestJoin(joinToken, "joiner@example.com")})
 	if keyed {
 		state := e.start(code, newToken())
 		live = append(live, liveSecret{"OAuth state", state})
@@ -262,6 +268,9 @@ func (e *env) tryAll(s string, states map[string]bool) []string {
 	}
 	if _, _, err := e.db.OpenJoinLink(ctx, s); err == nil {
 		kinds = append(kinds, "join link")
+	}
+	if _, _, _, err := e.db.OpenJoinConfirmation(ctx, s); err == nil {
+		kinds = append(kinds, "join confirmation")
 	}
 	// TakeAuthorization needs the browser's secret too; a state is found
 	// by its hash first (takeStateSQL), which is what is tried here, for

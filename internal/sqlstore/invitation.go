@@ -880,7 +880,8 @@ func (db *DB) accept(ctx context.Context, token string, route acceptRoute) (*inv
 		}
 		acc = &invited.Acceptance{Invitation: r.inv, Membership: m, User: u, RedirectURL: r.org.Settings.LandingURL(r.inv.RedirectURL)}
 		if route.ticket {
-			if acc.Ticket, err = tx.issueTicket(ctx, acc); err != nil {
+			t := &invited.AcceptanceTicket{InvitationID: r.inv.ID, Audience: r.inv.Audience}
+			if acc.Ticket, err = tx.issueTicket(ctx, t, u, m); err != nil {
 				return err
 			}
 		}

@@ -256,53 +256,61 @@ func (db *DB) AcceptJoinLink(ctx context.Context, token string, body invited.Acc
 		if !keyReaches(a, l.OrgID) {
 			return errNotFound("join link")
 		}
-		u, err := tx.acceptingUser(ctx, acceptor)
-		if err != nil {
-			return err
-		}
-		acc = &invited.JoinLinkAcceptance{JoinLink: l, User: u, RedirectURL: org.Settings.LandingURL(l.RedirectURL)}
-		res, err := tx.exec(ctx, insertJoinLinkUseSQL, l.ID, u.ID, ms(tx.now))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = tx.formerUse(ctx, acc)
-			}
-			return err
-		}
-		exhausted, err := l.Use(tx.now)
-		if err != nil {
-			return err
-		}
-		if err := l.Admits(u, org.Settings); err != nil {
-			return err
-		}
-		actx := acceptorContext(ctx, a, u)
-		if err := tx.saveJoinLink(actx, l, invited.EventJoinLinkUsed); err != nil {
-			return err
-		}
-		if exhausted {
-			if err := tx.record(actx, invited.EventJoinLinkExhausted, invited.ResourceJoinLink, joinLinkTarget(l)); err != nil {
-				return err
-			}
-		}
-		if l.RequireApproval {
-			acc.Request, err = tx.fileJoinRequest(actx, org, u, invited.JoinViaJoinLink, l.ID, "", l.Roles, "")
-			return err
-		}
-		m, joined, err := tx.join(ctx, l.OrgID, u.ID, l.Roles)
-		if err != nil {
-			return err
-		}
-		acc.Membership, acc.Joined = m, true
-		event := invited.EventMembershipUpdated
-		if joined {
-			event = invited.EventMembershipCreated
-		}
-		return tx.record(actx, event, invited.ResourceMembership, target{u.ID, m.OrgID, m})
+		acc, err = tx.useJoinLink(ctx, a, l, org, acceptor)
+		return err
 	})
 	return acc, err
+}
+
+// useJoinLink uses l, a link into org locked by the caller, for the
+// person acceptor describes, on behalf of a: the AcceptJoinLink path,
+// which the hosted join page's ConfirmJoin takes too.
+func (tx *Tx) useJoinLink(ctx context.Context, a *invited.Actor, l *invited.JoinLink, org *invited.Organization, acceptor invited.Acceptor) (*invited.JoinLinkAcceptance, error) {
+	u, err := tx.acceptingUser(ctx, acceptor)
+	if err != nil {
+		return nil, err
+	}
+	acc := &invited.JoinLinkAcceptance{JoinLink: l, User: u, RedirectURL: org.Settings.LandingURL(l.RedirectURL)}
+	res, err := tx.exec(ctx, insertJoinLinkUseSQL, l.ID, u.ID, ms(tx.now))
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err == nil {
+			err = tx.formerUse(ctx, acc)
+		}
+		return acc, err
+	}
+	exhausted, err := l.Use(tx.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Admits(u, org.Settings); err != nil {
+		return nil, err
+	}
+	actx := acceptorContext(ctx, a, u)
+	if err := tx.saveJoinLink(actx, l, invited.EventJoinLinkUsed); err != nil {
+		return nil, err
+	}
+	if exhausted {
+		if err := tx.record(actx, invited.EventJoinLinkExhausted, invited.ResourceJoinLink, joinLinkTarget(l)); err != nil {
+			return nil, err
+		}
+	}
+	if l.RequireApproval {
+		acc.Request, err = tx.fileJoinRequest(actx, org, u, invited.JoinViaJoinLink, l.ID, "", l.Roles, "")
+		return acc, err
+	}
+	m, joined, err := tx.join(ctx, l.OrgID, u.ID, l.Roles)
+	if err != nil {
+		return nil, err
+	}
+	acc.Membership, acc.Joined = m, true
+	event := invited.EventMembershipUpdated
+	if joined {
+		event = invited.EventMembershipCreated
+	}
+	return acc, tx.record(actx, event, invited.ResourceMembership, target{u.ID, m.OrgID, m})
 }
 
 // formerUse answers a second use of a link by the same person: their

@@ -52,10 +52,16 @@ func (db *DB) AcceptInvitationByLink(ctx context.Context, token, name string) (*
 // linkAcceptorName checks the name given on the hosted page, which names
 // the user created for someone the service does not know yet.
 func linkAcceptorName(name string) (string, error) {
-	name = strings.TrimSpace(name)
 	f := invited.FieldErrors{}
+	name = checkLinkName(f, name)
+	return name, f.Err()
+}
+
+// checkLinkName is linkAcceptorName, adding the problem to f as "name".
+func checkLinkName(f invited.FieldErrors, name string) string {
+	name = strings.TrimSpace(name)
 	if n := utf8.RuneCountInString(name); n == 0 || n > invited.MaxNameRunes || !utf8.ValidString(name) {
 		f.Add("name", "give your name, at most 200 characters")
 	}
-	return name, f.Err()
+	return name
 }

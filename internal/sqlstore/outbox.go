@@ -278,6 +278,10 @@ RETURNING ` + messageColumns("messages")
 // reached the invitee after all. So an invitation has at most one link per
 // claim of each of its letters, a number the retry schedule and the
 // delivery horizon bound.
+//
+// A join confirmation letter gets a new confirmation link the same way
+// (mintConfirmation), or is cancelled once its confirmation was used or
+// has expired.
 func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration) ([]*invited.Message, error) {
 	var claimed []*invited.Message
 	err := db.writeTx(ctx, func(tx *Tx) error {
@@ -298,6 +302,16 @@ func (db *DB) ClaimMessages(ctx context.Context, limit int, lease time.Duration)
 		links := map[string]string{} // the new links, by token
 		for _, m := range msgs {
 			switch {
+			case m.Kind == invited.KindJoinConfirmation:
+				minted, err := tx.mintConfirmation(ctx, m)
+				if err != nil {
+					return err
+				}
+				if !minted {
+					cancel = append(cancel, m.ID)
+					break
+				}
+				claimed = append(claimed, m)
 			case m.CarriesLink() && !pending[m.InvitationID]:
 				cancel = append(cancel, m.ID)
 			case m.WebhookID != "" && secrets[m.WebhookID] == "":

@@ -9,16 +9,17 @@ import (
 	"github.com/invitedhq/invited"
 )
 
-const ticketColumns = `id, invitation_id, org_id, user_id, email, name, roles, audience, issued_at, expires_at, redeemed_at`
+const ticketColumns = `id, invitation_id, join_link_id, org_id, user_id, email, name, roles, audience, issued_at, expires_at,
+redeemed_at`
 
 func scanTicket(s scanner) (*invited.AcceptanceTicket, error) {
 	t := &invited.AcceptanceTicket{}
-	return t, s.Scan(&t.ID, &t.InvitationID, &t.OrgID, &t.UserID, &t.Email, &t.Name, jsonCol{&t.Roles}, &t.Audience,
-		timeCol{&t.IssuedAt}, timeCol{&t.ExpiresAt}, nullTimeCol{&t.RedeemedAt})
+	return t, s.Scan(&t.ID, textCol{&t.InvitationID}, textCol{&t.JoinLinkID}, &t.OrgID, &t.UserID, &t.Email, &t.Name,
+		jsonCol{&t.Roles}, &t.Audience, timeCol{&t.IssuedAt}, timeCol{&t.ExpiresAt}, nullTimeCol{&t.RedeemedAt})
 }
 
 const (
-	insertTicketSQL = `INSERT INTO acceptance_tickets (` + ticketColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertTicketSQL = `INSERT INTO acceptance_tickets (` + ticketColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// redeemTicketSQL redeems a ticket that is neither redeemed nor
 	// expired; its arguments are now, the id and now again. Where writers
@@ -31,24 +32,14 @@ WHERE id = ? AND redeemed_at IS NULL AND expires_at > ? RETURNING ` + ticketColu
 	ticketByIDSQL = `SELECT ` + ticketColumns + ` FROM acceptance_tickets WHERE id = ?`
 )
 
-// issueTicket stores the ticket that tells the host application of acc:
-// who joined which organization, with the roles they now hold there, for
-// which audience. It can be redeemed for invited.TicketTTL.
-func (tx *Tx) issueTicket(ctx context.Context, acc *invited.Acceptance) (*invited.AcceptanceTicket, error) {
-	t := &invited.AcceptanceTicket{
-		ID:           invited.NewID(invited.PrefixTicket, tx.now),
-		InvitationID: acc.Invitation.ID,
-		OrgID:        acc.Invitation.OrgID,
-		UserID:       acc.User.ID,
-		Email:        acc.User.Email,
-		Name:         acc.User.Name,
-		Roles:        slices.Clone(acc.Membership.Roles),
-		Audience:     acc.Invitation.Audience,
-		IssuedAt:     tx.now,
-		ExpiresAt:    tx.now.Add(invited.TicketTTL),
-	}
-	_, err := tx.exec(ctx, insertTicketSQL, t.ID, t.InvitationID, t.OrgID, t.UserID, t.Email, t.Name, jsonText(t.Roles),
-		t.Audience, ms(t.IssuedAt), ms(t.ExpiresAt), nullMS(t.RedeemedAt))
+// issueTicket stores the ticket t that tells the host application that u
+// joined, with membership m: t names the invitation or the join link it is
+// of, and the audience. It can be redeemed for invited.TicketTTL.
+func (tx *Tx) issueTicket(ctx context.Context, t *invited.AcceptanceTicket, u *invited.User, m *invited.Membership) (*invited.AcceptanceTicket, error) {
+	t.ID, t.OrgID, t.UserID, t.Email, t.Name = invited.NewID(invited.PrefixTicket, tx.now), m.OrgID, u.ID, u.Email, u.Name
+	t.Roles, t.IssuedAt, t.ExpiresAt = slices.Clone(m.Roles), tx.now, tx.now.Add(invited.TicketTTL)
+	_, err := tx.exec(ctx, insertTicketSQL, t.ID, nullText(t.InvitationID), nullText(t.JoinLinkID), t.OrgID, t.UserID,
+		t.Email, t.Name, jsonText(t.Roles), t.Audience, ms(t.IssuedAt), ms(t.ExpiresAt), nullMS(t.RedeemedAt))
 	return t, err
 }
 

@@ -170,7 +170,8 @@ type Claims struct {
 	Name          string   `json:"name,omitempty"`
 	OrgID         string   `json:"org_id"`
 	Roles         []string `json:"roles"`
-	InvitationID  string   `json:"invitation_id"`
+	InvitationID  string   `json:"invitation_id,omitempty"`
+	JoinLinkID    string   `json:"join_link_id,omitempty"`
 }
 
 // Sign returns t as a compact JWS signed with the current signing key.
@@ -193,13 +194,15 @@ func (k *Keys) Sign(ctx context.Context, t *invited.AcceptanceTicket) (string, e
 			Expiry:    jwt.NewNumericDate(t.ExpiresAt),
 			ID:        t.ID,
 		},
-		// Following the emailed link proved control of the address.
+		// Following the emailed link (an invitation's, or a join
+		// confirmation's) proved control of the address.
 		Email:         t.Email,
 		EmailVerified: true,
 		Name:          t.Name,
 		OrgID:         t.OrgID,
 		Roles:         t.Roles,
 		InvitationID:  t.InvitationID,
+		JoinLinkID:    t.JoinLinkID,
 	}
 	if t.Audience != "" {
 		c.Audience = jwt.Audience{t.Audience}

@@ -47,10 +47,16 @@ func (p *Pages) public(next http.Handler) http.Handler {
 // invitation token, an app code): it hands over the secret, or answers the
 // unknown-link page for a value that cannot be one.
 func (p *Pages) link(name string, serve func(w http.ResponseWriter, r *http.Request, secret string)) http.Handler {
+	return p.secretLink(name, p.unknownLink, serve)
+}
+
+// secretLink is link, answering a value that cannot be a secret with
+// unknown.
+func (p *Pages) secretLink(name string, unknown http.HandlerFunc, serve func(w http.ResponseWriter, r *http.Request, secret string)) http.Handler {
 	return p.public(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret := r.PathValue(name)
 		if secret == "" || len(secret) > maxTokenLength {
-			p.unknownLink(w, r)
+			unknown(w, r)
 			return
 		}
 		serve(w, r, secret)
@@ -182,19 +188,14 @@ func (p *Pages) renderLanding(w http.ResponseWriter, r *http.Request, token stri
 	}
 	var formActions []string
 	if l.ByEmail {
-		// The accept form's answer redirects to the host app, and the
-		// browser holds that redirect to this page's form-action.
-		if origin := originOf(org.Settings.LandingURL(inv.RedirectURL)); origin != "" {
-			formActions = []string{origin}
-		}
+		formActions = handOffActions(org, inv.RedirectURL)
 	} else if u := signInURL(org); u != "" {
 		// RedirectAllowed parsed u, so adding to its query cannot fail.
 		l.SignInURL, _ = withQuery(u, "invitation_token", token)
 	}
 	pg := page{Template: "landing", Title: "Your invitation", Brand: brandOf(org), Data: l, FormActions: formActions}
 	if nameError != "" {
-		pg.Status = http.StatusBadRequest
-		pg.Title = "Error: " + pg.Title
+		pg.invalid()
 	}
 	p.render(w, r, pg)
 }
@@ -216,22 +217,40 @@ func (p *Pages) acceptLanding(w http.ResponseWriter, r *http.Request, token stri
 	case err != nil:
 		p.linkError(w, r, err, inv, org)
 		return
-	case acc.RedirectURL == "" || !org.Settings.RedirectAllowed(acc.RedirectURL):
+	}
+	p.handOff(w, r, org, acc.RedirectURL, acc.Ticket)
+}
+
+// handOffActions are the form-action origins of a page whose form ends in
+// handOff to redirectURL (or the organization's default): the browser
+// holds the redirect to the host app to the page's form-action.
+func handOffActions(org *invited.Organization, redirectURL string) []string {
+	if origin := originOf(org.Settings.LandingURL(redirectURL)); origin != "" {
+		return []string{origin}
+	}
+	return nil
+}
+
+// handOff ends a join on the pages, by invitation or by join link: it
+// sends the person to the host app at redirectURL with the ticket t, or
+// answers the joined page when there is nowhere to go.
+func (p *Pages) handOff(w http.ResponseWriter, r *http.Request, org *invited.Organization, redirectURL string, t *invited.AcceptanceTicket) {
+	if redirectURL == "" || !org.Settings.RedirectAllowed(redirectURL) {
 		// The service chose the redirect against the allowlist as it
-		// stood then; the organization read above must agree as well.
+		// stood then; the organization read before must agree as well.
 		p.renderJoined(w, r, org)
 		return
 	}
-	if acc.Ticket == nil {
-		p.internal(w, r, errors.New("accepted by link without a ticket"))
+	if t == nil {
+		p.internal(w, r, errors.New("joined on the page without a ticket"))
 		return
 	}
-	ticket, err := p.deps.Tickets.Sign(r.Context(), acc.Ticket)
+	ticket, err := p.deps.Tickets.Sign(r.Context(), t)
 	if err != nil {
 		p.internal(w, r, err)
 		return
 	}
-	target, err := withQuery(acc.RedirectURL, "ticket", ticket)
+	target, err := withQuery(redirectURL, "ticket", ticket)
 	if err != nil {
 		p.internal(w, r, err)
 		return

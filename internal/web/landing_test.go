@@ -103,7 +103,7 @@ func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 	}
 	creds := &httpkit.Credentials{Auth: db, Verifier: verifier}
 	deps := Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db,
+		Orgs: db, Members: db, Roles: db, Invitations: db, Joins: db,
 		Credentials:  creds,
 		Sessions:     db,
 		JoinRequests: db,
@@ -114,6 +114,7 @@ func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 			HTTPClient: egress.Client(testutil.AllowLoopback, 5*time.Second)}),
 		PublicURL: publicURL,
 		Logger:    logger,
+		Now:       clock.Now,
 	}
 	for _, opt := range opts {
 		opt(&deps)
@@ -494,20 +495,7 @@ func TestLandingAccept(t *testing.T) {
 	org := s.org(t, "Acme", acmeSettings)
 	inv, token := s.emailInvite(t, org)
 
-	a := s.post(t, "/i/"+token+"/accept", url.Values{"name": {"  Ada King  "}})
-	if a.status != http.StatusSeeOther {
-		t.Fatalf("status %d, want 303:\n%s", a.status, a.body)
-	}
-	loc, err := url.Parse(a.header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != "https://app.acme.test/welcome" || loc.Query().Get("from") != "invite" {
-		t.Errorf("redirect to %s, want https://app.acme.test/welcome?from=invite&ticket=…", loc)
-	}
-	if _, err := s.keys.Verify(context.Background(), loc.Query().Get("ticket")); err != nil {
-		t.Errorf("ticket: %v", err)
-	}
+	s.handedOff(t, s.post(t, "/i/"+token+"/accept", url.Values{"name": {"  Ada King  "}}))
 
 	members, _, err := s.db.FindMembers(s.admin, invited.MemberFilter{OrgID: org.ID})
 	if err != nil {
@@ -528,6 +516,27 @@ func TestLandingAccept(t *testing.T) {
 	if i < 0 || events[i].RemoteAddr != "127.0.0.1" {
 		t.Errorf("events %+v, want invitation.accepted from 127.0.0.1", events)
 	}
+}
+
+// handedOff checks that a sends the browser to Acme's app with a ticket
+// that verifies, and returns the ticket's id.
+func (s *site) handedOff(t testing.TB, a answer) string {
+	t.Helper()
+	if a.status != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303:\n%s", a.status, a.body)
+	}
+	loc, err := url.Parse(a.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != "https://app.acme.test/welcome" || loc.Query().Get("from") != "invite" {
+		t.Errorf("redirect to %s, want https://app.acme.test/welcome?from=invite&ticket=…", loc)
+	}
+	id, err := s.keys.Verify(context.Background(), loc.Query().Get("ticket"))
+	if err != nil {
+		t.Fatalf("ticket: %v", err)
+	}
+	return id
 }
 
 // TestLandingAcceptWithoutRedirect covers accepts that end on the page:

@@ -31,6 +31,13 @@ type page struct {
 	Wide bool
 }
 
+// invalid makes pg the answer to a form with errors: 400, with a title
+// that says so first, as screen readers announce it.
+func (pg *page) invalid() {
+	pg.Status = http.StatusBadRequest
+	pg.Title = "Error: " + pg.Title
+}
+
 // view is what the layout gets: the page plus the request's values.
 type view struct {
 	page

@@ -43,6 +43,11 @@ func TestSafeMethods(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, code := s.invite(t)
+	_, joinToken, err := s.db.CreateJoinLink(s.admin, s.org.ID, invited.JoinLinkCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := s.requestJoin(t, joinToken, "carol@example.com")
 	session, err := s.db.FindConsoleSessions(s.keyContext(t, adminKey))
 	if err != nil || len(session) != 1 {
 		t.Fatalf("sessions %v (%v)", session, err)
@@ -55,8 +60,8 @@ func TestSafeMethods(t *testing.T) {
 		actions = append(actions, a.Name)
 	}
 	values := map[string][]string{
-		"token": {token}, "code": {code}, "org": {s.org.ID}, "user": {acc.User.ID}, "action": actions,
-		"id": {inv.ID, session[0].ID},
+		"token": {token, joinToken}, "code": {code}, "org": {s.org.ID}, "user": {acc.User.ID}, "action": actions,
+		"id": {inv.ID, session[0].ID}, "secret": {secret},
 	}
 
 	p, err := New(Deps{PublicURL: "https://invited.test"})

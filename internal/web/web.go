@@ -1,7 +1,7 @@
 // Package web serves the hosted pages (DESIGN.md §5): the invitee's
-// landing page at /i/{token}, the partner's app invite pages at /a/{code}
-// and /oauth/callback, and the admin console at /console. Pages are
-// rendered on the server with html/template from embedded files and work
+// landing page at /i/{token}, the join link pages at /j/{token}, the
+// partner's app invite pages at /a/{code} and /oauth/callback, and the
+// admin console at /console. Pages are rendered on the server with html/template from embedded files and work
 // without JavaScript; nothing is loaded from another site.
 //
 // The pages call the same services as the JSON API, with the same actors:
@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
@@ -48,6 +49,8 @@ type Deps struct {
 	Members     invited.MemberService
 	Roles       invited.RoleService
 	Invitations invited.InvitationService
+	// Joins serves the join link pages.
+	Joins       Joiner
 	Credentials *httpkit.Credentials
 	// Sessions keeps the console's sessions of API keys.
 	Sessions invited.ConsoleSessionService
@@ -58,14 +61,17 @@ type Deps struct {
 	// they start.
 	Connections invited.ConnectionStore
 	Connect     Connector
-	// CreateLimit and PublicLimit are the API's limiters: a page spends
-	// the same allowance as the API call it stands for.
+	// CreateLimit, PublicLimit and JoinLimit are the API's limiters: a
+	// page spends the same allowance as the API call it stands for.
 	CreateLimit *ratelimit.Limiter
 	PublicLimit *ratelimit.Limiter
+	JoinLimit   *ratelimit.Limiter
 	// PublicURL is the service's base URL; cookies are Secure when it is
 	// https.
 	PublicURL string
 	Logger    *slog.Logger
+	// Now is the time the pages judge expiries by; default time.Now.
+	Now func() time.Time
 }
 
 // Pages serves the hosted pages.
@@ -86,6 +92,9 @@ func New(deps Deps) (*Pages, error) {
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
+	if p.deps.Now == nil {
+		p.deps.Now = time.Now
+	}
 	var err error
 	if p.templates, err = parseTemplates(); err != nil {
 		return nil, err
@@ -101,7 +110,7 @@ func (p *Pages) Routes() map[string]http.Handler {
 	routes := map[string]http.Handler{
 		"GET /assets/": http.StripPrefix("/assets/", assets()),
 	}
-	for _, group := range []map[string]http.Handler{p.landingRoutes(), p.connectRoutes(), p.consoleRoutes()} {
+	for _, group := range []map[string]http.Handler{p.landingRoutes(), p.joinRoutes(), p.connectRoutes(), p.consoleRoutes()} {
 		maps.Copy(routes, group)
 	}
 	for pattern, h := range routes {

@@ -1236,20 +1236,23 @@ export interface components {
             user: components["schemas"]["User"] | null;
         };
         AcceptanceTicket: {
-            /** @description the invitation's audience, the JWT's aud */
+            /** @description the invitation's (or join link's) audience, the JWT's aud */
             audience?: string;
             email: string;
             /** Format: date-time */
             expires_at: string;
             id: string;
-            invitation_id: string;
+            /** @description the invitation accepted; absent for a join through a join link */
+            invitation_id?: string;
             /** Format: date-time */
             issued_at: string;
+            /** @description the join link used; absent for an accepted invitation */
+            join_link_id?: string;
             name?: string;
             org_id: string;
             /** Format: date-time */
             redeemed_at: string | null;
-            /** @description the user's roles in the organization once accepted: the invitation's, merged into those of an existing membership, plus owner for the first member */
+            /** @description the user's roles in the organization once accepted: the invitation's (or join link's), merged into those of an existing membership, plus owner for the first member */
             roles: string[];
             user_id: string;
         };
@@ -1421,7 +1424,7 @@ export interface components {
                  * @description Stable machine-readable error code, e.g. not_found.
                  * @enum {string}
                  */
-                code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+                code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
                 /** @description With invitation_exists: the id of the open invitation to the same invitee. */
                 existing_id?: string;
                 /** @description Invalid request fields, each with what is wrong with it. */
@@ -1434,7 +1437,7 @@ export interface components {
         };
         ErrorDetail: {
             /** @enum {string} */
-            code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+            code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
             existing_id?: string;
             /** @description invalid request fields, each with what is wrong with it */
             fields?: {
@@ -1814,7 +1817,7 @@ export interface components {
             id: string;
             invitation_id?: string;
             /** @enum {string} */
-            kind: "invitation" | "resend" | "reminder" | "accepted" | "join_approved" | "join_denied" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired";
+            kind: "invitation" | "resend" | "reminder" | "accepted" | "join_approved" | "join_denied" | "join_confirmation" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired";
             /** @description why the last attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N */
             last_error?: string;
             /**
