@@ -47,6 +47,12 @@ var LetterKinds = []string{KindInvitation, KindResend, KindReminder, KindAccepte
 // the letter for delivery (see Outbox.ClaimMessages).
 var LinkKinds = []string{KindInvitation, KindResend, KindReminder}
 
+// KindHasLink reports whether a letter of kind carries a secret link: an
+// invitation's, or a join confirmation's.
+func KindHasLink(kind string) bool {
+	return kind == KindJoinConfirmation || slices.Contains(LinkKinds, kind)
+}
+
 // CarriesLink reports whether m is a letter that takes an invitation's
 // link to the invitee.
 func (m *Message) CarriesLink() bool {

@@ -224,7 +224,7 @@ func sampleLetters(kind string) []*invited.Letter {
 
 // needsLink reports whether a letter of the kind carries the invitation link.
 func needsLink(kind string) bool {
-	return slices.Contains(invited.LinkKinds, kind)
+	return invited.KindHasLink(kind)
 }
 
 // checkLetter rejects a letter that no template can render. Retrying

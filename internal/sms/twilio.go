@@ -156,7 +156,7 @@ func (t *Twilio) Deliver(ctx context.Context, m *invited.Message) error {
 		return fmt.Errorf("twilio: message %s: unknown letter kind %q: %w", m.ID, l.Kind, invited.ErrUndeliverable)
 	case l.To == "":
 		return fmt.Errorf("twilio: message %s has no recipient: %w", m.ID, invited.ErrUndeliverable)
-	case l.Link == "" && slices.Contains(invited.LinkKinds, l.Kind):
+	case l.Link == "" && invited.KindHasLink(l.Kind):
 		// Without its link an invitation is useless, and the link cannot
 		// come back: it is only ever set from the token before delivery.
 		return fmt.Errorf("twilio: message %s has no link: %w", m.ID, invited.ErrUndeliverable)

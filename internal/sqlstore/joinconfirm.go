@@ -186,6 +186,9 @@ func (db *DB) ConfirmJoin(ctx context.Context, secret string) (*invited.JoinConf
 			return err
 		}
 		out = &invited.JoinConfirmed{JoinLinkAcceptance: acc, Organization: org}
+		if acc.Membership == nil {
+			return nil // a link that requires approval filed a join request: nobody joined yet
+		}
 		out.Ticket, err = tx.issueTicket(ctx, &invited.AcceptanceTicket{JoinLinkID: l.ID, Audience: l.Audience}, acc.User, acc.Membership)
 		return err
 	})

@@ -57,6 +57,8 @@ type joinForm struct {
 	// common.
 	Restricted bool
 	Domains    []string
+	// Approval is set when an admin decides on each person.
+	Approval   bool
 	Email      string
 	EmailError string
 	Name       string
@@ -152,7 +154,7 @@ func (p *Pages) showJoin(w http.ResponseWriter, r *http.Request, token string) {
 func (p *Pages) renderJoin(w http.ResponseWriter, r *http.Request, f joinForm, l *invited.JoinLink, org *invited.Organization) {
 	f.Org, f.Inviter, f.Roles, f.ExpiresAt = org.DisplayName(), l.Inviter.Name, l.Roles, l.ExpiresAt
 	f.Domains = l.AdmittedDomains(org.Settings)
-	f.Restricted = f.Domains != nil
+	f.Restricted, f.Approval = f.Domains != nil, l.RequireApproval
 	pg := page{Template: "join", Title: "Join " + f.Org, Brand: brandOf(org), Data: f}
 	if f.EmailError != "" || f.NameError != "" {
 		pg.invalid()
@@ -219,7 +221,8 @@ func (p *Pages) showConfirmation(w http.ResponseWriter, r *http.Request, secret 
 }
 
 // confirmJoin answers POST /j/confirm/{secret}: the person joins, and goes
-// on to the host app with a ticket.
+// on to the host app with a ticket; through a link that requires approval,
+// their join request is filed, and the page says so.
 func (p *Pages) confirmJoin(w http.ResponseWriter, r *http.Request, secret string) {
 	_, l, org, ok := p.openConfirmation(w, r, secret)
 	if !ok {
@@ -228,6 +231,11 @@ func (p *Pages) confirmJoin(w http.ResponseWriter, r *http.Request, secret strin
 	done, err := p.deps.Joins.ConfirmJoin(r.Context(), secret)
 	if err != nil {
 		p.joinError(w, r, err, l, org, "confirmation-unknown")
+		return
+	}
+	if done.Request != nil {
+		p.render(w, r, page{Template: "join_requested", Title: "Request sent", Brand: brandOf(org),
+			Data: joinSent{Org: org.DisplayName(), Email: done.User.Email, ExpiresAt: done.Request.ExpiresAt}})
 		return
 	}
 	p.handOff(w, r, done.Organization, done.RedirectURL, done.Ticket)

@@ -148,6 +148,24 @@ func TestJoinWithoutRedirect(t *testing.T) {
 		`<section id="joined"`, "You joined Bare")
 }
 
+// TestJoinApproval: through a link that requires approval, the confirmed
+// person's join request is filed, the page says so, and nobody joins yet.
+func TestJoinApproval(t *testing.T) {
+	s := newSite(t)
+	org := s.org(t, "Acme", acmeSettings)
+	_, token := s.joinLink(t, org, invited.JoinLinkCreate{RequireApproval: true})
+	s.get(t, "/j/"+token).expect(t, http.StatusOK, "an admin decides")
+	secret := s.requestJoin(t, token, "ada@example.com")
+	s.post(t, "/j/confirm/"+secret, nil).expect(t, http.StatusOK, `<section id="requested"`, `<strong id="requested-by">ada@example.com</strong>`)
+	requests, _, err := s.db.FindJoinRequests(s.admin, invited.JoinRequestFilter{OrgID: org.ID, Status: invited.JoinRequestPending})
+	if err != nil || len(requests) != 1 || requests[0].Requester.Email != "ada@example.com" || !requests[0].Requester.EmailVerified {
+		t.Fatalf("requests %+v, %v; want ada's, verified", requests, err)
+	}
+	if members, _, err := s.db.FindMembers(s.admin, invited.MemberFilter{OrgID: org.ID}); err != nil || len(members) != 0 {
+		t.Fatalf("members %+v, %v; want none before approval", members, err)
+	}
+}
+
 // TestJoinDeadLinks opens links that cannot be used, and posts the form to
 // them: each explains itself, in the organization's brand, and queues
 // nothing.
