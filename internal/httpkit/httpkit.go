@@ -55,6 +55,7 @@ var Statuses = map[string]int{
 	invited.EJOINLINKEXHAUSTED: http.StatusGone,
 	invited.EJOINLINKEXPIRED:   http.StatusGone,
 	invited.EJOINLINKREVOKED:   http.StatusGone,
+	invited.EDOMAINNOTVERIFIED: http.StatusConflict,
 	invited.ERATELIMITED:       http.StatusTooManyRequests,
 	invited.EUNAVAILABLE:       http.StatusServiceUnavailable,
 	invited.EUPSTREAM:          http.StatusBadGateway,
