@@ -120,6 +120,11 @@ var contract = []struct {
 	{"JoinRequests", testJoinRequests},
 	{"JoinRequestExpiry", testJoinRequestExpiry},
 	{"JoinLinkApproval", testJoinLinkApproval},
+	{"DomainCreate", testDomainCreate},
+	{"DomainVerify", testDomainVerify},
+	{"DomainJoin", testDomainJoin},
+	{"DomainJoinableOrgs", testJoinableOrgs},
+	{"DomainIsolation", testDomainIsolation},
 }
 
 func testSendDraft(t *testing.T, e *env) {
