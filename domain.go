@@ -79,7 +79,7 @@ var DomainVerifyMethods = []string{VerifyDNS, VerifyAdmin}
 type Domain struct {
 	ID              string       `json:"id"`
 	OrgID           string       `json:"org_id"`
-	Domain          string       `json:"domain"`
+	Name            string       `json:"domain" doc:"the email domain, in lower case"`
 	Status          DomainStatus `json:"status"`
 	Policy          DomainPolicy `json:"policy"`
 	Roles           []string     `json:"roles" doc:"what the policies auto (the membership) and request (the join request) grant"`
@@ -151,14 +151,14 @@ func NewDomain(c DomainCreate, org *Organization, blocked func(string) (string, 
 		ID: NewID(PrefixDomain, now), OrgID: org.ID, Status: DomainPending, Policy: DomainOff,
 		Token: NewSecret(""), CreatedBy: creator, CreatedAt: now, UpdatedAt: now,
 	}
-	d.Domain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(c.Domain), "."))
-	switch reason, isBlocked := blocked(d.Domain); {
-	case d.Domain == "":
+	d.Name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(c.Domain), "."))
+	switch reason, isBlocked := blocked(d.Name); {
+	case d.Name == "":
 		f.Add("domain", "required")
-	case !validDomain(d.Domain) || !validHostname(d.Domain):
-		f.Add("domain", "not a domain: "+quote(d.Domain))
+	case !validDomain(d.Name) || !validHostname(d.Name):
+		f.Add("domain", "not a domain: "+quote(d.Name))
 	case isBlocked:
-		f.Add("domain", d.Domain+" is a "+reason+": claim a domain of the organization's own")
+		f.Add("domain", d.Name+" is a "+reason+": claim a domain of the organization's own")
 	}
 	d.configure(f, org, DomainUpdate{Policy: &c.Policy, Roles: c.Roles, AllowPrivileged: &c.AllowPrivileged}, roleExists, granted)
 	if err := f.Err(); err != nil {

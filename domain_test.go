@@ -57,7 +57,7 @@ func TestNewDomain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Domain != tt.domain || d.Status != invited.DomainPending || len(d.Token) < 22 || len(d.Roles) == 0 ||
+			if d.Name != tt.domain || d.Status != invited.DomainPending || len(d.Token) < 22 || len(d.Roles) == 0 ||
 				(tt.c.Policy == "" && d.Policy != invited.DomainOff) {
 				t.Fatalf("domain %+v", d)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/config"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/dnsverify"
 	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/email"
 	"github.com/invitedhq/invited/internal/httpkit"
@@ -139,6 +140,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Webhooks:      db,
 		Outbox:        db,
 		JoinLinks:     db,
+		Domains:       db,
+		DNS:           dnsverify.NewResolver(cfg.DNSResolver),
 		Apps:          db,
 		Profiles:      db,
 		ProfileTokens: connector,

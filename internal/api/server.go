@@ -41,6 +41,11 @@ type Deps struct {
 	TicketKeys TicketKeys
 	// JoinLinks manages join links and their uses.
 	JoinLinks invited.JoinLinkService
+	// Domains manages verified domains and joining through them; DNS
+	// looks up their challenge records (nil: verification by DNS answers
+	// unavailable).
+	Domains invited.DomainService
+	DNS     DomainChecker
 	// Apps registers apps and manages app invites.
 	Apps invited.AppService
 	// Profiles reads and archives connection profiles; ProfileTokens hands

@@ -21,7 +21,7 @@ d.verified_at`
 
 func scanDomain(s scanner) (*invited.Domain, error) {
 	d := &invited.Domain{}
-	return d, s.Scan(&d.ID, &d.OrgID, &d.Domain, &d.Status, &d.Policy, jsonCol{&d.Roles}, &d.AllowPrivileged, &d.Token,
+	return d, s.Scan(&d.ID, &d.OrgID, &d.Name, &d.Status, &d.Policy, jsonCol{&d.Roles}, &d.AllowPrivileged, &d.Token,
 		&d.VerificationMethod, textCol{&d.CreatedBy.UserID}, textCol{&d.CreatedBy.APIKeyID}, &d.CreatedBy.Name,
 		timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, nullTimeCol{&d.VerifiedAt})
 }
@@ -75,7 +75,7 @@ func (db *DB) CreateDomain(ctx context.Context, orgID string, c invited.DomainCr
 		if err := a.MayGrant(orgID, roles.permissions(d.Roles)); err != nil {
 			return err
 		}
-		res, err := tx.exec(ctx, insertDomainSQL, d.ID, d.OrgID, d.Domain, d.Status, d.Policy, jsonText(d.Roles), d.AllowPrivileged,
+		res, err := tx.exec(ctx, insertDomainSQL, d.ID, d.OrgID, d.Name, d.Status, d.Policy, jsonText(d.Roles), d.AllowPrivileged,
 			d.Token, nullText(d.CreatedBy.UserID), nullText(d.CreatedBy.APIKeyID), d.CreatedBy.Name, ms(d.CreatedAt), ms(d.UpdatedAt))
 		if err != nil {
 			return err
@@ -85,10 +85,10 @@ func (db *DB) CreateDomain(ctx context.Context, orgID string, c invited.DomainCr
 				return err
 			}
 			var existing string
-			if err := tx.queryRow(ctx, claimedDomainSQL, orgID, d.Domain).Scan(&existing); err != nil {
+			if err := tx.queryRow(ctx, claimedDomainSQL, orgID, d.Name).Scan(&existing); err != nil {
 				return err
 			}
-			return &invited.Error{Code: invited.ECONFLICT, Message: "the organization has claimed " + d.Domain + " already", ExistingID: existing}
+			return &invited.Error{Code: invited.ECONFLICT, Message: "the organization has claimed " + d.Name + " already", ExistingID: existing}
 		}
 		return tx.record(ctx, invited.EventDomainCreated, invited.ResourceDomain, domainTarget(d))
 	})
@@ -223,7 +223,7 @@ func (db *DB) MarkDomainVerified(ctx context.Context, id, method string) (*invit
 		}
 		err = tx.savepoint(ctx, func() error { return tx.saveDomain(ctx, d, invited.EventDomainVerified) })
 		if tx.db.dialect.uniqueViolation(err) {
-			return invited.Errorf(invited.ECONFLICT, "%s is verified by another organization already", d.Domain)
+			return invited.Errorf(invited.ECONFLICT, "%s is verified by another organization already", d.Name)
 		}
 		return err
 	})
@@ -296,7 +296,7 @@ func (db *DB) JoinByDomain(ctx context.Context, orgID string, c invited.JoinRequ
 			return err
 		}
 		if !org.Settings.EmailDomainAllowed(u.Email) {
-			return invited.Errorf(invited.EDOMAINNOTALLOWED, "the organization admits no addresses at %s", d.Domain)
+			return invited.Errorf(invited.EDOMAINNOTALLOWED, "the organization admits no addresses at %s", d.Name)
 		}
 		actx := acceptorContext(ctx, a, u)
 		out = &invited.DomainJoin{User: u}
@@ -313,12 +313,12 @@ func (db *DB) JoinByDomain(ctx context.Context, orgID string, c invited.JoinRequ
 			}
 			return tx.record(actx, event, invited.ResourceMembership, target{u.ID, orgID, m})
 		case invited.DomainRequest:
-			out.Request, err = tx.fileJoinRequest(actx, org, u, invited.JoinViaDomain, "", d.Domain, d.Roles, c.Message)
+			out.Request, err = tx.fileJoinRequest(actx, org, u, invited.JoinViaDomain, "", d.Name, d.Roles, c.Message)
 			return err
 		case invited.DomainSuggest:
-			return invited.Errorf(invited.EFORBIDDEN, "%s does not let people join through %s: ask its admins for an invitation, or send a join request", org.DisplayName(), d.Domain)
+			return invited.Errorf(invited.EFORBIDDEN, "%s does not let people join through %s: ask its admins for an invitation, or send a join request", org.DisplayName(), d.Name)
 		}
-		return invited.Errorf(invited.EFORBIDDEN, "%s does not let people join through %s: ask its admins for an invitation", org.DisplayName(), d.Domain)
+		return invited.Errorf(invited.EFORBIDDEN, "%s does not let people join through %s: ask its admins for an invitation", org.DisplayName(), d.Name)
 	})
 	return out, err
 }

@@ -34,13 +34,13 @@ func (e *env) verifiedDomain(orgID string, c invited.DomainCreate) *invited.Doma
 func testDomainCreate(t *testing.T, e *env) {
 	org, _ := e.orgWithOwner(nil)
 	d := e.domain(e.admin, org.ID, invited.DomainCreate{Domain: "Acme.Example"})
-	if d.Domain != "acme.example" || d.Status != invited.DomainPending || d.Policy != invited.DomainOff || d.VerifiedAt != nil ||
+	if d.Name != "acme.example" || d.Status != invited.DomainPending || d.Policy != invited.DomainOff || d.VerifiedAt != nil ||
 		!slices.Equal(d.Roles, []string{invited.RoleMember}) || len(d.Token) < 43 {
 		t.Fatalf("domain %+v", d)
 	}
 	got, err := e.db.FindDomainByID(e.admin, d.ID)
 	must(t, err)
-	if got.Token != d.Token || !got.CreatedAt.Equal(d.CreatedAt) || got.Domain != d.Domain {
+	if got.Token != d.Token || !got.CreatedAt.Equal(d.CreatedAt) || got.Name != d.Name {
 		t.Fatalf("read back %+v, want %+v", got, d)
 	}
 	if n := e.count(`SELECT COUNT(*) FROM audit_events WHERE action = 'domain.created' AND resource_id = ?`, d.ID); n != 1 {
