@@ -231,9 +231,11 @@ func (db *DB) MarkDomainVerified(ctx context.Context, id, method string) (*invit
 }
 
 // JoinableOrgs lists what the calling user's verified address opens: at
-// most one organization, as a domain is verified by one.
+// most one organization, as a domain is verified by one, and for an
+// organization key acting for the user only its own.
 func (db *DB) JoinableOrgs(ctx context.Context) ([]*invited.JoinableOrg, error) {
-	acceptor, err := domainJoiner(invited.ActorFromContext(ctx))
+	a := invited.ActorFromContext(ctx)
+	acceptor, err := domainJoiner(a)
 	if err != nil || acceptor.Email == "" {
 		return []*invited.JoinableOrg{}, err
 	}
@@ -247,7 +249,7 @@ func (db *DB) JoinableOrgs(ctx context.Context) ([]*invited.JoinableOrg, error) 
 		}, joinableOrgsSQL, invited.EmailDomain(acceptor.Email), acceptor.ID)
 		return err
 	})
-	return orgs, err
+	return slices.DeleteFunc(orgs, func(o *invited.JoinableOrg) bool { return !keyReaches(a, o.Organization.ID) }), err
 }
 
 // domainJoiner is who joins through a domain: the calling person, with

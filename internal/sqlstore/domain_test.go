@@ -234,7 +234,23 @@ func testJoinableOrgs(t *testing.T, e *env) {
 	if got := names(member); len(got) != 1 {
 		t.Fatalf("before joining: %v", got)
 	}
-	_, token := e.invite(e.admin, open.ID, invited.InvitationCreate{Email: "fay@open.example", Roles: []string{invited.RoleMember}})
+	// A key of another organization acting for someone stays in its
+	// organization: ivy, at open.example, a member of pending.
+	_, token := e.invite(e.admin, pending.ID, invited.InvitationCreate{Email: "ivy@open.example", Roles: []string{invited.RoleMember}})
+	acc, err := e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: "ivy", Email: "ivy@open.example"})
+	must(t, err)
+	_, secret, err := e.db.CreateAPIKey(e.admin, invited.APIKeyCreate{Name: "k", OrgID: pending.ID, Permissions: []invited.Permission{invited.PermMembersRead}})
+	must(t, err)
+	acting, err := e.db.ActAsUser(context.Background(), invited.ActorFromContext(e.keyContext(secret)), acc.User.ID)
+	must(t, err)
+	if got := names(invited.NewContextWithActor(context.Background(), acting)); got != nil {
+		t.Fatalf("another organization's key is offered %v", got)
+	}
+	if got := names(e.requester("ivy", "ivy@open.example")); len(got) != 1 {
+		t.Fatalf("ivy herself: %v", got)
+	}
+
+	_, token = e.invite(e.admin, open.ID, invited.InvitationCreate{Email: "fay@open.example", Roles: []string{invited.RoleMember}})
 	_, err = e.db.AcceptInvitation(e.admin, token, invited.Acceptor{ExternalID: "fay", Email: "fay@open.example"})
 	must(t, err)
 	if got := names(e.requester("fay", "fay@open.example")); got != nil {
