@@ -24,7 +24,7 @@ type AuditEvent struct {
 	ActorAPIKeyID string `json:"actor_api_key_id,omitempty"`
 	// Action is "<resource>.<verb>", such as "invitation.revoked".
 	Action     string    `json:"action"`
-	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link or join_request"`
+	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request or domain"`
 	ResourceID string    `json:"resource_id"`
 	RemoteAddr string    `json:"remote_addr,omitempty" doc:"the client address the request came from"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -43,10 +43,11 @@ const (
 	ResourceAppInvite        = "app_invite"
 	ResourceJoinLink         = "join_link"
 	ResourceJoinRequest      = "join_request"
+	ResourceDomain           = "domain"
 )
 
 // AuditResources lists the resources events are recorded for.
-var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest}
+var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest, ResourceDomain}
 
 // AuditFilter selects audit events. Actor is a user id (usr_…) or an API
 // key id (key_…) and matches events where it acted in either role.

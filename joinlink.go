@@ -165,7 +165,7 @@ func (l *JoinLink) Use(now time.Time) (exhausted bool, err error) {
 // u needs a verified address at one of them (the organization's at one of
 // its own, the link's at one of the link's).
 func (l *JoinLink) Admits(u *User, s OrgSettings) error {
-	_, domain, _ := strings.Cut(strings.ToLower(u.Email), "@")
+	domain := EmailDomain(u.Email)
 	for _, domains := range [][]string{s.AllowedEmailDomains, l.AllowedEmailDomains} {
 		if len(domains) > 0 && (!u.EmailVerified || !slices.Contains(domains, domain)) {
 			return Errorf(EDOMAINNOTALLOWED, "this link admits only verified addresses at %s", strings.Join(domains, ", "))
@@ -174,11 +174,26 @@ func (l *JoinLink) Admits(u *User, s OrgSettings) error {
 	return nil
 }
 
-// privileged are the permissions a join link grants only when its creator
-// says so (JoinLinkCreate.AllowPrivileged): everything beyond reading. A
-// link travels further than anyone intends, so by default it brings people
-// in to look, not to manage.
+// privileged are the permissions a join link or a verified domain grants
+// only when its creator says so (AllowPrivileged): everything beyond
+// reading. A link travels further than anyone intends, and a domain admits
+// everyone with an address at it, so by default they bring people in to
+// look, not to manage.
 var privileged = NewPermissionSet(AllPermissions...) &^ NewPermissionSet(PermInvitationsRead, PermMembersRead)
+
+// capRoles checks roles, which grant perms, as the roles of noun, a thing
+// that admits people nobody chose one by one (a join link, a verified
+// domain): never owner, and privileged permissions only with the consent
+// allowPrivileged gives.
+func capRoles(f FieldErrors, field, noun string, roles []string, perms PermissionSet, allowPrivileged bool) {
+	switch {
+	case slices.Contains(roles, RoleOwner):
+		f.Add(field, noun+" never grants owner")
+	case perms&privileged != 0 && !allowPrivileged:
+		f.Add(field, "these roles grant "+strings.Join(Strings((perms&privileged).List()), ", ")+
+			": set allow_privileged to hand them out through "+noun)
+	}
+}
 
 // JoinLinkCreate is the body of a join link create request.
 type JoinLinkCreate struct {
@@ -214,13 +229,7 @@ func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bo
 		RedirectURL:     org.Settings.ResolveRedirect(f, "redirect_url", c.RedirectURL),
 		Roles:           org.Settings.ResolveRoles(f, "roles", c.Roles, roleExists),
 	}
-	switch perms := granted(l.Roles); {
-	case slices.Contains(l.Roles, RoleOwner):
-		f.Add("roles", "a join link never grants owner")
-	case perms&privileged != 0 && !c.AllowPrivileged:
-		f.Add("roles", "these roles grant "+strings.Join(Strings((perms&privileged).List()), ", ")+
-			": set allow_privileged to hand them out through a link")
-	}
+	capRoles(f, "roles", "a join link", l.Roles, granted(l.Roles), c.AllowPrivileged)
 	if c.MaxUses != nil && (*c.MaxUses < 1 || *c.MaxUses > MaxJoinLinkUses) {
 		f.Add("max_uses", "must be between 1 and 100000, or absent for no limit but the expiry")
 	}

@@ -20,6 +20,13 @@ type User struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
+// EmailDomain is the domain of an email address, in lower case; "" when
+// it has none.
+func EmailDomain(email string) string {
+	_, domain, _ := strings.Cut(strings.ToLower(email), "@")
+	return domain
+}
+
 // Membership is a user's place in an organization.
 type Membership struct {
 	OrgID     string    `json:"org_id"`

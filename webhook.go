@@ -49,6 +49,10 @@ const (
 	EventJoinRequestApproved = "join_request.approved"
 	EventJoinRequestDenied   = "join_request.denied"
 	EventJoinRequestExpired  = "join_request.expired"
+	EventDomainCreated       = "domain.created"
+	EventDomainVerified      = "domain.verified"
+	EventDomainUpdated       = "domain.updated"
+	EventDomainDeleted       = "domain.deleted"
 )
 
 // WebhookEvents lists every event a webhook endpoint can receive. The
@@ -60,6 +64,7 @@ var WebhookEvents = []string{
 	EventAppInviteCreated, EventAppInviteActivated, EventAppInviteRevoked, EventAppInviteExpired, EventAppInviteArchived,
 	EventJoinLinkCreated, EventJoinLinkUsed, EventJoinLinkRotated, EventJoinLinkRevoked, EventJoinLinkExpired, EventJoinLinkExhausted,
 	EventJoinRequestCreated, EventJoinRequestApproved, EventJoinRequestDenied, EventJoinRequestExpired,
+	EventDomainCreated, EventDomainVerified, EventDomainUpdated, EventDomainDeleted,
 }
 
 // Webhook is an endpoint that receives events: those of one organization,

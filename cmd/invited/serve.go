@@ -16,6 +16,7 @@ import (
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/config"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/dnsverify"
 	"github.com/invitedhq/invited/internal/egress"
 	"github.com/invitedhq/invited/internal/email"
 	"github.com/invitedhq/invited/internal/httpkit"
@@ -144,6 +145,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Outbox:        db,
 		JoinLinks:     db,
 		JoinRequests:  db,
+		Domains:       db,
+		DNS:           dnsverify.NewResolver(cfg.DNSResolver),
 		Apps:          db,
 		Profiles:      db,
 		ProfileTokens: connector,

@@ -73,6 +73,11 @@ var constraints = []constraint{
 	{[]string{"AppInvite", "AppInviteWithCode", "AppInvitePreview"}, "status", enum(invited.AppInviteStatuses)},
 	{[]string{"Profile"}, "status", enum(invited.ProfileStatuses)},
 
+	{[]string{"DomainWithChallenge", "DomainCreate", "DomainUpdate", "JoinableOrg"}, "policy", enum(invited.DomainPolicies)},
+	{[]string{"DomainWithChallenge"}, "status", enum(invited.DomainStatuses)},
+	{[]string{"DomainVerify"}, "method", enum(invited.DomainVerifyMethods)},
+	{[]string{"DomainWithChallenge"}, "verification_method", enum(invited.DomainVerifyMethods)},
+
 	{[]string{"ErrorDetail"}, "code", enum(errorCodes())},
 }
 

@@ -109,6 +109,24 @@ func exJoinPreview() *invited.JoinLinkPreview {
 	return exJoinLink(invited.JoinLinkActive, 3).Preview(exOrg, exCreated)
 }
 
+// exDomain is Acme's claim to acme.test, verified unless status is pending,
+// with policy.
+func exDomain(status invited.DomainStatus, policy invited.DomainPolicy) DomainWithChallenge {
+	d := &invited.Domain{ID: invited.PrefixDomain + "01kf3n2c8w5ht7q9d4xr6b0m3s", OrgID: exOrgID, Name: "acme.test", Status: status,
+		Policy: policy, Roles: []string{"member"}, Token: exToken, CreatedBy: exInviter, CreatedAt: exCreated, UpdatedAt: exCreated}
+	if status == invited.DomainVerified {
+		d.VerificationMethod, d.VerifiedAt, d.UpdatedAt = invited.VerifyDNS, exTime(exAccepted), exAccepted
+	}
+	return withChallenge(d)
+}
+
+// exJoinable is Acme, open to addresses at acme.test.
+var exJoinable = func() *invited.JoinableOrg {
+	j := &invited.JoinableOrg{Domain: "acme.test", Policy: invited.DomainAuto}
+	j.Organization.ID, j.Organization.Name = exOrgID, "Acme"
+	return j
+}()
+
 // exInvitation is Ada's invitation in status.
 func exInvitation(status invited.Status) *invited.Invitation {
 	inv := &invited.Invitation{
@@ -201,6 +219,15 @@ var examples = map[string]example{
 	"previewJoinLink": {nil, exJoinPreview()},
 	"acceptJoinLink": {client.AcceptRequest{User: &invited.Acceptor{ExternalID: "crm-4711", Email: "ada@acme.test", Name: "Ada Lovelace"}},
 		&invited.JoinLinkAcceptance{Membership: &exMember, User: exUser, Joined: true, RedirectURL: "https://app.acme.test/welcome"}},
+
+	"createDomain": {invited.DomainCreate{Domain: "acme.test", Policy: invited.DomainAuto},
+		exDomain(invited.DomainPending, invited.DomainAuto)},
+	"listDomains":      {nil, DomainList{Domains: []DomainWithChallenge{exDomain(invited.DomainVerified, invited.DomainAuto)}}},
+	"getDomain":        {nil, exDomain(invited.DomainVerified, invited.DomainAuto)},
+	"updateDomain":     {invited.DomainUpdate{Policy: new(invited.DomainRequest)}, exDomain(invited.DomainVerified, invited.DomainRequest)},
+	"verifyDomain":     {invited.DomainVerify{Method: invited.VerifyDNS}, exDomain(invited.DomainVerified, invited.DomainAuto)},
+	"listJoinableOrgs": {nil, JoinableOrgList{JoinableOrgs: []*invited.JoinableOrg{exJoinable}}},
+	"joinOrganization": {invited.JoinRequestCreate{}, &invited.DomainJoin{Membership: &exMember, User: exUser, Joined: true}},
 
 	"redeemAcceptanceTicket": {client.RedeemRequest{Ticket: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjIwMjYtMDEifQ.eyJqdGkiOiJ0a3RfMDEifQ.c2lnbmF0dXJl"},
 		&invited.AcceptanceTicket{ID: exTicketID, InvitationID: exInvID, OrgID: exOrgID, UserID: exUserID, Email: "ada@example.com", Name: "Ada Lovelace", Roles: []string{"member"}, IssuedAt: exAccepted, ExpiresAt: exAccepted.Add(5 * time.Minute), RedeemedAt: exTime(exAccepted.Add(3 * time.Second))}},

@@ -68,6 +68,9 @@ var (
 	joinRequestsParams = append([]openapi.Param{
 		{Name: "status", Enum: invited.Strings(invited.JoinRequestStatuses), Description: "only join requests in this status"},
 	}, pageParams...)
+	domainsParams = append([]openapi.Param{
+		{Name: "status", Enum: invited.Strings(invited.DomainStatuses), Description: "only domains in this status"},
+	}, pageParams...)
 	joinLinksParams = append([]openapi.Param{
 		{Name: "status", Enum: invited.Strings(invited.JoinLinkStatuses), Description: "only join links in this status"},
 	}, pageParams...)
@@ -102,6 +105,7 @@ var tags = []openapi.Tag{
 	{Name: "roles", Description: "Named sets of permissions per organization: the built-in ones and custom roles."},
 	{Name: "join-links", Description: "Multi-use secret links into an organization, with a use limit and an expiry, and what their holders can do: preview and join."},
 	{Name: "join-requests", Description: "Requests to join an organization, filed by a person or by a join link that requires approval, and the admins' decisions."},
+	{Name: "domains", Description: "Verified email domains: an organization proves with a DNS record that it owns a domain, and people with a verified address there find it and join by its policy."},
 	{Name: "acceptance-tickets", Description: "Signed proof of an acceptance that the hosted page hands to the host application."},
 	{Name: "apps", Description: "Connector applications with an external OAuth 2.0 provider, and the app invites that let a partner connect through them."},
 	{Name: "profiles", Description: "The external accounts partners connected through app invites, and their access tokens."},
@@ -121,6 +125,7 @@ var (
 	tagTickets     = []string{"acceptance-tickets"}
 	tagJoinLinks   = []string{"join-links"}
 	tagRequests    = []string{"join-requests"}
+	tagDomains     = []string{"domains"}
 	tagApps        = []string{"apps"}
 	tagProfiles    = []string{"profiles"}
 	tagKeys        = []string{"api-keys"}
@@ -194,6 +199,15 @@ func (s *server) routes() []openapi.Route {
 		{"POST", "/v1/join-links/{id}/rotate", "rotateJoinLink", tagJoinLinks, perm(invited.ActionRotate.Permission()), errsWrite, nil, bodyless(s, s.rotateJoinLink)},
 		{"GET", "/v1/join-link-tokens/{token}", "previewJoinLink", tagJoinLinks, authPublic, errsToken, nil, bodyless(s, s.previewJoinLink)},
 		{"POST", "/v1/join-link-tokens/{token}/accept", "acceptJoinLink", tagJoinLinks, authAcceptance, errsAccept, nil, handle(s, s.acceptJoinLink, endpointOptions{optionalBody: true})},
+
+		{"POST", "/v1/orgs/{org}/domains", "createDomain", tagDomains, perm(invited.PermOrgManage), errsWrite, nil, handle(s, s.createDomain, created)},
+		{"GET", "/v1/orgs/{org}/domains", "listDomains", tagDomains, perm(invited.PermOrgManage), errsScopedRead, domainsParams, bodyless(s, s.listDomains)},
+		{"GET", "/v1/domains/{id}", "getDomain", tagDomains, perm(invited.PermOrgManage), errsScopedRead, nil, bodyless(s, s.getDomain)},
+		{"PATCH", "/v1/domains/{id}", "updateDomain", tagDomains, perm(invited.PermOrgManage), errsWrite, nil, handle(s, s.updateDomain, endpointOptions{})},
+		{"DELETE", "/v1/domains/{id}", "deleteDomain", tagDomains, perm(invited.PermOrgManage), errsWrite, nil, bodyless(s, s.deleteDomain)},
+		{"POST", "/v1/domains/{id}/verify", "verifyDomain", tagDomains, perm(invited.PermOrgManage), errsWrite, nil, handle(s, s.verifyDomain, endpointOptions{optionalBody: true})},
+		{"GET", "/v1/me/joinable-orgs", "listJoinableOrgs", tagDomains, authUser, errsScopedRead, nil, bodyless(s, s.listJoinableOrgs)},
+		{"POST", "/v1/orgs/{org}/join", "joinOrganization", tagDomains, authUser, errsWrite, nil, handle(s, s.joinOrganization, endpointOptions{optionalBody: true})},
 
 		{"POST", "/v1/acceptance-tickets/redeem", "redeemAcceptanceTicket", tagTickets, authScoped, errsRedeem, nil, handle(s, s.redeemTicket, endpointOptions{})},
 		{"GET", "/.well-known/jwks.json", "getJWKS", tagTickets, authPublic, nil, nil, answers(s.serveJWKS, client.JWKSet{})},

@@ -43,6 +43,11 @@ type Deps struct {
 	// requests to join that admins decide.
 	JoinLinks    invited.JoinLinkService
 	JoinRequests invited.JoinRequestService
+	// Domains manages verified domains and joining through them; DNS
+	// looks up their challenge records (nil: verification by DNS answers
+	// unavailable).
+	Domains invited.DomainService
+	DNS     DomainChecker
 	// Apps registers apps and manages app invites.
 	Apps invited.AppService
 	// Profiles reads and archives connection profiles; ProfileTokens hands

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -46,6 +47,11 @@ type Config struct {
 	RateLimitPublic ratelimit.Rate // INVITED_RATE_LIMIT_PUBLIC: invitation-link requests per client address
 	RateLimitJoin   ratelimit.Rate // INVITED_RATE_LIMIT_JOIN_LINK: uses of each join link
 	TrustedProxies  []netip.Prefix // INVITED_TRUSTED_PROXIES: proxies whose X-Forwarded-For is believed
+
+	// DNSResolver (INVITED_DNS_RESOLVER) is the DNS server, host:port,
+	// that verified domains' TXT records are looked up at; "" asks the
+	// system's resolvers.
+	DNSResolver string
 
 	// APIKeyCache (INVITED_API_KEY_CACHE) is how long an instance trusts
 	// an API key it has verified without reading it again, and so how
@@ -118,7 +124,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		"ADMIN_API_KEY": &c.AdminAPIKey, "JWT_ISSUER": &c.JWTIssuer, "JWKS_URL": &c.JWKSURL,
 		"JWT_AUDIENCE": &c.JWTAudience, "LOG_FORMAT": &c.LogFormat, "LOG_LEVEL": &c.LogLevel,
 		"SMTP_URL": &c.SMTPURL, "EMAIL_TEMPLATES": &c.EmailTemplates, "SMS_URL": &c.SMSURL, "DEV": &dev,
-		"ENCRYPTION_KEYS": &encryptionKeys,
+		"ENCRYPTION_KEYS": &encryptionKeys, "DNS_RESOLVER": &c.DNSResolver,
 	} {
 		if err := env(key, dst); err != nil {
 			return c, err
@@ -170,6 +176,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server: smtp://user:pass@host:587?from=... (INVITED_SMTP_URL)")
 	fs.StringVar(&c.EmailTemplates, "email-templates", c.EmailTemplates, "directory of email templates overriding the embedded ones (INVITED_EMAIL_TEMPLATES)")
 	fs.StringVar(&c.SMSURL, "sms-url", c.SMSURL, "Twilio-compatible SMS API: https://SID:TOKEN@api.twilio.com?from=+1... (INVITED_SMS_URL)")
+	fs.StringVar(&c.DNSResolver, "dns-resolver", c.DNSResolver, "DNS server, host:port, that domain verification records are looked up at; default the system's (INVITED_DNS_RESOLVER)")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "development mode: serve GET /dev/outbox with what would have been sent (INVITED_DEV)")
 	for _, v := range values {
 		fs.Var(v.v, v.flag, v.usage+" (INVITED_"+v.key+")")
@@ -210,6 +217,11 @@ func (c Config) validate() error {
 	}
 	if c.APIKeyCache < 0 || c.APIKeyCache > MaxAPIKeyCache {
 		errs = append(errs, fmt.Errorf("api-key-cache must be between 0s and %v", MaxAPIKeyCache))
+	}
+	if c.DNSResolver != "" {
+		if _, _, err := net.SplitHostPort(c.DNSResolver); err != nil {
+			errs = append(errs, fmt.Errorf("INVITED_DNS_RESOLVER %q: want host:port", c.DNSResolver))
+		}
 	}
 	if c.DeliveryHorizon < time.Minute {
 		errs = append(errs, errors.New("delivery horizon must be at least 1m"))

@@ -92,6 +92,13 @@ func TestParse(t *testing.T) {
 					t.Fatalf("OutboundAllow %v, want %v", c.OutboundAllow, want)
 				}
 			}},
+		{name: "DNS resolver", env: map[string]string{"INVITED_DNS_RESOLVER": "127.0.0.1:5353"},
+			check: func(t *testing.T, c Config) {
+				if c.DNSResolver != "127.0.0.1:5353" {
+					t.Fatalf("DNSResolver %q", c.DNSResolver)
+				}
+			}},
+		{name: "bad DNS resolver", env: map[string]string{"INVITED_DNS_RESOLVER": "127.0.0.1"}, wantErr: true},
 		{name: "bad outbound allow-list", env: map[string]string{"INVITED_OUTBOUND_ALLOW": "internal.example"}, wantErr: true},
 		{name: "bad rate", env: map[string]string{"INVITED_RATE_LIMIT_CREATE": "lots"}, wantErr: true},
 		{name: "bad proxy", env: map[string]string{"INVITED_TRUSTED_PROXIES": "proxy.local"}, wantErr: true},

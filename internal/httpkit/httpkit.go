@@ -57,6 +57,7 @@ var Statuses = map[string]int{
 	invited.EJOINLINKREVOKED:         http.StatusGone,
 	invited.EJOINCONFIRMED:           http.StatusConflict,
 	invited.EJOINCONFIRMATIONEXPIRED: http.StatusGone,
+	invited.EDOMAINNOTVERIFIED:       http.StatusConflict,
 	invited.ERATELIMITED:             http.StatusTooManyRequests,
 	invited.EUNAVAILABLE:             http.StatusServiceUnavailable,
 	invited.EUPSTREAM:                http.StatusBadGateway,

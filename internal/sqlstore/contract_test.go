@@ -126,6 +126,11 @@ var contract = []struct {
 	{"JoinConfirmExpiry", testJoinConfirmExpiry},
 	{"JoinConfirmRefusals", testJoinConfirmRefusals},
 	{"JoinConfirmLimit", testJoinConfirmLimit},
+	{"DomainCreate", testDomainCreate},
+	{"DomainVerify", testDomainVerify},
+	{"DomainJoin", testDomainJoin},
+	{"DomainJoinableOrgs", testJoinableOrgs},
+	{"DomainIsolation", testDomainIsolation},
 }
 
 func testSendDraft(t *testing.T, e *env) {

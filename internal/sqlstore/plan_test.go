@@ -65,6 +65,10 @@ func hotQueries(d dialect) []planQuery {
 		q, args := joinLinkListQuery([]string{"org_a"}, f, keyset{size: 50, after: invited.NewID(invited.PrefixJoinLink, now)}, now)
 		return planQuery{name, q, args, true}
 	}
+	domainQuery := func(name string, orgIDs []string, status invited.DomainStatus) planQuery {
+		q, args := domainListQuery(orgIDs, status, keyset{size: 50, after: invited.NewID(invited.PrefixDomain, now)})
+		return planQuery{name, q, args, true}
+	}
 	joinRequestQuery := func(name string, f invited.JoinRequestFilter) planQuery {
 		q, args := joinRequestListQuery([]string{"org_a"}, f, keyset{size: 50, after: invited.NewID(invited.PrefixJoinRequest, now)}, now)
 		return planQuery{name, q, args, true}
@@ -155,6 +159,12 @@ func hotQueries(d dialect) []planQuery {
 		joinRequestQuery("join requests org page", invited.JoinRequestFilter{}),
 		joinRequestQuery("join requests org pending page", invited.JoinRequestFilter{Status: invited.JoinRequestPending}),
 		{"join request sweeper", expireDueSQL(d, "join_requests", "pending"), []any{0, 500, 0}, false},
+		{"domain lookup to change", domainByIDSQL + d.lock("FOR UPDATE"), []any{"dom_a"}, false},
+		{"domain claimed", claimedDomainSQL, []any{"org_a", "acme.example"}, false},
+		{"verified domain", verifiedDomainSQL, []any{"acme.example", "org_a"}, false},
+		{"joinable orgs", joinableOrgsSQL, []any{"acme.example", "usr_a"}, false},
+		domainQuery("domains org page", []string{"org_a"}, ""),
+		domainQuery("domains org verified page", []string{"org_a"}, invited.DomainVerified),
 		{"app invite code lookup to start", appInviteByCodeSQL + d.lock("FOR UPDATE OF ai"), []any{hash}, false},
 		{"app invite lookup with app", appInviteWithAppByIDSQL, []any{"ainv_a"}, false},
 		{"expired states", deleteExpiredStatesSQL, []any{"ainv_a", 0}, false},

@@ -372,6 +372,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/domains/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a domain
+         * @description Needs org:manage in the domain's organization; another organization's domain is 404.
+         */
+        get: operations["getDomain"];
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw a domain claim
+         * @description Needs org:manage. A verified domain stops admitting anyone and is free for another organization to verify.
+         */
+        delete: operations["deleteDomain"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a domain's policy or roles
+         * @description Needs org:manage. Only the fields given change; the roles obey the same rules as on create, checked against the result (withdrawing allow_privileged from privileged roles is 400).
+         */
+        patch: operations["updateDomain"];
+        trace?: never;
+    };
+    "/v1/domains/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a domain
+         * @description Needs org:manage. Looks up the TXT record of the domain's challenge through the server's resolver (INVITED_DNS_RESOLVER): found, the domain is verified (verified_at, verification_method dns). A missing record or one with another value is 409 domain_not_verified, whose message names the record to create and its value; a DNS lookup that fails is 503 unavailable with Retry-After, to be tried again. Another organization having verified the domain is 409 conflict; a domain verified already is 409 invalid_state. With {"method": "admin"} an admin key marks the domain verified without DNS (403 for any other key); the domain.verified event records it.
+         */
+        post: operations["verifyDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/invitation-tokens/{token}": {
         parameters: {
             query?: never;
@@ -736,6 +784,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/joinable-orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organizations the caller's email domain opens
+         * @description For a user access token (or a key acting for a user). The organization that verified the domain of the caller's verified email address, with its policy, unless the policy is off or the caller is a member. An unverified address opens none.
+         */
+        get: operations["listJoinableOrgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -844,6 +912,30 @@ export interface paths {
         patch: operations["updateOrganization"];
         trace?: never;
     };
+    "/v1/orgs/{org}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an organization's domains
+         * @description Needs org:manage. Newest first, each with its challenge record.
+         */
+        get: operations["listDomains"];
+        put?: never;
+        /**
+         * Claim an email domain
+         * @description Needs org:manage. Answers the pending domain with the DNS challenge: a TXT record (challenge.name, challenge.value) to publish before verifying. The domain is lower-cased; a free-mail provider's or disposable-address service's domain is refused (400, naming which it is), as is anything that is not a domain. Several organizations may claim the same domain; the first to verify it holds it. A second claim by the same organization is 409 conflict naming the first (existing_id). policy is off (default), suggest, request or auto; roles (what auto and request grant) default to the organization's default_roles, never owner, and roles granting more than invitations:read and members:read need "allow_privileged": true and a caller who holds those permissions (403 otherwise), as for join links.
+         */
+        post: operations["createDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org}/invitations": {
         parameters: {
             query?: never;
@@ -878,6 +970,26 @@ export interface paths {
          * @description Each item is created on its own merits and answered in results[index]; one bad item does not sink the rest.
          */
         post: operations["createInvitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join an organization through a verified domain
+         * @description For a user access token (or a key acting for a user) whose verified email address is at a domain the organization verified. Policy auto: the caller becomes a member with the domain's roles (the first member of an organization becomes its owner), "joined": true. Policy request: a join request is filed with the optional message for the organization's admins, "joined": false. Policies suggest and off: 403 (suggest: ask for an invitation or send a join request). An organization that did not verify the caller's domain is 404; no verified address is 403; a member is 409 already_member.
+         */
+        post: operations["joinOrganization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1393,10 +1505,10 @@ export interface components {
             /** @description the client address the request came from */
             remote_addr?: string;
             /**
-             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link or join_request
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request or domain
              * @enum {string}
              */
-            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request";
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain";
             resource_id: string;
         };
         AuditEventList: {
@@ -1418,13 +1530,87 @@ export interface components {
             /** @description the secret invitation link; absent for drafts and in replays */
             url?: string;
         };
+        DomainChallenge: {
+            /** @description the record's name; some DNS hosting forms want only the part before the domain */
+            name: string;
+            /** @enum {string} */
+            type: "TXT";
+            /** @description the record's value; other TXT records at the name may stay */
+            value: string;
+        };
+        DomainCreate: {
+            /** @description needed for roles that grant more than invitations:read and members:read */
+            allow_privileged?: boolean;
+            /** @description the email domain, e.g. acme.com; not a free-mail or disposable-address provider's */
+            domain: string;
+            /**
+             * @description off (default), suggest, request or auto
+             * @enum {string}
+             */
+            policy?: "off" | "suggest" | "request" | "auto";
+            /** @description default the organization's default_roles; never owner */
+            roles?: string[];
+        };
+        DomainJoin: {
+            /** @description true when the caller is now a member */
+            joined: boolean;
+            /** @description null when a join request was filed */
+            membership: components["schemas"]["Membership"] | null;
+            /** @description the join request the policy request filed */
+            request?: components["schemas"]["JoinRequest"] | null;
+            user: components["schemas"]["User"] | null;
+        };
+        DomainList: {
+            domains: components["schemas"]["DomainWithChallenge"][];
+            /** @description empty on the last page */
+            next_page_token: string;
+        };
+        DomainUpdate: {
+            allow_privileged?: boolean | null;
+            /** @enum {string|null} */
+            policy?: "off" | "suggest" | "request" | "auto" | null;
+            roles?: string[];
+        };
+        DomainVerify: {
+            /**
+             * @description dns (default): look up the TXT record; admin: a system admin key marks the domain verified without DNS
+             * @enum {string}
+             */
+            method?: "dns" | "admin";
+        };
+        DomainWithChallenge: {
+            allow_privileged: boolean;
+            challenge: components["schemas"]["DomainChallenge"];
+            /** Format: date-time */
+            created_at: string;
+            created_by: components["schemas"]["Inviter"];
+            /** @description the email domain, in lower case */
+            domain: string;
+            id: string;
+            org_id: string;
+            /** @enum {string} */
+            policy: "off" | "suggest" | "request" | "auto";
+            /** @description what the policies auto (the membership) and request (the join request) grant */
+            roles: string[];
+            /** @enum {string} */
+            status: "pending" | "verified";
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * @description dns or admin, once verified
+             * @enum {string}
+             */
+            verification_method?: "dns" | "admin";
+            /** Format: date-time */
+            verified_at: string | null;
+        };
         Error: {
             error: {
                 /**
                  * @description Stable machine-readable error code, e.g. not_found.
                  * @enum {string}
                  */
-                code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+                code: "already_member" | "conflict" | "domain_not_verified" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
                 /** @description With invitation_exists: the id of the open invitation to the same invitee. */
                 existing_id?: string;
                 /** @description Invalid request fields, each with what is wrong with it. */
@@ -1437,7 +1623,7 @@ export interface components {
         };
         ErrorDetail: {
             /** @enum {string} */
-            code: "already_member" | "conflict" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+            code: "already_member" | "conflict" | "domain_not_verified" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
             existing_id?: string;
             /** @description invalid request fields, each with what is wrong with it */
             fields?: {
@@ -1776,6 +1962,23 @@ export interface components {
             /** @description empty on the last page */
             next_page_token: string;
         };
+        JoinableOrg: {
+            domain: string;
+            organization: {
+                id: string;
+                name: string;
+            };
+            /**
+             * @description suggest: ask for an invitation or send a join request; request: joining files a join request; auto: joining makes you a member
+             * @enum {string}
+             */
+            policy: "off" | "suggest" | "request" | "auto";
+        };
+        JoinableOrgList: {
+            joinable_orgs: components["schemas"]["JoinableOrg"][];
+            /** @description always empty: an address opens at most one organization */
+            next_page_token: string;
+        };
         Member: {
             /** Format: date-time */
             created_at: string;
@@ -1817,7 +2020,7 @@ export interface components {
             id: string;
             invitation_id?: string;
             /** @enum {string} */
-            kind: "invitation" | "resend" | "reminder" | "accepted" | "join_approved" | "join_denied" | "join_confirmation" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired";
+            kind: "invitation" | "resend" | "reminder" | "accepted" | "join_approved" | "join_denied" | "join_confirmation" | "invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired" | "domain.created" | "domain.verified" | "domain.updated" | "domain.deleted";
             /** @description why the last attempt failed; for webhooks a category alone: refused_by_policy, timeout, dns_error, tls_error, connect_error, cancelled or http_status N */
             last_error?: string;
             /**
@@ -2005,7 +2208,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired")[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired" | "domain.created" | "domain.verified" | "domain.updated" | "domain.deleted")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -2015,7 +2218,7 @@ export interface components {
         WebhookCreate: {
             description?: string;
             /** @description event types to send; empty or absent means all */
-            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired")[];
+            events?: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired" | "domain.created" | "domain.verified" | "domain.updated" | "domain.deleted")[];
             /** @description absent: every organization's events (admin only) */
             org_id?: string;
             /** @description http or https URL that receives POSTs */
@@ -2031,7 +2234,7 @@ export interface components {
             created_at: string;
             description?: string;
             /** @description the events sent to the endpoint; empty means all */
-            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired")[];
+            events: ("invitation.created" | "invitation.sent" | "invitation.resent" | "invitation.renewed" | "invitation.accepted" | "invitation.declined" | "invitation.revoked" | "invitation.expired" | "membership.created" | "membership.updated" | "membership.deleted" | "app_invite.created" | "app_invite.activated" | "app_invite.revoked" | "app_invite.expired" | "app_invite.archived" | "join_link.created" | "join_link.used" | "join_link.rotated" | "join_link.revoked" | "join_link.expired" | "join_link.exhausted" | "join_request.created" | "join_request.approved" | "join_request.denied" | "join_request.expired" | "domain.created" | "domain.verified" | "domain.updated" | "domain.deleted")[];
             id: string;
             /** @description absent for a system-wide endpoint */
             org_id?: string;
@@ -4573,7 +4776,7 @@ export interface operations {
                 /** @description only this organization's */
                 org_id?: string;
                 /** @description only events about this kind of resource */
-                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request";
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
                 /** @description default 50 */
@@ -4689,6 +4892,718 @@ export interface operations {
                      *       "error": {
                      *         "code": "not_found",
                      *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dom_01kf3n2c8w5ht7q9d4xr6b0m3s",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "domain": "acme.test",
+                     *       "status": "verified",
+                     *       "policy": "auto",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "allow_privileged": false,
+                     *       "verification_method": "dns",
+                     *       "created_by": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "verified_at": "2026-01-16T11:30:00Z",
+                     *       "challenge": {
+                     *         "type": "TXT",
+                     *         "name": "_invited-challenge.acme.test",
+                     *         "value": "invited-domain-verification=k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DomainWithChallenge"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "policy": "request"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DomainUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dom_01kf3n2c8w5ht7q9d4xr6b0m3s",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "domain": "acme.test",
+                     *       "status": "verified",
+                     *       "policy": "request",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "allow_privileged": false,
+                     *       "verification_method": "dns",
+                     *       "created_by": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "verified_at": "2026-01-16T11:30:00Z",
+                     *       "challenge": {
+                     *         "type": "TXT",
+                     *         "name": "_invited-challenge.acme.test",
+                     *         "value": "invited-domain-verification=k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DomainWithChallenge"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    verifyDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "method": "dns"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DomainVerify"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dom_01kf3n2c8w5ht7q9d4xr6b0m3s",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "domain": "acme.test",
+                     *       "status": "verified",
+                     *       "policy": "auto",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "allow_privileged": false,
+                     *       "verification_method": "dns",
+                     *       "created_by": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-16T11:30:00Z",
+                     *       "verified_at": "2026-01-16T11:30:00Z",
+                     *       "challenge": {
+                     *         "type": "TXT",
+                     *         "name": "_invited-challenge.acme.test",
+                     *         "value": "invited-domain-verification=k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DomainWithChallenge"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
                      *       }
                      *     }
                      */
@@ -8269,6 +9184,160 @@ export interface operations {
             };
         };
     };
+    listJoinableOrgs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "joinable_orgs": [
+                     *         {
+                     *           "organization": {
+                     *             "id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *             "name": "Acme"
+                     *           },
+                     *           "domain": "acme.test",
+                     *           "policy": "auto"
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JoinableOrgList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -9477,6 +10546,389 @@ export interface operations {
             };
         };
     };
+    listDomains: {
+        parameters: {
+            query?: {
+                /** @description only domains in this status */
+                status?: "pending" | "verified";
+                /** @description default 50 */
+                page_size?: number;
+                /** @description next_page_token of the previous page */
+                page_token?: string;
+            };
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "domains": [
+                     *         {
+                     *           "id": "dom_01kf3n2c8w5ht7q9d4xr6b0m3s",
+                     *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *           "domain": "acme.test",
+                     *           "status": "verified",
+                     *           "policy": "auto",
+                     *           "roles": [
+                     *             "member"
+                     *           ],
+                     *           "allow_privileged": false,
+                     *           "verification_method": "dns",
+                     *           "created_by": {
+                     *             "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *             "name": "Grace Hopper"
+                     *           },
+                     *           "created_at": "2026-01-15T09:30:00Z",
+                     *           "updated_at": "2026-01-16T11:30:00Z",
+                     *           "verified_at": "2026-01-16T11:30:00Z",
+                     *           "challenge": {
+                     *             "type": "TXT",
+                     *             "name": "_invited-challenge.acme.test",
+                     *             "value": "invited-domain-verification=k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_page_token": ""
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DomainList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createDomain: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request with a key acts and its answer is kept for 24 hours; a request with the same key and body answers that again (with Idempotent-Replayed: true), the same key with another body answers 409. Keys are the caller's own: another caller's key never collides. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "domain": "acme.test",
+                 *       "policy": "auto"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DomainCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "dom_01kf3n2c8w5ht7q9d4xr6b0m3s",
+                     *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *       "domain": "acme.test",
+                     *       "status": "pending",
+                     *       "policy": "auto",
+                     *       "roles": [
+                     *         "member"
+                     *       ],
+                     *       "allow_privileged": false,
+                     *       "created_by": {
+                     *         "user_id": "usr_01kf3mn5sxs5aa819x9yp98106",
+                     *         "name": "Grace Hopper"
+                     *       },
+                     *       "created_at": "2026-01-15T09:30:00Z",
+                     *       "updated_at": "2026-01-15T09:30:00Z",
+                     *       "verified_at": null,
+                     *       "challenge": {
+                     *         "type": "TXT",
+                     *         "name": "_invited-challenge.acme.test",
+                     *         "value": "invited-domain-verification=k3Xq9vB2mN7pL4sR8tW1yZ6cF0hJ5gD3aE9uI2oP7lK"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DomainWithChallenge"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createInvitation: {
         parameters: {
             query?: never;
@@ -9953,6 +11405,192 @@ export interface operations {
             default: {
                 headers: {
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    joinOrganization: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["JoinRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "membership": {
+                     *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
+                     *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "roles": [
+                     *           "member"
+                     *         ],
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "user": {
+                     *         "id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
+                     *         "email": "ada@example.com",
+                     *         "email_verified": true,
+                     *         "name": "Ada Lovelace",
+                     *         "created_at": "2026-01-16T11:30:00Z",
+                     *         "updated_at": "2026-01-16T11:30:00Z"
+                     *       },
+                     *       "joined": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DomainJoin"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };

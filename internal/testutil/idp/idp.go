@@ -62,8 +62,20 @@ func (p *Provider) Token(t testing.TB, sub, email string) string {
 // TokenUntil is Token expiring at exp.
 func (p *Provider) TokenUntil(t testing.TB, sub, email string, exp time.Time) string {
 	t.Helper()
+	return p.token(t, sub, email, true, exp)
+}
+
+// UnverifiedToken is Token with an email address the provider has not
+// verified.
+func (p *Provider) UnverifiedToken(t testing.TB, sub, email string) string {
+	t.Helper()
+	return p.token(t, sub, email, false, time.Now().Add(time.Hour))
+}
+
+func (p *Provider) token(t testing.TB, sub, email string, verified bool, exp time.Time) string {
+	t.Helper()
 	claims := map[string]any{
-		"iss": Issuer, "sub": sub, "email": email, "email_verified": true, "name": sub,
+		"iss": Issuer, "sub": sub, "email": email, "email_verified": verified, "name": sub,
 		"iat": time.Now().Unix(), "exp": exp.Unix(),
 	}
 	raw, err := jwt.Signed(p.signer).Claims(claims).Serialize()
