@@ -18,10 +18,19 @@ import (
 // returns them without duplicates (MergeRoles).
 func (s OrgSettings) ResolveRoles(f FieldErrors, field string, roles []string, roleExists func(string) bool) []string {
 	if len(roles) == 0 {
-		roles = s.DefaultRoles
+		roles = s.defaultRoles()
 	}
 	CheckRoles(f, field, roles, roleExists)
 	return MergeRoles(roles, nil)
+}
+
+// defaultRoles is the default_roles setting, member for settings that
+// never had one (as TTL is the default lifetime for those without one).
+func (s OrgSettings) defaultRoles() []string {
+	if len(s.DefaultRoles) == 0 {
+		return []string{RoleMember}
+	}
+	return s.DefaultRoles
 }
 
 // CheckRoles checks a list of role names: 1 to MaxRoles of them, each text

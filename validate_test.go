@@ -43,7 +43,9 @@ func TestResolveRoles(t *testing.T) {
 		{"unknown", s, []string{"admin", "wizard"}, []string{"admin", "wizard"}, `unknown role "wizard"`},
 		{"control character", s, []string{"ad\x00min"}, []string{"ad\x00min"}, "must not contain control characters"},
 		{"too many", s, slices.Repeat([]string{"admin"}, invited.MaxRoles+1), []string{"admin"}, "at most 32 roles"},
-		{"no default to fall back on", invited.OrgSettings{}, nil, []string{}, "must name at least one role"},
+		// Settings that never had default_roles fall back on member, as
+		// they fall back on the default lifetime (TTL).
+		{"settings without defaults", invited.OrgSettings{}, nil, []string{"member"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
