@@ -115,6 +115,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Orgs:         db,
 		Members:      db,
 		Roles:        db,
+		Links:        db,
 		Invitations:  db,
 		Joins:        db,
 		Credentials:  credentials,

@@ -980,7 +980,7 @@ func TestReadUpload(t *testing.T) {
 // gatedInvitations holds every batch create after the first back until
 // released.
 type gatedInvitations struct {
-	invited.InvitationService
+	Invitations
 	calls   atomic.Int32
 	release chan struct{}
 }
@@ -989,7 +989,7 @@ func (g *gatedInvitations) CreateInvitations(ctx context.Context, orgID string, 
 	if g.calls.Add(1) > 1 {
 		<-g.release
 	}
-	return g.InvitationService.CreateInvitations(ctx, orgID, cs)
+	return g.Invitations.CreateInvitations(ctx, orgID, cs)
 }
 
 // TestConsoleUploadStreams holds the second step of an upload back: the
@@ -997,7 +997,7 @@ func (g *gatedInvitations) CreateInvitations(ctx context.Context, orgID string, 
 func TestConsoleUploadStreams(t *testing.T) {
 	gate := &gatedInvitations{release: make(chan struct{})}
 	c := newConsole(t, func(d *Deps) {
-		gate.InvitationService = d.Invitations
+		gate.Invitations = d.Invitations
 		d.Invitations = gate
 	})
 	org := c.org(t, "Acme", invited.OrgSettingsPatch{})

@@ -144,7 +144,7 @@ func deadByError(err error) string {
 // the link is unknown or no longer live it answers the dead-link page
 // itself and returns ok false.
 func (p *Pages) open(w http.ResponseWriter, r *http.Request, token string) (inv *invited.Invitation, org *invited.Organization, ok bool) {
-	inv, org, err := p.deps.Invitations.OpenInvitationLink(r.Context(), token)
+	inv, org, err := p.deps.Links.OpenInvitationLink(r.Context(), token)
 	switch {
 	case invited.ErrorCode(err) == invited.ENOTFOUND:
 		p.unknownLink(w, r)
@@ -208,7 +208,7 @@ func (p *Pages) acceptLanding(w http.ResponseWriter, r *http.Request, token stri
 		return
 	}
 	name := r.PostFormValue("name")
-	acc, err := p.deps.Invitations.AcceptInvitationByLink(r.Context(), token, name)
+	acc, err := p.deps.Links.AcceptInvitationByLink(r.Context(), token, name)
 	switch e, _ := errors.AsType[*invited.Error](err); {
 	case e != nil && e.Code == invited.EINVALID && e.Fields["name"] != "":
 		// The service checks the name; the page shows why next to it.
@@ -272,7 +272,7 @@ func (p *Pages) declineLanding(w http.ResponseWriter, r *http.Request, token str
 	if !ok {
 		return
 	}
-	if _, err := p.deps.Invitations.DeclineInvitation(r.Context(), token); err != nil {
+	if _, err := p.deps.Links.DeclineInvitation(r.Context(), token); err != nil {
 		p.linkError(w, r, err, inv, org)
 		return
 	}

@@ -103,7 +103,7 @@ func startSite(t testing.TB, ownURL bool, opts ...func(*Deps)) *site {
 	}
 	creds := &httpkit.Credentials{Auth: db, Verifier: verifier}
 	deps := Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db, Joins: db,
+		Orgs: db, Members: db, Roles: db, Links: db, Invitations: db, Joins: db,
 		Credentials:  creds,
 		Sessions:     db,
 		JoinRequests: db,

@@ -43,12 +43,35 @@ type Connector interface {
 	Callback(ctx context.Context, query url.Values, browser string) (*invited.Authorization, *invited.Profile, error)
 }
 
-// Deps is what the pages need.
+// InvitationLinks is what the invitee's landing page calls: a link
+// opened, accepted or declined by its holder.
+type InvitationLinks interface {
+	OpenInvitationLink(ctx context.Context, token string) (*invited.Invitation, *invited.Organization, error)
+	AcceptInvitationByLink(ctx context.Context, token, name string) (*invited.Acceptance, error)
+	DeclineInvitation(ctx context.Context, token string) (*invited.Invitation, error)
+}
+
+// Invitations is what the console calls of the invitations it lists,
+// creates, uploads and changes.
+type Invitations interface {
+	FindInvitations(ctx context.Context, f invited.InvitationFilter) ([]*invited.Invitation, string, error)
+	FindInvitationByID(ctx context.Context, id string) (*invited.Invitation, error)
+	CreateInvitation(ctx context.Context, orgID string, c invited.InvitationCreate) (*invited.Invitation, string, error)
+	CreateInvitations(ctx context.Context, orgID string, cs []invited.InvitationCreate) ([]invited.BatchResult, error)
+	ResendInvitation(ctx context.Context, id string) (*invited.Invitation, string, error)
+	RenewInvitation(ctx context.Context, id string, r invited.Renewal) (*invited.Invitation, error)
+	RevokeInvitation(ctx context.Context, id string) (*invited.Invitation, error)
+}
+
+// Deps is what the pages need. Each page depends on what it calls (the
+// interfaces above, Joiner, JoinRequests), not on the services whole.
 type Deps struct {
-	Orgs        invited.OrganizationService
-	Members     invited.MemberService
-	Roles       invited.RoleService
-	Invitations invited.InvitationService
+	Orgs    invited.OrganizationService
+	Members invited.MemberService
+	Roles   invited.RoleService
+	// Links serves the landing page, Invitations the console's pages.
+	Links       InvitationLinks
+	Invitations Invitations
 	// Joins serves the join link pages.
 	Joins       Joiner
 	Credentials *httpkit.Credentials
