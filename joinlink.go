@@ -319,8 +319,9 @@ type JoinLinkAcceptance struct {
 	RedirectURL string       `json:"redirect_url"`
 }
 
-// JoinLinkService manages join links. Every method but the token ones and
-// the sweep takes the caller from ActorFromContext(ctx).
+// JoinLinkService manages join links, as the API calls it (the hosted
+// pages and the sweeper declare what they call themselves). Every method
+// but the token ones takes the caller from ActorFromContext(ctx).
 type JoinLinkService interface {
 	// CreateJoinLink needs invitations:create in orgID, and the link's
 	// roles may grant nothing the creator could not (Actor.MayGrant). It
@@ -343,11 +344,4 @@ type JoinLinkService interface {
 	// an API key vouches for; it is exact under concurrency: no more than
 	// max_uses people join.
 	AcceptJoinLink(ctx context.Context, token string, a Acceptor) (*JoinLinkAcceptance, error)
-	// OpenJoinLink returns the link a token opens, with its organization,
-	// for the hosted pages; the transport must show no more than Preview.
-	OpenJoinLink(ctx context.Context, token string) (*JoinLink, *Organization, error)
-
-	// ExpireJoinLinks persists the expired status of up to limit overdue
-	// links and returns how many it changed. Background job; no actor.
-	ExpireJoinLinks(ctx context.Context, limit int) (int, error)
 }

@@ -182,8 +182,9 @@ type JoinRequestFilter struct {
 	Page
 }
 
-// JoinRequestService manages join requests. Every method but the sweep
-// takes the caller from ActorFromContext(ctx).
+// JoinRequestService manages join requests, as the API calls it (the
+// sweeper declares its own). Every method takes the caller from
+// ActorFromContext(ctx).
 type JoinRequestService interface {
 	// CreateJoinRequest files the calling user's request to join orgID
 	// (a user token; an API key acting for a user). A pending request of
@@ -198,8 +199,4 @@ type JoinRequestService interface {
 	// approver may grant) or denies request id; the requester is emailed
 	// the decision.
 	DecideJoinRequest(ctx context.Context, id string, action Action, d JoinDecision) (*JoinRequest, *Membership, error)
-
-	// ExpireJoinRequests persists the expiry of up to limit overdue
-	// requests. Background job; no actor.
-	ExpireJoinRequests(ctx context.Context, limit int) (int, error)
 }
