@@ -22,11 +22,13 @@ import (
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/api"
+	"github.com/invitedhq/invited/internal/dnsverify"
 	"github.com/invitedhq/invited/internal/httpkit"
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/sqlstore"
+	"github.com/invitedhq/invited/internal/testutil/dnstest"
 	"github.com/invitedhq/invited/internal/testutil/specvalidate"
 	"github.com/invitedhq/invited/internal/ticket"
 )
@@ -67,7 +69,7 @@ func newService(t *testing.T, opts ...func(*api.Deps)) *service {
 	}
 	deps := api.Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
-		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, JoinRequests: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
+		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, JoinRequests: db, Domains: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
 		Credentials: &httpkit.Credentials{Auth: db},
 		Ready:       []api.Check{{Name: "database", Check: db.Ready}},
 	}
@@ -776,5 +778,105 @@ func TestJoinRequests(t *testing.T) {
 	}
 	if got, err := c.GetJoinRequest(ctx, bob.ID); err != nil || got.DecisionNote != "no" {
 		t.Fatalf("GetJoinRequest = %+v, %v", got, err)
+	}
+}
+
+// TestDomains claims domains through the client against a real DNS
+// server: one is verified by its TXT record once published, another by
+// the admin key; people with addresses at them see and join them by
+// their policies, through the admin key acting for them.
+func TestDomains(t *testing.T) {
+	dns := dnstest.Start(t, nil)
+	s := newService(t, func(d *api.Deps) { d.DNS = dnsverify.NewResolver(dns.Addr) })
+	ctx := t.Context()
+	c := s.adminClient()
+	home, acme, beta := mustOrg(t, c, "Home"), mustOrg(t, c, "Acme"), mustOrg(t, c, "Beta")
+
+	d, err := c.CreateDomain(ctx, acme.ID, invited.DomainCreate{Domain: "Acme.Test", Policy: invited.DomainAuto})
+	if err != nil || d.Name != "acme.test" || d.Status != invited.DomainPending || d.Challenge.Type != "TXT" ||
+		d.Challenge.Name != "_invited-challenge.acme.test" || d.Challenge.Value == "" {
+		t.Fatalf("CreateDomain = %+v, %v", d, err)
+	}
+	if _, err := c.VerifyDomain(ctx, d.ID, invited.DomainVerify{}); invited.ErrorCode(err) != invited.EDOMAINNOTVERIFIED ||
+		!strings.Contains(err.Error(), d.Challenge.Value) {
+		t.Fatalf("verifying before the record is published: %v, want %s naming the value", err, invited.EDOMAINNOTVERIFIED)
+	}
+	dns.SetTXT(map[string][]string{d.Challenge.Name: {d.Challenge.Value}})
+	if got, err := c.VerifyDomain(ctx, d.ID, invited.DomainVerify{}); err != nil || got.Status != invited.DomainVerified ||
+		got.VerificationMethod != invited.VerifyDNS || got.VerifiedAt == nil {
+		t.Fatalf("VerifyDomain by DNS = %+v, %v", got, err)
+	}
+
+	b, err := c.CreateDomain(ctx, beta.ID, invited.DomainCreate{Domain: "beta.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.VerifyDomain(ctx, b.ID, invited.DomainVerify{Method: invited.VerifyAdmin}); err != nil ||
+		got.Status != invited.DomainVerified || got.VerificationMethod != invited.VerifyAdmin {
+		t.Fatalf("VerifyDomain by the admin = %+v, %v", got, err)
+	}
+	request := invited.DomainRequest
+	if got, err := c.UpdateDomain(ctx, b.ID, invited.DomainUpdate{Policy: &request}); err != nil || got.Policy != request ||
+		!reflect.DeepEqual(got.Roles, []string{"member"}) {
+		t.Fatalf("UpdateDomain = %+v, %v", got, err)
+	}
+	if got, err := c.GetDomain(ctx, b.ID); err != nil || got.Policy != request || got.Challenge.Name != "_invited-challenge.beta.test" {
+		t.Fatalf("GetDomain = %+v, %v", got, err)
+	}
+
+	// Ann and Cy exist once they joined Home; the admin key vouched for
+	// their addresses.
+	link, err := c.CreateJoinLink(ctx, home.ID, invited.JoinLinkCreate{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]string{} // user id by address
+	for _, email := range []string{"ann@acme.test", "cy@beta.test"} {
+		acc, err := c.AcceptJoinLink(ctx, joinTokenOf(t, link), &invited.Acceptor{ExternalID: email, Email: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[email] = acc.User.ID
+	}
+	joins := []struct {
+		email, org string
+		policy     invited.DomainPolicy
+		joined     bool
+	}{
+		{"ann@acme.test", acme.ID, invited.DomainAuto, true},
+		{"cy@beta.test", beta.ID, invited.DomainRequest, false},
+	}
+	for _, tt := range joins {
+		t.Run(tt.email, func(t *testing.T) {
+			as := c.With(client.WithActingUser(users[tt.email]))
+			list, err := as.ListJoinableOrgs(ctx)
+			if err != nil || len(list.JoinableOrgs) != 1 || list.JoinableOrgs[0].Organization.ID != tt.org || list.JoinableOrgs[0].Policy != tt.policy {
+				t.Fatalf("ListJoinableOrgs = %+v, %v", list, err)
+			}
+			j, err := as.JoinOrganization(ctx, tt.org, invited.JoinRequestCreate{Message: "hello"})
+			if err != nil || j.Joined != tt.joined || (j.Membership != nil) != tt.joined || (j.Request != nil) == tt.joined {
+				t.Fatalf("JoinOrganization = %+v, %v", j, err)
+			}
+		})
+	}
+
+	var got []string
+	for d, err := range c.Domains(ctx, invited.DomainFilter{OrgID: beta.ID, Status: invited.DomainVerified, Page: invited.Page{PageSize: 1}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, d.Name)
+	}
+	if !reflect.DeepEqual(got, []string{"beta.test"}) {
+		t.Errorf("Beta's verified domains %v", got)
+	}
+	if l, err := c.ListDomains(ctx, invited.DomainFilter{OrgID: beta.ID, Status: invited.DomainPending}); err != nil || len(l.Domains) != 0 {
+		t.Errorf("Beta's pending domains %+v, %v", l, err)
+	}
+	if err := c.DeleteDomain(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetDomain(ctx, b.ID); invited.ErrorCode(err) != invited.ENOTFOUND {
+		t.Errorf("a deleted domain: %v, want not_found", err)
 	}
 }

@@ -139,6 +139,32 @@ type JoinDecisionResult struct {
 	Membership *invited.Membership  `json:"membership" doc:"null for a denial"`
 }
 
+// DomainChallenge is the DNS record that proves control of a domain.
+type DomainChallenge struct {
+	Type  string `json:"type" enum:"TXT"`
+	Name  string `json:"name" doc:"the record's name; some DNS hosting forms want only the part before the domain"`
+	Value string `json:"value" doc:"the record's value; other TXT records at the name may stay"`
+}
+
+// DomainWithChallenge is a domain with the record that verifies it.
+type DomainWithChallenge struct {
+	invited.Domain
+	Challenge DomainChallenge `json:"challenge"`
+}
+
+// DomainList is a page of an organization's domains.
+type DomainList struct {
+	Domains       []DomainWithChallenge `json:"domains"`
+	NextPageToken string                `json:"next_page_token" doc:"empty on the last page"`
+}
+
+// JoinableOrgList is the organizations open to the caller's verified
+// address. It is one page.
+type JoinableOrgList struct {
+	JoinableOrgs  []*invited.JoinableOrg `json:"joinable_orgs"`
+	NextPageToken string                 `json:"next_page_token" doc:"always empty: an address opens at most one organization"`
+}
+
 // AppInviteList is a page of app invites.
 type AppInviteList struct {
 	AppInvites    []*invited.AppInvite `json:"app_invites"`

@@ -117,6 +117,7 @@ and authenticate with the API key in INVITED_API_KEY, or in the file named by
 		c.invitationsCommand(),
 		c.joinLinksCommand(),
 		c.joinRequestsCommand(),
+		c.domainsCommand(),
 		c.membersCommand(),
 		c.rolesCommand(),
 		c.apiKeysCommand(),

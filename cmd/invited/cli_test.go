@@ -15,6 +15,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/testutil/dnstest"
 )
 
 const cliAdminKey = "cli-test-admin-key-0123456789"
@@ -405,6 +406,65 @@ func TestCLIJoinRequests(t *testing.T) {
 	members, err := api.ListMembers(ctx, invited.MemberFilter{OrgID: org})
 	if err != nil || len(members.Members) != 1 || members.Members[0].User.ExternalID != "ann" {
 		t.Fatalf("members %+v, %v; want ann alone", members, err)
+	}
+}
+
+// TestCLIDomains claims domains through the CLI against a server asking a
+// real DNS server: add prints the record to create, verify fails until it
+// is published and passes after, --admin verifies without DNS.
+func TestCLIDomains(t *testing.T) {
+	dns := dnstest.Start(t, nil)
+	env := startCLIServer(t, map[string]string{"INVITED_DNS_RESOLVER": dns.Addr})
+	org := jsonID(t, invitedCLI(env, "orgs", "create", "Acme", "-o", "json"))
+
+	add := invitedCLI(env, "domains", "add", "--org", org, "Acme.Test", "--policy", "auto")
+	if add.err != nil {
+		t.Fatalf("%v\nstderr: %s", add.err, add.stderr)
+	}
+	acme := strings.Fields(strings.Split(add.stdout, "\n")[1])[0] // the table's one row, its ID column
+	var d client.DomainWithChallenge
+	if err := json.Unmarshal([]byte(invitedCLI(env, "domains", "get", acme, "-o", "json").stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Type:  TXT\n", "Name:  _invited-challenge.acme.test\n", "Value: " + d.Challenge.Value + "\n", "invited domains verify " + acme} {
+		if !strings.Contains(add.stdout, want) {
+			t.Errorf("domains add printed %q, want it to say %q", add.stdout, want)
+		}
+	}
+	if r := invitedCLI(env, "domains", "verify", acme); r.code() != exitFailure || !strings.Contains(r.stderr, "invited: domain_not_verified: ") {
+		t.Fatalf("verify before the record: exit %d, stderr %q", r.code(), r.stderr)
+	}
+	dns.SetTXT(map[string][]string{d.Challenge.Name: {d.Challenge.Value}})
+	beta := jsonID(t, invitedCLI(env, "domains", "add", "--org", org, "beta.test", "-o", "json"))
+
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"verify by DNS", []string{"domains", "verify", acme}, 0, "verified  auto"},
+		{"verified shows no record", []string{"domains", "get", acme}, 0, "dns "},
+		{"verify again", []string{"domains", "verify", acme}, exitFailure, ""},
+		{"verify by the admin", []string{"domains", "verify", beta, "--admin", "-o", "json"}, 0, `"verification_method": "admin"`},
+		{"update", []string{"domains", "update", beta, "--policy", "request", "--role", "guest"}, 0, "request  guest"},
+		{"update to a privileged role", []string{"domains", "update", beta, "--role", "admin"}, exitFailure, ""},
+		{"allow a privileged role", []string{"domains", "update", beta, "--role", "admin", "--allow-privileged"}, 0, "request  admin"},
+		{"update a bad policy", []string{"domains", "update", beta, "--policy", "open"}, exitFailure, ""},
+		{"list", []string{"domains", "list", "--org", org}, 0, "beta.test"},
+		{"list pending", []string{"domains", "list", "--org", org, "--status", "pending", "-o", "json"}, 0, "[]"},
+		{"list without org", []string{"domains", "list"}, exitUsage, ""},
+		{"add free mail", []string{"domains", "add", "--org", org, "gmail.com"}, exitFailure, ""},
+		{"add without org", []string{"domains", "add", "acme.test"}, exitUsage, ""},
+		{"remove", []string{"domains", "remove", beta}, 0, "removed " + beta},
+		{"get removed", []string{"domains", "get", beta}, exitFailure, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := invitedCLI(env, tt.args...)
+			if r.code() != tt.code || !strings.Contains(r.stdout, tt.stdout) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and %q", r.code(), r.stdout, r.stderr, tt.code, tt.stdout)
+			}
+		})
 	}
 }
 

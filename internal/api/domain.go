@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/dnsverify"
 	"github.com/invitedhq/invited/internal/httpkit"
 )
@@ -27,85 +28,58 @@ type DomainChecker interface {
 // lookup is asked to wait.
 const dnsRetryAfter = 30
 
-// DomainChallenge is the DNS record that proves control of a domain.
-type DomainChallenge struct {
-	Type  string `json:"type" enum:"TXT"`
-	Name  string `json:"name" doc:"the record's name; some DNS hosting forms want only the part before the domain"`
-	Value string `json:"value" doc:"the record's value; other TXT records at the name may stay"`
-}
-
-// DomainWithChallenge is a domain with the record that verifies it.
-// (A wire type, which would live in client/wire.go beside the others.)
-type DomainWithChallenge struct {
-	invited.Domain
-	Challenge DomainChallenge `json:"challenge"`
-}
-
-// DomainList is a page of an organization's domains.
-type DomainList struct {
-	Domains       []DomainWithChallenge `json:"domains"`
-	NextPageToken string                `json:"next_page_token" doc:"empty on the last page"`
-}
-
-// JoinableOrgList is the organizations open to the caller's verified
-// address. It is one page.
-type JoinableOrgList struct {
-	JoinableOrgs  []*invited.JoinableOrg `json:"joinable_orgs"`
-	NextPageToken string                 `json:"next_page_token" doc:"always empty: an address opens at most one organization"`
-}
-
-func withChallenge(d *invited.Domain) DomainWithChallenge {
-	return DomainWithChallenge{Domain: *d, Challenge: DomainChallenge{
+func withChallenge(d *invited.Domain) client.DomainWithChallenge {
+	return client.DomainWithChallenge{Domain: *d, Challenge: client.DomainChallenge{
 		Type: "TXT", Name: dnsverify.RecordName(d.Name), Value: dnsverify.RecordValue(d.Token),
 	}}
 }
 
 // domainResult adapts a service call that answers one domain.
-func domainResult(d *invited.Domain, err error) (DomainWithChallenge, error) {
+func domainResult(d *invited.Domain, err error) (client.DomainWithChallenge, error) {
 	if err != nil {
-		return DomainWithChallenge{}, err
+		return client.DomainWithChallenge{}, err
 	}
 	return withChallenge(d), nil
 }
 
-func (s *server) createDomain(r *http.Request, c invited.DomainCreate) (DomainWithChallenge, error) {
+func (s *server) createDomain(r *http.Request, c invited.DomainCreate) (client.DomainWithChallenge, error) {
 	orgID, err := pathID(r, "org", invited.PrefixOrganization)
 	if err != nil {
-		return DomainWithChallenge{}, err
+		return client.DomainWithChallenge{}, err
 	}
 	return domainResult(s.deps.Domains.CreateDomain(r.Context(), orgID, c))
 }
 
-func (s *server) listDomains(r *http.Request) (DomainList, error) {
+func (s *server) listDomains(r *http.Request) (client.DomainList, error) {
 	orgID, err := pathID(r, "org", invited.PrefixOrganization)
 	if err != nil {
-		return DomainList{}, err
+		return client.DomainList{}, err
 	}
 	q, f := r.URL.Query(), invited.FieldErrors{}
 	filter := invited.DomainFilter{OrgID: orgID, Status: queryStatus(q, f, invited.DomainStatuses), Page: pageOf(q, f)}
 	if err := f.Err(); err != nil {
-		return DomainList{}, err
+		return client.DomainList{}, err
 	}
 	domains, next, err := s.deps.Domains.FindDomains(r.Context(), filter)
-	list := DomainList{Domains: make([]DomainWithChallenge, len(domains)), NextPageToken: next}
+	list := client.DomainList{Domains: make([]client.DomainWithChallenge, len(domains)), NextPageToken: next}
 	for i, d := range domains {
 		list.Domains[i] = withChallenge(d)
 	}
 	return list, err
 }
 
-func (s *server) getDomain(r *http.Request) (DomainWithChallenge, error) {
+func (s *server) getDomain(r *http.Request) (client.DomainWithChallenge, error) {
 	id, err := pathID(r, "id", invited.PrefixDomain)
 	if err != nil {
-		return DomainWithChallenge{}, err
+		return client.DomainWithChallenge{}, err
 	}
 	return domainResult(s.deps.Domains.FindDomainByID(r.Context(), id))
 }
 
-func (s *server) updateDomain(r *http.Request, u invited.DomainUpdate) (DomainWithChallenge, error) {
+func (s *server) updateDomain(r *http.Request, u invited.DomainUpdate) (client.DomainWithChallenge, error) {
 	id, err := pathID(r, "id", invited.PrefixDomain)
 	if err != nil {
-		return DomainWithChallenge{}, err
+		return client.DomainWithChallenge{}, err
 	}
 	return domainResult(s.deps.Domains.UpdateDomain(r.Context(), id, u))
 }
@@ -122,20 +96,20 @@ func (s *server) deleteDomain(r *http.Request) (noContent, error) {
 // and has the store record the verification; method admin skips the
 // lookup, and the store requires an admin key for it. A domain verified
 // already is not looked up again: the store answers invalid_state.
-func (s *server) verifyDomain(r *http.Request, v invited.DomainVerify) (DomainWithChallenge, error) {
+func (s *server) verifyDomain(r *http.Request, v invited.DomainVerify) (client.DomainWithChallenge, error) {
 	id, err := pathID(r, "id", invited.PrefixDomain)
 	if err != nil {
-		return DomainWithChallenge{}, err
+		return client.DomainWithChallenge{}, err
 	}
 	method := cmp.Or(v.Method, invited.VerifyDNS)
 	if method == invited.VerifyDNS {
 		d, err := s.deps.Domains.FindDomainByID(r.Context(), id)
 		if err != nil {
-			return DomainWithChallenge{}, err
+			return client.DomainWithChallenge{}, err
 		}
 		if d.Status == invited.DomainPending {
 			if err := s.checkChallenge(r, d); err != nil {
-				return DomainWithChallenge{}, err
+				return client.DomainWithChallenge{}, err
 			}
 		}
 	}
@@ -169,9 +143,9 @@ func (s *server) checkChallenge(r *http.Request, d *invited.Domain) error {
 		Message: "the DNS lookup of " + e.Record + " failed, which is no fault of the request: try again in a minute"}
 }
 
-func (s *server) listJoinableOrgs(r *http.Request) (JoinableOrgList, error) {
+func (s *server) listJoinableOrgs(r *http.Request) (client.JoinableOrgList, error) {
 	orgs, err := s.deps.Domains.JoinableOrgs(r.Context())
-	return JoinableOrgList{JoinableOrgs: nonNil(orgs)}, err
+	return client.JoinableOrgList{JoinableOrgs: nonNil(orgs)}, err
 }
 
 func (s *server) joinOrganization(r *http.Request, c invited.JoinRequestCreate) (*invited.DomainJoin, error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/client"
 	"github.com/invitedhq/invited/internal/dnsverify"
 	"github.com/invitedhq/invited/internal/testutil/dnstest"
 )
@@ -20,16 +21,16 @@ func newDNSEnv(t *testing.T) (*env, *dnstest.Server) {
 }
 
 // createDomain claims a domain for orgID with cred.
-func (e *env) createDomain(cred, orgID string, body map[string]any) DomainWithChallenge {
+func (e *env) createDomain(cred, orgID string, body map[string]any) client.DomainWithChallenge {
 	e.t.Helper()
-	var d DomainWithChallenge
+	var d client.DomainWithChallenge
 	e.call(request{Method: "POST", Path: "/v1/orgs/" + orgID + "/domains", Cred: cred, Body: body}, http.StatusCreated, &d)
 	return d
 }
 
 // verifiedDomain claims a domain for orgID and has the admin key vouch
 // for it.
-func (e *env) verifiedDomain(orgID string, body map[string]any) DomainWithChallenge {
+func (e *env) verifiedDomain(orgID string, body map[string]any) client.DomainWithChallenge {
 	e.t.Helper()
 	d := e.createDomain(e.admin, orgID, body)
 	e.call(request{Method: "POST", Path: "/v1/domains/" + d.ID + "/verify", Cred: e.admin, Body: map[string]any{"method": "admin"}}, http.StatusOK, &d)
@@ -75,7 +76,7 @@ func TestDomainVerification(t *testing.T) {
 	theirs := e.createDomain(e.admin, rival.ID, map[string]any{"domain": "acme.test"})
 	dns.SetTXT(map[string][]string{d.Challenge.Name: {d.Challenge.Value, theirs.Challenge.Value}})
 	t.Run("the right record", func(t *testing.T) {
-		var got DomainWithChallenge
+		var got client.DomainWithChallenge
 		e.call(request{Method: "POST", Path: "/v1/domains/" + d.ID + "/verify", Cred: e.admin, Body: map[string]any{}}, http.StatusOK, &got)
 		if got.Status != invited.DomainVerified || got.VerifiedAt == nil || got.VerificationMethod != invited.VerifyDNS {
 			t.Fatalf("verified %+v", got)
@@ -90,7 +91,7 @@ func TestDomainVerification(t *testing.T) {
 		other := e.createDomain(e.admin, rival.ID, map[string]any{"domain": "rival.test"})
 		manager := e.createKey(rival.ID, invited.PermOrgManage)
 		refused(verify(manager, other.ID, map[string]any{"method": "admin"}), http.StatusForbidden, invited.EFORBIDDEN, "admin key")
-		var got DomainWithChallenge
+		var got client.DomainWithChallenge
 		e.call(request{Method: "POST", Path: "/v1/domains/" + other.ID + "/verify", Cred: e.admin, Body: map[string]any{"method": "admin"}}, http.StatusOK, &got)
 		if got.VerificationMethod != invited.VerifyAdmin || got.Status != invited.DomainVerified {
 			t.Fatalf("%+v", got)
@@ -140,7 +141,7 @@ func TestDomainJoin(t *testing.T) {
 
 	joinable := func(cred string) []string {
 		t.Helper()
-		var list JoinableOrgList
+		var list client.JoinableOrgList
 		e.call(request{Method: "GET", Path: "/v1/me/joinable-orgs", Cred: cred}, http.StatusOK, &list)
 		var out []string
 		for _, o := range list.JoinableOrgs {
@@ -279,12 +280,12 @@ func TestDomainRefusals(t *testing.T) {
 			}
 		})
 	}
-	var list DomainList
+	var list client.DomainList
 	e.call(request{Method: "GET", Path: create, Cred: manager}, http.StatusOK, &list)
 	if len(list.Domains) != 1 || list.Domains[0].Policy != invited.DomainOff || list.Domains[0].Status != invited.DomainPending {
 		t.Fatalf("the refusals changed something: %+v", list.Domains)
 	}
-	var updated DomainWithChallenge
+	var updated client.DomainWithChallenge
 	e.call(request{Method: "PATCH", Path: one, Cred: manager, Body: map[string]any{"policy": "request"}}, http.StatusOK, &updated)
 	if updated.Policy != invited.DomainRequest || updated.Challenge.Value != d.Challenge.Value {
 		t.Fatalf("updated %+v", updated)

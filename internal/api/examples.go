@@ -111,7 +111,7 @@ func exJoinPreview() *invited.JoinLinkPreview {
 
 // exDomain is Acme's claim to acme.test, verified unless status is pending,
 // with policy.
-func exDomain(status invited.DomainStatus, policy invited.DomainPolicy) DomainWithChallenge {
+func exDomain(status invited.DomainStatus, policy invited.DomainPolicy) client.DomainWithChallenge {
 	d := &invited.Domain{ID: invited.PrefixDomain + "01kf3n2c8w5ht7q9d4xr6b0m3s", OrgID: exOrgID, Name: "acme.test", Status: status,
 		Policy: policy, Roles: []string{"member"}, Token: exToken, CreatedBy: exInviter, CreatedAt: exCreated, UpdatedAt: exCreated}
 	if status == invited.DomainVerified {
@@ -222,11 +222,11 @@ var examples = map[string]example{
 
 	"createDomain": {invited.DomainCreate{Domain: "acme.test", Policy: invited.DomainAuto},
 		exDomain(invited.DomainPending, invited.DomainAuto)},
-	"listDomains":      {nil, DomainList{Domains: []DomainWithChallenge{exDomain(invited.DomainVerified, invited.DomainAuto)}}},
+	"listDomains":      {nil, client.DomainList{Domains: []client.DomainWithChallenge{exDomain(invited.DomainVerified, invited.DomainAuto)}}},
 	"getDomain":        {nil, exDomain(invited.DomainVerified, invited.DomainAuto)},
 	"updateDomain":     {invited.DomainUpdate{Policy: new(invited.DomainRequest)}, exDomain(invited.DomainVerified, invited.DomainRequest)},
 	"verifyDomain":     {invited.DomainVerify{Method: invited.VerifyDNS}, exDomain(invited.DomainVerified, invited.DomainAuto)},
-	"listJoinableOrgs": {nil, JoinableOrgList{JoinableOrgs: []*invited.JoinableOrg{exJoinable}}},
+	"listJoinableOrgs": {nil, client.JoinableOrgList{JoinableOrgs: []*invited.JoinableOrg{exJoinable}}},
 	"joinOrganization": {invited.JoinRequestCreate{}, &invited.DomainJoin{Membership: &exMember, User: exUser, Joined: true}},
 
 	"redeemAcceptanceTicket": {client.RedeemRequest{Ticket: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjIwMjYtMDEifQ.eyJqdGkiOiJ0a3RfMDEifQ.c2lnbmF0dXJl"},

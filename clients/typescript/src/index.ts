@@ -58,6 +58,14 @@ export type JoinRequestCreate = Body<"createJoinRequest">;
 export type JoinDecision = Body<"approveJoinRequest">;
 /** A decided join request, with the membership an approval made (null for a denial). */
 export type JoinDecisionResult = Success<"approveJoinRequest">;
+/** A domain claim with `challenge`, the TXT record that verifies it. */
+export type Domain = Success<"getDomain">;
+export type DomainCreate = Body<"createDomain">;
+export type DomainUpdate = Body<"updateDomain">;
+export type DomainVerify = Body<"verifyDomain">;
+export type JoinableOrg = Success<"listJoinableOrgs">["joinable_orgs"][number];
+/** The outcome of joining through a verified domain: a membership (policy auto) or a join request (policy request). */
+export type DomainJoin = Success<"joinOrganization">;
 export type Member = Success<"getMember">;
 export type MemberUpdate = Body<"updateMember">;
 export type Role = Success<"createRole">;
@@ -284,6 +292,19 @@ export class InvitedClient {
       unwrap(this.raw.GET("/v1/orgs/{org}", { params: { path: { org } }, ...init(opts) })),
     update: (org: string, body: OrganizationUpdate, opts?: RequestOptions) =>
       unwrap(this.raw.PATCH("/v1/orgs/{org}", { params: { path: { org } }, body, ...init(opts) })),
+    /**
+     * Joins through the verified domain of the caller's verified address, by its policy:
+     * auto makes a membership, request files a join request with `body.message`.
+     * For a user token, or a key acting for a user.
+     */
+    join: (org: string, body: JoinRequestCreate = {}, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/orgs/{org}/join", { params: { path: { org } }, body, ...init(opts) })),
+  };
+
+  /** The caller as a person: a user token, or a key acting for a user. */
+  readonly me = {
+    /** The organizations the verified domain of the caller's verified address opens, with their policies. */
+    joinableOrgs: (opts?: RequestOptions) => unwrap(this.raw.GET("/v1/me/joinable-orgs", { ...init(opts) })),
   };
 
   readonly invitations = {
@@ -381,6 +402,33 @@ export class InvitedClient {
       unwrap(this.raw.POST("/v1/join-requests/{id}/approve", { params: { path: { id } }, body, ...init(opts) })),
     deny: (id: string, body: JoinDecision = {}, opts?: RequestOptions) =>
       unwrap(this.raw.POST("/v1/join-requests/{id}/deny", { params: { path: { id } }, body, ...init(opts) })),
+  };
+
+  readonly domains = {
+    /** Claims an email domain; the pending answer's `challenge` is the TXT record to publish before verifying. */
+    create: (org: string, body: DomainCreate, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/orgs/{org}/domains", { params: { path: { org } }, body, ...init(opts) })),
+    list: (org: string, query?: Query<"listDomains">, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/orgs/{org}/domains", { params: { path: { org }, query }, ...init(opts) })),
+    iterate: (org: string, query?: ListQuery<"listDomains">, opts?: RequestOptions) =>
+      paginate(async (page_token) => {
+        const p = await this.domains.list(org, { ...query, page_token }, opts);
+        return { items: p.domains, next: p.next_page_token };
+      }),
+    get: (id: string, opts?: RequestOptions) =>
+      unwrap(this.raw.GET("/v1/domains/{id}", { params: { path: { id } }, ...init(opts) })),
+    /** Changes the policy or roles; absent fields stay. */
+    update: (id: string, body: DomainUpdate, opts?: RequestOptions) =>
+      unwrap(this.raw.PATCH("/v1/domains/{id}", { params: { path: { id } }, body, ...init(opts) })),
+    /** Withdraws the claim, pending or verified; who joined through it stays a member. */
+    delete: (id: string, opts?: RequestOptions) =>
+      unwrap(this.raw.DELETE("/v1/domains/{id}", { params: { path: { id } }, ...init(opts) })),
+    /**
+     * Looks up the challenge record (409 `domain_not_verified` while it is missing),
+     * or with `{ method: "admin" }` and an admin key marks the domain verified without DNS.
+     */
+    verify: (id: string, body: DomainVerify = {}, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/domains/{id}/verify", { params: { path: { id } }, body, ...init(opts) })),
   };
 
   readonly members = {

@@ -266,6 +266,53 @@ describe("invited client against a live server", () => {
     await rejectsWith(() => client.joinLinkTokens.accept(rotated.token!, ann), 410, "join_link_revoked");
   });
 
+  test("domains: claim, verify by the admin, update, list, join as a person, delete", async () => {
+    const id = randomUUID().slice(0, 8);
+    const home = await client.orgs.create({ name: "Home " + id });
+    const org = await client.orgs.create({ name: "Domain " + id });
+    const name = `ts-${id}.test`;
+    const d = await client.domains.create(org.id, { domain: name.toUpperCase(), policy: "auto" });
+    assert.match(d.id, /^dom_/);
+    assert.equal(d.domain, name);
+    assert.equal(d.status, "pending");
+    assert.equal(d.challenge.type, "TXT");
+    assert.equal(d.challenge.name, `_invited-challenge.${name}`);
+    assert.match(d.challenge.value, /^invited-domain-verification=/);
+
+    const verified = await client.domains.verify(d.id, { method: "admin" });
+    assert.equal(verified.status, "verified");
+    assert.equal(verified.verification_method, "admin");
+    await rejectsWith(() => client.domains.verify(d.id), 409, "invalid_state");
+    assert.equal((await client.domains.update(d.id, { policy: "request" })).policy, "request");
+    assert.equal((await client.domains.get(d.id)).policy, "request");
+    const listed: string[] = [];
+    for await (const x of client.domains.iterate(org.id, { status: "verified", page_size: 1 })) {
+      listed.push(x.id);
+    }
+    assert.deepEqual(listed, [d.id]);
+    assert.deepEqual((await client.domains.list(org.id, { status: "pending" })).domains, []);
+
+    // Ann exists once she joined Home; the admin key vouched for her address.
+    const link = await client.joinLinks.create(home.id, {});
+    const ann = await client.joinLinkTokens.accept(link.token!, {
+      user: { external_id: `ann-dom-${id}`, email: `ann@${name}` },
+    });
+    const asAnn = { actingUser: ann.user!.id };
+    const joinable = await client.me.joinableOrgs(asAnn);
+    assert.deepEqual(joinable.joinable_orgs, [
+      { organization: { id: org.id, name: org.name }, domain: name, policy: "request" },
+    ]);
+    const asked = await client.orgs.join(org.id, { message: "hello" }, asAnn);
+    assert.equal(asked.joined, false);
+    assert.equal(asked.membership, null);
+    assert.equal(asked.request?.status, "pending");
+    assert.equal(asked.request?.via, "domain");
+    await rejectsWith(() => client.orgs.join(org.id), 403, "forbidden");
+
+    assert.equal(await client.domains.delete(d.id), undefined);
+    await rejectsWith(() => client.domains.get(d.id), 404, "not_found");
+  });
+
   test("api keys: an organization-bound key sees its organization only", async () => {
     const key = await client.apiKeys.create({ name: "ts reader", org_id: org.id, permissions: ["members:read"] });
     assert.ok(key.secret?.startsWith("ik_"));
