@@ -15,7 +15,7 @@ import (
 // an invitation's, is stored only as a hash.
 
 // PrefixJoinLink starts a join link's id.
-const PrefixJoinLink = "jl_"
+const PrefixJoinLink = "jln_"
 
 // JoinLinkStatus is where a join link is in its lifecycle:
 //
@@ -44,12 +44,10 @@ const (
 	ActionRotate Action = "rotate"
 )
 
-// Join link error codes: why a link cannot be used (410).
-const (
-	EJOINLINKEXHAUSTED = "join_link_exhausted"
-	EJOINLINKEXPIRED   = "join_link_expired"
-	EJOINLINKREVOKED   = "join_link_revoked"
-)
+// EJOINLINKEXHAUSTED says a join link was used as often as it may be
+// (410). An expired or revoked link answers as an invitation does,
+// invitation_expired and invitation_revoked (DESIGN.md §7).
+const EJOINLINKEXHAUSTED = "join_link_exhausted"
 
 // JoinLinkLifecycle is the join link's state machine. A use of a dead link
 // answers why it is dead; every other illegal move is invalid_state.
@@ -74,9 +72,9 @@ var JoinLinkLifecycle = &Lifecycle[JoinLinkStatus]{
 		case JoinLinkExhausted:
 			return Errorf(EJOINLINKEXHAUSTED, "the join link has been used as often as it may be")
 		case JoinLinkExpired:
-			return Errorf(EJOINLINKEXPIRED, "the join link has expired")
+			return Errorf(EEXPIRED, "the join link has expired")
 		case JoinLinkRevoked:
-			return Errorf(EJOINLINKREVOKED, "the join link was revoked")
+			return Errorf(EREVOKED, "the join link was revoked")
 		}
 		return nil
 	},

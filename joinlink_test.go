@@ -18,8 +18,8 @@ func TestJoinLinkTransition(t *testing.T) {
 	}
 	useCode := map[invited.JoinLinkStatus]string{
 		invited.JoinLinkExhausted: invited.EJOINLINKEXHAUSTED,
-		invited.JoinLinkExpired:   invited.EJOINLINKEXPIRED,
-		invited.JoinLinkRevoked:   invited.EJOINLINKREVOKED,
+		invited.JoinLinkExpired:   invited.EEXPIRED,
+		invited.JoinLinkRevoked:   invited.EREVOKED,
 	}
 	actions := []invited.Action{invited.ActionUse, invited.ActionExhaust, invited.ActionRotate, invited.ActionRevoke,
 		invited.ActionExpire, invited.ActionAccept, invited.ActionRenew, invited.ActionArchive}
@@ -61,7 +61,7 @@ func TestJoinLinkUse(t *testing.T) {
 		{"first of two", &two, 0, now.Add(time.Hour), false, ""},
 		{"last of two", &two, 1, now.Add(time.Hour), true, ""},
 		{"unlimited", nil, 5000, now.Add(time.Hour), false, ""},
-		{"overdue", nil, 0, now, false, invited.EJOINLINKEXPIRED},
+		{"overdue", nil, 0, now, false, invited.EEXPIRED},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // is "request".
 
 // PrefixJoinRequest starts a join request's id.
-const PrefixJoinRequest = "jr_"
+const PrefixJoinRequest = "jrq_"
 
 // JoinRequestTTL is how long a request waits for a decision.
 const JoinRequestTTL = 30 * 24 * time.Hour

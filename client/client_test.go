@@ -669,8 +669,8 @@ func TestJoinLinks(t *testing.T) {
 	if p, err := anon.PreviewJoinLink(ctx, rotated.Token); err != nil || p.Usable || p.Status != invited.JoinLinkRevoked {
 		t.Errorf("a revoked link's preview: %+v, %v", p, err)
 	}
-	if _, err := c.AcceptJoinLink(ctx, rotated.Token, &invited.Acceptor{ExternalID: "cy"}); invited.ErrorCode(err) != invited.EJOINLINKREVOKED {
-		t.Errorf("using a revoked link: %v, want %s", err, invited.EJOINLINKREVOKED)
+	if _, err := c.AcceptJoinLink(ctx, rotated.Token, &invited.Acceptor{ExternalID: "cy"}); invited.ErrorCode(err) != invited.EREVOKED {
+		t.Errorf("using a revoked link: %v, want %s", err, invited.EREVOKED)
 	}
 }
 

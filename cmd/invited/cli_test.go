@@ -118,7 +118,7 @@ func TestCLICommands(t *testing.T) {
 		{name: "revoke join link", args: []string{"join-links", "revoke", "{jl}"}, stdout: "revoked"},
 		{name: "list revoked join links", args: []string{"join-links", "list", "--org", "{org}", "--status", "revoked", "-o", "json"}, stdout: `"id": "{jl}"`, isJSON: true},
 		{name: "rotate revoked join link", args: []string{"join-links", "rotate", "{jl}"}, code: exitFailure, stderr: "invited: invalid_state: "},
-		{name: "get unknown join link", args: []string{"join-links", "get", "jl_00000000000000000000000000"}, code: exitFailure, stderr: "invited: not_found: "},
+		{name: "get unknown join link", args: []string{"join-links", "get", "jln_00000000000000000000000000"}, code: exitFailure, stderr: "invited: not_found: "},
 		{name: "list members", args: []string{"members", "list", "{org}"}, stdout: "cy@example.com"},
 		{name: "list members json", args: []string{"members", "list", "{org}", "-o", "json"}, save: map[string]string{"owner": "0.user_id"}, isJSON: true},
 		{name: "invite dee", args: []string{"invite", "{org}", "--email", "dee@example.com", "--role", "member", "-o", "json"}, save: map[string]string{"deelink": "url"}},

@@ -100,7 +100,7 @@ func TestJoinLinkFlow(t *testing.T) {
 		e.call(request{Method: "GET", Path: "/v1/join-link-tokens/" + other.Token}, http.StatusNotFound, nil)
 		e.call(request{Method: "POST", Path: "/v1/join-links/" + other.ID + "/revoke", Cred: e.admin}, http.StatusOK, nil)
 		r := e.do(request{Method: "POST", Path: "/v1/join-link-tokens/" + rotated.Token + "/accept", Cred: e.admin, Body: person("dan")})
-		if r.Status != http.StatusGone || r.apiError(t).Code != invited.EJOINLINKREVOKED {
+		if r.Status != http.StatusGone || r.apiError(t).Code != invited.EREVOKED {
 			t.Fatalf("use of a revoked link: %d %s", r.Status, r.Body)
 		}
 		r = e.do(request{Method: "POST", Path: "/v1/join-links/" + other.ID + "/revoke", Cred: e.admin})

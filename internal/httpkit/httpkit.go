@@ -53,8 +53,6 @@ var Statuses = map[string]int{
 	invited.EREVOKED:                 http.StatusGone,
 	invited.EDECLINED:                http.StatusGone,
 	invited.EJOINLINKEXHAUSTED:       http.StatusGone,
-	invited.EJOINLINKEXPIRED:         http.StatusGone,
-	invited.EJOINLINKREVOKED:         http.StatusGone,
 	invited.EJOINCONFIRMED:           http.StatusConflict,
 	invited.EJOINCONFIRMATIONEXPIRED: http.StatusGone,
 	invited.EDOMAINNOTVERIFIED:       http.StatusConflict,

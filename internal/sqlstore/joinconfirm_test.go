@@ -161,7 +161,7 @@ func testJoinConfirmRefusals(t *testing.T, e *env) {
 		{"the organization's domains", token, "ada@example.com", "Ada", invited.EDOMAINNOTALLOWED, nil},
 		{"not an address", token, "Ada <ada@acme.example>", "", invited.EINVALID, []string{"email", "name"}},
 		{"a long name", token, "ada@acme.example", strings.Repeat("a", invited.MaxNameRunes+1), invited.EINVALID, []string{"name"}},
-		{"a revoked link", revokedToken, "ada@acme.example", "Ada", invited.EJOINLINKREVOKED, nil},
+		{"a revoked link", revokedToken, "ada@acme.example", "Ada", invited.EREVOKED, nil},
 		{"an unknown link", newToken(), "ada@acme.example", "Ada", invited.ENOTFOUND, nil},
 	}
 	for _, tc := range tests {
@@ -192,7 +192,7 @@ func testJoinConfirmRefusals(t *testing.T, e *env) {
 		}, invited.EJOINLINKEXHAUSTED},
 		{"revoked", func(t *testing.T, l *invited.JoinLink, _ string) {
 			must(t, second(e.db.RevokeJoinLink(e.admin, l.ID)))
-		}, invited.EJOINLINKREVOKED},
+		}, invited.EREVOKED},
 		{"rotated", func(t *testing.T, l *invited.JoinLink, _ string) {
 			must(t, third(e.db.RotateJoinLink(e.admin, l.ID)))
 		}, invited.ENOTFOUND},

@@ -188,7 +188,7 @@ func testJoinLinkLifecycle(t *testing.T, e *env) {
 		t.Fatalf("overdue preview: %+v, %v", p, err)
 	}
 	_, err = e.db.AcceptJoinLink(e.admin, token, person(1))
-	wantCode(t, err, invited.EJOINLINKEXPIRED)
+	wantCode(t, err, invited.EEXPIRED)
 	expired, _, err := e.db.FindJoinLinks(e.admin, invited.JoinLinkFilter{OrgID: acme.ID, Status: invited.JoinLinkExpired})
 	must(t, err)
 	if len(expired) != 1 || expired[0].ID != l.ID {
@@ -208,7 +208,7 @@ func testJoinLinkLifecycle(t *testing.T, e *env) {
 		t.Fatalf("revoke: %+v, %v", revoked, err)
 	}
 	_, err = e.db.AcceptJoinLink(e.admin, token, person(2))
-	wantCode(t, err, invited.EJOINLINKREVOKED)
+	wantCode(t, err, invited.EREVOKED)
 	_, err = e.db.RevokeJoinLink(e.admin, live.ID)
 	wantCode(t, err, invited.EINVALIDSTATE)
 	_, _, err = e.db.RotateJoinLink(e.admin, live.ID)

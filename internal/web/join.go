@@ -110,8 +110,8 @@ var joinDeadTitles = map[string]string{
 // joinDeadByCode is the page of an error that stops a join, by code.
 var joinDeadByCode = map[string]string{
 	invited.EJOINLINKEXHAUSTED:       "exhausted",
-	invited.EJOINLINKEXPIRED:         "expired",
-	invited.EJOINLINKREVOKED:         "revoked",
+	invited.EEXPIRED:                 "expired",
+	invited.EREVOKED:                 "revoked",
 	invited.EDOMAINNOTALLOWED:        "domain",
 	invited.EJOINCONFIRMED:           "confirmed",
 	invited.EJOINCONFIRMATIONEXPIRED: "confirmation-expired",

@@ -655,7 +655,7 @@ export interface paths {
         put?: never;
         /**
          * Join through a join link
-         * @description For a user access token's holder, or for the person an API key vouches for in "user" (as for invitations). The person is created if new, and becomes a member with the link's roles (merged into an existing membership); the first member of an organization becomes its owner. Exactly max_uses people can join, however many try at once. The same person using the link again changes nothing ("joined": false). A used-up, expired or revoked link answers 410 join_link_exhausted, join_link_expired or join_link_revoked; an address outside the link's or the organization's allowed email domains, or not verified, answers 403 email_domain_not_allowed. Spends the client address's allowance of public link requests and the link's own allowance of uses (INVITED_RATE_LIMIT_JOIN_LINK).
+         * @description For a user access token's holder, or for the person an API key vouches for in "user" (as for invitations). The person is created if new, and becomes a member with the link's roles (merged into an existing membership); the first member of an organization becomes its owner. Exactly max_uses people can join, however many try at once. The same person using the link again changes nothing ("joined": false). A used-up, expired or revoked link answers 410 join_link_exhausted, invitation_expired or invitation_revoked; an address outside the link's or the organization's allowed email domains, or not verified, answers 403 email_domain_not_allowed. Spends the client address's allowance of public link requests and the link's own allowance of uses (INVITED_RATE_LIMIT_JOIN_LINK).
          */
         post: operations["acceptJoinLink"];
         delete?: never;
@@ -1610,7 +1610,7 @@ export interface components {
                  * @description Stable machine-readable error code, e.g. not_found.
                  * @enum {string}
                  */
-                code: "already_member" | "conflict" | "domain_not_verified" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+                code: "already_member" | "conflict" | "domain_not_verified" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
                 /** @description With invitation_exists: the id of the open invitation to the same invitee. */
                 existing_id?: string;
                 /** @description Invalid request fields, each with what is wrong with it. */
@@ -1623,7 +1623,7 @@ export interface components {
         };
         ErrorDetail: {
             /** @enum {string} */
-            code: "already_member" | "conflict" | "domain_not_verified" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "join_link_expired" | "join_link_revoked" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
+            code: "already_member" | "conflict" | "domain_not_verified" | "email_domain_not_allowed" | "email_mismatch" | "forbidden" | "internal" | "invalid_request" | "invalid_state" | "invitation_already_accepted" | "invitation_declined" | "invitation_exists" | "invitation_expired" | "invitation_revoked" | "join_already_confirmed" | "join_confirmation_expired" | "join_link_exhausted" | "method_not_allowed" | "not_found" | "rate_limited" | "ticket_already_redeemed" | "ticket_expired" | "unauthenticated" | "unavailable" | "upstream_error";
             existing_id?: string;
             /** @description invalid request fields, each with what is wrong with it */
             fields?: {
@@ -8129,7 +8129,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "id": "jln_01kf3mpz7a3tm4b8x0qv2c9w6e",
                      *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *       "status": "active",
                      *       "roles": [
@@ -8280,7 +8280,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "id": "jln_01kf3mpz7a3tm4b8x0qv2c9w6e",
                      *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *       "status": "revoked",
                      *       "roles": [
@@ -8467,7 +8467,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "id": "jln_01kf3mpz7a3tm4b8x0qv2c9w6e",
                      *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *       "status": "active",
                      *       "roles": [
@@ -8656,7 +8656,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *       "id": "jrq_01kf3mr4c2y8h6w1d5k7n9p3qt",
                      *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
                      *       "status": "pending",
@@ -8813,7 +8813,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "request": {
-                     *         "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *         "id": "jrq_01kf3mr4c2y8h6w1d5k7n9p3qt",
                      *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
                      *         "status": "approved",
@@ -9020,7 +9020,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "request": {
-                     *         "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *         "id": "jrq_01kf3mr4c2y8h6w1d5k7n9p3qt",
                      *         "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *         "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
                      *         "status": "denied",
@@ -11642,7 +11642,7 @@ export interface operations {
                      * @example {
                      *       "join_links": [
                      *         {
-                     *           "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *           "id": "jln_01kf3mpz7a3tm4b8x0qv2c9w6e",
                      *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *           "status": "active",
                      *           "roles": [
@@ -11834,7 +11834,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "jl_01kf3mpz7a3tm4b8x0qv2c9w6e",
+                     *       "id": "jln_01kf3mpz7a3tm4b8x0qv2c9w6e",
                      *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *       "status": "active",
                      *       "roles": [
@@ -12059,7 +12059,7 @@ export interface operations {
                      * @example {
                      *       "join_requests": [
                      *         {
-                     *           "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *           "id": "jrq_01kf3mr4c2y8h6w1d5k7n9p3qt",
                      *           "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *           "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
                      *           "status": "pending",
@@ -12236,7 +12236,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "jr_01kf3mr4c2y8h6w1d5k7n9p3qt",
+                     *       "id": "jrq_01kf3mr4c2y8h6w1d5k7n9p3qt",
                      *       "org_id": "org_01kf3mm9s346q3d25vt4f5v37e",
                      *       "user_id": "usr_01kf3mvmxxqkfbf5kznwj47tan",
                      *       "status": "pending",

@@ -214,7 +214,7 @@ describe("invited client against a live server", () => {
   test("join links: create, preview, accept until used up, list, rotate, revoke", async () => {
     const org = await client.orgs.create({ name: "Join " + randomUUID().slice(0, 8) });
     const link = await client.joinLinks.create(org.id, { roles: ["member"], max_uses: 2, note: "offsite" });
-    assert.match(link.id, /^jl_/);
+    assert.match(link.id, /^jln_/);
     assert.ok(link.token && link.url, "a created join link carries its token and link");
     assert.equal(tokenFromURL(link.url), link.token);
     const got = await client.joinLinks.get(link.id);
@@ -263,7 +263,7 @@ describe("invited client against a live server", () => {
     await rejectsWith(() => anon.joinLinkTokens.preview(open.token!), 404, "not_found");
     assert.equal((await client.joinLinks.revoke(open.id)).status, "revoked");
     assert.equal((await anon.joinLinkTokens.preview(rotated.token)).usable, false);
-    await rejectsWith(() => client.joinLinkTokens.accept(rotated.token!, ann), 410, "join_link_revoked");
+    await rejectsWith(() => client.joinLinkTokens.accept(rotated.token!, ann), 410, "invitation_revoked");
   });
 
   test("domains: claim, verify by the admin, update, list, join as a person, delete", async () => {
