@@ -225,6 +225,20 @@ func TestBrowserAcceptFlow(t *testing.T) {
 	if u := ann.User; !u.EmailVerified || u.ID != c.Subject || u.Name != "Ann E. Example" {
 		t.Errorf("member user %+v, want email verified, id the ticket's sub, the name typed", u)
 	}
+
+	// The acceptance on the hosted page is counted as the API's are: the
+	// metrics say as many accepts as the database holds.
+	accepted, err := admin.ListInvitations(t.Context(), invited.InvitationFilter{Status: invited.StatusAccepted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, err := admin.Metrics(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf(`invited_invitation_transitions_total{action="accepted"} %d`, len(accepted.Invitations)); !strings.Contains(string(scraped), want) {
+		t.Errorf("/metrics lacks %s (%d accepted invitations in the database)", want, len(accepted.Invitations))
+	}
 }
 
 // checkLinkPage checks the answer resp of a page whose URL holds a link's

@@ -102,6 +102,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	// One counting wrapper for both transports: an invitation accepted on
+	// the hosted page counts as one accepted through the API.
+	invitations := metrics.CountInvitations(db, m)
 	// One set of credentials and limiters for the API and the pages: a
 	// console session means what the API key means, and a page spends the
 	// allowance of the API call it stands for.
@@ -115,8 +118,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Orgs:         db,
 		Members:      db,
 		Roles:        db,
-		Links:        db,
-		Invitations:  db,
+		Links:        invitations,
+		Invitations:  invitations,
 		Joins:        db,
 		Credentials:  credentials,
 		Sessions:     db,
@@ -138,7 +141,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Orgs:          db,
 		Members:       db,
 		Roles:         db,
-		Invitations:   db,
+		Invitations:   invitations,
 		APIKeys:       db,
 		Idempotency:   db,
 		Audit:         db,

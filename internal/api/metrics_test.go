@@ -28,7 +28,10 @@ import (
 // newMetricsEnv is newEnv with metrics on their own registry.
 func newMetricsEnv(t *testing.T) (*env, *metrics.Metrics) {
 	m := metrics.New(prometheus.NewRegistry())
-	return newEnv(t, func(d *Deps) { d.Metrics = m }), m
+	return newEnv(t, func(d *Deps) {
+		d.Metrics = m
+		d.Invitations = metrics.CountInvitations(d.Invitations, m) // as cmd/invited wires it
+	}), m
 }
 
 // scrape reads GET /metrics as a client would, and keeps the raw text.

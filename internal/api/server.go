@@ -101,9 +101,6 @@ func newServer(deps Deps) *server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if deps.Metrics != nil && deps.Invitations != nil {
-		deps.Invitations = countingInvitations{InvitationService: deps.Invitations, m: deps.Metrics}
-	}
 	creds := deps.Credentials
 	if creds == nil {
 		creds = &httpkit.Credentials{}
