@@ -7,16 +7,10 @@ import (
 	"github.com/invitedhq/invited/internal/httpkit"
 )
 
-// throttleCreates limits the links created in orgID: invitations, and
-// app invites, which share the allowance because both send links to people
-// on the organization's behalf. Only a caller who holds perm there, the
-// permission the create needs, spends its allowance: anyone else is
-// refused by the service, and must not be able to use up another tenant's.
+// throttleCreates spends n of orgID's allowance of created links
+// (httpkit.SpendCreates), for a create that needs perm.
 func (s *server) throttleCreates(r *http.Request, orgID string, perm invited.Permission, n int) error {
-	if !invited.ActorFromContext(r.Context()).Can(orgID, perm) {
-		return nil
-	}
-	return s.deps.CreateLimit.Take(orgID, n, "this organization is creating invitations too fast; slow down")
+	return httpkit.SpendCreates(r.Context(), s.deps.CreateLimit, orgID, perm, n)
 }
 
 // throttlePublic limits the public token requests of one client address:

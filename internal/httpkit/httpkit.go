@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // CodeMethodNotAllowed answers a known path with a method it does not
@@ -31,6 +32,18 @@ func Abandoned(r *http.Request, err error) bool {
 // PublicLimitMessage is what a client address over its allowance of
 // public link requests is told, by the API and the hosted pages alike.
 const PublicLimitMessage = "too many invitation link requests from this address; slow down"
+
+// SpendCreates spends n of orgID's allowance of created links (limit):
+// invitations, join links and app invites, through the API or the
+// console alike. Only an actor who holds perm there, the permission the
+// create needs, spends it: anyone else is refused by the service, and must
+// not be able to use up another tenant's allowance.
+func SpendCreates(ctx context.Context, limit *ratelimit.Limiter, orgID string, perm invited.Permission, n int) error {
+	if !invited.ActorFromContext(ctx).Can(orgID, perm) {
+		return nil
+	}
+	return limit.Take(orgID, n, "this organization is creating invitations too fast; slow down")
+}
 
 // Statuses maps every error code of the contract (DESIGN.md §4) to its HTTP
 // status. It is the only place that knows this; a code missing here is a

@@ -325,15 +325,9 @@ func (c *console) problem(r *http.Request, err error) string {
 }
 
 // spendCreate spends one of the organization's allowance of created
-// invitations, the same allowance the API spends (internal/api
-// throttleCreates). Only an actor who may create there spends it:
-// anyone else is refused by the service, and must not be able to use up
-// another tenant's allowance.
+// invitations, the same allowance the API spends (httpkit.SpendCreates).
 func (c *console) spendCreate(ctx context.Context, orgID string) error {
-	if !invited.ActorFromContext(ctx).Can(orgID, invited.PermInvitationsCreate) {
-		return nil
-	}
-	err := c.deps.CreateLimit.Take(orgID, 1, "")
+	err := httpkit.SpendCreates(ctx, c.deps.CreateLimit, orgID, invited.PermInvitationsCreate, 1)
 	if e, ok := errors.AsType[*invited.Error](err); ok {
 		// A row of the upload report has no Retry-After header of its
 		// own: the wait goes into the message.
