@@ -25,8 +25,12 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	}
 	// Only the service's database has its migrations recorded; anything
 	// else is a mistaken database URL, and its copy would be no backup.
-	var migrations int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&migrations); err != nil || migrations == 0 {
+	var migrated bool
+	if err := db.read.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')`).Scan(&migrated); err != nil {
+		return fmt.Errorf("sqlstore: backup: %w", err)
+	}
+	if !migrated {
 		return fmt.Errorf("sqlstore: backup: %s has no migrations recorded: is it the service's database?", db.file)
 	}
 	// Created here, empty, as VACUUM INTO accepts: the file is ours to
