@@ -188,8 +188,8 @@ func (l *writeLoad) stop() []string {
 	return l.acknowledged()
 }
 
-// TestBackupCommand checks what `invited backup` refuses, and how it
-// says so.
+// TestBackupCommand checks how `invited backup` reads its command line
+// (flags, then FILE), what it refuses, and how it says so.
 func TestBackupCommand(t *testing.T) {
 	dir := t.TempDir()
 	sqlite := map[string]string{"INVITED_DATABASE_URL": "sqlite:" + filepath.Join(dir, "invited.db")}
@@ -209,6 +209,8 @@ func TestBackupCommand(t *testing.T) {
 		{"help", sqlite, []string{"backup", "--help"}, exitOK, "usage: invited backup [flags] FILE", ""},
 		{"no file", sqlite, []string{"backup"}, exitUsage, "", "backup: no file given"},
 		{"only flags", sqlite, []string{"backup", "--log-level", "-x"}, exitUsage, "", "backup: no file given"},
+		{"the database as a flag", nil, []string{"backup", "--database", sqlite["INVITED_DATABASE_URL"], filepath.Join(dir, "flag.db")}, exitOK,
+			"wrote " + filepath.Join(dir, "flag.db"), ""},
 		{"an existing file", sqlite, []string{"backup", existing}, exitFailure, "", existing + " exists already"},
 		{"not the service's database", map[string]string{"INVITED_DATABASE_URL": "sqlite:" + filepath.Join(dir, "other.db")},
 			[]string{"backup", filepath.Join(dir, "b.db")}, exitFailure, "", "no migrations recorded"},
