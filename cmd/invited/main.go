@@ -5,6 +5,7 @@
 //	invited migrate        apply database migrations and exit
 //	invited signing-keys   rotate or list the keys that sign acceptance tickets
 //	invited reseal         encrypt stored secrets again under the first encryption key
+//	invited backup FILE    copy the SQLite database, consistently, while the service runs
 //	invited version        print the version
 //	invited orgs, invite, invitations, members, roles, api-keys, webhooks
 //	                       administer a running service through its API (docs/cli.md)
@@ -44,6 +45,7 @@ func processCommands() []processCommand {
 		{"signing-keys", "Rotate or list the keys that sign acceptance tickets", signingKeys},
 		{"keys", "Deprecated name of signing-keys", deprecatedKeys},
 		{"reseal", "Encrypt stored secrets again under the first key of INVITED_ENCRYPTION_KEYS", reseal},
+		{"backup", "Write a consistent copy of the SQLite database to a new file while the service runs", backup},
 		{"healthcheck", "Exit 0 if the server at --url (default from INVITED_ADDR) is ready", healthcheck},
 	}
 }
@@ -57,15 +59,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // openDatabase opens, and migrates, the database that the configuration of
 // command names, for the commands that work on it and exit.
 func openDatabase(ctx context.Context, command string, args []string, getenv func(string) string, stderr io.Writer) (*sqlstore.DB, config.Config, error) {
+	return openDatabaseWith(ctx, command, args, getenv, stderr, sqlstore.Options{})
+}
+
+// openDatabaseWith is openDatabase with opts, to which the configuration
+// adds its logger and encryption keys.
+func openDatabaseWith(ctx context.Context, command string, args []string, getenv func(string) string, stderr io.Writer,
+	opts sqlstore.Options) (*sqlstore.DB, config.Config, error) {
 	cfg, err := config.Parse(command, args, getenv, stderr)
 	if err != nil {
 		return nil, cfg, err
 	}
-	logger, err := newLogger(cfg, stderr)
+	opts.Logger, err = newLogger(cfg, stderr)
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Logger: logger, Secrets: cfg.Secrets})
+	opts.Secrets = cfg.Secrets
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, opts)
 	if err != nil {
 		return nil, cfg, fmt.Errorf("%s: %w", command, err)
 	}

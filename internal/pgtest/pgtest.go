@@ -284,14 +284,20 @@ func (c *Cluster) NewDatabase(tb testing.TB) string {
 // createDatabase runs CREATE DATABASE through the createdb client, so the
 // harness needs no driver of its own.
 func createDatabase(c *Cluster, u *url.URL, name string) error {
-	createdb := "createdb"
+	return c.Client("createdb", "--maintenance-db="+u.String(), name)
+}
+
+// Client runs one of PostgreSQL's client programs (createdb, pg_dump,
+// pg_restore): the cluster's own, or for an external server the one on
+// PATH. Clients connect over TCP, so they run as the test's user.
+func (c *Cluster) Client(name string, args ...string) error {
+	path := name
 	if c.bin != "" {
-		createdb = filepath.Join(c.bin, "createdb")
+		path = filepath.Join(c.bin, name)
 	}
-	cmd := exec.Command(createdb, "--maintenance-db="+u.String(), name)
-	out, err := cmd.CombinedOutput()
+	out, err := exec.Command(path, args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s: %v: %s", createdb, err, out)
+		return fmt.Errorf("%s: %v: %s", name, err, out)
 	}
 	return nil
 }

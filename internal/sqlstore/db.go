@@ -80,6 +80,7 @@ type DB struct {
 	write      *sql.DB // write transactions only
 	read       *sql.DB // read-only transactions; on PostgreSQL the same pool
 	closePools func() error
+	file       string // the SQLite database file; "" on PostgreSQL
 	dialect    dialect
 	group      *committer // group commit, where write transactions take turns
 	now        func() time.Time
@@ -105,7 +106,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{write: p.write, read: p.read, closePools: p.close, dialect: d,
+	db := &DB{write: p.write, read: p.read, closePools: p.close, file: p.file, dialect: d,
 		now: opts.Now, logger: opts.Logger,
 		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued, secrets: opts.Secrets,
 		outbound: opts.Outbound, keys: newKeyCache(opts.APIKeyCache)}

@@ -55,6 +55,8 @@ type pools struct {
 	write, read *sql.DB
 	// close closes the pools and whatever they are built on.
 	close func() error
+	// file is the SQLite database file; "" on PostgreSQL.
+	file string
 }
 
 // openPools picks the dialect of dsn and opens its pools.

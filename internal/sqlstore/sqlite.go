@@ -52,7 +52,7 @@ func openSQLite(path string) (pools, error) {
 	// others wait for a lock instead of failing. synchronous=FULL makes
 	// every commit durable on its own: an accepted invitation must survive
 	// a power cut.
-	common := []string{"busy_timeout(5000)", "foreign_keys(ON)"}
+	common := []string{sqliteBusyTimeout, "foreign_keys(ON)"}
 	w := url.Values{
 		"_pragma": slices.Concat(common, []string{"journal_mode(WAL)", "synchronous(FULL)"}),
 		"_txlock": {"immediate"},
@@ -76,8 +76,12 @@ func openSQLite(path string) (pools, error) {
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return pools{write: write, read: read, close: func() error { return errors.Join(write.Close(), read.Close()) }}, nil
+	return pools{write: write, read: read, close: func() error { return errors.Join(write.Close(), read.Close()) }, file: path}, nil
 }
+
+// sqliteBusyTimeout is how long a connection waits for a lock that
+// another holds before it answers SQLITE_BUSY.
+const sqliteBusyTimeout = "busy_timeout(5000)"
 
 // openSQLitePool opens a pool of connections to dsn, each keeping its
 // statements prepared (see stmtCacheConn).
