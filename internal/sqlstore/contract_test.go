@@ -114,6 +114,8 @@ var contract = []struct {
 	{"ProfileAccess", testProfileAccess},
 	{"ProfileListing", testProfileListing},
 	{"Reseal", testReseal},
+	{"EraseUser", testEraseUser},
+	{"EraseInvitee", testEraseInvitee},
 	{"JoinLinkCreate", testJoinLinkCreate},
 	{"JoinLinkUse", testJoinLinkUse},
 	{"JoinLinkDomains", testJoinLinkDomains},

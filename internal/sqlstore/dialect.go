@@ -33,6 +33,9 @@ type dialect struct {
 	// fuseWrites says that several writes can share one statement, as
 	// data-modifying WITH clauses (PostgreSQL): see Tx.hold.
 	fuseWrites bool
+	// contains is the condition that the text or bytes of column col
+	// hold the value of one placeholder.
+	contains func(col string) string
 }
 
 // lock returns the locking clause, preceded by a space, for a query to end

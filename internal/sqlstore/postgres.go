@@ -24,6 +24,7 @@ var postgresDialect = dialect{
 	unavailable:     pgUnavailable,
 	rowLocks:        true,
 	fuseWrites:      true,
+	contains:        func(col string) string { return "position(? in " + col + ") > 0" },
 	// A transaction-level advisory lock is released by the commit or
 	// rollback, so a crashed instance cannot leave it held. The key is
 	// "invited" in ASCII: any constant works as long as every instance

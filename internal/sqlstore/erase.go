@@ -1,0 +1,249 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/invitedhq/invited"
+)
+
+// Erasing a person (issue 16) deletes the rows that are about them alone:
+// the user, memberships, join requests and join link uses, acceptance
+// tickets, console sessions, join confirmations, the messages to them or
+// quoting them (letters, webhook deliveries and their attempts) and the
+// stored idempotent answers that quote them. It blanks what is also someone
+// else's record: invitations addressed to them keep their organization,
+// status and times but lose every address, name, message and metadata, and
+// their links; what they invited, decided or claimed keeps the fact without
+// their id or name. Their audit events stay, so that counts add up, naming a
+// pseudonym instead of them, without the addresses they came from.
+
+// Erase erases the user userID, if not "", and everything tied to them or
+// their addresses, and r's addresses: an admin key only.
+func (db *DB) Erase(ctx context.Context, userID string, r invited.EraseRequest) (*invited.Erasure, error) {
+	if !invited.ActorFromContext(ctx).Admin {
+		return nil, invited.Errorf(invited.EFORBIDDEN, "erasing a person needs an admin key")
+	}
+	r = invited.EraseRequest{Email: strings.ToLower(strings.TrimSpace(r.Email)), Phone: strings.TrimSpace(r.Phone)}
+	if userID == "" && r.Email == "" && r.Phone == "" {
+		return nil, &invited.Error{Code: invited.EINVALID, Message: "give the email or phone of the person to erase",
+			Fields: map[string]string{"email": "required without phone", "phone": "required without email"}}
+	}
+	var out *invited.Erasure
+	err := db.writeTx(ctx, func(tx *Tx) error {
+		p, err := tx.erasedPerson(ctx, userID, r)
+		if err != nil {
+			return err
+		}
+		out, err = tx.erase(ctx, p)
+		return err
+	})
+	return out, err
+}
+
+// person is who an erasure is about: their user, if they became one, and
+// every address they are known by, emails in lower case.
+type erasee struct {
+	userIDs, externalIDs, emails, phones []string
+}
+
+// erasedPerson finds the user userID, or else the user of r's email if
+// there is one, and gathers their addresses with r's.
+func (tx *Tx) erasedPerson(ctx context.Context, userID string, r invited.EraseRequest) (*erasee, error) {
+	col, val := "u.id", userID
+	if userID == "" {
+		col, val = "lower(u.email)", r.Email
+	}
+	p := &erasee{}
+	p.addEmail(r.Email)
+	p.phones = appendAddress(p.phones, r.Phone)
+	u := &invited.User{}
+	err := tx.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE `+col+` = ?`, val).Scan(userDest(u)...)
+	switch {
+	case userID == "" && isNotFound(notFound(err, "user")):
+		return p, nil
+	case err != nil:
+		return nil, notFound(err, "user")
+	}
+	p.userIDs = []string{u.ID}
+	p.externalIDs = appendAddress(nil, u.ExternalID)
+	p.addEmail(u.Email)
+	p.phones = appendAddress(p.phones, u.Phone)
+	return p, nil
+}
+
+func (p *erasee) addEmail(email string) { p.emails = appendAddress(p.emails, strings.ToLower(email)) }
+
+// appendAddress appends s to list unless it is empty or there already.
+func appendAddress(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	if s == "" {
+		return list
+	}
+	return append(list, s)
+}
+
+// quoted is every value p is known by as JSON writes it, quotes included,
+// so that "ext-1" finds neither "ext-10" nor a word of a message.
+func (p *erasee) quoted() []string {
+	var out []string
+	for _, list := range [][]string{p.userIDs, p.externalIDs, p.emails, p.phones} {
+		for _, v := range list {
+			b, _ := json.Marshal(v) // a string always encodes
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+// cond is a WHERE condition and its arguments.
+type cond struct {
+	sql  string
+	args []any
+}
+
+// in is the condition that expr is one of vals; none for no vals.
+func in[T any](expr string, vals []T) cond {
+	if len(vals) == 0 {
+		return cond{}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return cond{expr + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args}
+}
+
+// or joins cs, and matches nothing when there is none to join.
+func or(cs ...cond) cond {
+	var out cond
+	var parts []string
+	for _, c := range cs {
+		if c.sql != "" {
+			parts = append(parts, c.sql)
+			out.args = append(out.args, c.args...)
+		}
+	}
+	if len(parts) == 0 {
+		return cond{sql: "1 = 0"}
+	}
+	out.sql = "(" + strings.Join(parts, " OR ") + ")"
+	return out
+}
+
+// mentions is the condition that column col holds one of vals.
+func (tx *Tx) mentions(col string, vals ...any) cond {
+	cs := make([]cond, len(vals))
+	for i, v := range vals {
+		cs[i] = cond{tx.db.dialect.contains(col), []any{v}}
+	}
+	return or(cs...)
+}
+
+// erase erases p, in the order the foreign keys need, counting each kind.
+func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
+	e := &invited.Erasure{Pseudonym: invited.NewID(invited.PseudonymPrefix, tx.now)}
+	invitationIDs, err := tx.erasedInvitations(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var quoted, quotedBytes []any
+	for _, q := range p.quoted() {
+		quoted, quotedBytes = append(quoted, q), append(quotedBytes, []byte(q))
+	}
+	ofInvitations := in("invitation_id", invitationIDs)
+	ofUser := in("user_id", p.userIDs)
+	messages := or(ofInvitations, in("lower(recipient)", p.emails), in("recipient", p.phones),
+		tx.mentions("letter", quoted...), tx.mentions("payload", quoted...))
+	inMessages := cond{"message_id IN (SELECT id FROM messages WHERE " + messages.sql + ")", messages.args}
+	steps := []struct {
+		n     *int
+		query string
+		where cond
+	}{
+		{&e.JoinConfirmations, `DELETE FROM join_confirmations`, or(in("lower(email)", p.emails), inMessages)},
+		{nil, `DELETE FROM message_attempts`, inMessages},
+		{&e.Messages, `DELETE FROM messages`, messages},
+		{&e.Tickets, `DELETE FROM acceptance_tickets`, or(ofInvitations, ofUser, in("lower(email)", p.emails))},
+		{nil, `DELETE FROM invitation_tokens`, or(ofInvitations)},
+		{&e.Invitations, `UPDATE invitations SET email = NULL, phone = NULL, user_id = NULL, accepted_user_id = NULL,
+	invitee_key = 'erased:' || id, first_name = '', last_name = '', message = '', metadata = NULL`, or(in("id", invitationIDs))},
+		{&e.Memberships, `DELETE FROM memberships`, or(ofUser)},
+		{&e.JoinRequests, `DELETE FROM join_requests`, or(ofUser)},
+		{&e.JoinLinkUses, `DELETE FROM join_link_uses`, or(ofUser)},
+		{&e.ConsoleSessions, `DELETE FROM console_sessions`,
+			or(in("user_external_id", p.externalIDs), tx.mentions("identity", quoted...))},
+		{&e.Other, `DELETE FROM idempotency_keys`, tx.mentions("body", quotedBytes...)},
+		{&e.Other, `UPDATE app_invites SET email = ''`, or(in("lower(email)", p.emails))},
+		{&e.Other, `UPDATE invitations SET inviter_user_id = NULL, inviter_name = ''`, or(in("inviter_user_id", p.userIDs))},
+		{&e.Other, `UPDATE join_links SET inviter_user_id = NULL, inviter_name = ''`, or(in("inviter_user_id", p.userIDs))},
+		{&e.Other, `UPDATE app_invites SET inviter_user_id = NULL, inviter_name = ''`, or(in("inviter_user_id", p.userIDs))},
+		{&e.Other, `UPDATE join_requests SET decided_by_user_id = NULL, decided_by_name = ''`,
+			or(in("decided_by_user_id", p.userIDs))},
+		{&e.Other, `UPDATE domains SET created_by_user_id = NULL, created_by_name = ''`,
+			or(in("created_by_user_id", p.userIDs))},
+		{&e.Users, `DELETE FROM users`, or(in("id", p.userIDs))},
+	}
+	for _, s := range steps {
+		res, err := tx.exec(ctx, s.query+` WHERE `+s.where.sql, s.where.args...)
+		if err != nil {
+			return nil, err
+		}
+		if s.n == nil {
+			continue
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
+		}
+		*s.n += int(n)
+	}
+	if e.AuditEvents, err = tx.pseudonymize(ctx, p, e.Pseudonym); err != nil {
+		return nil, err
+	}
+	return e, tx.audit(ctx, "user.erased", "user", e.Pseudonym, "")
+}
+
+// erasedInvitations lists the invitations addressed to p.
+func (tx *Tx) erasedInvitations(ctx context.Context, p *erasee) ([]string, error) {
+	where := or(in("user_id", p.userIDs), in("accepted_user_id", p.userIDs), in("lower(email)", p.emails),
+		in("phone", p.phones))
+	rows, err := tx.query(ctx, `SELECT id FROM invitations WHERE `+where.sql, where.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// pseudonymize makes the audit events by or about p's user name pseudonym
+// instead, and forgets the addresses p acted from.
+func (tx *Tx) pseudonymize(ctx context.Context, p *erasee, pseudonym string) (int, error) {
+	if len(p.userIDs) == 0 {
+		return 0, nil
+	}
+	id := p.userIDs[0]
+	res, err := tx.exec(ctx, `UPDATE audit_events SET
+	actor_user_id = CASE WHEN actor_user_id = ? THEN ? ELSE actor_user_id END,
+	remote_addr = CASE WHEN actor_user_id = ? THEN '' ELSE remote_addr END,
+	resource_id = CASE WHEN resource_id = ? THEN ? ELSE resource_id END
+WHERE actor_user_id = ? OR resource_id = ?`, id, pseudonym, id, id, pseudonym, id, id)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
