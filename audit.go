@@ -24,7 +24,7 @@ type AuditEvent struct {
 	ActorAPIKeyID string `json:"actor_api_key_id,omitempty"`
 	// Action is "<resource>.<verb>", such as "invitation.revoked".
 	Action     string    `json:"action"`
-	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request or domain"`
+	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain or user"`
 	ResourceID string    `json:"resource_id"`
 	RemoteAddr string    `json:"remote_addr,omitempty" doc:"the client address the request came from"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -44,10 +44,11 @@ const (
 	ResourceJoinLink         = "join_link"
 	ResourceJoinRequest      = "join_request"
 	ResourceDomain           = "domain"
+	ResourceUser             = "user"
 )
 
 // AuditResources lists the resources events are recorded for.
-var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest, ResourceDomain}
+var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest, ResourceDomain, ResourceUser}
 
 // AuditFilter selects audit events. Actor is a user id (usr_…) or an API
 // key id (key_…) and matches events where it acted in either role.

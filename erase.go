@@ -7,6 +7,10 @@ import "context"
 // name them.
 const PseudonymPrefix = "erased_"
 
+// EventUserErased is the action of the audit event an erasure records,
+// about the pseudonym.
+const EventUserErased = "user.erased"
+
 // EraseRequest names a person by address: someone who was only invited,
 // and has no user, or the addresses to erase beside a user's own.
 type EraseRequest struct {

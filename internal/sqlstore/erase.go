@@ -206,7 +206,7 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 	if e.AuditEvents, err = tx.pseudonymize(ctx, p, e.Pseudonym); err != nil {
 		return nil, err
 	}
-	return e, tx.audit(ctx, "user.erased", "user", e.Pseudonym, "")
+	return e, tx.audit(ctx, invited.EventUserErased, invited.ResourceUser, e.Pseudonym, "")
 }
 
 // erasedInvitations lists the invitations addressed to p.

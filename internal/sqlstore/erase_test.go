@@ -86,7 +86,7 @@ func testEraseUser(t *testing.T, e *env) {
 	if n := e.count(`SELECT COUNT(*) FROM invitations`); n != invitations {
 		t.Errorf("%d invitations, want the %d there were, blanked", n, invitations)
 	}
-	if n := e.count(`SELECT COUNT(*) FROM audit_events WHERE action = 'user.erased' AND resource_id = ?`, got.Pseudonym); n != 1 {
+	if n := e.count(`SELECT COUNT(*) FROM audit_events WHERE action = ? AND resource_id = ?`, invited.EventUserErased, got.Pseudonym); n != 1 {
 		t.Errorf("%d user.erased events naming the pseudonym", n)
 	}
 	if found := e.remains(bob.Email); len(found) == 0 {
