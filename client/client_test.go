@@ -69,7 +69,7 @@ func newService(t *testing.T, opts ...func(*api.Deps)) *service {
 	}
 	deps := api.Deps{
 		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db,
-		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, JoinRequests: db, Domains: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
+		Webhooks: db, Outbox: db, Apps: db, JoinLinks: db, JoinRequests: db, Domains: db, Erasure: db, Profiles: db, Tickets: db, TicketKeys: ticketKeys,
 		Credentials: &httpkit.Credentials{Auth: db},
 		Ready:       []api.Check{{Name: "database", Check: db.Ready}},
 	}

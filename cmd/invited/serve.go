@@ -150,6 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		JoinLinks:     db,
 		JoinRequests:  db,
 		Domains:       db,
+		Erasure:       db,
 		DNS:           dnsverify.NewResolver(cfg.DNSResolver),
 		Apps:          db,
 		Profiles:      db,

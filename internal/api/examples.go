@@ -33,6 +33,8 @@ const (
 )
 
 var (
+	exErasure = &invited.Erasure{Pseudonym: invited.PseudonymPrefix + "01kf3n2c7vq8w3xk5m9d4r6tzy", Users: 1, Memberships: 2,
+		Invitations: 3, JoinRequests: 1, JoinLinkUses: 1, Messages: 7, AuditEvents: 12, Other: 1}
 	exCreated  = time.Date(2026, 1, 15, 9, 30, 0, 0, time.UTC)
 	exAccepted = exCreated.Add(26 * time.Hour)
 	exExpires  = exCreated.Add(invited.DefaultInvitationTTL)
@@ -228,6 +230,9 @@ var examples = map[string]example{
 	"verifyDomain":     {invited.DomainVerify{Method: invited.VerifyDNS}, exDomain(invited.DomainVerified, invited.DomainAuto)},
 	"listJoinableOrgs": {nil, client.JoinableOrgList{JoinableOrgs: []*invited.JoinableOrg{exJoinable}}},
 	"joinOrganization": {invited.JoinRequestCreate{}, &invited.DomainJoin{Membership: &exMember, User: exUser, Joined: true}},
+
+	"eraseUser":    {invited.EraseRequest{}, exErasure},
+	"eraseInvitee": {invited.EraseRequest{Email: "ada@example.com"}, &invited.Erasure{Pseudonym: exErasure.Pseudonym, Invitations: 1, Messages: 2}},
 
 	"redeemAcceptanceTicket": {client.RedeemRequest{Ticket: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjIwMjYtMDEifQ.eyJqdGkiOiJ0a3RfMDEifQ.c2lnbmF0dXJl"},
 		&invited.AcceptanceTicket{ID: exTicketID, InvitationID: exInvID, OrgID: exOrgID, UserID: exUserID, Email: "ada@example.com", Name: "Ada Lovelace", Roles: []string{"member"}, IssuedAt: exAccepted, ExpiresAt: exAccepted.Add(5 * time.Minute), RedeemedAt: exTime(exAccepted.Add(3 * time.Second))}},

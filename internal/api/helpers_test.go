@@ -104,7 +104,7 @@ func newEnvWith(t testing.TB, dbURL string, outbound invited.OutboundPolicy, opt
 	conn := connect.New(connect.Config{Store: db, PublicURL: testBaseURL, Now: clk.Now, Logger: logger,
 		HTTPClient: egress.Client(outbound, 5*time.Second)})
 	deps := Deps{
-		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db, JoinLinks: db, JoinRequests: db, Domains: db,
+		Orgs: db, Members: db, Roles: db, Invitations: db, APIKeys: db, Idempotency: db, Audit: db, Apps: db, JoinLinks: db, JoinRequests: db, Domains: db, Erasure: db,
 		Profiles: db, ProfileTokens: conn, Webhooks: db,
 		Credentials: &httpkit.Credentials{Auth: db, Verifier: verifier},
 		PublicURL:   testBaseURL,

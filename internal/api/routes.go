@@ -102,6 +102,7 @@ var tags = []openapi.Tag{
 	{Name: "invitations", Description: "Offers to join an organization with roles, addressed to an email, a phone or a user; their lifecycle: draft, pending, accepted, declined, revoked, expired, archived."},
 	{Name: "invitation-links", Description: "What the holder of an invitation link can do, without credentials or with the host application's: preview, accept, decline."},
 	{Name: "members", Description: "The people of an organization and their roles."},
+	{Name: "users", Description: "People across organizations: erasing a person's personal data."},
 	{Name: "roles", Description: "Named sets of permissions per organization: the built-in ones and custom roles."},
 	{Name: "join-links", Description: "Multi-use secret links into an organization, with a use limit and an expiry, and what their holders can do: preview and join."},
 	{Name: "join-requests", Description: "Requests to join an organization, filed by a person or by a join link that requires approval, and the admins' decisions."},
@@ -122,6 +123,7 @@ var (
 	tagLinks       = []string{"invitation-links"}
 	tagMembers     = []string{"members"}
 	tagRoles       = []string{"roles"}
+	tagUsers       = []string{"users"}
 	tagTickets     = []string{"acceptance-tickets"}
 	tagJoinLinks   = []string{"join-links"}
 	tagRequests    = []string{"join-requests"}
@@ -226,6 +228,9 @@ func (s *server) routes() []openapi.Route {
 		{"GET", "/v1/profiles/{id}", "getProfile", tagProfiles, perm(invited.PermConnectionsManage), errsRead, nil, bodyless(s, s.profileAction(invited.ProfileService.FindProfileByID))},
 		{"POST", "/v1/profiles/{id}/archive", "archiveProfile", tagProfiles, perm(invited.PermConnectionsManage), errsWrite, nil, bodyless(s, s.profileAction(invited.ProfileService.ArchiveProfile))},
 		{"POST", "/v1/profiles/{id}/token", "getProfileToken", tagProfiles, perm(invited.PermConnectionsManage), errsProfileToken, nil, bodyless(s, s.profileToken)},
+
+		{"POST", "/v1/users/{id}/erase", "eraseUser", tagUsers, authAdmin, errsWrite, nil, handle(s, s.eraseUser, endpointOptions{optionalBody: true})},
+		{"POST", "/v1/invitees/erase", "eraseInvitee", tagUsers, authAdmin, errsWrite, nil, handle(s, s.eraseInvitee, endpointOptions{})},
 
 		{"POST", "/v1/api-keys", "createAPIKey", tagKeys, authOrgManage, errsWrite, nil, handle(s, s.createAPIKey, created)},
 		{"GET", "/v1/api-keys", "listAPIKeys", tagKeys, authOrgManage, errsScopedRead, apiKeysParams, bodyless(s, s.listAPIKeys)},

@@ -48,6 +48,8 @@ type Deps struct {
 	// unavailable).
 	Domains invited.DomainService
 	DNS     DomainChecker
+	// Erasure erases people's personal data.
+	Erasure invited.EraseService
 	// Apps registers apps and manages app invites.
 	Apps invited.AppService
 	// Profiles reads and archives connection profiles; ProfileTokens hands

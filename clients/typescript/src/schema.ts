@@ -624,6 +624,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/invitees/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase the personal data of an address
+         * @description Needs an admin key. For a person who was only invited: erases everything tied to the email or phone given (one at least, 400 otherwise), as eraseUser does, and the user with that email if there is one. An address nobody holds answers zero counts.
+         */
+        post: operations["eraseInvitee"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/join-link-tokens/{token}": {
         parameters: {
             query?: never;
@@ -1216,6 +1236,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a user's personal data
+         * @description Needs an admin key. Removes the user and their personal data everywhere it lives, in one transaction: their memberships, join requests, join link uses, acceptance tickets and console sessions are deleted; the invitations addressed to them (by user, email or phone) keep their organization, status and times but lose their addresses, names, message, metadata and links; the letters to them and the messages and stored answers that quote them are deleted with their attempts; what they invited, decided or claimed loses their id and name; their audit events stay, naming a pseudonym instead of them, without the addresses they acted from. The optional body names further addresses to erase. The answer counts what was erased; the erasure is audited as user.erased with the pseudonym, not the data. An unknown user answers 404.
+         */
+        post: operations["eraseUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -1505,10 +1545,10 @@ export interface components {
             /** @description the client address the request came from */
             remote_addr?: string;
             /**
-             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request or domain
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain or user
              * @enum {string}
              */
-            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain";
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user";
             resource_id: string;
         };
         AuditEventList: {
@@ -1603,6 +1643,24 @@ export interface components {
             verification_method?: "dns" | "admin";
             /** Format: date-time */
             verified_at: string | null;
+        };
+        EraseRequest: {
+            email?: string;
+            phone?: string;
+        };
+        Erasure: {
+            audit_events: number;
+            console_sessions: number;
+            invitations: number;
+            join_confirmations: number;
+            join_link_uses: number;
+            join_requests: number;
+            memberships: number;
+            messages: number;
+            other: number;
+            pseudonym: string;
+            tickets: number;
+            users: number;
         };
         Error: {
             error: {
@@ -4776,7 +4834,7 @@ export interface operations {
                 /** @description only this organization's */
                 org_id?: string;
                 /** @description only events about this kind of resource */
-                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain";
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
                 /** @description default 50 */
@@ -7595,6 +7653,188 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["InvitationWithURL"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eraseInvitee: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "pseudonym": "erased_01kf3n2c7vq8w3xk5m9d4r6tzy",
+                     *       "users": 0,
+                     *       "memberships": 0,
+                     *       "invitations": 1,
+                     *       "join_requests": 0,
+                     *       "join_link_uses": 0,
+                     *       "join_confirmations": 0,
+                     *       "tickets": 0,
+                     *       "console_sessions": 0,
+                     *       "messages": 2,
+                     *       "audit_events": 0,
+                     *       "other": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Erasure"];
                 };
             };
             /** @description Bad Request */
@@ -14233,6 +14473,186 @@ export interface operations {
                      *       "error": {
                      *         "code": "upstream_error",
                      *         "message": "the platform refused to renew the token: invalid_grant"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unavailable",
+                     *         "message": "the database is unavailable"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error: the code names it, the status follows from the code. */
+            default: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "internal",
+                     *         "message": "internal error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's id for this request, to find it in the server's log: answered in X-Request-Id when it is letters, digits, - and _, at most 64; anything else is replaced by a new id, not refused. */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description With an API key: act for this user (usr_… or external_id), with that user's permissions; with an organization-bound key, only within its organization. An unknown user is 401; with a user access token, 400. */
+                "Invited-Acting-User"?: components["parameters"]["ActingUser"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "pseudonym": "erased_01kf3n2c7vq8w3xk5m9d4r6tzy",
+                     *       "users": 1,
+                     *       "memberships": 2,
+                     *       "invitations": 3,
+                     *       "join_requests": 1,
+                     *       "join_link_uses": 1,
+                     *       "join_confirmations": 0,
+                     *       "tickets": 0,
+                     *       "console_sessions": 0,
+                     *       "messages": 7,
+                     *       "audit_events": 12,
+                     *       "other": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_request",
+                     *         "message": "the request has invalid fields (email: not a valid email address)",
+                     *         "fields": {
+                     *           "email": "not a valid email address"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "unauthenticated",
+                     *         "message": "send Authorization: Bearer with an API key or a user access token"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "message": "this needs the invitations:create permission in this organization"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "not_found",
+                     *         "message": "not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "invalid_state",
+                     *         "message": "the invitation is accepted; only a pending or expired invitation can be renewed"
                      *       }
                      *     }
                      */
