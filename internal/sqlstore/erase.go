@@ -46,6 +46,8 @@ func (db *DB) Erase(ctx context.Context, userID string, r invited.EraseRequest) 
 // every address they are known by, emails in lower case.
 type erasee struct {
 	userIDs, externalIDs, emails, phones []string
+	// name is the user's name, which letters to others may give.
+	name string
 }
 
 // erasedPerson finds the user userID, or else the user of r's email if
@@ -66,7 +68,7 @@ func (tx *Tx) erasedPerson(ctx context.Context, userID string, r invited.EraseRe
 	case err != nil:
 		return nil, notFound(err, "user")
 	}
-	p.userIDs = []string{u.ID}
+	p.userIDs, p.name = []string{u.ID}, u.Name
 	p.externalIDs = appendAddress(nil, u.ExternalID)
 	p.addEmail(u.Email)
 	p.phones = appendAddress(p.phones, u.Phone)
@@ -94,8 +96,7 @@ func (p *erasee) quoted() []string {
 	var out []string
 	for _, list := range [][]string{p.userIDs, p.externalIDs, p.emails, p.phones} {
 		for _, v := range list {
-			b, _ := json.Marshal(v) // a string always encodes
-			out = append(out, string(b))
+			out = append(out, jsonText(v))
 		}
 	}
 	return out
@@ -203,6 +204,11 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 		}
 		*s.n += int(n)
 	}
+	n, err := tx.forgetInLetters(ctx, p.name)
+	if err != nil {
+		return nil, err
+	}
+	e.Messages += n
 	if e.AuditEvents, err = tx.pseudonymize(ctx, p, e.Pseudonym); err != nil {
 		return nil, err
 	}
@@ -227,6 +233,49 @@ func (tx *Tx) erasedInvitations(ctx context.Context, p *erasee) ([]string, error
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// forgetInLetters blanks name where the letters to other people give it,
+// as their inviter or as who accepted, and answers how many it changed.
+// The letters stay: their recipients still get their invitation.
+func (tx *Tx) forgetInLetters(ctx context.Context, name string) (int, error) {
+	if name == "" {
+		return 0, nil
+	}
+	where := tx.mentions("letter", jsonText(name))
+	rows, err := tx.query(ctx, `SELECT id, letter FROM messages WHERE `+where.sql, where.args...)
+	if err != nil {
+		return 0, err
+	}
+	letters := map[string]*invited.Letter{}
+	for rows.Next() {
+		var id, text string
+		if err := rows.Scan(&id, &text); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		l := &invited.Letter{}
+		if err := json.Unmarshal([]byte(text), l); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		letters[id] = l
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for id, l := range letters {
+		for _, field := range []*string{&l.Inviter, &l.Acceptor, &l.ToName} {
+			if *field == name {
+				*field = ""
+			}
+		}
+		if _, err := tx.exec(ctx, `UPDATE messages SET letter = ? WHERE id = ?`, jsonText(l), id); err != nil {
+			return 0, err
+		}
+	}
+	return len(letters), nil
 }
 
 // pseudonymize makes the audit events by or about p's user name pseudonym

@@ -31,7 +31,7 @@ func (e *env) remains(needles ...string) []string {
 // testEraseUser erases a user who was invited by email and accepted into
 // two organizations, joined a third through a link, asked to join a
 // fourth, is invited by phone to a fifth and confirmed an address on a
-// link, with webhooks hearing of it all: afterwards no table holds her
+// link, and invited someone, with webhooks hearing of it all: afterwards no table holds her
 // addresses, names, external id or user id, and the others' data is intact.
 func testEraseUser(t *testing.T, e *env) {
 	_, err := e.db.CreateWebhook(e.admin, invited.WebhookCreate{URL: "https://ops.test/hook"})
@@ -48,6 +48,10 @@ func testEraseUser(t *testing.T, e *env) {
 		must(t, err)
 		user = acc.User
 	}
+	// Beta's first member, she owns it and invites Grace, whose letter
+	// names her.
+	grace, _ := e.invite(e.userContext(user), beta.ID, invited.InvitationCreate{Email: "grace@example.com",
+		Roles: []string{"member"}})
 	e.invite(e.admin, gamma.ID, invited.InvitationCreate{Phone: ada.phone, Channel: invited.ChannelSMS, FirstName: ada.first,
 		Roles: []string{"member"}})
 	_, token := e.joinLink(e.admin, delta.ID, invited.JoinLinkCreate{})
@@ -60,6 +64,9 @@ func testEraseUser(t *testing.T, e *env) {
 	_, err = e.db.RequestJoinConfirmation(visitor(), token, ada.email, ada.first+" "+ada.last)
 	must(t, err)
 	e.claim() // some letters and deliveries under way, the rest waiting
+	if e.count(`SELECT COUNT(*) FROM messages WHERE recipient = 'grace@example.com' AND letter LIKE ?`, "%"+ada.last+"%") == 0 {
+		t.Fatal("the letter to Grace does not name her inviter")
+	}
 	needles := []string{ada.email, ada.phone, ada.first, ada.last, ada.external, user.ID}
 	for _, n := range needles {
 		if len(e.remains(n)) == 0 {
@@ -95,6 +102,13 @@ func testEraseUser(t *testing.T, e *env) {
 	if _, err := e.db.FindMember(e.admin, acme.ID, bob.ID); err != nil {
 		t.Errorf("another member: %v", err)
 	}
+	if inv, err := e.db.FindInvitationByID(e.admin, grace.ID); err != nil || inv.Email != "grace@example.com" ||
+		inv.Inviter.Name != "" {
+		t.Errorf("the invitation she sent: %+v, %v", inv, err)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM messages WHERE recipient = 'grace@example.com'`); n == 0 {
+		t.Errorf("the letter to the person she invited went")
+	}
 	_, err = e.db.Erase(e.admin, user.ID, invited.EraseRequest{})
 	wantCode(t, err, invited.ENOTFOUND)
 }
@@ -103,11 +117,18 @@ func testEraseUser(t *testing.T, e *env) {
 // invitations stay, blanked, and nobody else's.
 func testEraseInvitee(t *testing.T, e *env) {
 	acme, beta := e.org(nil), e.org(nil)
-	e.invite(e.admin, acme.ID, invited.InvitationCreate{Email: ada.email, FirstName: ada.first, LastName: ada.last,
+	hers, _ := e.invite(e.admin, acme.ID, invited.InvitationCreate{Email: ada.email, FirstName: ada.first, LastName: ada.last,
 		Roles: []string{"member"}})
 	e.invite(e.admin, beta.ID, invited.InvitationCreate{Phone: ada.phone, Channel: invited.ChannelSMS, Roles: []string{"member"}})
 	other, _ := e.invite(e.admin, acme.ID, invited.InvitationCreate{Email: "grace@example.com", Roles: []string{"member"}})
 	e.claim()
+	// The stored answers of idempotent creates quote the invitee.
+	for key, invitee := range map[string]string{"ada": ada.email, "grace": "grace@example.com"} {
+		_, err := e.db.BeginIdempotent(e.admin, "test", key, "hash")
+		must(t, err)
+		must(t, e.db.FinishIdempotent(e.admin, "test", key, invited.IdempotentResponse{Status: 201,
+			Body: []byte(`{"invitation":{"email":"` + invitee + `"}}`)}))
+	}
 
 	for name, r := range map[string]invited.EraseRequest{"none": {}, "blank": {Email: " "}} {
 		t.Run(name, func(t *testing.T) {
@@ -117,7 +138,7 @@ func testEraseInvitee(t *testing.T, e *env) {
 	}
 	got, err := e.db.Erase(e.admin, "", invited.EraseRequest{Email: " " + strings.ToUpper(ada.email), Phone: ada.phone})
 	must(t, err)
-	if got.Users != 0 || got.Invitations != 2 || got.Messages < 2 || got.AuditEvents != 0 {
+	if got.Users != 0 || got.Invitations != 2 || got.Messages < 2 || got.Other != 1 || got.AuditEvents != 0 {
 		t.Fatalf("erasure %+v", got)
 	}
 	for _, f := range e.remains(ada.email, ada.phone, ada.first, ada.last) {
@@ -125,5 +146,12 @@ func testEraseInvitee(t *testing.T, e *env) {
 	}
 	if inv, err := e.db.FindInvitationByID(e.admin, other.ID); err != nil || inv.Email != "grace@example.com" {
 		t.Errorf("another invitation: %+v, %v", inv, err)
+	}
+	if inv, err := e.db.FindInvitationByID(e.admin, hers.ID); err != nil || inv.Email != "" || inv.FirstName != "" ||
+		inv.Status != invited.StatusPending {
+		t.Errorf("her invitation: %+v, %v; want it kept, blanked", inv, err)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM idempotency_keys`); n != 1 {
+		t.Errorf("%d stored answers, want the one quoting someone else", n)
 	}
 }
