@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 
 	"github.com/invitedhq/invited"
@@ -42,7 +45,7 @@ func (db *DB) Erase(ctx context.Context, userID string, r invited.EraseRequest) 
 	return out, err
 }
 
-// person is who an erasure is about: their user, if they became one, and
+// erasee is who an erasure is about: their user, if they became one, and
 // every address they are known by, emails in lower case.
 type erasee struct {
 	userIDs, externalIDs, emails, phones []string
@@ -62,10 +65,10 @@ func (tx *Tx) erasedPerson(ctx context.Context, userID string, r invited.EraseRe
 	p.phones = appendAddress(p.phones, r.Phone)
 	u := &invited.User{}
 	err := tx.queryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE `+col+` = ?`, val).Scan(userDest(u)...)
-	switch {
-	case userID == "" && isNotFound(notFound(err, "user")):
+	if userID == "" && errors.Is(err, sql.ErrNoRows) {
 		return p, nil
-	case err != nil:
+	}
+	if err != nil {
 		return nil, notFound(err, "user")
 	}
 	p.userIDs, p.name = []string{u.ID}, u.Name
@@ -79,12 +82,7 @@ func (p *erasee) addEmail(email string) { p.emails = appendAddress(p.emails, str
 
 // appendAddress appends s to list unless it is empty or there already.
 func appendAddress(list []string, s string) []string {
-	for _, v := range list {
-		if v == s {
-			return list
-		}
-	}
-	if s == "" {
+	if s == "" || slices.Contains(list, s) {
 		return list
 	}
 	return append(list, s)
@@ -109,7 +107,7 @@ type cond struct {
 }
 
 // in is the condition that expr is one of vals; none for no vals.
-func in[T any](expr string, vals []T) cond {
+func in(expr string, vals []string) cond {
 	if len(vals) == 0 {
 		return cond{}
 	}
