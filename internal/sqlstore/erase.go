@@ -17,8 +17,8 @@ import (
 // quoting them (letters, webhook deliveries and their attempts) and the
 // stored idempotent answers that quote them. It blanks what is also someone
 // else's record: invitations addressed to them keep their organization,
-// status and times but lose every address, name, message and metadata, and
-// their links; what they invited, decided or claimed keeps the fact without
+// roles and times but lose every address, name, message and metadata, and
+// their links, and the open ones are revoked; what they invited, decided or claimed keeps the fact without
 // their id or name. Their audit events stay, so that counts add up, naming a
 // pseudonym instead of them, without the addresses they came from.
 
@@ -170,8 +170,6 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 		{&e.Messages, `DELETE FROM messages`, messages},
 		{&e.Tickets, `DELETE FROM acceptance_tickets`, or(ofInvitations, ofUser, in("lower(email)", p.emails))},
 		{nil, `DELETE FROM invitation_tokens`, or(ofInvitations)},
-		{&e.Invitations, `UPDATE invitations SET email = NULL, phone = NULL, user_id = NULL, accepted_user_id = NULL,
-	invitee_key = 'erased:' || id, first_name = '', last_name = '', message = '', metadata = NULL`, or(in("id", invitationIDs))},
 		{&e.Memberships, `DELETE FROM memberships`, or(ofUser)},
 		{&e.JoinRequests, `DELETE FROM join_requests`, or(ofUser)},
 		{&e.JoinLinkUses, `DELETE FROM join_link_uses`, or(ofUser)},
@@ -187,6 +185,9 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 		{&e.Other, `UPDATE domains SET created_by_user_id = NULL, created_by_name = ''`,
 			or(in("created_by_user_id", p.userIDs))},
 		{&e.Users, `DELETE FROM users`, or(in("id", p.userIDs))},
+	}
+	if e.Invitations, err = tx.blankInvitations(ctx, invitationIDs); err != nil {
+		return nil, err
 	}
 	for _, s := range steps {
 		res, err := tx.exec(ctx, s.query+` WHERE `+s.where.sql, s.where.args...)
@@ -211,6 +212,26 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 		return nil, err
 	}
 	return e, tx.audit(ctx, invited.EventUserErased, invited.ResourceUser, e.Pseudonym, "")
+}
+
+// blankInvitations keeps the invitations ids with their organization,
+// roles and times but no trace of whom they were for, and revokes the open
+// ones: an invitation to nobody must not be sent again.
+func (tx *Tx) blankInvitations(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	where := in("id", ids)
+	res, err := tx.exec(ctx, `UPDATE invitations SET email = NULL, phone = NULL, user_id = NULL, accepted_user_id = NULL,
+	invitee_key = 'erased:' || id, first_name = '', last_name = '', message = '', metadata = NULL,
+	revoked_at = CASE WHEN status IN ('draft', 'pending') THEN ? ELSE revoked_at END,
+	status = CASE WHEN status IN ('draft', 'pending') THEN 'revoked' ELSE status END
+WHERE `+where.sql, append([]any{ms(tx.now)}, where.args...)...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // erasedInvitations lists the invitations addressed to p.

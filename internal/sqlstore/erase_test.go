@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invitedhq/invited"
 )
@@ -148,9 +149,12 @@ func testEraseInvitee(t *testing.T, e *env) {
 		t.Errorf("another invitation: %+v, %v", inv, err)
 	}
 	if inv, err := e.db.FindInvitationByID(e.admin, hers.ID); err != nil || inv.Email != "" || inv.FirstName != "" ||
-		inv.Status != invited.StatusPending {
-		t.Errorf("her invitation: %+v, %v; want it kept, blanked", inv, err)
+		inv.Status != invited.StatusRevoked {
+		t.Errorf("her invitation: %+v, %v; want it kept, blanked and revoked", inv, err)
 	}
+	e.clock.Advance(48 * time.Hour)
+	_, _, err = e.db.ResendInvitation(e.admin, hers.ID)
+	wantCode(t, err, invited.EINVALIDSTATE)
 	if n := e.count(`SELECT COUNT(*) FROM idempotency_keys`); n != 1 {
 		t.Errorf("%d stored answers, want the one quoting someone else", n)
 	}
