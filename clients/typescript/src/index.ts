@@ -66,6 +66,9 @@ export type DomainVerify = Body<"verifyDomain">;
 export type JoinableOrg = Success<"listJoinableOrgs">["joinable_orgs"][number];
 /** The outcome of joining through a verified domain: a membership (policy auto) or a join request (policy request). */
 export type DomainJoin = Success<"joinOrganization">;
+/** What erasing a person removed or blanked, counted per kind, and the pseudonym of their audit events. */
+export type Erasure = Success<"eraseUser">;
+export type EraseRequest = Body<"eraseInvitee">;
 export type Member = Success<"getMember">;
 export type MemberUpdate = Body<"updateMember">;
 export type Role = Success<"createRole">;
@@ -447,6 +450,16 @@ export class InvitedClient {
       ),
     remove: (org: string, user: string, opts?: RequestOptions) =>
       unwrap(this.raw.DELETE("/v1/orgs/{org}/members/{user}", { params: { path: { org, user } }, ...init(opts) })),
+  };
+
+  /** Erasing people's personal data (an admin key). */
+  readonly users = {
+    /** Erases a user, and the further addresses in `body`. */
+    erase: (id: string, body: EraseRequest = {}, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/users/{id}/erase", { params: { path: { id } }, body, ...init(opts) })),
+    /** Erases the email or phone of someone who was only invited, and the user with that email if any. */
+    eraseInvitee: (body: EraseRequest, opts?: RequestOptions) =>
+      unwrap(this.raw.POST("/v1/invitees/erase", { body, ...init(opts) })),
   };
 
   readonly roles = {
