@@ -30,9 +30,13 @@ type Erasure struct {
 	JoinConfirmations int    `json:"join_confirmations"`
 	Tickets           int    `json:"tickets"`
 	ConsoleSessions   int    `json:"console_sessions"`
-	Messages          int    `json:"messages"`
-	AuditEvents       int    `json:"audit_events"`
-	Other             int    `json:"other"`
+	// Messages counts those deleted and the letters to others that no
+	// longer name them.
+	Messages    int `json:"messages"`
+	AuditEvents int `json:"audit_events"`
+	// Other counts the stored idempotent answers that quoted them, the app
+	// invites to their email, and what they invited, decided or claimed.
+	Other int `json:"other"`
 }
 
 // EraseService removes a person's personal data everywhere it lives. It

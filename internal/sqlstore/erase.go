@@ -18,9 +18,11 @@ import (
 // stored idempotent answers that quote them. It blanks what is also someone
 // else's record: invitations addressed to them keep their organization,
 // roles and times but lose every address, name, message and metadata, and
-// their links, and the open ones are revoked; what they invited, decided or claimed keeps the fact without
-// their id or name. Their audit events stay, so that counts add up, naming a
-// pseudonym instead of them, without the addresses they came from.
+// their links, and the open ones are revoked; what they invited, decided or
+// claimed keeps the fact without their id or name, and the letters to
+// others that name them lose the name. Their audit events stay, so that
+// counts add up, naming a pseudonym instead of them, without the addresses
+// they came from. Docs: "Erasing a person" in docs/security.md.
 
 // Erase erases the user userID, if not "", and everything tied to them or
 // their addresses, and r's addresses: an admin key only.
