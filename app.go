@@ -394,16 +394,13 @@ func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Invite
 		f.Add("org_id", "the app belongs to another organization; invite from there, or use a system-wide app")
 	}
 	CheckText(f, "email", c.Email, false)
-	CheckText(f, "note", c.Note, true)
+	checkMessage(f, "note", c.Note, MaxAppInviteNoteRunes)
 	if c.Email != "" {
 		email, ok := NormalizeEmail(strings.TrimSpace(c.Email))
 		if !ok {
 			f.Add("email", "not a valid email address")
 		}
 		ai.Email = email
-	}
-	if utf8.RuneCountInString(c.Note) > MaxAppInviteNoteRunes {
-		f.Add("note", "at most 2000 characters")
 	}
 	ai.ExpiresAt = Expiry(c.ExpiresIn, nil, org.Settings.TTL(), now, f)
 	if err := f.Err(); err != nil {

@@ -265,7 +265,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 		FirstName:   checkLine(f, "first_name", c.FirstName, MaxNameRunes),
 		LastName:    checkLine(f, "last_name", c.LastName, MaxNameRunes),
 		Roles:       s.ResolveRoles(f, "roles", c.Roles, roleExists),
-		Message:     checkMessage(f, c.Message),
+		Message:     checkMessage(f, "message", c.Message, MaxMessageRunes),
 		RedirectURL: s.ResolveRedirect(f, "redirect_url", c.RedirectURL),
 		Audience:    checkLine(f, "audience", c.Audience, MaxAudienceLen),
 		Metadata:    CheckMetadata(f, c.Metadata),

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Join links (issue 15): a multi-use secret link into one organization.
@@ -218,9 +217,9 @@ func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bo
 		OrgID:           org.ID,
 		Status:          JoinLinkActive,
 		MaxUses:         c.MaxUses,
-		Note:            c.Note,
+		Note:            checkMessage(f, "note", c.Note, MaxJoinLinkNoteRunes),
 		RequireApproval: c.RequireApproval,
-		Audience:        strings.TrimSpace(c.Audience),
+		Audience:        checkLine(f, "audience", c.Audience, MaxAudienceLen),
 		Inviter:         inviter,
 		CreatedAt:       now,
 		UpdatedAt:       now,
@@ -230,14 +229,6 @@ func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bo
 	capRoles(f, "roles", "a join link", l.Roles, granted(l.Roles), c.AllowPrivileged)
 	if c.MaxUses != nil && (*c.MaxUses < 1 || *c.MaxUses > MaxJoinLinkUses) {
 		f.Add("max_uses", "must be between 1 and 100000, or absent for no limit but the expiry")
-	}
-	CheckText(f, "note", c.Note, true)
-	if utf8.RuneCountInString(c.Note) > MaxJoinLinkNoteRunes {
-		f.Add("note", "at most 2000 characters")
-	}
-	CheckText(f, "audience", l.Audience, false)
-	if utf8.RuneCountInString(l.Audience) > MaxAudienceLen {
-		f.Add("audience", "at most 200 characters")
 	}
 	l.AllowedEmailDomains = emailDomains(f, "allowed_email_domains", c.AllowedEmailDomains)
 	l.ExpiresAt = Expiry(c.ExpiresIn, c.ExpiresAt, DefaultInvitationTTL, now, f)

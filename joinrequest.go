@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Join requests (issue 15): a person asks to join an organization and one
@@ -129,16 +128,8 @@ func NewJoinRequest(org *Organization, u *User, via string, roles []string, mess
 		Roles: roles, Message: strings.TrimSpace(message), CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(JoinRequestTTL),
 	}
 	r.Requester.Email, r.Requester.EmailVerified, r.Requester.Name = u.Email, u.EmailVerified, u.Name
-	checkNote(f, "message", r.Message)
+	checkMessage(f, "message", r.Message, MaxJoinRequestNoteRunes)
 	return r, f.Err()
-}
-
-// checkNote validates a short free text of a join request.
-func checkNote(f FieldErrors, field, text string) {
-	CheckText(f, field, text, true)
-	if utf8.RuneCountInString(text) > MaxJoinRequestNoteRunes {
-		f.Add(field, "at most 1000 characters")
-	}
 }
 
 // JoinRequestCreate is the body of a person's own request to join.
@@ -158,7 +149,7 @@ type JoinDecision struct {
 func (r *JoinRequest) Decide(action Action, d JoinDecision, decider Inviter, now time.Time) error {
 	f := FieldErrors{}
 	note := strings.TrimSpace(d.Note)
-	checkNote(f, "note", note)
+	checkMessage(f, "note", note, MaxJoinRequestNoteRunes)
 	if len(d.Roles) > 0 && action != ActionApprove {
 		f.Add("roles", "only an approval grants roles")
 	}

@@ -163,11 +163,11 @@ func checkLine(f FieldErrors, field, raw string, max int) string {
 	return s
 }
 
-// checkMessage returns a message to the invitee as written: lines and
-// tabs allowed, at most MaxMessageRunes characters.
-func checkMessage(f FieldErrors, msg string) string {
-	CheckText(f, "message", msg, true)
-	checkLength(f, "message", msg, MaxMessageRunes)
+// checkMessage returns a free text of field as written (an invitation's
+// message, a note): lines and tabs allowed, at most max characters.
+func checkMessage(f FieldErrors, field, msg string, max int) string {
+	CheckText(f, field, msg, true)
+	checkLength(f, field, msg, max)
 	return msg
 }
 
