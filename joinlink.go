@@ -144,6 +144,14 @@ func (l *JoinLink) stamp(action Action) **time.Time {
 	return nil
 }
 
+// Usable is the refusal a use of l would meet at now because of its
+// status, or nil: an overdue link reads as expired before the sweeper has
+// written it down.
+func (l *JoinLink) Usable(now time.Time) error {
+	_, err := JoinLinkLifecycle.Transition(l.StatusAt(now), ActionUse)
+	return err
+}
+
 // Use counts one use of l at now, and exhausts it when that was the last
 // one it allows. It reports whether it did.
 func (l *JoinLink) Use(now time.Time) (exhausted bool, err error) {
@@ -282,7 +290,7 @@ type JoinLinkPreview struct {
 func (l *JoinLink) Preview(org *Organization, now time.Time) *JoinLinkPreview {
 	p := &JoinLinkPreview{Status: l.StatusAt(now), ExpiresAt: l.ExpiresAt, Roles: l.Roles, AllowedEmailDomains: l.AllowedEmailDomains,
 		RequireApproval: l.RequireApproval}
-	p.Usable = p.Status == JoinLinkActive
+	p.Usable = l.Usable(now) == nil
 	p.Organization.ID, p.Organization.Name = org.ID, org.DisplayName()
 	p.Inviter.Name = l.Inviter.Name
 	return p

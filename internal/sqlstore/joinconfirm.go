@@ -72,7 +72,7 @@ func (db *DB) RequestJoinConfirmation(ctx context.Context, token, email, name st
 		if err != nil {
 			return err
 		}
-		if _, err := invited.JoinLinkLifecycle.Transition(l.StatusAt(tx.now), invited.ActionUse); err != nil {
+		if err := l.Usable(tx.now); err != nil {
 			return err
 		}
 		// The letter proves the address: it is judged as verified.

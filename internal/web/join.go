@@ -123,21 +123,13 @@ var joinDeadByCode = map[string]string{
 func (p *Pages) openJoin(w http.ResponseWriter, r *http.Request, token string) (*invited.JoinLink, *invited.Organization, bool) {
 	l, org, err := p.deps.Joins.OpenJoinLink(r.Context(), token)
 	if err == nil {
-		err = p.usable(l)
+		err = l.Usable(p.deps.Now())
 	}
 	if err != nil {
 		p.joinError(w, r, err, l, org, "unknown")
 		return nil, nil, false
 	}
 	return l, org, true
-}
-
-// usable is the refusal a use of l would meet now because of its status,
-// or nil: an overdue link reads as expired before the sweeper has written
-// it down.
-func (p *Pages) usable(l *invited.JoinLink) error {
-	_, err := invited.JoinLinkLifecycle.Transition(l.StatusAt(p.deps.Now()), invited.ActionUse)
-	return err
 }
 
 // showJoin answers GET /j/{token}.
@@ -199,7 +191,7 @@ func (p *Pages) openConfirmation(w http.ResponseWriter, r *http.Request, secret 
 		err = c.Check(p.deps.Now())
 	}
 	if err == nil {
-		err = p.usable(l)
+		err = l.Usable(p.deps.Now())
 	}
 	if err != nil {
 		p.joinError(w, r, err, l, org, "confirmation-unknown")
