@@ -292,9 +292,7 @@ func (db *DB) JoinByDomain(ctx context.Context, orgID string, c invited.JoinRequ
 		if err != nil {
 			return err
 		}
-		if _, err := tx.member(ctx, orgID, u.ID); err == nil {
-			return invited.Errorf(invited.EALREADYMEMBER, "you are a member of this organization already")
-		} else if !isNotFound(err) {
+		if err := tx.notMember(ctx, orgID, u.ID); err != nil {
 			return err
 		}
 		if !org.Settings.EmailDomainAllowed(u.Email) {

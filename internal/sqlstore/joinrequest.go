@@ -108,9 +108,7 @@ func (db *DB) CreateJoinRequest(ctx context.Context, orgID string, c invited.Joi
 		if err != nil {
 			return err
 		}
-		if _, err := tx.member(ctx, orgID, u.ID); err == nil {
-			return invited.Errorf(invited.EALREADYMEMBER, "you are a member of this organization already")
-		} else if !isNotFound(err) {
+		if err := tx.notMember(ctx, orgID, u.ID); err != nil {
 			return err
 		}
 		f := invited.FieldErrors{}

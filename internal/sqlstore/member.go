@@ -126,6 +126,19 @@ func (tx *Tx) member(ctx context.Context, orgID, userID string) (*invited.Member
 	return m, notFound(err, "member")
 }
 
+// notMember refuses, with already_member, a person who is a member of
+// orgID already: they ask to join, and have nothing to ask for.
+func (tx *Tx) notMember(ctx context.Context, orgID, userID string) error {
+	_, err := tx.member(ctx, orgID, userID)
+	switch {
+	case err == nil:
+		return invited.Errorf(invited.EALREADYMEMBER, "you are a member of this organization already")
+	case isNotFound(err):
+		return nil
+	}
+	return err
+}
+
 // setRoles stores m's roles as of now.
 func (tx *Tx) setRoles(ctx context.Context, m *invited.Membership) error {
 	m.UpdatedAt = tx.now
