@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -102,48 +101,35 @@ func (p *erasee) quoted() []string {
 	return out
 }
 
-// cond is a WHERE condition and its arguments.
-type cond struct {
-	sql  string
-	args []any
+// An erasure's conditions are alternatives: a row goes when any of them
+// holds. They are built as wheres and joined by OR (where.any).
+
+// inList is the condition that col is one of vals; none for no vals.
+func inList(col string, vals []string) where {
+	var w where
+	if len(vals) > 0 {
+		w.in(col, vals)
+	}
+	return w
 }
 
-// in is the condition that expr is one of vals; none for no vals.
-func in(expr string, vals []string) cond {
-	if len(vals) == 0 {
-		return cond{}
+// anyOf gathers the alternatives of parts into one.
+func anyOf(parts ...where) where {
+	var w where
+	for _, p := range parts {
+		w.conds = append(w.conds, p.conds...)
+		w.args = append(w.args, p.args...)
 	}
-	args := make([]any, len(vals))
-	for i, v := range vals {
-		args[i] = v
-	}
-	return cond{expr + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ") + ")", args}
-}
-
-// or joins cs, and matches nothing when there is none to join.
-func or(cs ...cond) cond {
-	var out cond
-	var parts []string
-	for _, c := range cs {
-		if c.sql != "" {
-			parts = append(parts, c.sql)
-			out.args = append(out.args, c.args...)
-		}
-	}
-	if len(parts) == 0 {
-		return cond{sql: "1 = 0"}
-	}
-	out.sql = "(" + strings.Join(parts, " OR ") + ")"
-	return out
+	return w
 }
 
 // mentions is the condition that column col holds one of vals.
-func (tx *Tx) mentions(col string, vals ...any) cond {
-	cs := make([]cond, len(vals))
-	for i, v := range vals {
-		cs[i] = cond{tx.db.dialect.contains(col), []any{v}}
+func (tx *Tx) mentions(col string, vals ...any) where {
+	var w where
+	for _, v := range vals {
+		w.add(tx.db.dialect.contains(col), v)
 	}
-	return or(cs...)
+	return w
 }
 
 // erase erases p, in the order the foreign keys need, counting each kind.
@@ -157,42 +143,43 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 	for _, q := range p.quoted() {
 		quoted, quotedBytes = append(quoted, q), append(quotedBytes, []byte(q))
 	}
-	ofInvitations := in("invitation_id", invitationIDs)
-	ofUser := in("user_id", p.userIDs)
-	messages := or(ofInvitations, in("lower(recipient)", p.emails), in("recipient", p.phones),
+	ofInvitations := inList("invitation_id", invitationIDs)
+	ofUser := inList("user_id", p.userIDs)
+	messages := anyOf(ofInvitations, inList("lower(recipient)", p.emails), inList("recipient", p.phones),
 		tx.mentions("letter", quoted...), tx.mentions("payload", quoted...))
-	inMessages := cond{"message_id IN (SELECT id FROM messages WHERE " + messages.sql + ")", messages.args}
+	var inMessages where
+	inMessages.add("message_id IN (SELECT id FROM messages WHERE "+messages.any()+")", messages.args...)
 	steps := []struct {
 		n     *int
 		query string
-		where cond
+		where where
 	}{
-		{&e.JoinConfirmations, `DELETE FROM join_confirmations`, or(in("lower(email)", p.emails), inMessages)},
+		{&e.JoinConfirmations, `DELETE FROM join_confirmations`, anyOf(inList("lower(email)", p.emails), inMessages)},
 		{nil, `DELETE FROM message_attempts`, inMessages},
 		{&e.Messages, `DELETE FROM messages`, messages},
-		{&e.Tickets, `DELETE FROM acceptance_tickets`, or(ofInvitations, ofUser, in("lower(email)", p.emails))},
-		{nil, `DELETE FROM invitation_tokens`, or(ofInvitations)},
-		{&e.Memberships, `DELETE FROM memberships`, or(ofUser)},
-		{&e.JoinRequests, `DELETE FROM join_requests`, or(ofUser)},
-		{&e.JoinLinkUses, `DELETE FROM join_link_uses`, or(ofUser)},
+		{&e.Tickets, `DELETE FROM acceptance_tickets`, anyOf(ofInvitations, ofUser, inList("lower(email)", p.emails))},
+		{nil, `DELETE FROM invitation_tokens`, anyOf(ofInvitations)},
+		{&e.Memberships, `DELETE FROM memberships`, anyOf(ofUser)},
+		{&e.JoinRequests, `DELETE FROM join_requests`, anyOf(ofUser)},
+		{&e.JoinLinkUses, `DELETE FROM join_link_uses`, anyOf(ofUser)},
 		{&e.ConsoleSessions, `DELETE FROM console_sessions`,
-			or(in("user_external_id", p.externalIDs), tx.mentions("identity", quoted...))},
+			anyOf(inList("user_external_id", p.externalIDs), tx.mentions("identity", quoted...))},
 		{&e.Other, `DELETE FROM idempotency_keys`, tx.mentions("body", quotedBytes...)},
-		{&e.Other, `UPDATE app_invites SET email = ''`, or(in("lower(email)", p.emails))},
-		{&e.Other, `UPDATE invitations SET inviter_user_id = NULL, inviter_name = ''`, or(in("inviter_user_id", p.userIDs))},
-		{&e.Other, `UPDATE join_links SET inviter_user_id = NULL, inviter_name = ''`, or(in("inviter_user_id", p.userIDs))},
-		{&e.Other, `UPDATE app_invites SET inviter_user_id = NULL, inviter_name = ''`, or(in("inviter_user_id", p.userIDs))},
+		{&e.Other, `UPDATE app_invites SET email = ''`, anyOf(inList("lower(email)", p.emails))},
+		{&e.Other, `UPDATE invitations SET inviter_user_id = NULL, inviter_name = ''`, anyOf(inList("inviter_user_id", p.userIDs))},
+		{&e.Other, `UPDATE join_links SET inviter_user_id = NULL, inviter_name = ''`, anyOf(inList("inviter_user_id", p.userIDs))},
+		{&e.Other, `UPDATE app_invites SET inviter_user_id = NULL, inviter_name = ''`, anyOf(inList("inviter_user_id", p.userIDs))},
 		{&e.Other, `UPDATE join_requests SET decided_by_user_id = NULL, decided_by_name = ''`,
-			or(in("decided_by_user_id", p.userIDs))},
+			anyOf(inList("decided_by_user_id", p.userIDs))},
 		{&e.Other, `UPDATE domains SET created_by_user_id = NULL, created_by_name = ''`,
-			or(in("created_by_user_id", p.userIDs))},
-		{&e.Users, `DELETE FROM users`, or(in("id", p.userIDs))},
+			anyOf(inList("created_by_user_id", p.userIDs))},
+		{&e.Users, `DELETE FROM users`, anyOf(inList("id", p.userIDs))},
 	}
 	if e.Invitations, err = tx.blankInvitations(ctx, invitationIDs); err != nil {
 		return nil, err
 	}
 	for _, s := range steps {
-		res, err := tx.exec(ctx, s.query+` WHERE `+s.where.sql, s.where.args...)
+		res, err := tx.exec(ctx, s.query+` WHERE `+s.where.any(), s.where.args...)
 		if err != nil {
 			return nil, err
 		}
@@ -223,12 +210,12 @@ func (tx *Tx) blankInvitations(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	where := in("id", ids)
+	where := inList("id", ids)
 	res, err := tx.exec(ctx, `UPDATE invitations SET email = NULL, phone = NULL, user_id = NULL, accepted_user_id = NULL,
 	invitee_key = 'erased:' || id, first_name = '', last_name = '', message = '', metadata = NULL,
 	revoked_at = CASE WHEN status IN ('draft', 'pending') THEN ? ELSE revoked_at END,
 	status = CASE WHEN status IN ('draft', 'pending') THEN 'revoked' ELSE status END
-WHERE `+where.sql, append([]any{ms(tx.now)}, where.args...)...)
+WHERE `+where.any(), append([]any{ms(tx.now)}, where.args...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -238,22 +225,11 @@ WHERE `+where.sql, append([]any{ms(tx.now)}, where.args...)...)
 
 // erasedInvitations lists the invitations addressed to p.
 func (tx *Tx) erasedInvitations(ctx context.Context, p *erasee) ([]string, error) {
-	where := or(in("user_id", p.userIDs), in("accepted_user_id", p.userIDs), in("lower(email)", p.emails),
-		in("phone", p.phones))
-	rows, err := tx.query(ctx, `SELECT id FROM invitations WHERE `+where.sql, where.args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	where := anyOf(inList("user_id", p.userIDs), inList("accepted_user_id", p.userIDs), inList("lower(email)", p.emails),
+		inList("phone", p.phones))
+	return queryList(ctx, tx, func(s scanner) (id string, err error) {
+		return id, s.Scan(&id)
+	}, `SELECT id FROM invitations WHERE `+where.any(), where.args...)
 }
 
 // forgetInLetters blanks name where the letters to other people give it,
@@ -264,29 +240,18 @@ func (tx *Tx) forgetInLetters(ctx context.Context, name string) (int, error) {
 		return 0, nil
 	}
 	where := tx.mentions("letter", jsonText(name))
-	rows, err := tx.query(ctx, `SELECT id, letter FROM messages WHERE `+where.sql, where.args...)
+	type letter struct {
+		id string
+		l  invited.Letter
+	}
+	letters, err := queryList(ctx, tx, func(s scanner) (m letter, err error) {
+		return m, s.Scan(&m.id, jsonCol{&m.l})
+	}, `SELECT id, letter FROM messages WHERE `+where.any(), where.args...)
 	if err != nil {
 		return 0, err
 	}
-	letters := map[string]*invited.Letter{}
-	for rows.Next() {
-		var id, text string
-		if err := rows.Scan(&id, &text); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		l := &invited.Letter{}
-		if err := json.Unmarshal([]byte(text), l); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		letters[id] = l
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for id, l := range letters {
+	for _, m := range letters {
+		id, l := m.id, &m.l
 		for _, field := range []*string{&l.Inviter, &l.Acceptor, &l.ToName} {
 			if *field == name {
 				*field = ""

@@ -183,6 +183,15 @@ func (w *where) join(op string) string {
 	return "(" + strings.Join(w.conds, " "+op+" ") + ")"
 }
 
+// any returns the conditions joined by OR, in parentheses, or one that
+// holds for nothing when there are none.
+func (w *where) any() string {
+	if len(w.conds) == 0 {
+		return "(1 = 0)"
+	}
+	return w.join("OR")
+}
+
 // String is the WHERE clause of AND-ed conditions, or "" when there are
 // none.
 func (w *where) String() string {
