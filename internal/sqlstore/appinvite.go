@@ -93,8 +93,8 @@ func (db *DB) CreateAppInvite(ctx context.Context, appID string, c invited.AppIn
 // FindAppInvites lists the app invites of the organizations where the
 // actor holds connections:manage, newest first.
 func (db *DB) FindAppInvites(ctx context.Context, f invited.AppInviteFilter) ([]*invited.AppInvite, string, error) {
-	if f.Status != "" && !slices.Contains(invited.AppInviteStatuses, f.Status) {
-		return nil, "", invited.FieldErrors{"status": "not a status"}.Err()
+	if err := checkStatus(f.Status, invited.AppInviteStatuses); err != nil {
+		return nil, "", err
 	}
 	return findManaged(ctx, db, f.OrgID, invited.PermConnectionsManage, f.Page, invited.PrefixAppInvite,
 		func(tx *Tx, orgIDs []string, k keyset) ([]*invited.AppInvite, error) {

@@ -98,8 +98,8 @@ func (db *DB) CreateDomain(ctx context.Context, orgID string, c invited.DomainCr
 // FindDomains lists the domains of f.OrgID (of every organization where
 // the actor holds org:manage when empty), newest first.
 func (db *DB) FindDomains(ctx context.Context, f invited.DomainFilter) ([]*invited.Domain, string, error) {
-	if f.Status != "" && !slices.Contains(invited.DomainStatuses, f.Status) {
-		return nil, "", invited.FieldErrors{"status": "not a status"}.Err()
+	if err := checkStatus(f.Status, invited.DomainStatuses); err != nil {
+		return nil, "", err
 	}
 	return findManaged(ctx, db, f.OrgID, invited.PermOrgManage, f.Page, invited.PrefixDomain,
 		func(tx *Tx, orgIDs []string, k keyset) ([]*invited.Domain, error) {

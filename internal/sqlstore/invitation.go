@@ -511,9 +511,8 @@ func (db *DB) FindInvitationByID(ctx context.Context, id string) (*invited.Invit
 // FindInvitations lists the invitations in the actor's read scope, newest
 // first.
 func (db *DB) FindInvitations(ctx context.Context, f invited.InvitationFilter) ([]*invited.Invitation, string, error) {
-	if f.Status != "" && !slices.Contains(invited.Statuses, f.Status) {
-		return nil, "", &invited.Error{Code: invited.EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"status": "not a status"}}
+	if err := checkStatus(f.Status, invited.Statuses); err != nil {
+		return nil, "", err
 	}
 	k, err := newKeyset(f.Page, invited.PrefixInvitation)
 	if err != nil {

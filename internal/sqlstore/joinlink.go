@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/invitedhq/invited"
@@ -93,8 +92,8 @@ func (db *DB) CreateJoinLink(ctx context.Context, orgID string, c invited.JoinLi
 // FindJoinLinks lists the links of f.OrgID (of every organization where
 // the actor holds invitations:read when empty), newest first.
 func (db *DB) FindJoinLinks(ctx context.Context, f invited.JoinLinkFilter) ([]*invited.JoinLink, string, error) {
-	if f.Status != "" && !slices.Contains(invited.JoinLinkStatuses, f.Status) {
-		return nil, "", invited.FieldErrors{"status": "not a status"}.Err()
+	if err := checkStatus(f.Status, invited.JoinLinkStatuses); err != nil {
+		return nil, "", err
 	}
 	return findManaged(ctx, db, f.OrgID, invited.PermInvitationsRead, f.Page, invited.PrefixJoinLink,
 		func(tx *Tx, orgIDs []string, k keyset) ([]*invited.JoinLink, error) {

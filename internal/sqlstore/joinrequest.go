@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/invitedhq/invited"
@@ -125,8 +124,8 @@ func (db *DB) CreateJoinRequest(ctx context.Context, orgID string, c invited.Joi
 // FindJoinRequests lists the requests of f.OrgID (of every organization
 // where the actor holds members:manage when empty), newest first.
 func (db *DB) FindJoinRequests(ctx context.Context, f invited.JoinRequestFilter) ([]*invited.JoinRequest, string, error) {
-	if f.Status != "" && !slices.Contains(invited.JoinRequestStatuses, f.Status) {
-		return nil, "", invited.FieldErrors{"status": "not a status"}.Err()
+	if err := checkStatus(f.Status, invited.JoinRequestStatuses); err != nil {
+		return nil, "", err
 	}
 	return findManaged(ctx, db, f.OrgID, invited.PermMembersManage, f.Page, invited.PrefixJoinRequest,
 		func(tx *Tx, orgIDs []string, k keyset) ([]*invited.JoinRequest, error) {

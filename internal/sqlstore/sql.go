@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +158,15 @@ func notFound(err error, what string) error {
 
 // isNotFound reports whether err is the domain's not_found.
 func isNotFound(err error) bool { return invited.ErrorCode(err) == invited.ENOTFOUND }
+
+// checkStatus refuses a list's status filter that is none of statuses;
+// "" filters nothing.
+func checkStatus[S ~string](status S, statuses []S) error {
+	if status != "" && !slices.Contains(statuses, status) {
+		return invited.FieldErrors{"status": "not a status"}.Err()
+	}
+	return nil
+}
 
 // where collects the conditions of a query and their arguments.
 type where struct {
