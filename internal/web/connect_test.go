@@ -151,10 +151,10 @@ func (s *connectSite) consent(t testing.TB, authURL *url.URL) string {
 }
 
 // ownLink matches what a page may link to or load: the skip link, the
-// stylesheet and Acme's logo. The callback pages' URL holds the platform's
+// icons, the stylesheet and Acme's logo. The callback pages' URL holds the platform's
 // code and the state, which must reach no other site, not even by a link
 // followed later.
-var ownLink = regexp.MustCompile(`^(#main|/assets/style\.css|https://cdn\.acme\.test/logo\.png)$`)
+var ownLink = regexp.MustCompile(`^(#main|/favicon\.ico|/assets/(favicon\.svg|style\.css)|https://cdn\.acme\.test/logo\.png)$`)
 
 // linkAttr matches the attributes that link, load or post somewhere.
 var linkAttr = regexp.MustCompile(`(?:href|src|action)="([^"]*)"`)

@@ -132,6 +132,8 @@ func New(deps Deps) (*Pages, error) {
 func (p *Pages) Routes() map[string]http.Handler {
 	routes := map[string]http.Handler{
 		"GET /assets/": http.StripPrefix("/assets/", assets()),
+		// Browsers ask for it whatever a page links; it is in assets too.
+		"GET /favicon.ico": assets(),
 	}
 	for _, group := range []map[string]http.Handler{p.landingRoutes(), p.joinRoutes(), p.connectRoutes(), p.consoleRoutes()} {
 		maps.Copy(routes, group)
@@ -142,7 +144,7 @@ func (p *Pages) Routes() map[string]http.Handler {
 	return routes
 }
 
-// assets serves the embedded stylesheet and scripts. They change only with
+// assets serves the embedded stylesheet, icons and scripts. They change only with
 // a release, so browsers may keep them for a day.
 func assets() http.Handler {
 	sub, _ := fs.Sub(files, "assets")
