@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/invitedhq/invited"
@@ -255,12 +253,7 @@ func TestBrowserDarkMode(t *testing.T) {
 	}
 
 	ctx := browser.Start(t)
-	browser.Do(t, ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}},
-		})
-		return err
-	}))
+	browser.Do(t, ctx, browser.PreferColorScheme("dark"))
 	for _, pg := range []struct{ name, url, ready string }{
 		{"landing", live.URL, "form#accept"},
 		{"dead-link", dead.URL, "section#status"},
@@ -272,20 +265,10 @@ func TestBrowserDarkMode(t *testing.T) {
 			}
 			browser.Do(t, ctx, chromedp.Navigate(pg.url), chromedp.WaitVisible(chromedp.CSS(pg.ready)))
 			browser.Screenshot(t, ctx, pg.name)
-			if bg := computedStyle(t, ctx, "html", "background-color"); !dark(bg) {
+			if bg := computedStyle(t, ctx, "html", "background-color"); !browser.IsDark(bg) {
 				t.Errorf("the page's background is %s, not dark", bg)
 			}
 			browser.Accessible(t, ctx, pg.name)
 		})
 	}
-}
-
-// dark reports whether the CSS colour rgb(r, g, b) is dark: its
-// channels' mean under a fifth of the way to white.
-func dark(rgb string) bool {
-	var r, g, b int
-	if _, err := fmt.Sscanf(rgb, "rgb(%d, %d, %d)", &r, &g, &b); err != nil {
-		return false
-	}
-	return r+g+b < 3*255/5
 }
