@@ -241,7 +241,8 @@ func fits(t *testing.T, ctx context.Context) {
 
 // TestBrowserDarkMode opens pages in a browser that prefers a dark colour
 // scheme: they are dark, and axe-core finds no violation (contrast among
-// them) on the landing page, a dead link's page and the console.
+// them) on the landing page, a dead link's page, a join page and the
+// console.
 func TestBrowserDarkMode(t *testing.T) {
 	srv, _ := browserServe(t)
 	host := newHostApp(t, srv.URL, "")
@@ -251,12 +252,14 @@ func TestBrowserDarkMode(t *testing.T) {
 	if _, err := adminClient(t, srv).RevokeInvitation(t.Context(), dead.ID); err != nil {
 		t.Fatal(err)
 	}
+	join := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{RedirectURL: host.URL + "/welcome"})
 
 	ctx := browser.Start(t)
 	browser.Do(t, ctx, browser.PreferColorScheme("dark"))
 	for _, pg := range []struct{ name, url, ready string }{
 		{"landing", live.URL, "form#accept"},
 		{"dead-link", dead.URL, "section#status"},
+		{"join", join.URL, "form#join"},
 		{"console", srv.URL + "/console/orgs/" + org + "/invitations", "table#invitations"},
 	} {
 		t.Run(pg.name, func(t *testing.T) {
