@@ -108,9 +108,9 @@ type consolePage struct {
 }
 
 // consoleData fills a service with what the console lists: invitations
-// in every state, with long addresses and several roles, members, join
-// requests with long messages. It returns the
-// organization's id and that of a pending invitation.
+// in every state, with long addresses and several roles, members, and
+// join requests with long messages. It returns the organization's id and
+// that of a pending invitation.
 func consoleData(t *testing.T, srv *instance, dbPath string) (org, pending string) {
 	t.Helper()
 	org = newOrg(t, srv, "Acme", &invited.OrgSettingsPatch{
