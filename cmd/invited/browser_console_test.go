@@ -84,6 +84,7 @@ func TestBrowserConsoleFits(t *testing.T) {
 					}
 					browser.Screenshot(t, ctx, pg.name)
 					fits(t, ctx)
+					tablesRead(t, ctx)
 				})
 			}
 		})
@@ -236,6 +237,19 @@ func fits(t *testing.T, ctx context.Context) {
 	}
 	for _, o := range l.Outside {
 		t.Errorf("out of the window's %d px: %s", l.Width, o)
+	}
+}
+
+// tablesRead fails the test unless a screen reader is told of every
+// table and row of the page in the tab as such: a list shown as cards is
+// still a table to it.
+func tablesRead(t *testing.T, ctx context.Context) {
+	t.Helper()
+	roles := browser.Roles(t, ctx)
+	for role, sel := range map[string]string{"table": "table", "row": "tr"} {
+		if n := browser.Run(t, ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel))); roles[role] != n {
+			t.Errorf("%d %s elements, but %d of the role %s", n, sel, roles[role], role)
+		}
 	}
 }
 

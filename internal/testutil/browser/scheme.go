@@ -2,8 +2,11 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"testing"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -28,4 +31,24 @@ func IsDark(rgb string) bool {
 		return false
 	}
 	return r+g+b < 3*255/5
+}
+
+// Roles counts the roles in the accessibility tree of the page in the
+// tab, as a screen reader is told them, ignored nodes left out.
+func Roles(t testing.TB, ctx context.Context) map[string]int {
+	t.Helper()
+	tree := Run(t, ctx, chromedp.Action[accessibility.GetFullAXTreeResult](func(ctx context.Context, t *chromedp.Target) (accessibility.GetFullAXTreeResult, error) {
+		return cdp.Call(ctx, t, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	}))
+	roles := map[string]int{}
+	for _, n := range tree.Nodes {
+		if n.Ignored || n.Role == nil {
+			continue
+		}
+		var role string
+		if err := json.Unmarshal(n.Role.Value, &role); err == nil {
+			roles[role]++
+		}
+	}
+	return roles
 }
