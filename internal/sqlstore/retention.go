@@ -60,9 +60,10 @@ var retainedKinds = map[invited.RetentionKind]retained{
 }
 
 // retainBatchSQL selects up to a batch of the ids of k that are due and
-// older than a cutoff, oldest first, in one organization (its arguments:
-// the organization, the cutoff, the batch size) or, for system, among the
-// rows of none (the cutoff and the batch size).
+// older than a cutoff, in one organization (its arguments: the
+// organization, the cutoff, the batch size) or, for system, among the
+// rows of none (the cutoff and the batch size). In no particular order:
+// every one of them goes, and a sort would cost what is due, not a batch.
 func retainBatchSQL(d dialect, k retained, system bool) string {
 	scope := "org_id = ?"
 	if system {
@@ -72,8 +73,7 @@ func retainBatchSQL(d dialect, k retained, system bool) string {
 	if k.due != "" {
 		due = " AND " + k.due
 	}
-	return `SELECT id FROM ` + k.table + ` WHERE ` + scope + due + ` AND ` + k.age + ` < ?
-ORDER BY ` + k.age + ` LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED")
+	return `SELECT id FROM ` + k.table + ` WHERE ` + scope + due + ` AND ` + k.age + ` < ? LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED")
 }
 
 // RetentionScopes lists every organization with its retention merged over
