@@ -19,7 +19,7 @@ import (
 // and, beside them, the removal alone, the same rows deleted by id in the
 // pass's batches. A pass should cost about what its removal costs, and
 // next to nothing when there is nothing to remove, whatever the size of
-// the table (docs/benchmarks.md, scripts/bench-retention.sh).
+// the table (docs/benchmarks.md).
 //
 //	INVITED_BENCH_ROWS=1000000 go test -run '^$' -bench Retention ./internal/sqlstore/
 func BenchmarkRetention(b *testing.B) { benchBackends(b, benchRetention) }
