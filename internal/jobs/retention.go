@@ -41,16 +41,7 @@ type Retention struct {
 
 // Run applies the policy every Interval until ctx is done.
 func (r *Retention) Run(ctx context.Context) {
-	t := time.NewTicker(r.Interval)
-	defer t.Stop()
-	for {
-		r.Pass(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every(ctx, r.Interval, func(ctx context.Context) { r.Pass(ctx) })
 }
 
 // Pass applies the policy once: for each kind and scope, batches until

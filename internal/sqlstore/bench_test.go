@@ -242,8 +242,17 @@ func loadInvitations(e *env, n int) []*invited.Organization {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	// On PostgreSQL, VACUUM also sets the hint bits and the visibility map
-	// now, rather than the first reads or an autovacuum amid the timings.
+	analyzeLoad(e)
+	e.t.Logf("loaded %d invitations in %v", n, time.Since(start).Round(time.Second))
+	return orgs
+}
+
+// analyzeLoad gathers the statistics after a load, as PostgreSQL's
+// autovacuum would soon after it. On PostgreSQL, VACUUM also sets the hint
+// bits and the visibility map now, rather than the first reads or an
+// autovacuum amid the timings.
+func analyzeLoad(e *env) {
+	e.t.Helper()
 	analyze := `ANALYZE`
 	if e.db.dialect.name == postgresDialect.name {
 		analyze = `VACUUM ANALYZE`
@@ -251,8 +260,6 @@ func loadInvitations(e *env, n int) []*invited.Organization {
 	if _, err := e.db.write.Exec(analyze); err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Logf("loaded %d invitations in %v", n, time.Since(start).Round(time.Second))
-	return orgs
 }
 
 // BenchmarkFindInvitationsPage compares the first page of the list with one

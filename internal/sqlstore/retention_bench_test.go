@@ -70,13 +70,7 @@ func loadRetained(e *env, n int) (time.Time, time.Duration) {
 			}
 		}
 	}
-	analyze := `ANALYZE`
-	if e.db.dialect.name == postgresDialect.name {
-		analyze = `VACUUM ANALYZE`
-	}
-	if _, err := e.db.write.Exec(analyze); err != nil {
-		e.t.Fatal(err)
-	}
+	analyzeLoad(e)
 	e.t.Logf("loaded %d messages with attempts and %d audit events in %v", n, n, time.Since(start).Round(time.Second))
 	return base, step
 }
