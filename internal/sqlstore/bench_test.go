@@ -341,6 +341,13 @@ func logPlan(e *env, name string, f invited.InvitationFilter) {
 		e.t.Fatal(err)
 	}
 	q, args := invitationListQuery(adminScope(e, f), f, k, e.clock.Now())
+	logQueryPlan(e, name, q, args...)
+}
+
+// logQueryPlan logs (under -v) the plan of q with args as it runs on the
+// loaded tables.
+func logQueryPlan(e *env, name, q string, args ...any) {
+	e.t.Helper()
 	rows, err := e.db.read.Query(explainSQL[e.db.dialect.name]+e.db.dialect.rebind(q), args...)
 	if err != nil {
 		e.t.Fatal(err)

@@ -95,10 +95,10 @@ func hotQueries(d dialect) []planQuery {
 	}
 	var retention []planQuery
 	for _, kind := range invited.RetentionKinds {
-		k := retainedKinds[kind]
-		retention = append(retention, planQuery{"retention of " + string(kind), retainBatchSQL(d, k, false), []any{"org_a", 0, 1000}, false})
-		if !k.perOrg {
-			retention = append(retention, planQuery{"system retention of " + string(kind), retainBatchSQL(d, k, true), []any{0, 1000}, false})
+		// Paged: the batch must come off the index in its order.
+		for _, org := range []string{"org_a", ""} {
+			retention = append(retention, planQuery{"retention of " + string(kind) + " in " + org, retainBatchSQL(d, retainedKinds[kind]),
+				[]any{org, 0, 1000}, true})
 		}
 	}
 	ids := inList("id", []string{"msg_a", "msg_b"})

@@ -25,6 +25,9 @@ import (
 // retained is a kind of row retention removes or clears.
 type retained struct {
 	table string
+	// org is the expression of the organization a row belongs to, ""
+	// for none, as the kind's index holds it.
+	org string
 	// due is the predicate of the kind's partial index (always true for
 	// audit events): the rows that may go once old enough.
 	due string
@@ -32,48 +35,41 @@ type retained struct {
 	// or an invitation ended (updated_at, which the change of status
 	// set), when an event happened.
 	age string
-	// perOrg says that every row belongs to an organization: the
-	// system's own scope has none.
-	perOrg bool
 	// apply removes or clears the rows ids.
 	apply func(ctx context.Context, tx *Tx, ids []string) error
 }
 
+// orgOrNone is the organization of a row that may belong to none.
+const orgOrNone = "COALESCE(org_id, '')"
+
 var retainedKinds = map[invited.RetentionKind]retained{
-	invited.RetainMessages: {table: "messages", due: "status <> 'pending'", age: "updated_at",
+	invited.RetainMessages: {table: "messages", org: orgOrNone, due: "status <> 'pending'", age: "updated_at",
+		apply: func(ctx context.Context, tx *Tx, ids []string) error { return deleteMessages(ctx, tx, inList("id", ids)) }},
+	invited.RetainAuditEvents: {table: "audit_events", org: orgOrNone, due: "1 = 1", age: "created_at",
 		apply: func(ctx context.Context, tx *Tx, ids []string) error {
-			return deleteMessages(ctx, tx, inList("id", ids))
+			return execIn(ctx, tx, `DELETE FROM audit_events`, nil, "id", ids)
 		}},
-	invited.RetainAuditEvents: {table: "audit_events", age: "created_at", apply: func(ctx context.Context, tx *Tx, ids []string) error {
-		return execIn(ctx, tx, `DELETE FROM audit_events`, nil, "id", ids)
-	}},
-	invited.RetainInvitations: {table: "invitations", due: "status IN ('declined', 'revoked', 'expired') AND cleared_at IS NULL",
-		age: "updated_at", perOrg: true, apply: clearInvitations},
-	invited.RetainAppInvites: {table: "app_invites", due: "status IN ('revoked', 'expired') AND cleared_at IS NULL",
-		age: "updated_at", perOrg: true, apply: func(ctx context.Context, tx *Tx, ids []string) error {
+	invited.RetainInvitations: {table: "invitations", org: "org_id", due: "status IN ('declined', 'revoked', 'expired') AND cleared_at IS NULL",
+		age: "updated_at", apply: clearInvitations},
+	invited.RetainAppInvites: {table: "app_invites", org: "org_id", due: "status IN ('revoked', 'expired') AND cleared_at IS NULL",
+		age: "updated_at", apply: func(ctx context.Context, tx *Tx, ids []string) error {
 			return execIn(ctx, tx, `UPDATE app_invites SET email = '', note = '', cleared_at = ?`, []any{ms(tx.now)}, "id", ids)
 		}},
-	invited.RetainJoinRequests: {table: "join_requests", due: "status IN ('denied', 'expired') AND cleared_at IS NULL",
-		age: "updated_at", perOrg: true, apply: func(ctx context.Context, tx *Tx, ids []string) error {
+	invited.RetainJoinRequests: {table: "join_requests", org: "org_id", due: "status IN ('denied', 'expired') AND cleared_at IS NULL",
+		age: "updated_at", apply: func(ctx context.Context, tx *Tx, ids []string) error {
 			return execIn(ctx, tx, `UPDATE join_requests SET message = '', decision_note = '', cleared_at = ?`, []any{ms(tx.now)}, "id", ids)
 		}},
 }
 
 // retainBatchSQL selects up to a batch of the ids of k that are due and
-// older than a cutoff, in one organization (its arguments: the
-// organization, the cutoff, the batch size) or, for system, among the
-// rows of none (the cutoff and the batch size). In no particular order:
-// every one of them goes, and a sort would cost what is due, not a batch.
-func retainBatchSQL(d dialect, k retained, system bool) string {
-	scope := "org_id = ?"
-	if system {
-		scope = "org_id IS NULL"
-	}
-	due := ""
-	if k.due != "" {
-		due = " AND " + k.due
-	}
-	return `SELECT id FROM ` + k.table + ` WHERE ` + scope + due + ` AND ` + k.age + ` < ? LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED")
+// older than a cutoff in one organization ("" for none), oldest first;
+// its arguments are the organization, the cutoff and the batch size. The
+// order is the index's, so that the planner, whatever its statistics,
+// reads the batch off that index rather than search the organization's
+// rows another way for rows that may not be there.
+func retainBatchSQL(d dialect, k retained) string {
+	return `SELECT id FROM ` + k.table + ` WHERE ` + k.org + ` = ? AND ` + k.due + ` AND ` + k.age + ` < ?
+ORDER BY ` + k.age + ` LIMIT ?` + d.lock("FOR UPDATE SKIP LOCKED")
 }
 
 // RetentionScopes lists every organization with its retention merged over
@@ -104,18 +100,12 @@ func (db *DB) Retain(ctx context.Context, kind invited.RetentionKind, scope invi
 		return 0, fmt.Errorf("sqlstore: retain: no kind %q", kind)
 	case limit <= 0 || keep <= 0:
 		return 0, fmt.Errorf("sqlstore: retain %s: limit %d and keep %v must be positive", kind, limit, keep)
-	case scope.OrgID == "" && k.perOrg:
-		return 0, nil
 	}
 	var n int
 	err := db.writeTx(ctx, func(tx *Tx) error {
-		args := []any{ms(tx.now.Add(-keep)), limit}
-		if scope.OrgID != "" {
-			args = append([]any{scope.OrgID}, args...)
-		}
 		ids, err := queryList(ctx, tx, func(s scanner) (id string, err error) {
 			return id, s.Scan(&id)
-		}, retainBatchSQL(db.dialect, k, scope.OrgID == ""), args...)
+		}, retainBatchSQL(db.dialect, k), scope.OrgID, ms(tx.now.Add(-keep)), limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

@@ -15,13 +15,17 @@ ALTER TABLE invitations ADD COLUMN cleared_at BIGINT;
 ALTER TABLE app_invites ADD COLUMN cleared_at BIGINT;
 ALTER TABLE join_requests ADD COLUMN cleared_at BIGINT;
 
--- Finished messages by organization and the time they finished: pending
--- ones, which the outbox still needs, are not in it.
-CREATE INDEX messages_finished ON messages (org_id, updated_at) WHERE status <> 'pending';
+-- Finished messages by organization ('' for none: a system-wide webhook's
+-- deliveries) and the time they finished: pending ones, which the outbox
+-- still needs, are not in it. The organization is an expression so that
+-- the system's scope is an equality too, and a batch comes in index order
+-- whichever scope it is of.
+CREATE INDEX messages_finished ON messages ((COALESCE(org_id, '')), updated_at) WHERE status <> 'pending';
 -- The letters of an invitation whatever their status, deleted with its
 -- personal data.
 CREATE INDEX messages_of_invitation ON messages (invitation_id) WHERE invitation_id IS NOT NULL;
-CREATE INDEX audit_events_age ON audit_events (org_id, created_at);
+-- Audit events by organization ('' for none) and age.
+CREATE INDEX audit_events_age ON audit_events ((COALESCE(org_id, '')), created_at);
 CREATE INDEX invitations_ended ON invitations (org_id, updated_at)
 	WHERE status IN ('declined', 'revoked', 'expired') AND cleared_at IS NULL;
 CREATE INDEX app_invites_ended ON app_invites (org_id, updated_at)
