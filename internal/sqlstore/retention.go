@@ -44,7 +44,9 @@ const orgOrNone = "COALESCE(org_id, '')"
 
 var retainedKinds = map[invited.RetentionKind]retained{
 	invited.RetainMessages: {table: "messages", org: orgOrNone, due: "status <> 'pending'", age: "updated_at",
-		apply: func(ctx context.Context, tx *Tx, ids []string) error { return deleteMessages(ctx, tx, inList("id", ids)) }},
+		apply: func(ctx context.Context, tx *Tx, ids []string) error {
+			return deleteMessages(ctx, tx, inList("id", ids))
+		}},
 	invited.RetainAuditEvents: {table: "audit_events", org: orgOrNone, due: "1 = 1", age: "created_at",
 		apply: func(ctx context.Context, tx *Tx, ids []string) error {
 			return execIn(ctx, tx, `DELETE FROM audit_events`, nil, "id", ids)
