@@ -315,8 +315,12 @@ func ResendDelay(sentAt *time.Time, resends []time.Time, now time.Time) time.Dur
 }
 
 // Renew extends a pending or expired invitation: it becomes pending with a
-// new expiry and keeps its link.
+// new expiry and keeps its link. One whose personal data was cleared (by
+// retention or erasure) is addressed to nobody and cannot be renewed.
 func (inv *Invitation) Renew(r Renewal, ttl time.Duration, now time.Time) error {
+	if inv.Email == "" && inv.Phone == "" && inv.UserID == "" {
+		return Errorf(EINVALIDSTATE, "the invitation's personal data was cleared: invite the person anew")
+	}
 	f := FieldErrors{}
 	expiresAt := Expiry(r.ExpiresIn, r.ExpiresAt, ttl, now, f)
 	if err := f.Err(); err != nil {

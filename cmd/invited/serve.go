@@ -192,6 +192,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Expired: func(n int) { m.Transition(metrics.Expired, n) }}).Run(jobCtx)
 	})
 	wg.Go(func() { dispatcher.Run(jobCtx) })
+	wg.Go(func() {
+		(&jobs.Retention{Store: db, Policy: cfg.Retention, Interval: cfg.RetentionInterval, Pause: jobs.RetentionPause,
+			Logger: logger, Retained: func(k invited.RetentionKind, n int) { m.Retained(string(k), n) }}).Run(jobCtx)
+	})
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

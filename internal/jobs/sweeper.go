@@ -44,11 +44,14 @@ type Sweeper struct {
 }
 
 // Run sweeps every Interval until ctx is done.
-func (s *Sweeper) Run(ctx context.Context) {
-	t := time.NewTicker(s.Interval)
+func (s *Sweeper) Run(ctx context.Context) { every(ctx, s.Interval, s.Sweep) }
+
+// every runs f at once, then every interval, until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		s.Sweep(ctx)
+		f(ctx)
 		select {
 		case <-ctx.Done():
 			return

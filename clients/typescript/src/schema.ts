@@ -1540,15 +1540,19 @@ export interface components {
             actor_user_id?: string;
             /** Format: date-time */
             created_at: string;
+            /** @description for retention.applied, how many rows of each kind the pass removed or cleared */
+            details?: {
+                [key: string]: number;
+            };
             id: string;
             org_id?: string;
             /** @description the client address the request came from */
             remote_addr?: string;
             /**
-             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain or user
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain, user or retention
              * @enum {string}
              */
-            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user";
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user" | "retention";
             resource_id: string;
         };
         AuditEventList: {
@@ -2141,6 +2145,8 @@ export interface components {
             logo_url: string;
             /** @description the accepting user must own the invited email, phone or user id */
             require_email_match: boolean;
+            /** @description how long this organization's finished messages, audit events and the personal data of ended invitations are kept; each part absent takes the system's default */
+            retention: components["schemas"]["Retention"];
             /** @description the host app's sign-in page; phone and user-id invitees are sent there with ?invitation_token=…; must match allowed_redirect_origins */
             sign_in_url: string;
         };
@@ -2155,6 +2161,7 @@ export interface components {
             invitation_ttl?: string | null;
             logo_url?: string | null;
             require_email_match?: boolean | null;
+            retention?: components["schemas"]["RetentionPatch"] | null;
             sign_in_url?: string | null;
         };
         Organization: {
@@ -2227,6 +2234,19 @@ export interface components {
             expires_at?: string | null;
             /** @description new lifetime from now, e.g. "72h"; default the organization's invitation_ttl */
             expires_in?: string | null;
+        };
+        Retention: {
+            /** @description how long audit events are kept, e.g. "365d"; at least 7d; absent or "0s": the system's default */
+            audit_events?: string;
+            /** @description how long after an invitation was declined, revoked or expired (and an app invite revoked or expired, a join request denied or expired) its email, phone, names, message and metadata are cleared; the row stays with its status and times; at least the organization's invitation_ttl; absent or "0s": the system's default */
+            ended_invitations?: string;
+            /** @description how long a delivered, dead or cancelled message and its delivery attempts are kept after it finished, e.g. "30d"; at least 7d; absent or "0s": the system's default */
+            messages?: string;
+        };
+        RetentionPatch: {
+            audit_events?: string | null;
+            ended_invitations?: string | null;
+            messages?: string | null;
         };
         Role: {
             built_in: boolean;
@@ -4834,7 +4854,7 @@ export interface operations {
                 /** @description only this organization's */
                 org_id?: string;
                 /** @description only events about this kind of resource */
-                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user";
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user" | "retention";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
                 /** @description default 50 */
@@ -10129,7 +10149,8 @@ export interface operations {
                      *             "logo_url": "",
                      *             "accent_color": "",
                      *             "default_redirect_url": "",
-                     *             "sign_in_url": ""
+                     *             "sign_in_url": "",
+                     *             "retention": {}
                      *           },
                      *           "created_at": "2026-01-15T09:30:00Z",
                      *           "updated_at": "2026-01-15T09:30:00Z"
@@ -10292,7 +10313,8 @@ export interface operations {
                      *         "logo_url": "",
                      *         "accent_color": "",
                      *         "default_redirect_url": "",
-                     *         "sign_in_url": ""
+                     *         "sign_in_url": "",
+                     *         "retention": {}
                      *       },
                      *       "created_at": "2026-01-15T09:30:00Z",
                      *       "updated_at": "2026-01-15T09:30:00Z"
@@ -10484,7 +10506,8 @@ export interface operations {
                      *         "logo_url": "",
                      *         "accent_color": "",
                      *         "default_redirect_url": "",
-                     *         "sign_in_url": ""
+                     *         "sign_in_url": "",
+                     *         "retention": {}
                      *       },
                      *       "created_at": "2026-01-15T09:30:00Z",
                      *       "updated_at": "2026-01-15T09:30:00Z"
@@ -10644,7 +10667,8 @@ export interface operations {
                      *         "logo_url": "",
                      *         "accent_color": "",
                      *         "default_redirect_url": "",
-                     *         "sign_in_url": ""
+                     *         "sign_in_url": "",
+                     *         "retention": {}
                      *       },
                      *       "created_at": "2026-01-15T09:30:00Z",
                      *       "updated_at": "2026-01-15T09:30:00Z"
