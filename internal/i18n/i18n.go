@@ -11,6 +11,7 @@
 package i18n
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -107,8 +108,8 @@ func Choose(prefs ...string) *Locale {
 		if p == "" {
 			continue
 		}
-		want, _, err := language.ParseAcceptLanguage(p)
-		if err != nil || len(want) == 0 {
+		want := parsePrefs(p)
+		if len(want) == 0 {
 			continue
 		}
 		if _, i, conf := matcher.Match(want...); conf != language.No {
@@ -116,6 +117,29 @@ func Choose(prefs ...string) *Locale {
 		}
 	}
 	return English()
+}
+
+// parsePrefs parses an Accept-Language header (a single tag is one too),
+// most wanted first, skipping the entries that do not parse instead of
+// the whole header, as x/text's parser would.
+func parsePrefs(header string) []language.Tag {
+	type pref struct {
+		tag language.Tag
+		q   float32
+	}
+	var prefs []pref
+	for entry := range strings.SplitSeq(header, ",") {
+		tags, qs, err := language.ParseAcceptLanguage(entry)
+		if err == nil && len(tags) == 1 {
+			prefs = append(prefs, pref{tags[0], qs[0]})
+		}
+	}
+	slices.SortStableFunc(prefs, func(a, b pref) int { return cmp.Compare(b.q, a.q) })
+	out := make([]language.Tag, len(prefs))
+	for i, p := range prefs {
+		out[i] = p.tag
+	}
+	return out
 }
 
 // Name is the locale's BCP 47 tag, for lang attributes: "pt-BR".
