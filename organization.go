@@ -45,6 +45,7 @@ type OrgSettings struct {
 	RequireEmailMatch      bool     `json:"require_email_match" doc:"the accepting user must own the invited email, phone or user id"`
 	Contact                string   `json:"contact" doc:"shown on dead-link pages"`
 	DefaultRoles           []string `json:"default_roles" doc:"the roles of an invitation that names none: 1-32 built-in or custom roles, not owner"`
+	DefaultLocale          string   `json:"default_locale" doc:"BCP 47 language tag of the pages and messages of invitations, join links and app invites that name no locale; empty: the browser's language, then English"`
 
 	// The hosted pages (DESIGN.md §5).
 	DisplayName        string `json:"display_name" doc:"the name hosted pages show; default the organization's name"`
@@ -76,6 +77,7 @@ type OrgSettingsPatch struct {
 	RequireEmailMatch      *bool           `json:"require_email_match,omitempty"`
 	Contact                *string         `json:"contact,omitempty"`
 	DefaultRoles           *[]string       `json:"default_roles,omitempty"`
+	DefaultLocale          *string         `json:"default_locale,omitempty"`
 	DisplayName            *string         `json:"display_name,omitempty"`
 	LogoURL                *string         `json:"logo_url,omitempty"`
 	AccentColor            *string         `json:"accent_color,omitempty"`
@@ -187,6 +189,9 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 		if slices.Contains(s.DefaultRoles, RoleOwner) {
 			f.Add("settings.default_roles", "owner cannot be a default role: grant it to someone in particular")
 		}
+	}
+	if p.DefaultLocale != nil {
+		s.DefaultLocale = checkLocale(f, "settings.default_locale", *p.DefaultLocale)
 	}
 	if p.Contact != nil {
 		s.Contact = strings.TrimSpace(*p.Contact)

@@ -138,6 +138,7 @@ var contract = []struct {
 	{"DomainJoin", testDomainJoin},
 	{"DomainJoinableOrgs", testJoinableOrgs},
 	{"DomainIsolation", testDomainIsolation},
+	{"Locales", testLocales},
 }
 
 func testSendDraft(t *testing.T, e *env) {

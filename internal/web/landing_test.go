@@ -322,7 +322,7 @@ func TestLandingEmailInvitation(t *testing.T) {
 	})
 	a := s.get(t, "/i/"+token)
 	a.expect(t, http.StatusOK,
-		`<html lang="en">`,
+		`<html lang="en" dir="ltr">`,
 		`<span class="brand-name">Acme &lt;Team&gt;</span>`,
 		`<img class="logo" src="https://cdn.acme.test/logo.png"`,
 		"--accent: #facc15; --accent-text: #000000",

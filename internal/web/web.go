@@ -25,6 +25,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
@@ -101,8 +102,8 @@ type Deps struct {
 type Pages struct {
 	deps      Deps
 	logger    *slog.Logger
-	templates map[string]*template.Template
-	secure    bool // cookies are Secure
+	templates map[string]map[string]*template.Template // by locale, then name
+	secure    bool                                     // cookies are Secure
 }
 
 // New parses the templates and returns the pages.
@@ -155,11 +156,25 @@ func assets() http.Handler {
 	})
 }
 
-// parseTemplates parses each page with the layout and with the partials
+// parseTemplates parses the pages once in each locale, its functions
+// (funcs) bound to that locale's catalog: templates[locale][name].
+func parseTemplates() (map[string]map[string]*template.Template, error) {
+	out := map[string]map[string]*template.Template{}
+	for _, loc := range i18n.All() {
+		ts, err := parseLocale(loc)
+		if err != nil {
+			return nil, err
+		}
+		out[loc.Name()] = ts
+	}
+	return out, nil
+}
+
+// parseLocale parses each page in loc with the layout and with the partials
 // (*.tmpl) of its own directory, which pages there share: templates/NAME.html
 // becomes templates["NAME"], and templates/console/NAME.html
 // templates["console/NAME"].
-func parseTemplates() (map[string]*template.Template, error) {
+func parseLocale(loc *i18n.Locale) (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	err := fs.WalkDir(files, "templates", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path == "templates/layout.html" || !strings.HasSuffix(path, ".html") {
@@ -169,7 +184,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		if err != nil {
 			return err
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, append([]string{"templates/layout.html", path}, partials...)...)
+		t, err := template.New("layout.html").Funcs(funcs(loc)).ParseFS(files, append([]string{"templates/layout.html", path}, partials...)...)
 		if err != nil {
 			return err
 		}

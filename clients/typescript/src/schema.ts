@@ -1453,6 +1453,8 @@ export interface components {
             expires_at: string;
             id: string;
             inviter: components["schemas"]["Inviter"];
+            /** @description BCP 47 language of the partner's pages; default the organization's default_locale */
+            locale?: string;
             note?: string;
             org_id: string;
             /** Format: date-time */
@@ -1467,6 +1469,8 @@ export interface components {
             email?: string;
             /** @description lifetime, e.g. "72h" or "7d"; default the organization's invitation_ttl */
             expires_in?: string | null;
+            /** @description BCP 47 language tag (de, pt-BR) of the partner's pages; default the organization's default_locale, then the browser's language */
+            locale?: string;
             /** @description at most 2000 characters */
             note?: string;
             /** @description the organization the connection is for */
@@ -1510,6 +1514,8 @@ export interface components {
             expires_at: string;
             id: string;
             inviter: components["schemas"]["Inviter"];
+            /** @description BCP 47 language of the partner's pages; default the organization's default_locale */
+            locale?: string;
             note?: string;
             org_id: string;
             /** Format: date-time */
@@ -1719,6 +1725,8 @@ export interface components {
             id: string;
             inviter: components["schemas"]["Inviter"];
             last_name?: string;
+            /** @description BCP 47 language of the invitee's pages and messages; default the organization's default_locale */
+            locale?: string;
             message?: string;
             metadata?: Record<string, never>;
             org_id: string;
@@ -1751,6 +1759,8 @@ export interface components {
             expires_in?: string | null;
             first_name?: string;
             last_name?: string;
+            /** @description BCP 47 language tag (de, pt-BR) of the invitee's pages, email and text message; default the organization's default_locale, then the browser's language */
+            locale?: string;
             /** @description at most 2000 characters */
             message?: string;
             /** @description a JSON object of at most 8 KiB, returned as given */
@@ -1806,6 +1816,8 @@ export interface components {
             id: string;
             inviter: components["schemas"]["Inviter"];
             last_name?: string;
+            /** @description BCP 47 language of the invitee's pages and messages; default the organization's default_locale */
+            locale?: string;
             message?: string;
             metadata?: Record<string, never>;
             org_id: string;
@@ -1873,6 +1885,8 @@ export interface components {
             inviter: components["schemas"]["Inviter"];
             /** Format: date-time */
             last_used_at: string | null;
+            /** @description BCP 47 language of the link's pages and confirmation email; default the organization's default_locale */
+            locale?: string;
             /** @description null: any number of uses until the link expires */
             max_uses: number | null;
             /** @description for the organization's admins; never shown to the link's holders */
@@ -1913,6 +1927,8 @@ export interface components {
             expires_at?: string | null;
             /** @description lifetime, e.g. "72h" or "7d"; default 7 days, at most 90 */
             expires_in?: string | null;
+            /** @description BCP 47 language tag (de, pt-BR) of the link's pages and confirmation email; default the organization's default_locale, then the browser's language */
+            locale?: string;
             /** @description 1 to 100000; absent: any number until the link expires */
             max_uses?: number | null;
             /** @description at most 2000 characters; for admins only */
@@ -1961,6 +1977,8 @@ export interface components {
             inviter: components["schemas"]["Inviter"];
             /** Format: date-time */
             last_used_at: string | null;
+            /** @description BCP 47 language of the link's pages and confirmation email; default the organization's default_locale */
+            locale?: string;
             /** @description null: any number of uses until the link expires */
             max_uses: number | null;
             /** @description for the organization's admins; never shown to the link's holders */
@@ -2133,6 +2151,8 @@ export interface components {
             allowed_redirect_origins: string[];
             /** @description shown on dead-link pages */
             contact: string;
+            /** @description BCP 47 language tag of the pages and messages of invitations, join links and app invites that name no locale; empty: the browser's language, then English */
+            default_locale: string;
             /** @description where the hosted page sends an invitee who accepted, with ?ticket=…, when the invitation has no redirect_url; must match allowed_redirect_origins */
             default_redirect_url: string;
             /** @description the roles of an invitation that names none: 1-32 built-in or custom roles, not owner */
@@ -2155,6 +2175,7 @@ export interface components {
             allowed_email_domains?: string[] | null;
             allowed_redirect_origins?: string[] | null;
             contact?: string | null;
+            default_locale?: string | null;
             default_redirect_url?: string | null;
             default_roles?: string[] | null;
             display_name?: string | null;
@@ -10145,6 +10166,7 @@ export interface operations {
                      *             "default_roles": [
                      *               "member"
                      *             ],
+                     *             "default_locale": "",
                      *             "display_name": "Acme",
                      *             "logo_url": "",
                      *             "accent_color": "",
@@ -10309,6 +10331,7 @@ export interface operations {
                      *         "default_roles": [
                      *           "member"
                      *         ],
+                     *         "default_locale": "",
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
@@ -10502,6 +10525,7 @@ export interface operations {
                      *         "default_roles": [
                      *           "member"
                      *         ],
+                     *         "default_locale": "",
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
@@ -10663,6 +10687,7 @@ export interface operations {
                      *         "default_roles": [
                      *           "member"
                      *         ],
+                     *         "default_locale": "",
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
