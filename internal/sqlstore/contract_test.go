@@ -133,6 +133,7 @@ var contract = []struct {
 	{"DomainJoin", testDomainJoin},
 	{"DomainJoinableOrgs", testJoinableOrgs},
 	{"DomainIsolation", testDomainIsolation},
+	{"RateLimits", testRateLimits},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -307,7 +307,23 @@ func (db *DB) readTx(ctx context.Context, fn func(*Tx) error) error {
 // and COMMIT would double the round trips of the hottest reads (the
 // public link lookup, the API key of every request).
 func (db *DB) readOne(ctx context.Context, fn func(*Tx) error) error {
-	if err := fn(&Tx{tx: db.read, db: db, now: db.clock()}); err != nil {
+	return db.one(ctx, db.read, fn)
+}
+
+// writeOne runs fn, which writes with one statement, without a
+// transaction where writes run side by side (PostgreSQL): one statement is
+// atomic anyway. Where they take turns (SQLite) it is a writeTx, which
+// shares a commit with the writes waiting beside it.
+func (db *DB) writeOne(ctx context.Context, fn func(*Tx) error) error {
+	if db.group != nil {
+		return db.writeTx(ctx, fn)
+	}
+	return db.one(ctx, db.write, fn)
+}
+
+// one runs fn, which runs one statement, on pool without a transaction.
+func (db *DB) one(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error {
+	if err := fn(&Tx{tx: pool, db: db, now: db.clock()}); err != nil {
 		return db.edgeError(ctx, err)
 	}
 	return nil
