@@ -6,8 +6,10 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -415,6 +417,24 @@ func (tx *Tx) lockSetup(ctx context.Context) error {
 		return nil
 	}
 	_, err := tx.exec(ctx, tx.db.dialect.setupLock)
+	return err
+}
+
+// Classes of the names that Tx.lockName locks.
+const (
+	lockJoinConfirmations int32 = iota + 1 // an address asking for join confirmation letters
+)
+
+// lockName makes the write transactions that lock the same name of class
+// take turns until they end, where write transactions run side by side:
+// for a check of rows that are not there yet, such as a count of recent
+// ones, which no row lock can cover.
+func (tx *Tx) lockName(ctx context.Context, class int32, name string) error {
+	if tx.db.dialect.nameLock == "" {
+		return nil
+	}
+	h := sha256.Sum256([]byte(name))
+	_, err := tx.exec(ctx, tx.db.dialect.nameLock, class, int32(binary.BigEndian.Uint32(h[:])))
 	return err
 }
 
