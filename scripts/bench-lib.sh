@@ -68,6 +68,14 @@ summary() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "median %
 # disk prints the disk's synchronous 4 KiB write rate at this moment.
 disk() { echo "disk: $(dd if=/dev/zero of="$work/dd" bs=4k count=2000 oflag=dsync 2>&1 | tail -1)"; rm -f "$work/dd"; }
 
+# pg_work makes $work, open to the cluster's user, and at exit stops the
+# script's jobs and its cluster and removes $work.
+pg_work() {
+	work=$(mktemp -d)
+	chmod 755 "$work"
+	trap 'kill $(jobs -p) 2>/dev/null || true; pg_stop; rm -rf "$work"' EXIT
+}
+
 # pg_start PORT starts a PostgreSQL cluster of the script's own in
 # $work/pg, on PORT: stock durability (fsync, synchronous_commit and
 # full_page_writes on), room for two instances' pools and pgbench's

@@ -20,10 +20,8 @@ set -euo pipefail
 rounds=${1:-5}
 dur=${2:-10s}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-chmod 755 "$work"
 . scripts/bench-lib.sh
-trap 'kill $(jobs -p) 2>/dev/null || true; pg_stop; rm -rf "$work"' EXIT
+pg_work
 bench_build
 pg_start 15440
 

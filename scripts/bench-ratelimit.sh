@@ -20,14 +20,12 @@ base=${1:?usage: bench-ratelimit.sh BASE_SRC [rounds] [duration]}
 rounds=${2:-5}
 dur=${3:-10s}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-chmod 755 "$work"
 . scripts/bench-lib.sh
-trap 'kill $(jobs -p) 2>/dev/null || true; pg_stop; rm -rf "$work"' EXIT
+pg_work
+pg_start 15441
 bench_build
 mv "$invited" "$work/invited-shared"
 (cd "$base" && go build -o "$work/invited-memory" ./cmd/invited)
-pg_start 15441
 serve_env=(INVITED_RATE_LIMIT_PUBLIC=1000000000/1m INVITED_TRUSTED_PROXIES=127.0.0.1)
 
 # lookup KIND DATABASE [flags]: one instance of $work/invited-KIND on a
