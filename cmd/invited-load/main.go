@@ -28,6 +28,8 @@
 //
 // -orgs spreads the invitations over several organizations (default one):
 // on PostgreSQL, accepts into one organization take turns on its row lock.
+// -addrs makes the lookups come from many client addresses
+// (X-Forwarded-For), each with a rate-limit bucket of its own.
 package main
 
 import (
