@@ -139,6 +139,7 @@ var contract = []struct {
 	{"DomainJoinableOrgs", testJoinableOrgs},
 	{"DomainIsolation", testDomainIsolation},
 	{"Locales", testLocales},
+	{"RateLimits", testRateLimits},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -549,7 +549,7 @@ func TestConnectClosedMeanwhile(t *testing.T) {
 // TestConnectRateLimit checks that every partner page spends the client
 // address's allowance of public link requests.
 func TestConnectRateLimit(t *testing.T) {
-	limit := ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Hour})
+	limit := ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Hour})
 	s := newConnectSite(t, connectOptions{deps: func(d *Deps) { d.PublicLimit = limit }})
 	_, code := s.invite(t)
 	s.get(t, "/a/"+code).expect(t, http.StatusOK)

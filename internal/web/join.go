@@ -8,6 +8,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // The join link pages (issue 15). A join link is shared, so following it
@@ -152,7 +153,7 @@ func (p *Pages) requestJoin(w http.ResponseWriter, r *http.Request, token string
 	if !ok {
 		return
 	}
-	if err := p.deps.JoinLimit.Take(string(invited.HashSecret(token)), 1, "This join link is being used too often; try again shortly."); err != nil {
+	if err := ratelimit.Take(r.Context(), p.deps.JoinLimit, string(invited.HashSecret(token)), 1, "This join link is being used too often; try again shortly."); err != nil {
 		p.fail(w, r, brandOf(org), err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // maxTokenLength bounds a path token, as the API does: real ones are far
@@ -35,7 +36,7 @@ func (p *Pages) landingRoutes() map[string]http.Handler {
 func (p *Pages) public(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := p.deps.Credentials.ClientAddr(r)
-		if err := p.deps.PublicLimit.Take(addr, 1, httpkit.PublicLimitMessage); err != nil {
+		if err := ratelimit.Take(r.Context(), p.deps.PublicLimit, addr, 1, httpkit.PublicLimitMessage); err != nil {
 			p.fail(w, r, defaultBrand, err)
 			return
 		}

@@ -87,9 +87,9 @@ type Deps struct {
 	Connect     Connector
 	// CreateLimit, PublicLimit and JoinLimit are the API's limiters: a
 	// page spends the same allowance as the API call it stands for.
-	CreateLimit *ratelimit.Limiter
-	PublicLimit *ratelimit.Limiter
-	JoinLimit   *ratelimit.Limiter
+	CreateLimit ratelimit.Limiter
+	PublicLimit ratelimit.Limiter
+	JoinLimit   ratelimit.Limiter
 	// PublicURL is the service's base URL; cookies are Secure when it is
 	// https.
 	PublicURL string
