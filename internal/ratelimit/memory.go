@@ -12,9 +12,7 @@ import (
 // N events at once. It is safe for concurrent use. A nil *Memory, or one
 // made for the zero Rate, allows everything.
 type Memory struct {
-	// Now, if set, replaces time.Now; set it before first use.
-	Now func() time.Time
-
+	Clock
 	gcra
 	mu  sync.Mutex
 	tat *table[time.Time] // nil when unlimited
@@ -47,11 +45,4 @@ func (l *Memory) Allow(_ context.Context, key string, n int) (ok bool, retryAfte
 	}
 	l.tat.put(key, tat.Add(cost), now)
 	return true, 0, nil
-}
-
-func (l *Memory) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
 }

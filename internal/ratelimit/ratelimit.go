@@ -152,6 +152,19 @@ func wait(tat, now time.Time, slack time.Duration) time.Duration {
 	return 0
 }
 
+// Clock is a limiter's time. Its Now, if set, replaces time.Now; set it
+// before first use.
+type Clock struct {
+	Now func() time.Time
+}
+
+func (c Clock) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
 // sweepAt is the smallest table size at which a new key sweeps idle ones
 // away.
 const sweepAt = 1024

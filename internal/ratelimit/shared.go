@@ -53,9 +53,7 @@ const maxSpan = time.Duration(1 << 60)
 // shorter where another instance allowed events since. A nil *Shared, or
 // one made for the zero Rate, allows everything.
 type Shared struct {
-	// Now, if set, replaces time.Now; set it before first use.
-	Now func() time.Time
-
+	Clock
 	gcra
 	name     string
 	store    Store
@@ -150,11 +148,4 @@ func (l *Shared) bucket(key string) []byte {
 	h.Write([]byte{0})
 	h.Write([]byte(key))
 	return h.Sum(nil)
-}
-
-func (l *Shared) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
 }
