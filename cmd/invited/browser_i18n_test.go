@@ -5,7 +5,6 @@ import (
 	"context"
 	"mime"
 	"net/mail"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -87,10 +86,7 @@ var germanDate = regexp.MustCompile(`\d{1,2}\. (Januar|Februar|März|April|Mai|J
 // real SMTP server took, the page of the invitee's decline and the page
 // of a withdrawn link.
 func TestBrowserGerman(t *testing.T) {
-	smtpServer := smtptest.Start(t, smtptest.Config{})
-	srv, _ := browserServe(t, map[string]string{
-		"INVITED_SMTP_URL": "smtp://" + smtpServer.Addr + "?tls=none&from=" + url.QueryEscape("Invited <no-reply@invited.test>"),
-	})
+	srv, smtpServer := browserServeMail(t)
 	host := newHostApp(t, srv.URL, browserAdminKey)
 	org, owner := acmeRobotics(t, srv, host)
 	inv := invite(t, srv, org, owner, invited.InvitationCreate{Email: "hans@example.com", FirstName: "Hans",

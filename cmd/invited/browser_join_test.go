@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
@@ -73,16 +72,24 @@ func submitJoin(t *testing.T, ctx context.Context, email, next string) {
 	)
 }
 
+// browserServeMail starts the service as browserServe does, sending its
+// email to a real SMTP server, which it returns too.
+func browserServeMail(t *testing.T) (*instance, *smtptest.Server) {
+	t.Helper()
+	smtpServer := smtptest.Start(t, smtptest.Config{})
+	srv, _ := browserServe(t, map[string]string{
+		"INVITED_SMTP_URL": "smtp://" + smtpServer.Addr + "?tls=none&from=" + url.QueryEscape("Invited <no-reply@invited.test>"),
+	})
+	return srv, smtpServer
+}
+
 // TestBrowserJoinFlow follows someone from a shared join link to the host
 // application: the branded join page, the form, the confirmation email
 // from a real SMTP server, the page that asks to confirm, and the redirect
 // with a ticket of the join link that the host app verifies and redeems.
 // axe-core finds no accessibility violation on any of the pages.
 func TestBrowserJoinFlow(t *testing.T) {
-	smtpServer := smtptest.Start(t, smtptest.Config{})
-	srv, _ := browserServe(t, map[string]string{
-		"INVITED_SMTP_URL": "smtp://" + smtpServer.Addr + "?tls=none&from=" + url.QueryEscape("Invited <no-reply@invited.test>"),
-	})
+	srv, smtpServer := browserServeMail(t)
 	host := newHostApp(t, srv.URL, browserAdminKey)
 	org, owner := acmeRobotics(t, srv, host)
 	l := createJoinLink(t, srv, org, owner, invited.JoinLinkCreate{MaxUses: new(10), RedirectURL: host.URL + "/welcome",
@@ -105,20 +112,7 @@ func TestBrowserJoinFlow(t *testing.T) {
 
 	// The letter, as the SMTP server took it, carries the confirmation
 	// link.
-	eventually(t, "the confirmation email", func() bool {
-		return slices.ContainsFunc(smtpServer.Received(), func(m smtptest.Mail) bool { return slices.Contains(m.To, "jo@example.com") })
-	}, srv)
-	var letter *mail.Message
-	for _, m := range smtpServer.Received() {
-		if slices.Contains(m.To, "jo@example.com") {
-			msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			letter = msg
-		}
-	}
-	parts := mimeParts(t, letter)
+	_, parts := received(t, srv, smtpServer, "jo@example.com")
 	link := regexp.MustCompile(regexp.QuoteMeta(srv.URL+"/j/confirm/") + `[A-Za-z0-9_-]{43}`).FindString(parts["text/plain"])
 	if link == "" || !strings.Contains(parts["text/html"], link) {
 		t.Fatalf("no confirmation link in the email:\n%s\n---\n%s", parts["text/plain"], parts["text/html"])
