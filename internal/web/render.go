@@ -234,8 +234,11 @@ func readerLocale(r *http.Request, template string) *i18n.Locale {
 
 // localeOf is the language of a page about something of org's whose own
 // locale is own ("" when it has none): own, else the organization's
-// default_locale (Organization.Locales), else the browser's, else
-// English.
+// default_locale, else the browser's, else English.
 func localeOf(r *http.Request, own string, org *invited.Organization) *i18n.Locale {
-	return i18n.Choose(org.Locales(own), r.Header.Get("Accept-Language"))
+	var orgDefault string
+	if org != nil {
+		orgDefault = org.Settings.DefaultLocale
+	}
+	return i18n.Choose(own, orgDefault, r.Header.Get("Accept-Language"))
 }
