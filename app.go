@@ -323,6 +323,7 @@ type AppInvite struct {
 	Status      AppInviteStatus `json:"status"`
 	Email       string          `json:"email,omitempty" doc:"the partner's address, when known"`
 	Note        string          `json:"note,omitempty"`
+	Locale      string          `json:"locale,omitempty" doc:"BCP 47 language of the partner's pages; default the organization's default_locale"`
 	Inviter     Inviter         `json:"inviter"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
@@ -372,6 +373,7 @@ type AppInviteCreate struct {
 	Email     string    `json:"email,omitempty" doc:"the partner's address, for the record"`
 	Note      string    `json:"note,omitempty" doc:"at most 2000 characters"`
 	ExpiresIn *Duration `json:"expires_in,omitempty" doc:"lifetime, e.g. \"72h\" or \"7d\"; default the organization's invitation_ttl"`
+	Locale    string    `json:"locale,omitempty" doc:"BCP 47 language tag (de, pt-BR) of the partner's pages; default the organization's default_locale, then the browser's language"`
 }
 
 // NewAppInvite validates c for an invite of org through app and returns the
@@ -386,6 +388,7 @@ func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Invite
 		OrgID:     org.ID,
 		Status:    AppInvitePending,
 		Note:      c.Note,
+		Locale:    checkLocale(f, "locale", c.Locale),
 		Inviter:   inviter,
 		CreatedAt: now,
 		UpdatedAt: now,

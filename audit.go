@@ -24,10 +24,13 @@ type AuditEvent struct {
 	ActorAPIKeyID string `json:"actor_api_key_id,omitempty"`
 	// Action is "<resource>.<verb>", such as "invitation.revoked".
 	Action     string    `json:"action"`
-	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain or user"`
+	Resource   string    `json:"resource" doc:"organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain, user or retention"`
 	ResourceID string    `json:"resource_id"`
 	RemoteAddr string    `json:"remote_addr,omitempty" doc:"the client address the request came from"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Details are the counts of a retention pass (retention.applied), by
+	// kind; no other event has any.
+	Details map[string]int `json:"details,omitempty" doc:"for retention.applied, how many rows of each kind the pass removed or cleared"`
 }
 
 // Audited resources.
@@ -48,7 +51,7 @@ const (
 )
 
 // AuditResources lists the resources events are recorded for.
-var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest, ResourceDomain, ResourceUser}
+var AuditResources = []string{ResourceOrganization, ResourceRole, ResourceMembership, ResourceInvitation, ResourceAPIKey, ResourceWebhook, ResourceMessage, ResourceAcceptanceTicket, ResourceApp, ResourceAppInvite, ResourceProfile, ResourceJoinLink, ResourceJoinRequest, ResourceDomain, ResourceUser, ResourceRetention}
 
 // AuditFilter selects audit events. Actor is a user id (usr_…) or an API
 // key id (key_…) and matches events where it acted in either role.

@@ -129,6 +129,7 @@ type Invitation struct {
 	Audience       string          `json:"audience,omitempty"`
 	Metadata       json.RawMessage `json:"metadata,omitempty"`
 	Channel        string          `json:"channel,omitempty"`
+	Locale         string          `json:"locale,omitempty" doc:"BCP 47 language of the invitee's pages and messages; default the organization's default_locale"`
 	Inviter        Inviter         `json:"inviter"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
@@ -215,6 +216,7 @@ type InvitationCreate struct {
 	Audience    string          `json:"audience,omitempty" doc:"the host-app client the invitee signs into"`
 	Send        *bool           `json:"send,omitempty" doc:"default true; false creates a draft"`
 	Channel     string          `json:"channel,omitempty" doc:"default email for email invitees, sms for phone invitees"`
+	Locale      string          `json:"locale,omitempty" doc:"BCP 47 language tag (de, pt-BR) of the invitee's pages, email and text message; default the organization's default_locale, then the browser's language"`
 }
 
 // Limits on invitation input. Lengths count characters (code points), as
@@ -269,6 +271,7 @@ func NewInvitation(c InvitationCreate, org *Organization, roleExists func(string
 		RedirectURL: s.ResolveRedirect(f, "redirect_url", c.RedirectURL),
 		Audience:    checkLine(f, "audience", c.Audience, MaxAudienceLen),
 		Metadata:    CheckMetadata(f, c.Metadata),
+		Locale:      checkLocale(f, "locale", c.Locale),
 		Inviter:     inviter,
 		CreatedAt:   now,
 		UpdatedAt:   now,
@@ -315,8 +318,12 @@ func ResendDelay(sentAt *time.Time, resends []time.Time, now time.Time) time.Dur
 }
 
 // Renew extends a pending or expired invitation: it becomes pending with a
-// new expiry and keeps its link.
+// new expiry and keeps its link. One whose personal data was cleared (by
+// retention or erasure) is addressed to nobody and cannot be renewed.
 func (inv *Invitation) Renew(r Renewal, ttl time.Duration, now time.Time) error {
+	if inv.Email == "" && inv.Phone == "" && inv.UserID == "" {
+		return Errorf(EINVALIDSTATE, "the invitation's personal data was cleared: invite the person anew")
+	}
 	f := FieldErrors{}
 	expiresAt := Expiry(r.ExpiresIn, r.ExpiresAt, ttl, now, f)
 	if err := f.Err(); err != nil {

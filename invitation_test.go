@@ -61,7 +61,7 @@ func TestTransition(t *testing.T) {
 
 func TestApplyReadsExpiryAtOnce(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	inv := &invited.Invitation{Status: invited.StatusPending, ExpiresAt: now}
+	inv := &invited.Invitation{Status: invited.StatusPending, Email: "a@example.com", ExpiresAt: now}
 	if got := inv.StatusAt(now.Add(-time.Millisecond)); got != invited.StatusPending {
 		t.Fatalf("before expiry: %s", got)
 	}

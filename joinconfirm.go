@@ -1,6 +1,7 @@
 package invited
 
 import (
+	"cmp"
 	"net/url"
 	"slices"
 	"strings"
@@ -129,6 +130,7 @@ func (c *JoinConfirmation) ConfirmationLetter(l *JoinLink, org *Organization) *L
 		Inviter:      l.Inviter.Name,
 		Roles:        l.Roles,
 		ExpiresAt:    c.ExpiresAt,
+		Locale:       cmp.Or(l.Locale, org.Settings.DefaultLocale),
 	}
 }
 

@@ -100,6 +100,7 @@ type JoinLink struct {
 	Note                string     `json:"note,omitempty" doc:"for the organization's admins; never shown to the link's holders"`
 	RedirectURL         string     `json:"redirect_url,omitempty"`
 	Audience            string     `json:"audience,omitempty"`
+	Locale              string     `json:"locale,omitempty" doc:"BCP 47 language of the link's pages and confirmation email; default the organization's default_locale"`
 	Inviter             Inviter    `json:"inviter"`
 	CreatedAt           time.Time  `json:"created_at"`
 	UpdatedAt           time.Time  `json:"updated_at"`
@@ -212,6 +213,7 @@ type JoinLinkCreate struct {
 	Note                string     `json:"note,omitempty" doc:"at most 2000 characters; for admins only"`
 	RedirectURL         string     `json:"redirect_url,omitempty" doc:"where the host app sends people who joined; as an invitation's redirect_url"`
 	Audience            string     `json:"audience,omitempty" doc:"the host-app client the person signs into"`
+	Locale              string     `json:"locale,omitempty" doc:"BCP 47 language tag (de, pt-BR) of the link's pages and confirmation email; default the organization's default_locale, then the browser's language"`
 }
 
 // NewJoinLink validates c for a link into org and returns the active link
@@ -228,6 +230,7 @@ func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bo
 		Note:            checkMessage(f, "note", c.Note, MaxJoinLinkNoteRunes),
 		RequireApproval: c.RequireApproval,
 		Audience:        checkLine(f, "audience", c.Audience, MaxAudienceLen),
+		Locale:          checkLocale(f, "locale", c.Locale),
 		Inviter:         inviter,
 		CreatedAt:       now,
 		UpdatedAt:       now,

@@ -45,6 +45,7 @@ type OrgSettings struct {
 	RequireEmailMatch      bool     `json:"require_email_match" doc:"the accepting user must own the invited email, phone or user id"`
 	Contact                string   `json:"contact" doc:"shown on dead-link pages"`
 	DefaultRoles           []string `json:"default_roles" doc:"the roles of an invitation that names none: 1-32 built-in or custom roles, not owner"`
+	DefaultLocale          string   `json:"default_locale" doc:"BCP 47 language tag of the pages and messages of invitations, join links and app invites that name no locale; empty: the browser's language, then English"`
 
 	// The hosted pages (DESIGN.md §5).
 	DisplayName        string `json:"display_name" doc:"the name hosted pages show; default the organization's name"`
@@ -52,6 +53,9 @@ type OrgSettings struct {
 	AccentColor        string `json:"accent_color" doc:"#rrggbb for buttons and links on hosted pages"`
 	DefaultRedirectURL string `json:"default_redirect_url" doc:"where the hosted page sends an invitee who accepted, with ?ticket=…, when the invitation has no redirect_url; must match allowed_redirect_origins"`
 	SignInURL          string `json:"sign_in_url" doc:"the host app's sign-in page; phone and user-id invitees are sent there with ?invitation_token=…; must match allowed_redirect_origins"`
+
+	// Retention overrides the system-wide retention (docs/retention.md).
+	Retention Retention `json:"retention" doc:"how long this organization's finished messages, audit events and the personal data of ended invitations are kept; each part absent takes the system's default"`
 }
 
 // DefaultOrgSettings are the settings of a new organization.
@@ -67,17 +71,19 @@ func DefaultOrgSettings() OrgSettings {
 
 // OrgSettingsPatch changes some settings; nil fields are left as they are.
 type OrgSettingsPatch struct {
-	InvitationTTL          *Duration `json:"invitation_ttl,omitempty"`
-	AllowedRedirectOrigins *[]string `json:"allowed_redirect_origins,omitempty"`
-	AllowedEmailDomains    *[]string `json:"allowed_email_domains,omitempty"`
-	RequireEmailMatch      *bool     `json:"require_email_match,omitempty"`
-	Contact                *string   `json:"contact,omitempty"`
-	DefaultRoles           *[]string `json:"default_roles,omitempty"`
-	DisplayName            *string   `json:"display_name,omitempty"`
-	LogoURL                *string   `json:"logo_url,omitempty"`
-	AccentColor            *string   `json:"accent_color,omitempty"`
-	DefaultRedirectURL     *string   `json:"default_redirect_url,omitempty"`
-	SignInURL              *string   `json:"sign_in_url,omitempty"`
+	InvitationTTL          *Duration       `json:"invitation_ttl,omitempty"`
+	AllowedRedirectOrigins *[]string       `json:"allowed_redirect_origins,omitempty"`
+	AllowedEmailDomains    *[]string       `json:"allowed_email_domains,omitempty"`
+	RequireEmailMatch      *bool           `json:"require_email_match,omitempty"`
+	Contact                *string         `json:"contact,omitempty"`
+	DefaultRoles           *[]string       `json:"default_roles,omitempty"`
+	DefaultLocale          *string         `json:"default_locale,omitempty"`
+	DisplayName            *string         `json:"display_name,omitempty"`
+	LogoURL                *string         `json:"logo_url,omitempty"`
+	AccentColor            *string         `json:"accent_color,omitempty"`
+	DefaultRedirectURL     *string         `json:"default_redirect_url,omitempty"`
+	SignInURL              *string         `json:"sign_in_url,omitempty"`
+	Retention              *RetentionPatch `json:"retention,omitempty"`
 }
 
 // OrganizationCreate is the input for a new organization.
@@ -184,6 +190,9 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 			f.Add("settings.default_roles", "owner cannot be a default role: grant it to someone in particular")
 		}
 	}
+	if p.DefaultLocale != nil {
+		s.DefaultLocale = checkLocale(f, "settings.default_locale", *p.DefaultLocale)
+	}
 	if p.Contact != nil {
 		s.Contact = strings.TrimSpace(*p.Contact)
 		CheckText(f, "settings.contact", s.Contact, false)
@@ -229,6 +238,13 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 	if s.SignInURL != "" && !s.RedirectAllowed(s.SignInURL) {
 		f.Add("settings.sign_in_url", "origin is not in allowed_redirect_origins")
 	}
+	// Checked against the invitation TTL as it ends up, like the URLs
+	// above: a longer TTL must not leave a retention behind that would
+	// clear an expired invitation before it could be renewed.
+	if p.Retention != nil {
+		s.Retention.apply(*p.Retention)
+	}
+	CheckRetention(f, "settings.retention.", s.Retention, s.TTL())
 }
 
 var accentColor = regexp.MustCompile(`^#[0-9a-f]{6}$`)

@@ -1,6 +1,7 @@
 package invited
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -164,6 +165,10 @@ type Letter struct {
 	Acceptor string `json:"acceptor,omitempty"`
 	// Note is an admin's words on a join request, in its decision's letter.
 	Note string `json:"note,omitempty"`
+	// Locale is the BCP 47 language to write the letter in ("" for the
+	// service's default, English): the invitation's or join link's own,
+	// else its organization's default_locale.
+	Locale string `json:"locale,omitempty"`
 	// Link is the invitation's or the confirmation's secret link, set
 	// just before delivery from the message's token; empty for an accepted
 	// letter.
@@ -251,6 +256,7 @@ func (inv *Invitation) InviteeLetter(kind, to string, org *Organization) *Letter
 		Roles:        inv.Roles,
 		Message:      inv.Message,
 		ExpiresAt:    inv.ExpiresAt,
+		Locale:       cmp.Or(inv.Locale, org.Settings.DefaultLocale),
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 )
 
 // The validators below are shared by everything that lets people into an
@@ -161,6 +163,27 @@ func checkLine(f FieldErrors, field, raw string, max int) string {
 	CheckText(f, field, s, false)
 	checkLength(f, field, s, max)
 	return s
+}
+
+// MaxLocaleLen bounds a locale field: BCP 47 tags in use are far shorter.
+const MaxLocaleLen = 35
+
+// checkLocale returns the language tag of field in its canonical form
+// ("pt-br" becomes "pt-BR"), or "" for none. A tag that is not well-formed
+// BCP 47, or names a language, script or region that does not exist, is a
+// field error. Any real language is accepted, not only those with a
+// catalog: the pages fall back by the reader's other preferences.
+func checkLocale(f FieldErrors, field, raw string) string {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return ""
+	}
+	tag, err := language.Parse(s)
+	if err != nil || len(s) > MaxLocaleLen || strings.Contains(s, "_") {
+		f.Add(field, `not a BCP 47 language tag; use one such as "de", "fr" or "pt-BR"`)
+		return ""
+	}
+	return tag.String()
 }
 
 // checkMessage returns a free text of field as written (an invitation's

@@ -2,9 +2,11 @@ package invited_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invitedhq/invited"
 )
@@ -135,5 +137,70 @@ func TestCheckMetadata(t *testing.T) {
 				t.Errorf("problem %q, want %q", msg, tt.problem)
 			}
 		})
+	}
+}
+
+// TestLocaleFields checks the BCP 47 validation of every locale field: a
+// tag is kept in canonical form, junk is a field error of its own field,
+// and any real language is accepted, shipped catalog or not.
+func TestLocaleFields(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	org := &invited.Organization{ID: "org_a", Name: "Acme", Settings: invited.DefaultOrgSettings()}
+	exists := func(r string) bool { return r == "member" }
+	member := func([]string) invited.PermissionSet { return invited.NewPermissionSet(invited.PermMembersRead) }
+	validators := map[string]func(locale string) (string, error){
+		"locale": func(locale string) (string, error) {
+			inv, err := invited.NewInvitation(invited.InvitationCreate{Email: "a@b.co", Locale: locale}, org, exists, invited.Inviter{}, now)
+			if err != nil {
+				return "", err
+			}
+			return inv.Locale, nil
+		},
+		"join link locale": func(locale string) (string, error) {
+			l, err := invited.NewJoinLink(invited.JoinLinkCreate{Locale: locale}, org, exists, member, invited.Inviter{}, now)
+			if err != nil {
+				return "", err
+			}
+			return l.Locale, nil
+		},
+		"app invite locale": func(locale string) (string, error) {
+			ai, err := invited.NewAppInvite(&invited.App{ID: "app_s"}, org, invited.AppInviteCreate{OrgID: org.ID, Locale: locale}, invited.Inviter{}, now)
+			if err != nil {
+				return "", err
+			}
+			return ai.Locale, nil
+		},
+		"settings.default_locale": func(locale string) (string, error) {
+			o := *org
+			if err := o.Apply(invited.OrganizationUpdate{Settings: &invited.OrgSettingsPatch{DefaultLocale: &locale}}, exists, now); err != nil {
+				return "", err
+			}
+			return o.Settings.DefaultLocale, nil
+		},
+	}
+	field := map[string]string{"locale": "locale", "join link locale": "locale", "app invite locale": "locale",
+		"settings.default_locale": "settings.default_locale"}
+	for name, validate := range validators {
+		for _, tc := range []struct{ in, want string }{
+			{"", ""},
+			{"de", "de"},
+			{" fr ", "fr"},
+			{"pt-br", "pt-BR"},
+			{"ar-EG", "ar-EG"},
+			{"zh-Hant-TW", "zh-Hant-TW"},
+			{"ko", "ko"}, // no catalog yet: the pages fall back
+		} {
+			got, err := validate(tc.in)
+			if err != nil || got != tc.want {
+				t.Errorf("%s %q = %q, %v; want %q", name, tc.in, got, err, tc.want)
+			}
+		}
+		for _, junk := range []string{"klingon!!", "en_US", "xx", "de-", "12", "<script>", strings.Repeat("a", 40), "de-DE-" + strings.Repeat("x", 40)} {
+			_, err := validate(junk)
+			var e *invited.Error
+			if !errors.As(err, &e) || e.Code != invited.EINVALID || e.Fields[field[name]] == "" {
+				t.Errorf("%s %q: err = %v, want a field error of %s", name, junk, err, field[name])
+			}
+		}
 	}
 }

@@ -559,8 +559,8 @@ func TestRetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newService(t, func(d *api.Deps) {
-				d.PublicLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Second})
-				d.CreateLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Second})
+				d.PublicLimit = ratelimit.NewMemory(ratelimit.Rate{N: 1, Per: time.Second})
+				d.CreateLimit = ratelimit.NewMemory(ratelimit.Rate{N: 1, Per: time.Second})
 			})
 			ctx := t.Context()
 			admin := s.adminClient(never)

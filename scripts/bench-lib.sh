@@ -22,12 +22,14 @@ p99() { awk '/^latency/ {print $7}'; }
 
 # serve PORT DATABASE_URL LOG starts an instance, its pid appended to
 # $pids, and waits until it is ready. Delivery is on (log transport), rate
-# limits are off (they would refuse a load test).
+# limits are off (they would refuse a load test); the NAME=VALUE settings
+# in the array serve_env, if any, are added or override these.
 pids=()
+serve_env=()
 serve() {
-	INVITED_ADMIN_API_KEY=$key INVITED_LOG_LEVEL=warn INVITED_ADDR=127.0.0.1:$1 \
+	env INVITED_ADMIN_API_KEY="$key" INVITED_LOG_LEVEL=warn INVITED_ADDR="127.0.0.1:$1" \
 		INVITED_RATE_LIMIT_CREATE=off INVITED_RATE_LIMIT_PUBLIC=off \
-		INVITED_DATABASE_URL=$2 "$invited" serve >"$3" 2>&1 &
+		INVITED_DATABASE_URL="$2" "${serve_env[@]}" "$invited" serve >"$3" 2>&1 &
 	pids+=($!)
 	wait_ready "http://127.0.0.1:$1/readyz" "$3" || exit 1
 }
@@ -65,3 +67,43 @@ summary() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "median %
 
 # disk prints the disk's synchronous 4 KiB write rate at this moment.
 disk() { echo "disk: $(dd if=/dev/zero of="$work/dd" bs=4k count=2000 oflag=dsync 2>&1 | tail -1)"; rm -f "$work/dd"; }
+
+# pg_work makes $work, open to the cluster's user, and at exit stops the
+# script's jobs and its cluster and removes $work.
+pg_work() {
+	work=$(mktemp -d)
+	chmod 755 "$work"
+	trap 'kill $(jobs -p) 2>/dev/null || true; pg_stop; rm -rf "$work"' EXIT
+}
+
+# pg_start PORT starts a PostgreSQL cluster of the script's own in
+# $work/pg, on PORT: stock durability (fsync, synchronous_commit and
+# full_page_writes on), room for two instances' pools and pgbench's
+# clients. It leaves $bin (the server's programs), sql (psql as the
+# superuser) and pgurl DATABASE (its URL); pg_stop stops it.
+pg_start() {
+	bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+	port=$1
+	pgdir=$work/pg
+	install -d -m 755 "$pgdir"
+	[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdir"
+	as_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+	cat >>"$pgdir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$pgdir'
+max_connections = 200
+shared_buffers = '128MB'
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+CONF
+	as_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w start >/dev/null
+	echo "postgres: $(sql -Atc 'SELECT version()' | cut -d' ' -f1-2); fsync=$(sql -Atc 'SHOW fsync'), synchronous_commit=$(sql -Atc 'SHOW synchronous_commit')"
+}
+pg_stop() { [ -z "${pgdir:-}" ] || as_pg "$bin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; }
+# as_pg runs a cluster command as its owner, from / (the checkout may be
+# closed to that user, and initdb and pg_ctl would say so).
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
+sql() { PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+pgurl() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }

@@ -20,37 +20,10 @@ set -euo pipefail
 rounds=${1:-5}
 dur=${2:-10s}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-chmod 755 "$work"
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-port=15440
-pgdir=$work/pg
-# as_pg runs a cluster command as its owner, from / (the checkout may be
-# closed to that user, and initdb and pg_ctl would say so).
-as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
-trap 'kill $(jobs -p) 2>/dev/null || true; as_pg "$bin/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 . scripts/bench-lib.sh
+pg_work
 bench_build
-
-# The cluster: stock durability, room for two instances' pools and
-# pgbench's clients.
-install -d -m 755 "$pgdir"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$pgdir"
-as_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
-cat >>"$pgdir/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$pgdir'
-max_connections = 200
-shared_buffers = '128MB'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-CONF
-as_pg "$bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w start >/dev/null
-sql() { PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -h 127.0.0.1 -p $port -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
-pgurl() { echo "postgres://postgres@127.0.0.1:$port/$1?sslmode=disable"; }
-echo "postgres: $(sql -Atc 'SELECT version()' | cut -d' ' -f1-2); fsync=$(sql -Atc 'SHOW fsync'), synchronous_commit=$(sql -Atc 'SHOW synchronous_commit')"
+pg_start 15440
 
 # pgbench: a single-row INSERT of an invitation-sized row with a random
 # uuid key, into a fresh table each time.

@@ -28,6 +28,8 @@
 //
 // -orgs spreads the invitations over several organizations (default one):
 // on PostgreSQL, accepts into one organization take turns on its row lock.
+// -addrs makes the lookups come from many client addresses
+// (X-Forwarded-For), each with a rate-limit bucket of its own.
 package main
 
 import (
@@ -68,14 +70,17 @@ const (
 )
 
 type config struct {
-	urls       []string
-	key        string
-	scenario   string
-	conns      int
-	duration   time.Duration
-	max        int
-	tokens     int
-	orgs       int
+	urls     []string
+	key      string
+	scenario string
+	conns    int
+	duration time.Duration
+	max      int
+	tokens   int
+	orgs     int
+	// addrs, when positive, makes request i of lookup come from client
+	// address i%addrs (X-Forwarded-For), each its own rate-limit bucket.
+	addrs      int
 	serveHello string
 	db         string
 	// gotrueSecret is GoTrue's GOTRUE_JWT_SECRET, to mint the gotrue-*
@@ -107,6 +112,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&cfg.gotrueSecret, "gotrue-jwt-secret", os.Getenv("GOTRUE_JWT_SECRET"), "gotrue-*: GoTrue's JWT secret (default $GOTRUE_JWT_SECRET)")
 	fs.IntVar(&cfg.max, "n", 0, fmt.Sprintf("at most this many requests (0: %d, or %d for accept and gotrue-verify)", maxRequests, defaultAccepts))
 	fs.IntVar(&cfg.tokens, "tokens", 1000, "lookup: invitations to pre-create and look up round-robin")
+	fs.IntVar(&cfg.addrs, "addrs", 0, "lookup: send request i as from client address i%addrs in X-Forwarded-For, so that each has a rate-limit bucket of its own "+
+		"(the server must trust the load tool: INVITED_TRUSTED_PROXIES=127.0.0.1); 0 sends none")
 	fs.IntVar(&cfg.orgs, "orgs", 1, "create, batch, lookup, accept: spread the invitations round-robin over this many organizations")
 	fs.StringVar(&cfg.serveHello, "serve-hello", "", "serve a bare net/http hello world on this loopback address (:8090 means 127.0.0.1:8090); "+
 		"without -scenario hello, serve until interrupted")
@@ -414,6 +421,10 @@ func (s *state) request(ctx context.Context, cfg config, base string, i int) (re
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if cfg.scenario == "lookup" && cfg.addrs > 0 {
+		a := uint32(i % cfg.addrs)
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", byte(a>>16), byte(a>>8), byte(a)))
 	}
 	if cfg.scenario != "hello" && cfg.scenario != "lookup" && cfg.scenario != "gotrue-verify" {
 		req.Header.Set("Authorization", "Bearer "+cfg.key)

@@ -26,7 +26,7 @@ import (
 // them. A header row names those a file has, in any order.
 var csvColumns = []string{
 	"email", "phone", "user_id", "roles", "first_name", "last_name", "message",
-	"expires_in", "expires_at", "channel", "send", "redirect_url", "audience", "metadata",
+	"expires_in", "expires_at", "channel", "send", "redirect_url", "audience", "locale", "metadata",
 }
 
 // The outcomes of a row.
@@ -129,6 +129,7 @@ func parseRow(columns, record []string, base invited.InvitationCreate) (invited.
 	text := map[string]*string{
 		"email": &c.Email, "phone": &c.Phone, "user_id": &c.UserID, "first_name": &c.FirstName, "last_name": &c.LastName,
 		"message": &c.Message, "channel": &c.Channel, "redirect_url": &c.RedirectURL, "audience": &c.Audience,
+		"locale": &c.Locale,
 	}
 	var expiry string // the expiry cell seen, which excludes the other
 	for i, name := range columns {

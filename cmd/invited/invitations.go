@@ -108,6 +108,7 @@ already invited are reported as "exists".`,
 	fl.StringVar(&f.create.Channel, "channel", "", "email or sms (default: email for an email address, sms for a phone number)")
 	fl.StringVar(&f.create.RedirectURL, "redirect-url", "", "where the invitee goes after accepting: a URL of an allowed origin of the organization, or a path on the origin of its default_redirect_url")
 	fl.StringVar(&f.create.Audience, "audience", "", "the host-app client the invitee signs into")
+	fl.StringVar(&f.create.Locale, "locale", "", "the BCP 47 language of the invitee's pages and messages, e.g. de or pt-BR (default: the organization's default_locale)")
 	fl.BoolVar(&f.draft, "draft", false, "create a draft, sent later with 'invited invitations send'")
 	fl.StringVar(&f.csv, "csv", "", "invite every row of this CSV file")
 	fl.StringVar(&f.report, "report", "", "with --csv: write the per-row report to this CSV file")

@@ -91,6 +91,7 @@ members need --allow-privileged.`
 	fl.StringSliceVar(&f.create.AllowedEmailDomains, "domain", nil, "admit only verified addresses at this domain (repeat, or comma-separate)")
 	fl.BoolVar(&f.create.AllowPrivileged, "allow-privileged", false, "allow roles that grant more than invitations:read and members:read")
 	fl.StringVar(&f.create.Note, "note", "", "a note for the organization's admins, never shown to the link's holders")
+	fl.StringVar(&f.create.Locale, "locale", "", "the BCP 47 language of the link's pages and confirmation email, e.g. de or pt-BR (default: the organization's default_locale)")
 	createCmd.MarkFlagRequired("org")
 
 	var filter invited.JoinLinkFilter

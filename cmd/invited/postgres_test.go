@@ -297,6 +297,57 @@ func TestJoinLinkTwoInstances(t *testing.T) {
 	}
 }
 
+// TestRateLimitsTwoInstances: two instances on one PostgreSQL share every
+// rate limit, so that a limit of N allows N in all, not N on each: of
+// creates in one organization and public lookups from one address, fired
+// at once and spread over both, exactly N pass and the rest answer 429
+// rate_limited with a Retry-After. The rates are per hour, so that what
+// refills while the test runs (one event per three minutes) cannot blur
+// the count.
+func TestRateLimitsTwoInstances(t *testing.T) {
+	const n = 20
+	_, instances := twoInstances(t, map[string]string{
+		"INVITED_RATE_LIMIT_CREATE": fmt.Sprintf("%d/1h", n),
+		"INVITED_RATE_LIMIT_PUBLIC": fmt.Sprintf("%d/1h", n),
+	})
+	ctx := t.Context()
+	org, err := instances[0].api.CreateOrganization(ctx, invited.OrganizationCreate{Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token string
+	var firstToken sync.Once
+	for _, limit := range []struct {
+		name string
+		call func(ctx context.Context, p *process, i int) error
+	}{
+		{"creates in one organization", func(ctx context.Context, p *process, i int) error {
+			inv, err := p.api.CreateInvitation(ctx, org.ID, invited.InvitationCreate{Email: fmt.Sprintf("r%d@example.com", i), Roles: []string{"member"}})
+			if err == nil {
+				firstToken.Do(func() { token = tokenOf(inv.URL) }) // for the lookups, which start after
+			}
+			return err
+		}},
+		{"public lookups from one address", func(ctx context.Context, p *process, _ int) error {
+			_, err := p.api.PreviewInvitation(ctx, token)
+			return err
+		}},
+	} {
+		outcomes := race(ctx, 3*n, func(ctx context.Context, i int) error { return limit.call(ctx, instances[i%2], i) })
+		if outcomes["200 "] != n || outcomes["429 "+invited.ERATELIMITED] != 2*n {
+			t.Fatalf("%s, a limit of %d over two instances: %v; want %d passed and %d rate_limited", limit.name, n, outcomes, n, 2*n)
+		}
+		// Each instance tells when to come back: one event refills in
+		// Per/N, three minutes.
+		for _, p := range instances {
+			e, ok := errors.AsType[*client.Error](limit.call(ctx, p, 3*n))
+			if !ok || e.Code != invited.ERATELIMITED || e.RetryAfter <= 0 || e.RetryAfter > 3*time.Minute {
+				t.Fatalf("%s, instance %s after the race: %v; want rate_limited with a Retry-After up to 3m", limit.name, p.name, e)
+			}
+		}
+	}
+}
+
 // twoInstances starts two `invited serve` processes with the environment
 // extra on one new PostgreSQL database, and returns its URL and the
 // instances, each with a client of the admin key. Started together on an

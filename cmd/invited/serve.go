@@ -118,9 +118,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// console session means what the API key means, and a page spends the
 	// allowance of the API call it stands for.
 	credentials := &httpkit.Credentials{Auth: db, Verifier: verifier, TrustedProxies: cfg.TrustedProxies}
-	createLimit := ratelimit.NewLimiter(cfg.RateLimitCreate)
-	publicLimit := ratelimit.NewLimiter(cfg.RateLimitPublic)
-	joinLimit := ratelimit.NewLimiter(cfg.RateLimitJoin)
+	limiter := limiterOn(db)
+	createLimit := limiter("create", cfg.RateLimitCreate)
+	publicLimit := limiter("public", cfg.RateLimitPublic)
+	joinLimit := limiter("join", cfg.RateLimitJoin)
 	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger,
 		HTTPClient: tracing.Client(tracer, egress.Client(cfg.Outbound(), connect.DefaultTimeout))})
 	pages, err := web.New(web.Deps{
@@ -202,6 +203,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Expired: func(n int) { m.Transition(metrics.Expired, n) }}).Run(jobCtx)
 	})
 	wg.Go(func() { dispatcher.Run(jobCtx) })
+	wg.Go(func() {
+		(&jobs.Retention{Store: db, Policy: cfg.Retention, Interval: cfg.RetentionInterval, Pause: jobs.RetentionPause,
+			Logger: logger, Retained: func(k invited.RetentionKind, n int) { m.Retained(string(k), n) }}).Run(jobCtx)
+	})
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -341,4 +346,15 @@ func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
+
+// limiterOn returns what makes serve's rate limiters: kept in the database
+// where several instances may share it (PostgreSQL), so that each limit
+// holds for all of them together, named apart by name; in memory where
+// one process serves it (SQLite).
+func limiterOn(db *sqlstore.DB) func(name string, r ratelimit.Rate) ratelimit.Limiter {
+	if db.SharedByInstances() {
+		return func(name string, r ratelimit.Rate) ratelimit.Limiter { return ratelimit.NewShared(name, r, db) }
+	}
+	return func(_ string, r ratelimit.Rate) ratelimit.Limiter { return ratelimit.NewMemory(r) }
 }

@@ -462,8 +462,8 @@ func TestAppInvites(t *testing.T) {
 // allowance with invitations, and code lookups the client's public one.
 func TestAppInviteLimits(t *testing.T) {
 	e := newEnv(t, func(d *Deps) {
-		d.CreateLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Hour})
-		d.PublicLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Hour})
+		d.CreateLimit = ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Hour})
+		d.PublicLimit = ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Hour})
 	})
 	acme, globex := e.createOrg("Acme"), e.createOrg("Globex")
 	app := e.createApp(e.admin, "")

@@ -44,6 +44,8 @@ var constraints = []constraint{
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "display_name", maxLength(invited.MaxNameRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "contact", maxLength(invited.MaxContactRunes)},
 	{[]string{"OrgSettings", "OrgSettingsPatch"}, "default_roles", items(1, invited.MaxRoles)},
+	{[]string{"OrgSettings", "OrgSettingsPatch"}, "default_locale", maxLength(invited.MaxLocaleLen)},
+	{[]string{"InvitationCreate", "JoinLinkCreate", "AppInviteCreate"}, "locale", maxLength(invited.MaxLocaleLen)},
 
 	{[]string{"RoleCreate"}, "name", both(length(1, invited.MaxRoleNameLen), pattern(invited.SlugPattern))},
 	{[]string{"RoleCreate"}, "description", maxLength(invited.MaxRoleDescriptionLen)},

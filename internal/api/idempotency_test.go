@@ -78,7 +78,7 @@ func TestIdempotencyKey(t *testing.T) {
 // TestIdempotencyKeyThrottled: a throttled create is no outcome to replay,
 // so the retry that Retry-After asks for runs again.
 func TestIdempotencyKeyThrottled(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.CreateLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Hour}) })
+	e := newEnv(t, func(d *Deps) { d.CreateLimit = ratelimit.NewMemory(ratelimit.Rate{N: 1, Per: time.Hour}) })
 	org := e.createOrg("Acme")
 	e.invite(e.admin, org.ID, map[string]any{"email": "first@example.com", "roles": []string{"member"}})
 	rq := request{Method: "POST", Path: "/v1/orgs/" + org.ID + "/invitations", Cred: e.admin,

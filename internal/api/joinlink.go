@@ -6,6 +6,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // Join links (issue 15): created and managed within an organization, used
@@ -83,7 +84,7 @@ func (s *server) acceptJoinLink(r *http.Request, body client.AcceptRequest) (*in
 	if err != nil {
 		return nil, err
 	}
-	if err := s.deps.JoinLimit.Take(string(invited.HashSecret(token)), 1, "this join link is being used too fast; try again shortly"); err != nil {
+	if err := ratelimit.Take(r.Context(), s.deps.JoinLimit, string(invited.HashSecret(token)), 1, "this join link is being used too fast; try again shortly"); err != nil {
 		return nil, err
 	}
 	return s.deps.JoinLinks.AcceptJoinLink(r.Context(), token, a)

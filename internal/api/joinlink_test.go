@@ -186,7 +186,7 @@ func TestJoinLinkRefusals(t *testing.T) {
 // TestJoinLinkRateLimit: a link's uses are limited per link, whoever
 // tries, and answer 429 with Retry-After.
 func TestJoinLinkRateLimit(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.JoinLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Minute}) })
+	e := newEnv(t, func(d *Deps) { d.JoinLimit = ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Minute}) })
 	org := e.createOrg("Acme")
 	link := e.createJoinLink(e.admin, org.ID, map[string]any{})
 	for i, want := range []int{200, 200, 429} {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // throttleCreates spends n of orgID's allowance of created links
@@ -17,5 +18,5 @@ func (s *server) throttleCreates(r *http.Request, orgID string, perm invited.Per
 // tokens are unguessable, but lookups should not be free to hammer.
 func (s *server) throttlePublic(r *http.Request) error {
 	addr := invited.ActorFromContext(r.Context()).RemoteAddr
-	return s.deps.PublicLimit.Take(addr, 1, httpkit.PublicLimitMessage)
+	return ratelimit.Take(r.Context(), s.deps.PublicLimit, addr, 1, httpkit.PublicLimitMessage)
 }

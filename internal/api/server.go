@@ -64,10 +64,10 @@ type Deps struct {
 	// organization, and PublicLimit the public link requests (invitation
 	// lookup, accept, decline; app-invite lookup) per client address; nil
 	// limiters do not limit.
-	CreateLimit *ratelimit.Limiter
-	PublicLimit *ratelimit.Limiter
+	CreateLimit ratelimit.Limiter
+	PublicLimit ratelimit.Limiter
 	// JoinLimit throttles the uses of each join link, by its token.
-	JoinLimit *ratelimit.Limiter
+	JoinLimit ratelimit.Limiter
 
 	// Credentials authenticate callers, which the routes that need
 	// credentials require, and name their address; the hosted console

@@ -37,6 +37,14 @@ type Config struct {
 
 	SweepInterval time.Duration // INVITED_SWEEP_INTERVAL: how often overdue invitations are marked expired
 
+	// Retention is the system-wide retention (docs/retention.md), which
+	// organizations' settings may override: INVITED_RETAIN_MESSAGES,
+	// INVITED_RETAIN_AUDIT_EVENTS and INVITED_RETAIN_ENDED_INVITATIONS, each
+	// a duration ("30d", "720h") or off (keep forever). RetentionInterval
+	// (INVITED_RETENTION_INTERVAL) is how often it is applied.
+	Retention         invited.Retention
+	RetentionInterval time.Duration
+
 	SMTPURL         string        // INVITED_SMTP_URL (or _FILE): email transport; unset logs emails instead
 	EmailTemplates  string        // INVITED_EMAIL_TEMPLATES: directory of templates overriding the embedded ones
 	SMSURL          string        // INVITED_SMS_URL (or _FILE): Twilio-compatible SMS transport; unset logs texts instead
@@ -84,6 +92,13 @@ func Default() Config {
 		LogFormat:     "json",
 		LogLevel:      "info",
 		SweepInterval: time.Minute,
+
+		Retention: invited.Retention{
+			Messages:         invited.Duration(30 * 24 * time.Hour),
+			AuditEvents:      invited.Duration(365 * 24 * time.Hour),
+			EndedInvitations: invited.Duration(invited.MaxInvitationTTL),
+		},
+		RetentionInterval: time.Hour,
 
 		ReminderBefore:  72 * time.Hour,
 		DeliveryHorizon: 72 * time.Hour,
@@ -153,6 +168,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"RATE_LIMIT_JOIN_LINK", "rate-limit-join-link", "attempts to join through one join link, as N/PERIOD or off", (*rateValue)(&c.RateLimitJoin)},
 		{"API_KEY_CACHE", "api-key-cache", "how long a verified API key is trusted without reading it again, and so how long a key revoked on another instance may still work here; 0 disables, at most 10s", (*durationValue)(&c.APIKeyCache)},
 		{"TRUSTED_PROXIES", "trusted-proxies", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is believed", (*prefixesValue)(&c.TrustedProxies)},
+		{"RETAIN_MESSAGES", "retain-messages", "how long a delivered, dead or cancelled message and its delivery attempts are kept, as a duration (30d, 720h) or off", (*retentionValue)(&c.Retention.Messages)},
+		{"RETAIN_AUDIT_EVENTS", "retain-audit-events", "how long audit events are kept, as a duration (365d) or off", (*retentionValue)(&c.Retention.AuditEvents)},
+		{"RETAIN_ENDED_INVITATIONS", "retain-ended-invitations", "how long after an invitation, app invite or join request ended unaccepted its personal data is cleared, as a duration (90d) or off", (*retentionValue)(&c.Retention.EndedInvitations)},
+		{"RETENTION_INTERVAL", "retention-interval", "how often the retention is applied", (*durationValue)(&c.RetentionInterval)},
 		{"OUTBOUND_ALLOW", "outbound-allow", "comma-separated addresses or CIDR prefixes of the internal network that webhooks and OAuth platforms may reach; loopback, private and link-local are refused otherwise", (*prefixesValue)(&c.OutboundAllow)},
 	}
 	for _, v := range values {
@@ -226,6 +245,18 @@ func (c Config) validate() error {
 	if c.DeliveryHorizon < time.Minute {
 		errs = append(errs, errors.New("delivery horizon must be at least 1m"))
 	}
+	if err := invited.CheckSystemRetention(c.Retention, func(part string) string {
+		return "INVITED_RETAIN_" + strings.ToUpper(part)
+	}); err != nil {
+		errs = append(errs, err)
+	}
+	if m := time.Duration(c.Retention.Messages); m > 0 && m < c.DeliveryHorizon {
+		errs = append(errs, fmt.Errorf("INVITED_RETAIN_MESSAGES %s is shorter than INVITED_DELIVERY_HORIZON %s: a finished message must be kept at least as long as the outbox retries one",
+			invited.FormatRetention(m), c.DeliveryHorizon))
+	}
+	if c.RetentionInterval < time.Minute {
+		errs = append(errs, errors.New("retention interval must be at least 1m"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -245,6 +276,28 @@ func (d *durationValue) String() string { return time.Duration(*d).String() }
 func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	*d = durationValue(v)
+	return err
+}
+
+// retentionValue reads a retention period: a duration in the API's
+// syntax (invited.ParseDuration: "30d", "720h") or off, which keeps
+// forever, as 0 does.
+type retentionValue invited.Duration
+
+func (r *retentionValue) String() string {
+	if *r == 0 {
+		return "off"
+	}
+	return invited.FormatRetention(time.Duration(*r))
+}
+
+func (r *retentionValue) Set(s string) error {
+	if s == "off" {
+		*r = 0
+		return nil
+	}
+	v, err := invited.ParseDuration(s)
+	*r = retentionValue(v)
 	return err
 }
 

@@ -139,3 +139,49 @@ func TestPublicLink(t *testing.T) {
 		}
 	}
 }
+
+// TestRetention reads the retention settings and refuses, in one line
+// naming the variable, what is out of bounds.
+func TestRetention(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want invited.Retention
+		err  string
+	}{
+		{name: "defaults", want: Default().Retention},
+		{name: "days, hours and off", env: map[string]string{"INVITED_RETAIN_MESSAGES": "14d", "INVITED_RETAIN_AUDIT_EVENTS": "off",
+			"INVITED_RETAIN_ENDED_INVITATIONS": "4320h"},
+			want: invited.Retention{Messages: invited.Duration(14 * 24 * time.Hour), EndedInvitations: invited.Duration(180 * 24 * time.Hour)}},
+		{name: "zero is off", env: map[string]string{"INVITED_RETAIN_MESSAGES": "0", "INVITED_RETAIN_AUDIT_EVENTS": "0s",
+			"INVITED_RETAIN_ENDED_INVITATIONS": "0d"}},
+		{name: "not a duration", env: map[string]string{"INVITED_RETAIN_MESSAGES": "a month"},
+			err: `INVITED_RETAIN_MESSAGES: invalid duration "a month"`},
+		{name: "negative", env: map[string]string{"INVITED_RETAIN_AUDIT_EVENTS": "-5d"},
+			err: `INVITED_RETAIN_AUDIT_EVENTS: invalid duration "-5d"`},
+		{name: "negative hours", env: map[string]string{"INVITED_RETAIN_AUDIT_EVENTS": "-5h"},
+			err: "INVITED_RETAIN_AUDIT_EVENTS=-5h0m0s: must be between 7d and 3650d, or off"},
+		{name: "absurdly long", env: map[string]string{"INVITED_RETAIN_MESSAGES": "36500d"},
+			err: "INVITED_RETAIN_MESSAGES=36500d: must be between 7d and 3650d, or off"},
+		{name: "shorter than the longest invitation", env: map[string]string{"INVITED_RETAIN_ENDED_INVITATIONS": "30d"},
+			err: "INVITED_RETAIN_ENDED_INVITATIONS=30d: must be between 90d and 3650d, or off"},
+		{name: "shorter than the outbox retries", env: map[string]string{"INVITED_RETAIN_MESSAGES": "8d", "INVITED_DELIVERY_HORIZON": "240h"},
+			err: "INVITED_RETAIN_MESSAGES 8d is shorter than INVITED_DELIVERY_HORIZON 240h0m0s: a finished message must be kept at least as long as the outbox retries one"},
+		{name: "interval too short", env: map[string]string{"INVITED_RETENTION_INTERVAL": "1s"},
+			err: "retention interval must be at least 1m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("serve", nil, func(k string) string { return tt.env[k] }, io.Discard)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("err = %v, want the one line %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || c.Retention != tt.want {
+				t.Fatalf("retention %+v, %v; want %+v", c.Retention, err, tt.want)
+			}
+		})
+	}
+}

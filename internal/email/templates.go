@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/i18n"
 )
 
 //go:embed templates/*.txt templates/*.html
@@ -38,10 +39,6 @@ const (
 // MaxSubject is the most runes a rendered subject keeps.
 const MaxSubject = 200
 
-// expiresLayout formats .Expires: unambiguous for any reader, and UTC
-// because the server does not know the recipient's time zone.
-const expiresLayout = "Mon, 02 Jan 2006 15:04 UTC"
-
 // Rendered is a letter written out as an email.
 type Rendered struct {
 	Subject string // one line, at most MaxSubject runes
@@ -49,9 +46,10 @@ type Rendered struct {
 	HTML    string
 }
 
-// Templates holds the parsed templates of every letter kind.
+// Templates holds the parsed templates of every letter kind, in every
+// locale: kinds[locale][kind].
 type Templates struct {
-	kinds map[string]*kindTemplates
+	kinds map[string]map[string]*kindTemplates
 }
 
 type kindTemplates struct {
@@ -61,29 +59,42 @@ type kindTemplates struct {
 }
 
 // templateData is what the templates see: the letter and what is easier
-// to prepare in Go than in a template.
+// to prepare in Go than in a template, in the letter's language.
 type templateData struct {
 	*invited.Letter
+	// Expires is ExpiresAt as pages write it (i18n Date), "" for none.
 	Expires  string
 	RoleList string
 	// Action is what following the link does, for its button.
 	Action string
+	// Lang and Dir are the language's BCP 47 tag and direction (ltr,
+	// rtl), for the <html> element; Start is the side lines start on
+	// (left, right), for CSS, which email clients read without logical
+	// properties.
+	Lang, Dir, Start string
 }
 
-func newTemplateData(l *invited.Letter) templateData {
-	d := templateData{Letter: l, RoleList: strings.Join(l.Roles, ", "), Action: "Accept the invitation"}
+func newTemplateData(l *invited.Letter, loc *i18n.Locale) templateData {
+	d := templateData{Letter: l, RoleList: loc.List(l.Roles), Action: loc.T("email.action.accept"),
+		Lang: loc.Name(), Dir: loc.Dir(), Start: "left"}
 	if l.Kind == invited.KindJoinConfirmation {
-		d.Action = "Confirm and join"
+		d.Action = loc.T("email.action.confirm")
+	}
+	if d.Dir == "rtl" {
+		d.Start = "right"
 	}
 	if !l.ExpiresAt.IsZero() {
-		d.Expires = l.ExpiresAt.UTC().Format(expiresLayout)
+		d.Expires = loc.Date(l.ExpiresAt)
 	}
 	return d
 }
 
-// LoadTemplates parses the embedded templates, each replaced by the file of
-// the same name in dir when there is one. dir "" means the embedded ones
-// only. A file in dir that is not a template name is an error, so that a
+// LoadTemplates parses the embedded templates in every locale, each
+// replaced by the file of the same name in dir when there is one: in a
+// locale, the file with the locale's tag before the name's suffix
+// (invitation.de.html, invitation.pt-BR.subject.txt, layout.ar.html) when
+// there is one, else the file of the plain name. dir "" means the embedded
+// ones only. A file in dir that is not a template name is an error, so that a
 // misspelled override is not silently ignored; names starting with a dot
 // are skipped (editor leftovers, and the ..data links of Kubernetes volume
 // mounts). Every template is also executed once against sample letters, so
@@ -106,35 +117,70 @@ func LoadTemplates(dir string) (*Templates, error) {
 			return nil, err
 		}
 	}
-
-	layout, err := htmltemplate.New(layoutName).Parse(sources[layoutName])
-	if err != nil {
-		return nil, fmt.Errorf("email: template %w", err)
-	}
-	t := &Templates{kinds: map[string]*kindTemplates{}}
-	for _, kind := range invited.LetterKinds {
-		k := &kindTemplates{}
-		var err error
-		name := kind + suffixSubject
-		if k.subject, err = texttemplate.New(name).Parse(sources[name]); err != nil {
-			return nil, fmt.Errorf("email: template %w", err)
-		}
-		name = kind + suffixText
-		if k.text, err = texttemplate.New(name).Parse(sources[name]); err != nil {
-			return nil, fmt.Errorf("email: template %w", err)
-		}
-		name = kind + suffixHTML
-		if k.html, err = parseHTML(layout, name, sources[name]); err != nil {
+	t := &Templates{kinds: map[string]map[string]*kindTemplates{}}
+	for _, loc := range i18n.All() {
+		kinds, err := parseLocale(loc, sources)
+		if err != nil {
 			return nil, err
 		}
-		t.kinds[kind] = k
-		for _, l := range sampleLetters(kind) {
-			if _, err := t.render(l); err != nil {
-				return nil, fmt.Errorf("email: sample %s letter: %w", kind, err)
+		t.kinds[loc.Name()] = kinds
+		for _, kind := range invited.LetterKinds {
+			for _, l := range sampleLetters(kind, loc.Name()) {
+				if _, err := t.render(l); err != nil {
+					return nil, fmt.Errorf("email: sample %s letter in %s: %w", kind, loc.Name(), err)
+				}
 			}
 		}
 	}
 	return t, nil
+}
+
+// parseLocale parses every kind's templates in loc, with loc's template
+// functions (i18n HTMLFuncs, TextFuncs), from sources: of each name, the
+// locale's own file when there is one (localName).
+func parseLocale(loc *i18n.Locale, sources map[string]string) (map[string]*kindTemplates, error) {
+	source := func(name string) (string, string) {
+		if local := localName(name, loc.Name()); sources[local] != "" {
+			return local, sources[local]
+		}
+		return name, sources[name]
+	}
+	name, src := source(layoutName)
+	layout, err := htmltemplate.New(name).Funcs(loc.HTMLFuncs()).Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("email: template %w", err)
+	}
+	kinds := map[string]*kindTemplates{}
+	for _, kind := range invited.LetterKinds {
+		k := &kindTemplates{}
+		var err error
+		name, src := source(kind + suffixSubject)
+		if k.subject, err = texttemplate.New(name).Funcs(loc.TextFuncs()).Parse(src); err != nil {
+			return nil, fmt.Errorf("email: template %w", err)
+		}
+		name, src = source(kind + suffixText)
+		if k.text, err = texttemplate.New(name).Funcs(loc.TextFuncs()).Parse(src); err != nil {
+			return nil, fmt.Errorf("email: template %w", err)
+		}
+		name, src = source(kind + suffixHTML)
+		if k.html, err = parseHTML(layout, name, src); err != nil {
+			return nil, err
+		}
+		kinds[kind] = k
+	}
+	return kinds, nil
+}
+
+// localName is the name of the file that replaces the template name in
+// locale: the locale's tag before the suffix, invitation.de.html,
+// invitation.de.subject.txt.
+func localName(name, locale string) string {
+	for _, suffix := range []string{suffixSubject, suffixText, suffixHTML} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			return base + "." + locale + suffix
+		}
+	}
+	return name
 }
 
 // parseHTML returns a copy of layout with the kind's file, called name,
@@ -159,7 +205,7 @@ func parseHTML(layout *htmltemplate.Template, name, src string) (*htmltemplate.T
 	return page, nil
 }
 
-// templateNames lists every template file name.
+// templateNames lists every embedded template file name.
 func templateNames() []string {
 	names := []string{layoutName}
 	for _, kind := range invited.LetterKinds {
@@ -168,11 +214,17 @@ func templateNames() []string {
 	return names
 }
 
-// readOverrides replaces sources with the files of the same name in dir.
+// readOverrides replaces sources with the files of the same name in dir,
+// and adds the files of a template's name in a locale (localName).
 func readOverrides(dir string, sources map[string]string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("email: templates directory: %w", err)
+	}
+	for _, name := range templateNames() {
+		for _, loc := range i18n.All() {
+			sources[localName(name, loc.Name())] = ""
+		}
 	}
 	var unknown []string
 	for _, e := range entries {
@@ -193,15 +245,19 @@ func readOverrides(dir string, sources map[string]string) error {
 		sources[name] = string(b)
 	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("email: templates directory %s: unknown file(s) %s; the names are %s, and <kind>.subject.txt, <kind>.txt and <kind>.html for the kinds %s",
-			dir, strings.Join(unknown, ", "), layoutName, strings.Join(invited.LetterKinds, ", "))
+		locales := make([]string, 0, len(i18n.All()))
+		for _, loc := range i18n.All() {
+			locales = append(locales, loc.Name())
+		}
+		return fmt.Errorf("email: templates directory %s: unknown file(s) %s; the names are %s, and <kind>.subject.txt, <kind>.txt and <kind>.html for the kinds %s, each also with a locale before its suffix (<kind>.de.html) for the locales %s",
+			dir, strings.Join(unknown, ", "), layoutName, strings.Join(invited.LetterKinds, ", "), strings.Join(locales, ", "))
 	}
 	return nil
 }
 
-// sampleLetters returns a letter of the kind with every field set and one
-// with only the required ones.
-func sampleLetters(kind string) []*invited.Letter {
+// sampleLetters returns a letter of the kind in locale with every field
+// set and one with only the required ones.
+func sampleLetters(kind, locale string) []*invited.Letter {
 	full := &invited.Letter{
 		Kind:         kind,
 		To:           "ada@example.com",
@@ -213,8 +269,9 @@ func sampleLetters(kind string) []*invited.Letter {
 		ExpiresAt:    time.Date(2026, 11, 30, 15, 4, 0, 0, time.UTC),
 		Acceptor:     "Ada",
 		Note:         "See you on Monday.",
+		Locale:       locale,
 	}
-	bare := &invited.Letter{Kind: kind, To: "ada@example.com", Organization: "Example"}
+	bare := &invited.Letter{Kind: kind, To: "ada@example.com", Organization: "Example", Locale: locale}
 	if needsLink(kind) {
 		full.Link = "https://invited.example/i/sample"
 		bare.Link = full.Link
@@ -257,8 +314,9 @@ func (t *Templates) Render(l *invited.Letter) (*Rendered, error) {
 
 // render writes out a letter that checkLetter accepts.
 func (t *Templates) render(l *invited.Letter) (*Rendered, error) {
-	k := t.kinds[l.Kind]
-	d := newTemplateData(l)
+	loc := i18n.Choose(l.Locale)
+	k := t.kinds[loc.Name()][l.Kind]
+	d := newTemplateData(l, loc)
 	var subject, text, html strings.Builder
 	if err := k.subject.Execute(&subject, d); err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 
 var testExpiry = time.Date(2026, 11, 30, 15, 4, 0, 0, time.FixedZone("CET", 3600))
 
-const testExpires = "Mon, 30 Nov 2026 14:04 UTC" // testExpiry in UTC
+const testExpires = "30 November 2026, 14:04 UTC" // testExpiry in UTC, as i18n Date writes it
 
 // fullLetter returns a letter of the kind with every optional field set.
 func fullLetter(kind string) *invited.Letter {
@@ -376,7 +376,7 @@ func TestLoadTemplatesErrors(t *testing.T) {
 		{"html syntax error", map[string]string{"resend.html": "<a href=\"{{.Link}}\">{{if}}</a>"}, "resend.html"},
 		{"layout syntax error", map[string]string{"layout.html": `{{template "content" .}`}, "layout.html"},
 		{"text outside define", map[string]string{"accepted.html": "<p>{{.Acceptor}} is in</p>"}, "accepted.html: text outside {{define}}"},
-		{"no content", map[string]string{"reminder.html": `{{define "contents"}}x{{end}}`}, `reminder letter: html/template:layout.html:10:11: no such template "content"`},
+		{"no content", map[string]string{"reminder.html": `{{define "contents"}}x{{end}}`}, `reminder letter in en: html/template:layout.html:24:11: no such template "content"`},
 		{"layout without a part", map[string]string{"layout.html": `{{template "content" .}}{{define "details"}}{{end}}`}, `no such template "expiry"`},
 		{"unknown field in layout", map[string]string{"layout.html": `{{.Nmae}}{{template "content" .}}{{define "details"}}{{end}}{{define "expiry"}}{{end}}`}, "Nmae"},
 		{"unknown field", map[string]string{"invitation.txt": "{{.Organisation}}"}, "Organisation"},

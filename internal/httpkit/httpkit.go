@@ -38,11 +38,11 @@ const PublicLimitMessage = "too many invitation link requests from this address;
 // console alike. Only an actor who holds perm there, the permission the
 // create needs, spends it: anyone else is refused by the service, and must
 // not be able to use up another tenant's allowance.
-func SpendCreates(ctx context.Context, limit *ratelimit.Limiter, orgID string, perm invited.Permission, n int) error {
+func SpendCreates(ctx context.Context, limit ratelimit.Limiter, orgID string, perm invited.Permission, n int) error {
 	if !invited.ActorFromContext(ctx).Can(orgID, perm) {
 		return nil
 	}
-	return limit.Take(orgID, n, "this organization is creating invitations too fast; slow down")
+	return ratelimit.Take(ctx, limit, orgID, n, "this organization is creating invitations too fast; slow down")
 }
 
 // Statuses maps every error code of the contract (DESIGN.md §4) to its HTTP

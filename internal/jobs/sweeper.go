@@ -17,10 +17,12 @@ type Expirer interface {
 }
 
 // Purger forgets what has outlived its use: Idempotency-Keys older than
-// their TTL, and console sessions that have ended.
+// their TTL, console sessions that have ended, and rate-limit buckets that
+// are full again.
 type Purger interface {
 	PurgeIdempotencyKeys(ctx context.Context) (int, error)
 	PurgeConsoleSessions(ctx context.Context) (int, error)
+	PurgeRateLimits(ctx context.Context) (int, error)
 }
 
 // SweepBatch bounds one sweeper transaction, so that a backlog never holds
@@ -28,8 +30,8 @@ type Purger interface {
 const SweepBatch = 500
 
 // Sweeper periodically marks overdue invitations, app invites, join links
-// and join requests expired, and purges old idempotency keys and ended console
-// sessions. All of them
+// and join requests expired, and purges old idempotency keys, ended console
+// sessions and full rate-limit buckets. All of them
 // read as expired the moment they are overdue whatever the sweeper does;
 // it only makes the stored status, and the indexes built on it, catch up,
 // and keeps dead rows from piling up.
@@ -44,11 +46,14 @@ type Sweeper struct {
 }
 
 // Run sweeps every Interval until ctx is done.
-func (s *Sweeper) Run(ctx context.Context) {
-	t := time.NewTicker(s.Interval)
+func (s *Sweeper) Run(ctx context.Context) { every(ctx, s.Interval, s.Sweep) }
+
+// every runs f at once, then every interval, until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		s.Sweep(ctx)
+		f(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -71,6 +76,7 @@ func (s *Sweeper) Sweep(ctx context.Context) {
 	}{
 		{"idempotency keys", s.Purger.PurgeIdempotencyKeys},
 		{"console sessions", s.Purger.PurgeConsoleSessions},
+		{"rate limits", s.Purger.PurgeRateLimits},
 	} {
 		if n, err := p.purge(ctx); err != nil {
 			s.Logger.ErrorContext(ctx, "purge failed", "what", p.what, "err", err)

@@ -27,10 +27,11 @@ func (q *queue) expire(_ context.Context, limit int) (int, error) {
 
 // backlog is the store as the sweeper sees it: overdue invitations, app
 // invites, join links and join requests, and idempotency keys and console
-// sessions to purge (each purge failing when its fail is set).
+// sessions and rate limits to purge (each purge failing when its fail is
+// set).
 type backlog struct {
 	invitations, appInvites, joinLinks, joinRequests queue
-	keys, sessions                                   purge
+	keys, sessions, limits                           purge
 }
 
 // purge counts its calls.
@@ -66,6 +67,8 @@ func (b *backlog) ExpireJoinRequests(ctx context.Context, limit int) (int, error
 func (b *backlog) PurgeIdempotencyKeys(context.Context) (int, error) { return b.keys.run() }
 
 func (b *backlog) PurgeConsoleSessions(context.Context) (int, error) { return b.sessions.run() }
+
+func (b *backlog) PurgeRateLimits(context.Context) (int, error) { return b.limits.run() }
 
 func TestSweepDrainsInBatches(t *testing.T) {
 	tests := []struct {
@@ -110,8 +113,8 @@ func TestSweepDrainsInBatches(t *testing.T) {
 						t.Fatalf("another kind: %d calls, %d overdue left", len(other.calls), other.overdue)
 					}
 				}
-				if b.keys.calls != 1 || b.sessions.calls != 1 {
-					t.Fatalf("purged keys %d times, sessions %d times", b.keys.calls, b.sessions.calls)
+				if b.keys.calls != 1 || b.sessions.calls != 1 || b.limits.calls != 1 {
+					t.Fatalf("purged keys %d times, sessions %d times, rate limits %d times", b.keys.calls, b.sessions.calls, b.limits.calls)
 				}
 			})
 		}
@@ -136,21 +139,22 @@ func TestSweepReportsExpirations(t *testing.T) {
 	}
 }
 
-// TestSweepPurges: each purge runs once a pass, whether the other fails.
+// TestSweepPurges: each purge runs once a pass, whether the others fail.
 func TestSweepPurges(t *testing.T) {
 	for _, tt := range []struct {
-		name                   string
-		failKeys, failSessions bool
+		name                               string
+		failKeys, failSessions, failLimits bool
 	}{
-		{"both work", false, false},
-		{"keys fail", true, false},
-		{"sessions fail", false, true},
+		{"all work", false, false, false},
+		{"keys fail", true, false, false},
+		{"sessions fail", false, true, false},
+		{"rate limits fail", false, false, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &backlog{keys: purge{fail: tt.failKeys}, sessions: purge{fail: tt.failSessions}}
+			b := &backlog{keys: purge{fail: tt.failKeys}, sessions: purge{fail: tt.failSessions}, limits: purge{fail: tt.failLimits}}
 			(&Sweeper{Expirer: b, Purger: b, Logger: discard()}).Sweep(context.Background())
-			if b.keys.calls != 1 || b.sessions.calls != 1 {
-				t.Fatalf("purged keys %d times, sessions %d times", b.keys.calls, b.sessions.calls)
+			if b.keys.calls != 1 || b.sessions.calls != 1 || b.limits.calls != 1 {
+				t.Fatalf("purged keys %d times, sessions %d times, rate limits %d times", b.keys.calls, b.sessions.calls, b.limits.calls)
 			}
 		})
 	}

@@ -39,6 +39,10 @@ const (
 // not import the domain).
 var channels = []string{"email", "sms", "webhook"}
 
+// retentionKinds are the kinds of invited_retention_rows_total
+// (invited.RetentionKinds).
+var retentionKinds = []string{"messages", "audit_events", "invitations", "app_invites", "join_requests"}
+
 // Unmatched is the route label of requests that matched no route, whose
 // path must not become a label: it may hold a token, and it is unbounded.
 const Unmatched = "unmatched"
@@ -51,6 +55,7 @@ type Metrics struct {
 	transitions *prometheus.CounterVec
 	deliveries  *prometheus.CounterVec
 	pending     *prometheus.GaugeVec
+	retained    *prometheus.CounterVec
 }
 
 // New registers invited's metrics and the Go runtime and process
@@ -79,6 +84,10 @@ func New(reg *prometheus.Registry) *Metrics {
 			Name: "invited_outbox_pending_messages",
 			Help: "Messages waiting in the outbox (shared by every instance), by channel, as last counted.",
 		}, []string{"channel"}),
+		retained: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "invited_retention_rows_total",
+			Help: "Rows the retention job of this process deleted (messages, audit_events) or cleared of personal data (invitations, app_invites, join_requests), by kind.",
+		}, []string{"kind"}),
 	}
 	// Every action is present from the start, so that rate() and absent
 	// alerts work before the first transition of a kind.
@@ -91,7 +100,10 @@ func New(reg *prometheus.Registry) *Metrics {
 			m.deliveries.WithLabelValues(c, o)
 		}
 	}
-	reg.MustRegister(m.requests, m.duration, m.transitions, m.deliveries, m.pending,
+	for _, k := range retentionKinds {
+		m.retained.WithLabelValues(k)
+	}
+	reg.MustRegister(m.requests, m.duration, m.transitions, m.deliveries, m.pending, m.retained,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -115,6 +127,13 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 func (m *Metrics) Transition(action string, n int) {
 	if n > 0 {
 		m.transitions.WithLabelValues(action).Add(float64(n))
+	}
+}
+
+// Retained counts n rows of kind that retention deleted or cleared.
+func (m *Metrics) Retained(kind string, n int) {
+	if n > 0 {
+		m.retained.WithLabelValues(kind).Add(float64(n))
 	}
 }
 

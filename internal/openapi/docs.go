@@ -15,7 +15,7 @@ import (
 )
 
 // DocsAssetsPattern is the mux pattern to register DocsAssets under: the
-// page loads its scripts, styles and icons from there.
+// page loads its scripts and styles from there.
 const DocsAssetsPattern = "GET " + docsAssetsPath + "{file}"
 
 const (
@@ -40,7 +40,6 @@ var docsHTML string
 // swaggerui/README.md tells, and docs.js, which starts it.
 //
 //go:embed docs.js swaggerui/swagger-ui-bundle.js swaggerui/swagger-ui.css
-//go:embed swaggerui/favicon-16x16.png swaggerui/favicon-32x32.png
 var docsFiles embed.FS
 
 // assetTypes are the content types of docsFiles by extension, fixed here
@@ -48,7 +47,6 @@ var docsFiles embed.FS
 var assetTypes = map[string]string{
 	".js":  "text/javascript; charset=utf-8",
 	".css": "text/css; charset=utf-8",
-	".png": "image/png",
 }
 
 type asset struct {

@@ -1,19 +1,51 @@
-// Package ratelimit limits how often each key (an API key, a client
-// address) may act, in memory. Limits are per process: with several
-// instances behind a load balancer, each allows the full rate, so a client
-// may get up to the rate times the number of instances.
+// Package ratelimit limits how often each key (an organization, a client
+// address, a join link) may act. A Limiter is either Memory, which keeps
+// its buckets in the process (one instance: SQLite), or Shared, which
+// keeps them in a Store that every instance sees (PostgreSQL), so that a
+// limit holds for all the instances behind a load balancer together and
+// survives their restarts. Both run the same algorithm (gcra), and answer
+// the same rate_limited error with its Retry-After (Take).
 package ratelimit
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/invitedhq/invited"
 )
+
+// Limiter spends the allowance of keys.
+type Limiter interface {
+	// Allow reports whether key may spend n events now, and spends them
+	// if so. When it may not, retryAfter is how long until the same
+	// request would be allowed (at least 1ns). A cost above the burst
+	// (n > N) is allowed only when the key's bucket is full, and then puts
+	// it into debt; n < 1 costs nothing. err is the store's, when it
+	// could not be asked: nothing was spent.
+	Allow(ctx context.Context, key string, n int) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Take spends n of key's allowance from l, or returns the error to
+// answer: rate_limited with message and the wait rounded up to whole
+// seconds (at least 1) for Retry-After, or the store's own error. A nil l
+// does not limit.
+func Take(ctx context.Context, l Limiter, key string, n int, message string) error {
+	if l == nil {
+		return nil
+	}
+	ok, wait, err := l.Allow(ctx, key, n)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return invited.RateLimited(message, wait)
+	}
+	return nil
+}
 
 // Rate is N events per Per. The zero Rate means unlimited, as does any Rate
 // whose N or Per is not positive.
@@ -73,114 +105,80 @@ func (r Rate) String() string {
 	return strconv.Itoa(r.N) + "/" + per
 }
 
-// sweepAt is the smallest map size at which Allow sweeps idle keys away.
-const sweepAt = 1024
-
-// Limiter allows each key up to its Rate, with bursts of up to N events at
-// once. It is safe for concurrent use. A nil *Limiter, or one made for the
-// zero Rate, allows everything.
-//
-// It implements the generic cell rate algorithm: each key has a
-// theoretical arrival time (TAT), when its bucket will be full again, and
-// an event of cost c moves it c*T later, T being Per/N. An event is allowed
-// if the TAT it leads to is at most Per ahead of now. A key whose TAT has
-// passed has a full bucket, as if it had never been seen, so its state can
-// be dropped: memory is bounded by the keys active in the last Per, not by
-// every key ever seen.
-type Limiter struct {
-	// Now, if set, replaces time.Now; set it before first use.
-	Now func() time.Time
-
+// gcra is the generic cell rate algorithm for a Rate, which both limiters
+// run: each key has a theoretical arrival time (TAT), when its bucket will
+// be full again, and an event of cost c moves it c later, the cost of one
+// event being T = Per/N. An event is allowed if the TAT it leads to is at
+// most tau = N*T ahead of now. A key whose TAT has passed has a full
+// bucket, as if it had never been seen, so its state can be dropped:
+// state is bounded by the keys active in the last Per, not by every key
+// ever seen.
+type gcra struct {
 	rate Rate
 	t    time.Duration // emission interval: Per/N
 	tau  time.Duration // burst tolerance: N*T
-
-	mu      sync.Mutex
-	tat     map[string]time.Time
-	sweepAt int // sweep when len(tat) reaches it
 }
 
-// NewLimiter returns a limiter allowing r for each key.
-func NewLimiter(r Rate) *Limiter {
-	l := &Limiter{rate: r}
-	if r.unlimited() {
-		return l
+func newGCRA(r Rate) gcra {
+	g := gcra{rate: r}
+	if !r.unlimited() {
+		g.t = max(r.Per/time.Duration(r.N), 1)
+		g.tau = g.t * time.Duration(r.N)
 	}
-	l.t = max(r.Per/time.Duration(r.N), 1)
-	l.tau = l.t * time.Duration(r.N)
-	l.tat = make(map[string]time.Time)
-	l.sweepAt = sweepAt
-	return l
+	return g
 }
 
-// Take spends n of key's allowance as Allow does, or returns the
-// rate_limited error to answer: message, and the wait rounded up to whole
-// seconds (at least 1) for Retry-After. A nil l does not limit.
-func (l *Limiter) Take(key string, n int, message string) error {
-	if ok, wait := l.Allow(key, n); !ok {
-		return invited.RateLimited(message, wait)
+// cost is how far n events move a TAT, saturating rather than
+// overflowing for absurd n.
+func (g gcra) cost(n int) time.Duration {
+	if int64(n) > math.MaxInt64/int64(g.t) {
+		return math.MaxInt64
 	}
-	return nil
+	return time.Duration(n) * g.t
 }
 
-// Allow reports whether key may spend n events now, and spends them if so.
-// When it may not, retryAfter is how long until the same request would be
-// allowed (at least 1ns); callers answering HTTP round it up to whole
-// seconds for Retry-After.
-//
-// A cost above the burst (n > N) is allowed only when the key's bucket is
-// full, and then puts it into debt: a batch bigger than the allowance is
-// possible, but the key waits longer afterwards. n < 1 costs nothing.
-func (l *Limiter) Allow(key string, n int) (ok bool, retryAfter time.Duration) {
-	if l == nil || l.rate.unlimited() || n < 1 {
-		return true, 0
-	}
-	// Saturate rather than overflow for absurd costs.
-	cost := time.Duration(math.MaxInt64)
-	if int64(n) <= math.MaxInt64/int64(l.t) {
-		cost = time.Duration(n) * l.t
-	}
+// slack is how far ahead of now a TAT may be for an event of cost c to be
+// allowed: tau-c, or none at all (a full bucket) for a cost above the
+// burst.
+func (g gcra) slack(c time.Duration) time.Duration { return max(g.tau-c, 0) }
 
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	tat, seen := l.tat[key]
-	if !seen || tat.Before(now) {
-		tat = now
+// wait is how long until a key whose TAT is tat is at most slack ahead:
+// 0 if an event of that slack is allowed now.
+func wait(tat, now time.Time, slack time.Duration) time.Duration {
+	// Compared before subtracting: Sub saturates, for a TAT long past.
+	if ahead := tat.Sub(now); ahead > slack {
+		return ahead - slack
 	}
-	ahead := tat.Sub(now) // the debt: 0 for a full bucket
-	if cost > l.tau {
-		if ahead > 0 {
-			return false, ahead
+	return 0
+}
+
+// sweepAt is the smallest table size at which a new key sweeps idle ones
+// away.
+const sweepAt = 1024
+
+// table is a limiter's state by key. Entries that done reports finished
+// at now are dropped, once the table has grown to twice what it was after
+// the last sweep: each sweep is paid for by the insertions since the one
+// before. Not safe for concurrent use.
+type table[V any] struct {
+	m       map[string]V
+	sweepAt int
+	done    func(v V, now time.Time) bool
+}
+
+func newTable[V any](done func(V, time.Time) bool) *table[V] {
+	return &table[V]{m: make(map[string]V), sweepAt: sweepAt, done: done}
+}
+
+// put sets key's entry, sweeping first if key is new.
+func (t *table[V]) put(key string, v V, now time.Time) {
+	if _, seen := t.m[key]; !seen && len(t.m) >= t.sweepAt {
+		for k, old := range t.m {
+			if t.done(old, now) {
+				delete(t.m, k)
+			}
 		}
-	} else if ahead > l.tau-cost {
-		return false, ahead - (l.tau - cost)
+		t.sweepAt = max(sweepAt, 2*len(t.m))
 	}
-	if !seen {
-		l.sweep(now)
-	}
-	l.tat[key] = tat.Add(cost)
-	return true, 0
-}
-
-// sweep drops the keys whose bucket is full again, once the map has grown
-// to twice what it was after the last sweep: each sweep is paid for by the
-// insertions since the one before.
-func (l *Limiter) sweep(now time.Time) {
-	if len(l.tat) < l.sweepAt {
-		return
-	}
-	for k, tat := range l.tat {
-		if !tat.After(now) {
-			delete(l.tat, k)
-		}
-	}
-	l.sweepAt = max(sweepAt, 2*len(l.tat))
-}
-
-func (l *Limiter) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
+	t.m[key] = v
 }

@@ -106,23 +106,44 @@ type step struct {
 	retry   time.Duration
 }
 
-func run(t *testing.T, r Rate, steps []step) *Limiter {
+// limiters are the implementations the step tables run on, each made
+// with the clock they are to read.
+var limiters = []struct {
+	name string
+	make func(r Rate, now func() time.Time) Limiter
+}{
+	{"memory", func(r Rate, now func() time.Time) Limiter {
+		l := NewMemory(r)
+		l.Now = now
+		return l
+	}},
+	{"shared", func(r Rate, now func() time.Time) Limiter {
+		l := NewShared("test", r, newFakeStore())
+		l.Now = now
+		return l
+	}},
+}
+
+// run runs steps on each implementation.
+func run(t *testing.T, r Rate, steps []step) {
 	t.Helper()
-	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
-	l := NewLimiter(r)
-	l.Now = clock.Now
-	for i, s := range steps {
-		clock.Advance(s.advance)
-		key := s.key
-		if key == "" {
-			key = "k"
-		}
-		ok, retry := l.Allow(key, s.n)
-		if ok != s.ok || retry != s.retry {
-			t.Fatalf("step %d (+%v, %s, n=%d): Allow = %v, %v; want %v, %v", i, s.advance, key, s.n, ok, retry, s.ok, s.retry)
-		}
+	for _, impl := range limiters {
+		t.Run(impl.name, func(t *testing.T) {
+			clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+			l := impl.make(r, clock.Now)
+			for i, s := range steps {
+				clock.Advance(s.advance)
+				key := s.key
+				if key == "" {
+					key = "k"
+				}
+				ok, retry, err := l.Allow(t.Context(), key, s.n)
+				if err != nil || ok != s.ok || retry != s.retry {
+					t.Fatalf("step %d (+%v, %s, n=%d): Allow = %v, %v, %v; want %v, %v", i, s.advance, key, s.n, ok, retry, err, s.ok, s.retry)
+				}
+			}
+		})
 	}
-	return l
 }
 
 func TestAllow(t *testing.T) {
@@ -193,10 +214,6 @@ func TestAllow(t *testing.T) {
 			{n: -3, ok: true},
 			{n: 1, retry: 250 * ms},
 		}},
-		{"absurd cost saturates", Rate{1, time.Hour}, []step{
-			{n: 1 << 62, ok: true},
-			{advance: 100 * 365 * 24 * time.Hour, n: 1, ok: false, retry: time.Duration(1<<63-1) - 100*365*24*time.Hour},
-		}},
 		{"600 a minute", Rate{600, time.Minute}, []step{
 			{n: 600, ok: true},
 			{n: 1, retry: 100 * ms},
@@ -217,25 +234,58 @@ func TestAllow(t *testing.T) {
 	}
 }
 
+// TestAbsurdCost: a cost too large for a TAT saturates: Memory's at the
+// largest Duration, Shared's at maxSpan, which keeps its store's sums of
+// nanoseconds from overflowing.
+func TestAbsurdCost(t *testing.T) {
+	const century = 100 * 365 * 24 * time.Hour
+	for i, tc := range []struct {
+		advance, retry time.Duration
+	}{
+		{century, time.Duration(1<<63-1) - century}, // memory
+		{century / 10, maxSpan - century/10},        // shared: maxSpan is 36 years
+	} {
+		clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+		impl := limiters[i]
+		l := impl.make(Rate{1, time.Hour}, clock.Now)
+		if ok, _, err := l.Allow(t.Context(), "k", 1<<62); !ok || err != nil {
+			t.Fatalf("%s: the absurd cost was refused: %v", impl.name, err)
+		}
+		clock.Advance(tc.advance)
+		if ok, retry, _ := l.Allow(t.Context(), "k", 1); ok || retry != tc.retry {
+			t.Errorf("%s: %v, %v; want refused for %v", impl.name, ok, retry, tc.retry)
+		}
+	}
+}
+
 func TestUnlimitedHoldsNoState(t *testing.T) {
-	for _, l := range []*Limiter{nil, NewLimiter(Rate{}), NewLimiter(Rate{N: 5})} {
+	store := newFakeStore()
+	for _, l := range []Limiter{(*Memory)(nil), NewMemory(Rate{}), NewMemory(Rate{N: 5}),
+		(*Shared)(nil), NewShared("x", Rate{}, store), NewShared("x", Rate{N: 5}, store)} {
 		for i := range 10000 {
-			if ok, retry := l.Allow(fmt.Sprint(i), 1000); !ok || retry != 0 {
-				t.Fatalf("refused: %v", retry)
+			if ok, retry, err := l.Allow(t.Context(), fmt.Sprint(i), 1000); !ok || retry != 0 || err != nil {
+				t.Fatalf("%T refused: %v, %v", l, retry, err)
 			}
 		}
-		if l != nil && len(l.tat) != 0 {
-			t.Errorf("%d keys held", len(l.tat))
+		if m, ok := l.(*Memory); ok && m != nil && m.tat != nil {
+			t.Errorf("memory: %d keys held", len(m.tat.m))
 		}
+		if s, ok := l.(*Shared); ok && s != nil && s.keys != nil {
+			t.Errorf("shared: %d keys held", len(s.keys.m))
+		}
+	}
+	if store.spends != 0 {
+		t.Errorf("%d spends in the store", store.spends)
 	}
 }
 
 func TestEviction(t *testing.T) {
 	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
-	l := NewLimiter(Rate{10, time.Second}) // a single event keeps a key for 100ms
+	l := NewMemory(Rate{10, time.Second}) // a single event keeps a key for 100ms
 	l.Now = clock.Now
+	ctx := t.Context()
 	// One key that stays in debt throughout.
-	if ok, _ := l.Allow("heavy", 1000); !ok {
+	if ok, _, _ := l.Allow(ctx, "heavy", 1000); !ok {
 		t.Fatal("heavy refused")
 	}
 	// A new key every 10µs: about 10,000 of them are active at a time,
@@ -244,10 +294,10 @@ func TestEviction(t *testing.T) {
 	largest := 0
 	for i := range total {
 		clock.Advance(10 * time.Microsecond)
-		if ok, _ := l.Allow(fmt.Sprint(i), 1); !ok {
+		if ok, _, _ := l.Allow(ctx, fmt.Sprint(i), 1); !ok {
 			t.Fatalf("key %d refused", i)
 		}
-		largest = max(largest, len(l.tat))
+		largest = max(largest, len(l.tat.m))
 	}
 	if largest > 40_000 {
 		t.Errorf("the map grew to %d keys for about 10,000 active", largest)
@@ -255,16 +305,16 @@ func TestEviction(t *testing.T) {
 	// Evicting only full buckets changes nothing: the key in debt is
 	// still refused, for exactly as long as before.
 	elapsed := total * 10 * time.Microsecond
-	if ok, retry := l.Allow("heavy", 1); ok || retry != 100*time.Second+100*time.Millisecond-time.Second-elapsed {
+	if ok, retry, _ := l.Allow(ctx, "heavy", 1); ok || retry != 100*time.Second+100*time.Millisecond-time.Second-elapsed {
 		t.Errorf("heavy: %v, %v", ok, retry)
 	}
 	// Once every bucket is full again, the next sweep empties the map.
 	clock.Advance(100 * time.Second)
 	l.mu.Lock()
-	l.sweepAt = 0
+	l.tat.sweepAt = 0
 	l.mu.Unlock()
-	l.Allow("last", 1)
-	if n := len(l.tat); n != 1 {
+	l.Allow(ctx, "last", 1)
+	if n := len(l.tat.m); n != 1 {
 		t.Errorf("%d keys left, want 1", n)
 	}
 }
@@ -272,26 +322,48 @@ func TestEviction(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	const keys, perKey, goroutines = 8, 50, 16
 	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
-	l := NewLimiter(Rate{perKey, time.Minute})
-	l.Now = clock.Now
-	var allowed [keys]atomic.Int64
-	var wg sync.WaitGroup
-	for g := range goroutines {
-		wg.Go(func() {
-			for i := range 100 {
-				k := (g + i) % keys
-				if ok, _ := l.Allow(fmt.Sprint("key", k), 1); ok {
-					allowed[k].Add(1)
+	store := newFakeStore()
+	for _, tc := range []struct {
+		name string
+		// instances are the limiters that share the keys' buckets.
+		instances []Limiter
+	}{
+		{"memory", []Limiter{NewMemory(Rate{perKey, time.Minute})}},
+		{"shared, one instance", []Limiter{NewShared("one", Rate{perKey, time.Minute}, store)}},
+		{"shared, two instances", []Limiter{NewShared("two", Rate{perKey, time.Minute}, store), NewShared("two", Rate{perKey, time.Minute}, store)}},
+		// Events taken ahead (Lease/T of them) are all used: the clock
+		// stands still, so no lease lapses.
+		{"shared, two instances taking ahead", []Limiter{NewShared("fast", Rate{perKey, time.Second}, store), NewShared("fast", Rate{perKey, time.Second}, store)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, l := range tc.instances {
+				switch l := l.(type) {
+				case *Memory:
+					l.Now = clock.Now
+				case *Shared:
+					l.Now = clock.Now
+				}
+			}
+			var allowed [keys]atomic.Int64
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				wg.Go(func() {
+					for i := range 100 {
+						k := (g + i) % keys
+						if ok, _, _ := tc.instances[i%len(tc.instances)].Allow(t.Context(), fmt.Sprint("key", k), 1); ok {
+							allowed[k].Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			// The clock stood still, so each key got exactly its burst.
+			for k := range keys {
+				if n := allowed[k].Load(); n != perKey {
+					t.Errorf("key %d: %d allowed, want %d", k, n, perKey)
 				}
 			}
 		})
-	}
-	wg.Wait()
-	// The clock stood still, so each key got exactly its burst.
-	for k := range keys {
-		if n := allowed[k].Load(); n != perKey {
-			t.Errorf("key %d: %d allowed, want %d", k, n, perKey)
-		}
 	}
 }
 
@@ -299,10 +371,11 @@ func TestConcurrentUse(t *testing.T) {
 // the wait rounded up to whole seconds, never below one.
 func TestTake(t *testing.T) {
 	clock := testutil.NewClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
-	l := NewLimiter(Rate{N: 2, Per: 3 * time.Second}) // one event per 1.5s
+	l := NewMemory(Rate{N: 2, Per: 3 * time.Second}) // one event per 1.5s
 	l.Now = clock.Now
+	ctx := t.Context()
 	for i := range 2 {
-		if err := l.Take("k", 1, "slow down"); err != nil {
+		if err := Take(ctx, l, "k", 1, "slow down"); err != nil {
 			t.Fatalf("take %d: %v", i, err)
 		}
 	}
@@ -314,13 +387,18 @@ func TestTake(t *testing.T) {
 		{1400 * time.Millisecond, 1}, // 100ms to wait: at least one second
 	} {
 		clock.Advance(tc.advance)
-		e, ok := errors.AsType[*invited.Error](l.Take("k", 1, "slow down"))
+		e, ok := errors.AsType[*invited.Error](Take(ctx, l, "k", 1, "slow down"))
 		if !ok || e.Code != invited.ERATELIMITED || e.Message != "slow down" || e.RetryAfterSeconds != tc.seconds {
 			t.Errorf("after +%v: %+v, want rate_limited, the message, Retry-After %d", tc.advance, e, tc.seconds)
 		}
 	}
-	var unlimited *Limiter
-	if err := unlimited.Take("k", 1000, "x"); err != nil {
+	if err := Take(ctx, nil, "k", 1000, "x"); err != nil {
 		t.Errorf("nil limiter: %v", err)
+	}
+	// A store that cannot be asked: its error is the answer.
+	down := &invited.Error{Code: invited.EUNAVAILABLE, Message: "the database is unavailable"}
+	shared := NewShared("x", Rate{N: 2, Per: time.Second}, failingStore{down})
+	if err := Take(ctx, shared, "k", 1, "x"); err != down {
+		t.Errorf("store down: %v, want its error", err)
 	}
 }

@@ -24,6 +24,6 @@ func ExampleText() {
 	s := sms.Text(l)
 	fmt.Println(s, sms.Segments(s))
 	// Output:
-	// Your invitation to join Acme Corp as admin expires Nov 30: https://invited.example.com/i/TOKEN
+	// Your invitation to join Acme Corp as admin expires 30 Nov: https://invited.example.com/i/TOKEN
 	// Join Very Long Organization Name Very Long Organization Name Very Long Organization Name Very Long Organization Name...: https://invited.example.com/i/TOKEN 1
 }

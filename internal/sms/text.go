@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/i18n"
 )
 
 // Segment sizes. A message longer than one segment is sent as several, each
@@ -97,7 +98,8 @@ const minOrgRunes = 10
 // draft writes a letter around the organization's name.
 type draft func(org string) string
 
-// Text returns the SMS body for a letter. It fits one segment when it can:
+// Text returns the SMS body for a letter, in its language (i18n.Choose of
+// the letter's locale). It fits one segment when it can:
 // it tries the fullest wording first, then drops the roles and the inviter,
 // then cuts the organization's name with an ellipsis. The link is never
 // cut; when even the shortest wording takes more than one segment, Text
@@ -107,13 +109,13 @@ type draft func(org string) string
 // The letter's personal message is never included: it cannot fit, and it
 // is text from a stranger that the recipient would read as ours. Names have
 // control characters and line breaks replaced by spaces. A reminder's
-// expiry date is written in ExpiresAt's location, so the caller picks the
-// time zone.
+// expiry date is the day in UTC (i18n DayMonth), as pages and emails say.
 func Text(l *invited.Letter) string {
-	drafts := draftsFor(l)
+	loc := i18n.Choose(l.Locale)
+	drafts := draftsFor(l, loc)
 	org := clean(l.Organization)
 	if org == "" {
-		org = "us"
+		org = loc.T("sms.us")
 	}
 	for _, d := range drafts {
 		if s := d(org); Segments(s) <= 1 {
@@ -135,64 +137,60 @@ func Text(l *invited.Letter) string {
 	return shortest(org)
 }
 
-// draftsFor returns the wordings for l's kind, fullest first; the last is
-// the shortest. Each draft leaves out a part the one before it had.
-func draftsFor(l *invited.Letter) []draft {
-	inviter := clean(l.Inviter)
-	roles := roleList(l.Roles)
-	link := ""
+// draftsFor returns the wordings for l's kind in loc, fullest first; the
+// last is the shortest. Each draft leaves out a part the one before it
+// had. Each is a message of the catalog, "sms." + a name, with the
+// arguments org, inviter, who, roles, date and link (": " and the link, or
+// "").
+func draftsFor(l *invited.Letter, loc *i18n.Locale) []draft {
+	args := []any{"inviter", clean(l.Inviter), "who", clean(l.Acceptor), "roles", roleList(loc, l.Roles), "link", ""}
 	if l.Link != "" {
-		link = ": " + l.Link
+		args[7] = ": " + l.Link
+	}
+	hasInviter, hasRoles, hasDate := args[1] != "", args[5] != "", !l.ExpiresAt.IsZero()
+	if hasDate {
+		args = append(args, "date", loc.DayMonth(l.ExpiresAt))
 	}
 	var ds []draft
-	add := func(ok bool, d draft) {
+	add := func(ok bool, name string) {
 		if ok {
-			ds = append(ds, d)
+			ds = append(ds, func(o string) string { return loc.T("sms."+name, append([]any{"org", o}, args...)...) })
 		}
 	}
-	hasInviter, hasRoles := inviter != "", roles != ""
 	switch l.Kind {
 	case invited.KindAccepted:
-		who := clean(l.Acceptor)
-		if who == "" {
-			add(hasRoles, func(o string) string { return "Your invitation to join " + o + " as " + roles + " was accepted" })
-			add(true, func(o string) string { return "Your invitation to join " + o + " was accepted" })
+		if args[3] == "" {
+			add(hasRoles, "accepted_roles")
+			add(true, "accepted")
 			break
 		}
-		add(hasRoles, func(o string) string { return who + " joined " + o + " as " + roles })
-		add(true, func(o string) string { return who + " joined " + o })
+		add(hasRoles, "joined_roles")
+		add(true, "joined")
 	case invited.KindJoinApproved:
-		add(hasRoles, func(o string) string {
-			return "Your request to join " + o + " was approved: you are a member, as " + roles
-		})
-		add(true, func(o string) string { return "Your request to join " + o + " was approved" })
+		add(hasRoles, "join_approved_roles")
+		add(true, "join_approved")
 	case invited.KindJoinDenied:
-		add(true, func(o string) string { return "Your request to join " + o + " was not approved" })
+		add(true, "join_denied")
 	case invited.KindReminder:
-		expires, by := " expires soon", ""
-		if !l.ExpiresAt.IsZero() {
-			date := l.ExpiresAt.Format("Jan 2")
-			expires, by = " expires "+date, " by "+date
+		soon, join := "_soon", "join"
+		if hasDate {
+			soon, join = "", "join_by"
 		}
-		add(hasRoles, func(o string) string { return "Your invitation to join " + o + " as " + roles + expires + link })
-		add(true, func(o string) string { return "Your invitation to join " + o + expires + link })
-		add(true, func(o string) string { return "Your invitation to " + o + expires + link })
-		add(true, func(o string) string { return "Join " + o + by + link })
+		add(hasRoles, "reminder_roles"+soon)
+		add(true, "reminder"+soon)
+		add(true, "reminder_short"+soon)
+		add(true, join)
 	case invited.KindResend:
-		add(hasInviter && hasRoles, func(o string) string {
-			return inviter + " sent you a new link to join " + o + " as " + roles + link
-		})
-		add(hasInviter, func(o string) string { return inviter + " sent you a new link to join " + o + link })
-		add(hasRoles, func(o string) string { return "New link to join " + o + " as " + roles + link })
-		add(true, func(o string) string { return "New link to join " + o + link })
+		add(hasInviter && hasRoles, "resend_inviter_roles")
+		add(hasInviter, "resend_inviter")
+		add(hasRoles, "resend_roles")
+		add(true, "resend")
 	default: // invitation, and any kind added later
-		add(hasInviter && hasRoles, func(o string) string {
-			return inviter + " invited you to join " + o + " as " + roles + link
-		})
-		add(hasInviter, func(o string) string { return inviter + " invited you to join " + o + link })
-		add(hasRoles, func(o string) string { return "You're invited to join " + o + " as " + roles + link })
-		add(true, func(o string) string { return "You're invited to join " + o + link })
-		add(true, func(o string) string { return "Join " + o + link })
+		add(hasInviter && hasRoles, "invitation_inviter_roles")
+		add(hasInviter, "invitation_inviter")
+		add(hasRoles, "invitation_roles")
+		add(true, "invitation")
+		add(true, "join")
 	}
 	return ds
 }
@@ -256,19 +254,16 @@ func cuttable(rs []rune, n int) bool {
 		!(next >= 0x1F3FB && next <= 0x1F3FF) // skin tone modifiers
 }
 
-// roleList joins role names: "admin", "admin and billing", "admin, billing
-// and support".
-func roleList(roles []string) string {
+// roleList joins role names as loc lists them: "admin", "admin and
+// billing", "admin, billing and support" (i18n And).
+func roleList(loc *i18n.Locale, roles []string) string {
 	var rs []string
 	for _, r := range roles {
 		if r = clean(r); r != "" {
 			rs = append(rs, r)
 		}
 	}
-	if len(rs) <= 1 {
-		return strings.Join(rs, "")
-	}
-	return strings.Join(rs[:len(rs)-1], ", ") + " and " + rs[len(rs)-1]
+	return loc.And(rs)
 }
 
 // clean makes a user-supplied name safe to put in a message: one line,

@@ -217,12 +217,12 @@ func TestText(t *testing.T) {
 			name: "reminder",
 			l: invited.Letter{Kind: invited.KindReminder, Inviter: "Ann Lee", Organization: "Acme Corp", Roles: []string{"admin"},
 				ExpiresAt: nov30, Link: link},
-			want: "Your invitation to join Acme Corp as admin expires Nov 30: " + link,
+			want: "Your invitation to join Acme Corp as admin expires 30 Nov: " + link,
 		},
 		{
 			name: "reminder with a long organization",
 			l:    invited.Letter{Kind: invited.KindReminder, Organization: rep("y", 70), ExpiresAt: nov30, Link: link},
-			want: "Join " + rep("y", 70) + " by Nov 30: " + link,
+			want: "Join " + rep("y", 70) + " by 30 Nov: " + link,
 		},
 		{
 			name: "reminder without expiry",

@@ -14,12 +14,12 @@ import (
 
 const appInviteColumns = `ai.id, ai.app_id, ai.org_id, ai.status, ai.email, ai.note, ai.inviter_user_id,
 ai.inviter_api_key_id, ai.inviter_name, ai.created_at, ai.updated_at, ai.expires_at, ai.activated_at, ai.revoked_at,
-ai.archived_at`
+ai.archived_at, ai.locale`
 
 func appInviteDest(ai *invited.AppInvite) []any {
 	return []any{&ai.ID, &ai.AppID, &ai.OrgID, &ai.Status, &ai.Email, &ai.Note, textCol{&ai.Inviter.UserID},
 		textCol{&ai.Inviter.APIKeyID}, &ai.Inviter.Name, timeCol{&ai.CreatedAt}, timeCol{&ai.UpdatedAt},
-		timeCol{&ai.ExpiresAt}, nullTimeCol{&ai.ActivatedAt}, nullTimeCol{&ai.RevokedAt}, nullTimeCol{&ai.ArchivedAt}}
+		timeCol{&ai.ExpiresAt}, nullTimeCol{&ai.ActivatedAt}, nullTimeCol{&ai.RevokedAt}, nullTimeCol{&ai.ArchivedAt}, &ai.Locale}
 }
 
 func scanAppInvite(s scanner) (*invited.AppInvite, error) {
@@ -32,8 +32,8 @@ func appInviteTarget(ai *invited.AppInvite) target { return target{ai.ID, ai.Org
 
 const (
 	insertAppInviteSQL = `INSERT INTO app_invites (id, app_id, org_id, code_hash, status, email, note, inviter_user_id,
-	inviter_api_key_id, inviter_name, created_at, updated_at, expires_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	inviter_api_key_id, inviter_name, created_at, updated_at, expires_at, locale)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	appInviteByIDSQL = `SELECT ` + appInviteColumns + ` FROM app_invites ai WHERE ai.id = ?`
 
@@ -79,7 +79,7 @@ func (db *DB) CreateAppInvite(ctx context.Context, appID string, c invited.AppIn
 		}
 		if _, err := tx.exec(ctx, insertAppInviteSQL, ai.ID, ai.AppID, ai.OrgID, invited.HashSecret(code), ai.Status,
 			ai.Email, ai.Note, nullText(ai.Inviter.UserID), nullText(ai.Inviter.APIKeyID), ai.Inviter.Name,
-			ms(ai.CreatedAt), ms(ai.UpdatedAt), ms(ai.ExpiresAt)); err != nil {
+			ms(ai.CreatedAt), ms(ai.UpdatedAt), ms(ai.ExpiresAt), ai.Locale); err != nil {
 			return err
 		}
 		return tx.record(ctx, invited.EventAppInviteCreated, invited.ResourceAppInvite, appInviteTarget(ai))

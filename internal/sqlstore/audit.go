@@ -11,12 +11,12 @@ import (
 // so that the log holds exactly what committed: a change rolled back, alone
 // or in its savepoint, takes its event with it.
 
-const auditColumns = `e.id, e.org_id, e.actor_user_id, e.actor_api_key_id, e.action, e.resource, e.resource_id, e.remote_addr, e.created_at`
+const auditColumns = `e.id, e.org_id, e.actor_user_id, e.actor_api_key_id, e.action, e.resource, e.resource_id, e.remote_addr, e.created_at, e.details`
 
 func scanAuditEvent(s scanner) (*invited.AuditEvent, error) {
 	e := &invited.AuditEvent{}
 	return e, s.Scan(&e.ID, textCol{&e.OrgID}, textCol{&e.ActorUserID}, textCol{&e.ActorAPIKeyID}, &e.Action, &e.Resource,
-		&e.ResourceID, &e.RemoteAddr, timeCol{&e.CreatedAt})
+		&e.ResourceID, &e.RemoteAddr, timeCol{&e.CreatedAt}, jsonCol{&e.Details})
 }
 
 // target is a resource an event is about, its organization ("" for a
@@ -40,17 +40,23 @@ const auditChunk = 500
 // auditAll records that the actor of ctx (none for background work) did
 // action to each of targets, in one multi-row insert per auditChunk.
 func (tx *Tx) auditAll(ctx context.Context, action, resource string, targets []target) error {
+	return tx.auditDetailed(ctx, action, resource, targets, "")
+}
+
+// auditDetailed is auditAll with details, the JSON of the events' details
+// ("" for none).
+func (tx *Tx) auditDetailed(ctx context.Context, action, resource string, targets []target, details string) error {
 	a := invited.ActorFromContext(ctx)
-	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	for len(targets) > 0 {
 		n := min(len(targets), auditChunk)
-		args := make([]any, 0, 9*n)
+		args := make([]any, 0, 10*n)
 		for _, t := range targets[:n] {
 			args = append(args, invited.NewID(invited.PrefixAuditEvent, tx.now), nullText(t.orgID), nullText(a.UserID()),
-				nullText(a.APIKeyID), action, resource, t.id, a.RemoteAddr, ms(tx.now))
+				nullText(a.APIKeyID), action, resource, t.id, a.RemoteAddr, ms(tx.now), nullText(details))
 		}
 		err := tx.hold(ctx, `INSERT INTO audit_events (id, org_id, actor_user_id, actor_api_key_id, action, resource,
-	resource_id, remote_addr, created_at) VALUES `+strings.Repeat(row+", ", n-1)+row, args...)
+	resource_id, remote_addr, created_at, details) VALUES `+strings.Repeat(row+", ", n-1)+row, args...)
 		if err != nil {
 			return err
 		}

@@ -242,8 +242,17 @@ func loadInvitations(e *env, n int) []*invited.Organization {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	// On PostgreSQL, VACUUM also sets the hint bits and the visibility map
-	// now, rather than the first reads or an autovacuum amid the timings.
+	analyzeLoad(e)
+	e.t.Logf("loaded %d invitations in %v", n, time.Since(start).Round(time.Second))
+	return orgs
+}
+
+// analyzeLoad gathers the statistics after a load, as PostgreSQL's
+// autovacuum would soon after it. On PostgreSQL, VACUUM also sets the hint
+// bits and the visibility map now, rather than the first reads or an
+// autovacuum amid the timings.
+func analyzeLoad(e *env) {
+	e.t.Helper()
 	analyze := `ANALYZE`
 	if e.db.dialect.name == postgresDialect.name {
 		analyze = `VACUUM ANALYZE`
@@ -251,8 +260,6 @@ func loadInvitations(e *env, n int) []*invited.Organization {
 	if _, err := e.db.write.Exec(analyze); err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Logf("loaded %d invitations in %v", n, time.Since(start).Round(time.Second))
-	return orgs
 }
 
 // BenchmarkFindInvitationsPage compares the first page of the list with one
@@ -334,6 +341,13 @@ func logPlan(e *env, name string, f invited.InvitationFilter) {
 		e.t.Fatal(err)
 	}
 	q, args := invitationListQuery(adminScope(e, f), f, k, e.clock.Now())
+	logQueryPlan(e, name, q, args...)
+}
+
+// logQueryPlan logs (under -v) the plan of q with args as it runs on the
+// loaded tables.
+func logQueryPlan(e *env, name, q string, args ...any) {
+	e.t.Helper()
 	rows, err := e.db.read.Query(explainSQL[e.db.dialect.name]+e.db.dialect.rebind(q), args...)
 	if err != nil {
 		e.t.Fatal(err)

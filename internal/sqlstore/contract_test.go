@@ -116,6 +116,11 @@ var contract = []struct {
 	{"Reseal", testReseal},
 	{"EraseUser", testEraseUser},
 	{"EraseInvitee", testEraseInvitee},
+	{"RetentionMessages", testRetentionMessages},
+	{"RetentionAudit", testRetentionAudit},
+	{"RetentionEnded", testRetentionEnded},
+	{"RetentionOverride", testRetentionOverride},
+	{"RetentionBatches", testRetentionBatches},
 	{"JoinLinkCreate", testJoinLinkCreate},
 	{"JoinLinkUse", testJoinLinkUse},
 	{"JoinLinkDomains", testJoinLinkDomains},
@@ -133,6 +138,8 @@ var contract = []struct {
 	{"DomainJoin", testDomainJoin},
 	{"DomainJoinableOrgs", testJoinableOrgs},
 	{"DomainIsolation", testDomainIsolation},
+	{"Locales", testLocales},
+	{"RateLimits", testRateLimits},
 }
 
 func testSendDraft(t *testing.T, e *env) {

@@ -6,8 +6,10 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -315,7 +317,23 @@ func (db *DB) readTx(ctx context.Context, fn func(*Tx) error) error {
 // and COMMIT would double the round trips of the hottest reads (the
 // public link lookup, the API key of every request).
 func (db *DB) readOne(ctx context.Context, fn func(*Tx) error) error {
-	if err := fn(&Tx{tx: db.read, db: db, now: db.clock()}); err != nil {
+	return db.one(ctx, db.read, fn)
+}
+
+// writeOne runs fn, which writes with one statement, without a
+// transaction where writes run side by side (PostgreSQL): one statement is
+// atomic anyway. Where they take turns (SQLite) it is a writeTx, which
+// shares a commit with the writes waiting beside it.
+func (db *DB) writeOne(ctx context.Context, fn func(*Tx) error) error {
+	if db.group != nil {
+		return db.writeTx(ctx, fn)
+	}
+	return db.one(ctx, db.write, fn)
+}
+
+// one runs fn, which runs one statement, on pool without a transaction.
+func (db *DB) one(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error {
+	if err := fn(&Tx{tx: pool, db: db, now: db.clock()}); err != nil {
 		return db.edgeError(ctx, err)
 	}
 	return nil
@@ -409,6 +427,24 @@ func (tx *Tx) lockSetup(ctx context.Context) error {
 		return nil
 	}
 	_, err := tx.exec(ctx, tx.db.dialect.setupLock)
+	return err
+}
+
+// Classes of the names that Tx.lockName locks.
+const (
+	lockJoinConfirmations int32 = iota + 1 // an address asking for join confirmation letters
+)
+
+// lockName makes the write transactions that lock the same name of class
+// take turns until they end, where write transactions run side by side:
+// for a check of rows that are not there yet, such as a count of recent
+// ones, which no row lock can cover.
+func (tx *Tx) lockName(ctx context.Context, class int32, name string) error {
+	if tx.db.dialect.nameLock == "" {
+		return nil
+	}
+	h := sha256.Sum256([]byte(name))
+	_, err := tx.exec(ctx, tx.db.dialect.nameLock, class, int32(binary.BigEndian.Uint32(h[:])))
 	return err
 }
 

@@ -30,6 +30,11 @@ type dialect struct {
 	// first admin key), so that instances starting together take turns; ""
 	// where write transactions take turns anyway.
 	setupLock string
+	// nameLock takes a lock on a name until the transaction ends, its
+	// arguments two 32-bit keys (a class of names, and a name's digest),
+	// so that transactions about one name take turns where there is no row
+	// to lock (Tx.lockName); "" where write transactions take turns anyway.
+	nameLock string
 	// fuseWrites says that several writes can share one statement, as
 	// data-modifying WITH clauses (PostgreSQL): see Tx.hold.
 	fuseWrites bool

@@ -204,18 +204,19 @@ func (tx *Tx) erase(ctx context.Context, p *erasee) (*invited.Erasure, error) {
 }
 
 // blankInvitations keeps the invitations ids with their organization,
-// roles and times but no trace of whom they were for, and revokes the open
-// ones: an invitation to nobody must not be sent again.
+// roles and times but no trace of whom they were for, marked cleared, and
+// revokes the open ones: an invitation to nobody must not be sent again.
+// Retention clears ended invitations with it too.
 func (tx *Tx) blankInvitations(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
 	where := inList("id", ids)
 	res, err := tx.exec(ctx, `UPDATE invitations SET email = NULL, phone = NULL, user_id = NULL, accepted_user_id = NULL,
-	invitee_key = 'erased:' || id, first_name = '', last_name = '', message = '', metadata = NULL,
+	invitee_key = 'erased:' || id, first_name = '', last_name = '', message = '', metadata = NULL, cleared_at = ?,
 	revoked_at = CASE WHEN status IN ('draft', 'pending') THEN ? ELSE revoked_at END,
 	status = CASE WHEN status IN ('draft', 'pending') THEN 'revoked' ELSE status END
-WHERE `+where.any(), append([]any{ms(tx.now)}, where.args...)...)
+WHERE `+where.any(), append([]any{ms(tx.now), ms(tx.now)}, where.args...)...)
 	if err != nil {
 		return 0, err
 	}

@@ -13,14 +13,14 @@ import (
 
 const invitationColumns = `i.id, i.org_id, i.status, i.email, i.phone, i.user_id, i.first_name, i.last_name, i.roles,
 i.message, i.redirect_url, i.audience, i.metadata, i.channel, i.inviter_user_id, i.inviter_api_key_id, i.inviter_name,
-i.created_at, i.updated_at, i.expires_at, i.sent_at, i.accepted_at, i.accepted_user_id, i.revoked_at, i.declined_at`
+i.created_at, i.updated_at, i.expires_at, i.sent_at, i.accepted_at, i.accepted_user_id, i.revoked_at, i.declined_at, i.locale`
 
 func invitationDest(inv *invited.Invitation) []any {
 	return []any{&inv.ID, &inv.OrgID, &inv.Status, textCol{&inv.Email}, textCol{&inv.Phone}, textCol{&inv.UserID},
 		&inv.FirstName, &inv.LastName, jsonCol{&inv.Roles}, &inv.Message, &inv.RedirectURL, &inv.Audience,
 		jsonCol{&inv.Metadata}, &inv.Channel, textCol{&inv.Inviter.UserID}, textCol{&inv.Inviter.APIKeyID}, &inv.Inviter.Name,
 		timeCol{&inv.CreatedAt}, timeCol{&inv.UpdatedAt}, timeCol{&inv.ExpiresAt}, nullTimeCol{&inv.SentAt},
-		nullTimeCol{&inv.AcceptedAt}, textCol{&inv.AcceptedUserID}, nullTimeCol{&inv.RevokedAt}, nullTimeCol{&inv.DeclinedAt}}
+		nullTimeCol{&inv.AcceptedAt}, textCol{&inv.AcceptedUserID}, nullTimeCol{&inv.RevokedAt}, nullTimeCol{&inv.DeclinedAt}, &inv.Locale}
 }
 
 func scanInvitation(s scanner) (*invited.Invitation, error) {
@@ -39,8 +39,8 @@ const (
 	// names the rows it stored (insertInvitations).
 	insertInvitationsSQL = `INSERT INTO invitations (id, org_id, status, email, phone, user_id, invitee_key,
 	first_name, last_name, roles, message, redirect_url, audience, metadata, channel, inviter_user_id,
-	inviter_api_key_id, inviter_name, created_at, updated_at, expires_at, sent_at) VALUES `
-	invitationValues   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	inviter_api_key_id, inviter_name, created_at, updated_at, expires_at, sent_at, locale) VALUES `
+	invitationValues   = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	skipOpenInviteeSQL = ` ON CONFLICT (org_id, invitee_key) WHERE status IN ('draft', 'pending') DO NOTHING RETURNING id`
 
 	// The status guard makes a transition that lost a race to another one
@@ -89,7 +89,7 @@ func invitationInsertArgs(inv *invited.Invitation) []any {
 	return []any{inv.ID, inv.OrgID, inv.Status, nullText(inv.Email), nullText(inv.Phone), nullText(inv.UserID),
 		inv.InviteeKey(), inv.FirstName, inv.LastName, jsonText(inv.Roles), inv.Message, inv.RedirectURL, inv.Audience,
 		nullText(string(inv.Metadata)), inv.Channel, nullText(inv.Inviter.UserID), nullText(inv.Inviter.APIKeyID),
-		inv.Inviter.Name, ms(inv.CreatedAt), ms(inv.UpdatedAt), ms(inv.ExpiresAt), nullMS(inv.SentAt)}
+		inv.Inviter.Name, ms(inv.CreatedAt), ms(inv.UpdatedAt), ms(inv.ExpiresAt), nullMS(inv.SentAt), inv.Locale}
 }
 
 // newToken mints the secret of a link (an invitation's token, an app
@@ -406,7 +406,7 @@ func (tx *Tx) insertInvitations(ctx context.Context, invs []*invited.Invitation)
 	stored := make(map[string]bool, len(invs))
 	for rest := invs; len(rest) > 0; {
 		n := min(len(rest), invitationChunk)
-		args := make([]any, 0, 22*n)
+		args := make([]any, 0, 23*n)
 		for _, inv := range rest[:n] {
 			args = append(args, invitationInsertArgs(inv)...)
 		}
@@ -946,7 +946,8 @@ func (tx *Tx) acceptedLetter(r *invitationRow, u *invited.User) []*invited.Messa
 	m := tx.newMessage(invited.ChannelEmail, invited.KindAccepted, r.inv.OrgID, r.inviterEmail, tx.now)
 	m.InvitationID = r.inv.ID
 	m.Letter = &invited.Letter{Kind: invited.KindAccepted, To: r.inviterEmail, ToName: r.inv.Inviter.Name,
-		Organization: r.org.Name, Roles: r.inv.Roles, ExpiresAt: r.inv.ExpiresAt, Acceptor: cmp.Or(u.Name, u.Email, u.Phone)}
+		Organization: r.org.Name, Roles: r.inv.Roles, ExpiresAt: r.inv.ExpiresAt, Acceptor: cmp.Or(u.Name, u.Email, u.Phone),
+		Locale: r.org.Settings.DefaultLocale}
 	return []*invited.Message{m}
 }
 

@@ -103,6 +103,11 @@ func (db *DB) RequestJoinConfirmation(ctx context.Context, token, email, name st
 // MaxJoinConfirmationsPerHour in the last hour, until the oldest of them
 // is an hour old.
 func (tx *Tx) limitConfirmations(ctx context.Context, email string) error {
+	// Requests for one address take turns, so that each counts the
+	// letters of those before it.
+	if err := tx.lockName(ctx, lockJoinConfirmations, email); err != nil {
+		return err
+	}
 	var n int
 	var oldest *time.Time
 	since := tx.now.Add(-invited.JoinConfirmationTTL)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,4 +236,26 @@ func testJoinConfirmLimit(t *testing.T, e *env) {
 	must(t, second(e.db.RequestJoinConfirmation(visitor(), other, "bob@example.com", "Bob")))
 	e.clock.Advance(invited.JoinConfirmationTTL - 3*time.Minute + time.Millisecond)
 	must(t, second(e.db.RequestJoinConfirmation(visitor(), other, "ada@example.com", "Ada")))
+
+	// Asked all at once, as from several instances: the limit still
+	// holds, since requests for one address take turns.
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			_, err := e.db.RequestJoinConfirmation(visitor(), []string{first, other}[i%2], "eve@example.com", "Eve")
+			code := "ok"
+			if err != nil {
+				code = invited.ErrorCode(err)
+			}
+			mu.Lock()
+			outcomes[code]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if outcomes["ok"] != invited.MaxJoinConfirmationsPerHour || outcomes[invited.ERATELIMITED] != 12-invited.MaxJoinConfirmationsPerHour {
+		t.Errorf("12 requests at once: %v; want %d letters, the rest rate_limited", outcomes, invited.MaxJoinConfirmationsPerHour)
+	}
 }

@@ -15,13 +15,13 @@ import (
 
 const joinLinkColumns = `jl.id, jl.org_id, jl.status, jl.roles, jl.max_uses, jl.uses, jl.allowed_email_domains, jl.require_approval, jl.note,
 jl.redirect_url, jl.audience, jl.inviter_user_id, jl.inviter_api_key_id, jl.inviter_name, jl.created_at, jl.updated_at,
-jl.expires_at, jl.last_used_at, jl.rotated_at, jl.revoked_at, jl.exhausted_at`
+jl.expires_at, jl.last_used_at, jl.rotated_at, jl.revoked_at, jl.exhausted_at, jl.locale`
 
 func joinLinkDest(l *invited.JoinLink) []any {
 	return []any{&l.ID, &l.OrgID, &l.Status, jsonCol{&l.Roles}, nullIntCol{&l.MaxUses}, &l.Uses, jsonCol{&l.AllowedEmailDomains},
 		&l.RequireApproval, &l.Note, &l.RedirectURL, &l.Audience, textCol{&l.Inviter.UserID}, textCol{&l.Inviter.APIKeyID}, &l.Inviter.Name,
 		timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}, timeCol{&l.ExpiresAt}, nullTimeCol{&l.LastUsedAt},
-		nullTimeCol{&l.RotatedAt}, nullTimeCol{&l.RevokedAt}, nullTimeCol{&l.ExhaustedAt}}
+		nullTimeCol{&l.RotatedAt}, nullTimeCol{&l.RevokedAt}, nullTimeCol{&l.ExhaustedAt}, &l.Locale}
 }
 
 func scanJoinLink(s scanner) (*invited.JoinLink, error) {
@@ -35,7 +35,7 @@ func joinLinkTarget(l *invited.JoinLink) target { return target{l.ID, l.OrgID, l
 const (
 	insertJoinLinkSQL = `INSERT INTO join_links (id, org_id, token_hash, status, roles, max_uses, allowed_email_domains,
 	require_approval, note, redirect_url, audience, inviter_user_id, inviter_api_key_id, inviter_name, created_at, updated_at,
-	expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	expires_at, locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	joinLinkByIDSQL = `SELECT ` + joinLinkColumns + ` FROM join_links jl WHERE jl.id = ?`
 
@@ -78,7 +78,7 @@ func (db *DB) CreateJoinLink(ctx context.Context, orgID string, c invited.JoinLi
 		}
 		if _, err := tx.exec(ctx, insertJoinLinkSQL, l.ID, l.OrgID, invited.HashSecret(token), l.Status, jsonText(l.Roles),
 			l.MaxUses, jsonText(l.AllowedEmailDomains), l.RequireApproval, l.Note, l.RedirectURL, l.Audience, nullText(l.Inviter.UserID),
-			nullText(l.Inviter.APIKeyID), l.Inviter.Name, ms(l.CreatedAt), ms(l.UpdatedAt), ms(l.ExpiresAt)); err != nil {
+			nullText(l.Inviter.APIKeyID), l.Inviter.Name, ms(l.CreatedAt), ms(l.UpdatedAt), ms(l.ExpiresAt), l.Locale); err != nil {
 			return err
 		}
 		return tx.record(ctx, invited.EventJoinLinkCreated, invited.ResourceJoinLink, joinLinkTarget(l))

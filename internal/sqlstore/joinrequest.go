@@ -253,7 +253,7 @@ func (tx *Tx) decisionLetter(ctx context.Context, r *invited.JoinRequest, org *i
 	}
 	m := tx.newMessage(channel, kind, r.OrgID, to, tx.now)
 	m.Letter = &invited.Letter{Kind: kind, To: to, ToName: r.Requester.Name, Organization: org.DisplayName(),
-		Roles: r.Roles, Note: r.DecisionNote}
+		Roles: r.Roles, Note: r.DecisionNote, Locale: org.Settings.DefaultLocale}
 	if kind == invited.KindJoinDenied {
 		m.Letter.Roles = nil
 	}

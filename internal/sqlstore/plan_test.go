@@ -93,7 +93,25 @@ func hotQueries(d dialect) []planQuery {
 		q.paged = false
 		return q
 	}
-	return []planQuery{
+	var retention []planQuery
+	for _, kind := range invited.RetentionKinds {
+		// Paged: the batch must come off the index in its order.
+		for _, org := range []string{"org_a", ""} {
+			retention = append(retention, planQuery{"retention of " + string(kind) + " in " + org, retainBatchSQL(d, retainedKinds[kind]),
+				[]any{org, 0, 1000}, true})
+		}
+	}
+	ids := inList("id", []string{"msg_a", "msg_b"})
+	ids.add("status <> 'pending'")
+	letters := inList("invitation_id", []string{"inv_a", "inv_b"})
+	letters.add("status <> 'pending'")
+	retention = append(retention,
+		planQuery{"retention's messages", `SELECT id FROM messages` + ids.String(), ids.args, false},
+		planQuery{"retention's letters of invitations", `SELECT id FROM messages` + letters.String(), letters.args, false},
+		planQuery{"retention's join confirmations", `SELECT id FROM join_confirmations WHERE message_id IN (SELECT id FROM messages` + letters.String() + `)`, letters.args, false},
+		planQuery{"retention's attempts", `SELECT attempt FROM message_attempts WHERE message_id IN (SELECT id FROM messages` + letters.String() + `)`, letters.args, false},
+	)
+	return append(retention, []planQuery{
 		{"token lookup", invitationByTokenSQL, []any{hash}, false},
 		{"preview by token", previewByTokenSQL, []any{hash}, false},
 		{"id lookup", invitationByIDSQL, []any{id}, false},
@@ -181,7 +199,7 @@ func hotQueries(d dialect) []planQuery {
 		profileQuery("profiles all page", nil, invited.ProfileFilter{}),
 		profileQuery("profiles app page", nil, invited.ProfileFilter{AppID: "app_a"}),
 		unpaged(profileQuery("profiles orgs page", []string{"org_a", "org_b"}, invited.ProfileFilter{})),
-	}
+	}...)
 }
 
 // planner reads and judges the query plans of one backend.

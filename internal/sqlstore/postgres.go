@@ -30,6 +30,8 @@ var postgresDialect = dialect{
 	// "invited" in ASCII: any constant works as long as every instance
 	// uses the same one.
 	setupLock: `SELECT pg_advisory_xact_lock(` + strconv.FormatInt(0x696e7669746564, 10) + `)`,
+	// The two-key form, whose keys never meet the one-key form's.
+	nameLock: `SELECT pg_advisory_xact_lock(?, ?)`,
 }
 
 // Pool settings for when the URL does not give its own (pool_max_conns,

@@ -119,7 +119,8 @@ func (p *Pages) showAppInvite(w http.ResponseWriter, r *http.Request, code strin
 	if origin := originOf(cmp.Or(a.App.OAuth.AuthorizationURL, a.App.OAuth.DiscoveryURL)); origin != "" {
 		formActions = []string{origin}
 	}
-	p.render(w, r, page{Template: "app_landing", Title: "Connect " + a.App.Name, Brand: brandOf(a.Org), FormActions: formActions, Data: appLanding{
+	loc := localeOf(r, a.Invite.Locale, a.Org)
+	p.render(w, r, page{Template: "app_landing", Title: loc.T("app.page_title", "app", a.App.Name), Brand: brandOf(a.Org), FormActions: formActions, Locale: loc, Data: appLanding{
 		Code:        code,
 		Org:         a.Org.DisplayName(),
 		App:         a.App.Name,
@@ -210,7 +211,8 @@ func (p *Pages) connectCallback(w http.ResponseWriter, r *http.Request) {
 	pe, _ := errors.AsType[*connect.PlatformError](err)
 	switch errCode := invited.ErrorCode(err); {
 	case err == nil:
-		p.render(w, r, page{Template: "connected", Title: "Connected", Brand: brandOf(a.Org), Data: connection{
+		loc := localeOf(r, a.Invite.Locale, a.Org)
+		p.render(w, r, page{Template: "connected", Title: loc.T("connected.title"), Brand: brandOf(a.Org), Locale: loc, Data: connection{
 			Org: a.Org.DisplayName(), App: a.App.Name, AccountID: prof.ExternalAccountID, Contact: a.Org.Settings.Contact,
 		}})
 	case pe != nil:
@@ -235,20 +237,24 @@ func (p *Pages) connectCallback(w http.ResponseWriter, r *http.Request) {
 // is in its organization's brand when it is.
 func (p *Pages) connectFailed(w http.ResponseWriter, r *http.Request, a *invited.Authorization, pe *connect.PlatformError) {
 	f := connectFailure{Reason: "invalid"}
+	locale := ""
 	if a != nil {
 		f.Org, f.App, f.ExpiresAt = a.Org.DisplayName(), a.App.Name, a.Invite.ExpiresAt
+		locale = a.Invite.Locale
 	}
-	status, title := http.StatusBadRequest, "This connection attempt is not valid"
+	status := http.StatusBadRequest
 	switch {
 	case pe == nil:
 	case pe.Denied():
 		// The partner's own choice: the page did what they asked.
-		f.Reason, status, title = "denied", http.StatusOK, "You did not allow access"
+		f.Reason, status = "denied", http.StatusOK
 	default:
 		f.Reason, f.Code, f.Description = "platform", pe.Code, pe.Description
-		status, title = http.StatusBadGateway, f.App+" could not complete the connection"
+		status = http.StatusBadGateway
 	}
-	p.render(w, r, page{Status: status, Template: "connect_failed", Title: title, Brand: brandOf(orgOf(a)), Data: f})
+	loc := localeOf(r, locale, orgOf(a))
+	p.render(w, r, page{Status: status, Template: "connect_failed", Title: loc.T("connect_failed.title."+f.Reason, "app", f.App),
+		Brand: brandOf(orgOf(a)), Data: f, Locale: loc})
 }
 
 // closedAppInvite answers the page of a link whose invite is no longer
@@ -257,15 +263,19 @@ func (p *Pages) connectFailed(w http.ResponseWriter, r *http.Request, a *invited
 func (p *Pages) closedAppInvite(w http.ResponseWriter, r *http.Request, a *invited.Authorization) {
 	org := a.Org
 	if a.Invite.Status == invited.AppInviteActive {
-		p.render(w, r, page{Status: http.StatusConflict, Template: "connected", Title: "Already connected", Brand: brandOf(org), Data: connection{
-			Org: org.DisplayName(), App: a.App.Name, Contact: org.Settings.Contact, Already: true,
-		}})
+		loc := localeOf(r, a.Invite.Locale, org)
+		p.render(w, r, page{Status: http.StatusConflict, Template: "connected", Title: loc.T("connected.already_title"), Brand: brandOf(org),
+			Locale: loc, Data: connection{Org: org.DisplayName(), App: a.App.Name, Contact: org.Settings.Contact, Already: true}})
 		return
 	}
-	// Revoked, or archived: over either way.
-	d := dead{Status: "revoked", Org: org.DisplayName(), Contact: org.Settings.Contact}
-	if a.Invite.Status == invited.AppInviteExpired {
+	// Revoked, or archived: over either way. An archived invite that
+	// connected was ended by the organization, which the page says.
+	d := dead{Status: "revoked", Org: org.DisplayName(), Contact: org.Settings.Contact, Locale: a.Invite.Locale}
+	switch {
+	case a.Invite.Status == invited.AppInviteExpired:
 		d.Status, d.Inviter, d.ExpiresAt = "expired", a.Invite.Inviter.Name, a.Invite.ExpiresAt
+	case a.Invite.Status == invited.AppInviteArchived && a.Invite.ActivatedAt != nil:
+		d.Status = "ended"
 	}
 	p.renderDead(w, r, d, org)
 }

@@ -151,10 +151,10 @@ func (s *connectSite) consent(t testing.TB, authURL *url.URL) string {
 }
 
 // ownLink matches what a page may link to or load: the skip link, the
-// stylesheet and Acme's logo. The callback pages' URL holds the platform's
+// icons, the stylesheet and Acme's logo. The callback pages' URL holds the platform's
 // code and the state, which must reach no other site, not even by a link
 // followed later.
-var ownLink = regexp.MustCompile(`^(#main|/assets/style\.css|https://cdn\.acme\.test/logo\.png)$`)
+var ownLink = regexp.MustCompile(`^(#main|/favicon\.ico|/assets/(favicon\.svg|style\.css)|https://cdn\.acme\.test/logo\.png)$`)
 
 // linkAttr matches the attributes that link, load or post somewhere.
 var linkAttr = regexp.MustCompile(`(?:href|src|action)="([^"]*)"`)
@@ -549,7 +549,7 @@ func TestConnectClosedMeanwhile(t *testing.T) {
 // TestConnectRateLimit checks that every partner page spends the client
 // address's allowance of public link requests.
 func TestConnectRateLimit(t *testing.T) {
-	limit := ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Hour})
+	limit := ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Hour})
 	s := newConnectSite(t, connectOptions{deps: func(d *Deps) { d.PublicLimit = limit }})
 	_, code := s.invite(t)
 	s.get(t, "/a/"+code).expect(t, http.StatusOK)

@@ -709,7 +709,7 @@ func TestConsoleCreateInvitation(t *testing.T) {
 // TestConsoleCreateRateLimit spends the organization's allowance of
 // created invitations, shared with the API.
 func TestConsoleCreateRateLimit(t *testing.T) {
-	limit := ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Hour})
+	limit := ratelimit.NewMemory(ratelimit.Rate{N: 1, Per: time.Hour})
 	c := newConsole(t, func(d *Deps) { d.CreateLimit = limit })
 	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
 	c.signIn(t, c.adminKey)
@@ -810,7 +810,7 @@ func TestConsoleUploadRefused(t *testing.T) {
 // TestConsoleUploadRateLimit uploads more rows than the organization's
 // allowance: the rows past it are reported as rate limited.
 func TestConsoleUploadRateLimit(t *testing.T) {
-	limit := ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Hour})
+	limit := ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Hour})
 	c := newConsole(t, func(d *Deps) { d.CreateLimit = limit })
 	org := c.org(t, "Acme", invited.OrgSettingsPatch{})
 	c.signIn(t, c.adminKey)

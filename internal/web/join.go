@@ -8,6 +8,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // The join link pages (issue 15). A join link is shared, so following it
@@ -92,19 +93,8 @@ type joinDead struct {
 	Domains   []string
 	Contact   string
 	SignInURL string
-}
-
-// joinDeadTitles are the titles of the join pages that cannot go on, by
-// status.
-var joinDeadTitles = map[string]string{
-	"unknown":              "This join link does not work",
-	"exhausted":            "This join link has been used up",
-	"expired":              "This join link has expired",
-	"revoked":              "This join link was withdrawn",
-	"domain":               "Your address’s domain is not allowed",
-	"confirmation-unknown": "This confirmation link does not work",
-	"confirmed":            "You confirmed already",
-	"confirmation-expired": "This confirmation link has expired",
+	// Locale is the link's own locale ("" when it has none).
+	Locale string
 }
 
 // joinDeadByCode is the page of an error that stops a join, by code.
@@ -147,7 +137,8 @@ func (p *Pages) renderJoin(w http.ResponseWriter, r *http.Request, f joinForm, l
 	f.Org, f.Inviter, f.Roles, f.ExpiresAt = org.DisplayName(), l.Inviter.Name, l.Roles, l.ExpiresAt
 	f.Domains = l.AdmittedDomains(org.Settings)
 	f.Restricted, f.Approval = f.Domains != nil, l.RequireApproval
-	pg := page{Template: "join", Title: "Join " + f.Org, Brand: brandOf(org), Data: f}
+	loc := localeOf(r, l.Locale, org)
+	pg := page{Template: "join", Title: loc.T("join.page_title", "org", f.Org), Brand: brandOf(org), Data: f, Locale: loc}
 	if f.EmailError != "" || f.NameError != "" {
 		pg.invalid()
 	}
@@ -162,7 +153,7 @@ func (p *Pages) requestJoin(w http.ResponseWriter, r *http.Request, token string
 	if !ok {
 		return
 	}
-	if err := p.deps.JoinLimit.Take(string(invited.HashSecret(token)), 1, "This join link is being used too often; try again shortly."); err != nil {
+	if err := ratelimit.Take(r.Context(), p.deps.JoinLimit, string(invited.HashSecret(token)), 1, "This join link is being used too often; try again shortly."); err != nil {
 		p.fail(w, r, brandOf(org), err)
 		return
 	}
@@ -178,7 +169,8 @@ func (p *Pages) requestJoin(w http.ResponseWriter, r *http.Request, token string
 		p.joinError(w, r, err, l, org, "unknown")
 		return
 	}
-	p.render(w, r, page{Template: "join_sent", Title: "Check your inbox", Brand: brandOf(org),
+	loc := localeOf(r, l.Locale, org)
+	p.render(w, r, page{Template: "join_sent", Title: loc.T("join_sent.title"), Brand: brandOf(org), Locale: loc,
 		Data: joinSent{Org: org.DisplayName(), Email: c.Email, ExpiresAt: c.ExpiresAt}})
 }
 
@@ -207,9 +199,10 @@ func (p *Pages) showConfirmation(w http.ResponseWriter, r *http.Request, secret 
 	if !ok {
 		return
 	}
-	p.render(w, r, page{Template: "join_confirm", Title: "Join " + org.DisplayName(), Brand: brandOf(org),
-		FormActions: handOffActions(org, l.RedirectURL),
-		Data:        joinConfirm{Secret: secret, Org: org.DisplayName(), Email: c.Email, Name: c.Name, Roles: l.Roles}})
+	loc := localeOf(r, l.Locale, org)
+	p.render(w, r, page{Template: "join_confirm", Title: loc.T("join.page_title", "org", org.DisplayName()), Brand: brandOf(org),
+		FormActions: handOffActions(org, l.RedirectURL), Locale: loc,
+		Data: joinConfirm{Secret: secret, Org: org.DisplayName(), Email: c.Email, Name: c.Name, Roles: l.Roles}})
 }
 
 // confirmJoin answers POST /j/confirm/{secret}: the person joins, and goes
@@ -226,11 +219,12 @@ func (p *Pages) confirmJoin(w http.ResponseWriter, r *http.Request, secret strin
 		return
 	}
 	if done.Request != nil {
-		p.render(w, r, page{Template: "join_requested", Title: "Request sent", Brand: brandOf(org),
+		loc := localeOf(r, l.Locale, org)
+		p.render(w, r, page{Template: "join_requested", Title: loc.T("join_requested.title"), Brand: brandOf(org), Locale: loc,
 			Data: joinSent{Org: org.DisplayName(), Email: done.User.Email, ExpiresAt: done.Request.ExpiresAt}})
 		return
 	}
-	p.handOff(w, r, done.Organization, done.RedirectURL, done.Ticket)
+	p.handOff(w, r, done.Organization, l.Locale, done.RedirectURL, done.Ticket)
 }
 
 // joinError answers an error that stops a join through l into org (nil
@@ -246,7 +240,7 @@ func (p *Pages) joinError(w http.ResponseWriter, r *http.Request, err error, l *
 	case dead && org != nil:
 		httpStatus, _ := httpkit.ErrorStatus(err)
 		d := joinDead{Status: status, Org: org.DisplayName(), Inviter: l.Inviter.Name, ExpiresAt: l.ExpiresAt,
-			Domains: l.AdmittedDomains(org.Settings), Contact: org.Settings.Contact, SignInURL: signInURL(org)}
+			Domains: l.AdmittedDomains(org.Settings), Contact: org.Settings.Contact, SignInURL: signInURL(org), Locale: l.Locale}
 		p.renderJoinDead(w, r, httpStatus, d, org)
 	default:
 		p.fail(w, r, brandOf(org), err)
@@ -255,7 +249,8 @@ func (p *Pages) joinError(w http.ResponseWriter, r *http.Request, err error, l *
 
 // renderJoinDead answers d in org's brand with status.
 func (p *Pages) renderJoinDead(w http.ResponseWriter, r *http.Request, status int, d joinDead, org *invited.Organization) {
-	p.render(w, r, page{Status: status, Template: "join_dead", Title: joinDeadTitles[d.Status], Brand: brandOf(org), Data: d})
+	loc := localeOf(r, d.Locale, org)
+	p.render(w, r, page{Status: status, Template: "join_dead", Title: loc.T("join_dead.title." + d.Status), Brand: brandOf(org), Data: d, Locale: loc})
 }
 
 // unknownJoinLink answers a join link token that opens nothing.

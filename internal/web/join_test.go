@@ -287,8 +287,8 @@ func TestJoinConfirmationDeadEnds(t *testing.T) {
 // link requests and the link's of uses; the page its client's.
 func TestJoinRateLimits(t *testing.T) {
 	s := newSite(t, func(d *Deps) {
-		d.PublicLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 4, Per: time.Hour})
-		d.JoinLimit = ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: time.Hour})
+		d.PublicLimit = ratelimit.NewMemory(ratelimit.Rate{N: 4, Per: time.Hour})
+		d.JoinLimit = ratelimit.NewMemory(ratelimit.Rate{N: 1, Per: time.Hour})
 	})
 	_, token := s.joinLink(t, s.org(t, "Acme", acmeSettings), invited.JoinLinkCreate{})
 	form := url.Values{"email": {"ada@example.com"}, "name": {"Ada"}}

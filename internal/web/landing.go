@@ -9,6 +9,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
 // maxTokenLength bounds a path token, as the API does: real ones are far
@@ -35,7 +36,7 @@ func (p *Pages) landingRoutes() map[string]http.Handler {
 func (p *Pages) public(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := p.deps.Credentials.ClientAddr(r)
-		if err := p.deps.PublicLimit.Take(addr, 1, httpkit.PublicLimitMessage); err != nil {
+		if err := ratelimit.Take(r.Context(), p.deps.PublicLimit, addr, 1, httpkit.PublicLimitMessage); err != nil {
 			p.fail(w, r, defaultBrand, err)
 			return
 		}
@@ -83,9 +84,11 @@ type landing struct {
 	NameError string
 }
 
-// dead is what the dead-link page shows. Org is nil for an unknown token.
+// dead is what the dead-link page shows. Org is "" for an unknown token.
 type dead struct {
-	Status    string // expired, revoked, accepted or declined
+	// Status is expired, revoked, accepted or declined, or ended for an
+	// app invite whose connection was made and later ended.
+	Status    string
 	Org       string
 	Inviter   string
 	ExpiresAt time.Time
@@ -93,20 +96,14 @@ type dead struct {
 	SignInURL string
 	// JustDeclined is set on the answer to the invitee's own decline.
 	JustDeclined bool
+	// Locale is the link's own locale ("" when it has none).
+	Locale string
 }
 
 // joined is what the accepted page shows.
 type joined struct {
 	Org       string
 	SignInURL string
-}
-
-// deadTitles are the dead-link pages' titles by status.
-var deadTitles = map[string]string{
-	"expired":  "This invitation has expired",
-	"revoked":  "This invitation is no longer valid",
-	"accepted": "This invitation was already accepted",
-	"declined": "This invitation was declined",
 }
 
 // deadByStatus is how a link to an invitation in s explains itself, or
@@ -193,7 +190,8 @@ func (p *Pages) renderLanding(w http.ResponseWriter, r *http.Request, token stri
 		// RedirectAllowed parsed u, so adding to its query cannot fail.
 		l.SignInURL, _ = withQuery(u, "invitation_token", token)
 	}
-	pg := page{Template: "landing", Title: "Your invitation", Brand: brandOf(org), Data: l, FormActions: formActions}
+	loc := localeOf(r, inv.Locale, org)
+	pg := page{Template: "landing", Title: loc.T("landing.page_title"), Brand: brandOf(org), Data: l, FormActions: formActions, Locale: loc}
 	if nameError != "" {
 		pg.invalid()
 	}
@@ -218,7 +216,7 @@ func (p *Pages) acceptLanding(w http.ResponseWriter, r *http.Request, token stri
 		p.linkError(w, r, err, inv, org)
 		return
 	}
-	p.handOff(w, r, org, acc.RedirectURL, acc.Ticket)
+	p.handOff(w, r, org, inv.Locale, acc.RedirectURL, acc.Ticket)
 }
 
 // handOffActions are the form-action origins of a page whose form ends in
@@ -233,12 +231,13 @@ func handOffActions(org *invited.Organization, redirectURL string) []string {
 
 // handOff ends a join on the pages, by invitation or by join link: it
 // sends the person to the host app at redirectURL with the ticket t, or
-// answers the joined page when there is nowhere to go.
-func (p *Pages) handOff(w http.ResponseWriter, r *http.Request, org *invited.Organization, redirectURL string, t *invited.AcceptanceTicket) {
+// answers the joined page, in the locale of the invitation or join link
+// (locale), when there is nowhere to go.
+func (p *Pages) handOff(w http.ResponseWriter, r *http.Request, org *invited.Organization, locale, redirectURL string, t *invited.AcceptanceTicket) {
 	if redirectURL == "" || !org.Settings.RedirectAllowed(redirectURL) {
 		// The service chose the redirect against the allowlist as it
 		// stood then; the organization read before must agree as well.
-		p.renderJoined(w, r, org)
+		p.renderJoined(w, r, org, locale)
 		return
 	}
 	if t == nil {
@@ -261,9 +260,10 @@ func (p *Pages) handOff(w http.ResponseWriter, r *http.Request, org *invited.Org
 // renderJoined answers an accept that has nowhere to send the invitee:
 // they joined, and sign in to the host app themselves. (A member who
 // accepts again joins too: the service merges the roles.)
-func (p *Pages) renderJoined(w http.ResponseWriter, r *http.Request, org *invited.Organization) {
-	p.render(w, r, page{Template: "accepted", Title: "You joined " + org.DisplayName(), Brand: brandOf(org),
-		Data: joined{Org: org.DisplayName(), SignInURL: signInURL(org)}})
+func (p *Pages) renderJoined(w http.ResponseWriter, r *http.Request, org *invited.Organization, locale string) {
+	loc := localeOf(r, locale, org)
+	p.render(w, r, page{Template: "accepted", Title: loc.T("joined.title", "org", org.DisplayName()), Brand: brandOf(org),
+		Data: joined{Org: org.DisplayName(), SignInURL: signInURL(org)}, Locale: loc})
 }
 
 // declineLanding answers POST /i/{token}/decline.
@@ -319,7 +319,9 @@ func (p *Pages) renderDead(w http.ResponseWriter, r *http.Request, d dead, org *
 	case d.Status == "accepted":
 		status = http.StatusConflict
 	}
-	p.render(w, r, page{Status: status, Template: "dead", Title: deadTitles[d.Status], Brand: brandOf(org), Data: d})
+	loc := localeOf(r, d.Locale, org)
+	p.render(w, r, page{Status: status, Template: "dead", Title: loc.T("dead.title."+d.Status, "org", d.Org), Brand: brandOf(org),
+		Data: d, Locale: loc})
 }
 
 // deadData is what the dead-link page shows of inv and org (both nil for
@@ -328,7 +330,7 @@ func deadData(status string, inv *invited.Invitation, org *invited.Organization)
 	d := dead{Status: status}
 	if org != nil {
 		d.Org, d.Inviter, d.ExpiresAt = org.DisplayName(), inv.Inviter.Name, inv.ExpiresAt
-		d.Contact, d.SignInURL = org.Settings.Contact, signInURL(org)
+		d.Contact, d.SignInURL, d.Locale = org.Settings.Contact, signInURL(org), inv.Locale
 	}
 	return d
 }

@@ -322,7 +322,7 @@ func TestLandingEmailInvitation(t *testing.T) {
 	})
 	a := s.get(t, "/i/"+token)
 	a.expect(t, http.StatusOK,
-		`<html lang="en">`,
+		`<html lang="en" dir="ltr">`,
 		`<span class="brand-name">Acme &lt;Team&gt;</span>`,
 		`<img class="logo" src="https://cdn.acme.test/logo.png"`,
 		"--accent: #facc15; --accent-text: #000000",
@@ -657,7 +657,7 @@ func TestLandingCSRF(t *testing.T) {
 }
 
 func TestLandingRateLimit(t *testing.T) {
-	limit := ratelimit.NewLimiter(ratelimit.Rate{N: 2, Per: time.Hour})
+	limit := ratelimit.NewMemory(ratelimit.Rate{N: 2, Per: time.Hour})
 	s := newSite(t, func(d *Deps) { d.PublicLimit = limit })
 	_, token := s.emailInvite(t, s.org(t, "Acme", acmeSettings))
 	s.get(t, "/i/"+token).expect(t, http.StatusOK)

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/i18n"
 )
 
 // page is one answer: a template and what it shows.
@@ -29,13 +29,16 @@ type page struct {
 	FormActions []string
 	// Wide widens the main column, for pages of tables.
 	Wide bool
+	// Locale is the language of the page; nil is the reader's
+	// (readerLocale).
+	Locale *i18n.Locale
 }
 
 // invalid makes pg the answer to a form with errors: 400, with a title
 // that says so first, as screen readers announce it.
 func (pg *page) invalid() {
 	pg.Status = http.StatusBadRequest
-	pg.Title = "Error: " + pg.Title
+	pg.Title = cmp.Or(pg.Locale, i18n.English()).T("page.invalid", "title", pg.Title)
 }
 
 // view is what the layout gets: the page plus the request's values.
@@ -127,7 +130,10 @@ func (p *Pages) stream(w http.ResponseWriter, r *http.Request, pg page) {
 
 // newView returns pg's template and what its layout gets.
 func (p *Pages) newView(w http.ResponseWriter, r *http.Request, pg page) (*template.Template, view, error) {
-	t, ok := p.templates[pg.Template]
+	if pg.Locale == nil {
+		pg.Locale = readerLocale(r, pg.Template)
+	}
+	t, ok := p.templates[pg.Locale.Name()][pg.Template]
 	if !ok {
 		return nil, view{}, fmt.Errorf("no template %q", pg.Template)
 	}
@@ -176,7 +182,8 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error)
 	if e.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
 	}
-	p.render(w, r, page{Status: status, Template: "error", Title: "Something is not right", Brand: b, Data: e})
+	loc := readerLocale(r, "error")
+	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: e, Locale: loc})
 }
 
 // internal logs err with the request's id and answers a page that names
@@ -206,16 +213,32 @@ func (p *Pages) logError(r *http.Request, err error) string {
 var internalPage = template.Must(template.New("").Parse(
 	`<!DOCTYPE html><html lang="en"><title>Error</title><p>Something went wrong on our side. If it keeps happening, quote request {{.}}.</p></html>`))
 
-// funcs are the templates' helpers.
-var funcs = template.FuncMap{
-	"date":      date,
-	"shortDate": shortDate,
-	"join":      strings.Join,
+// funcs are the templates' helpers in loc: i18n's (t, tn, date, list,
+// strong), and shortDate and join.
+func funcs(loc *i18n.Locale) template.FuncMap {
+	f := template.FuncMap(loc.HTMLFuncs())
+	f["shortDate"] = loc.ShortDate
+	f["join"] = strings.Join
+	return f
 }
 
-// date shows a time to people: in UTC, because the server does not know
-// the reader's zone, and saying so.
-func date(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
+// readerLocale is the language of a page that no invitation, link or
+// organization chooses: the browser's (Accept-Language). The console's
+// pages are in English until their catalog is written (docs/i18n.md).
+func readerLocale(r *http.Request, template string) *i18n.Locale {
+	if strings.HasPrefix(template, "console/") {
+		return i18n.English()
+	}
+	return i18n.Choose(r.Header.Get("Accept-Language"))
+}
 
-// shortDate is date for a table column whose header says UTC.
-func shortDate(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") }
+// localeOf is the language of a page about something of org's whose own
+// locale is own ("" when it has none): own, else the organization's
+// default_locale, else the browser's, else English.
+func localeOf(r *http.Request, own string, org *invited.Organization) *i18n.Locale {
+	var orgDefault string
+	if org != nil {
+		orgDefault = org.Settings.DefaultLocale
+	}
+	return i18n.Choose(own, orgDefault, r.Header.Get("Accept-Language"))
+}

@@ -7,7 +7,12 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/i18n"
 )
+
+// date is how the pages write a time in English, the language of the
+// tests' browserless requests.
+var date = i18n.English().Date
 
 func TestTextOn(t *testing.T) {
 	for _, tc := range []struct{ accent, want string }{

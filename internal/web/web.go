@@ -25,6 +25,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
@@ -86,9 +87,9 @@ type Deps struct {
 	Connect     Connector
 	// CreateLimit, PublicLimit and JoinLimit are the API's limiters: a
 	// page spends the same allowance as the API call it stands for.
-	CreateLimit *ratelimit.Limiter
-	PublicLimit *ratelimit.Limiter
-	JoinLimit   *ratelimit.Limiter
+	CreateLimit ratelimit.Limiter
+	PublicLimit ratelimit.Limiter
+	JoinLimit   ratelimit.Limiter
 	// PublicURL is the service's base URL; cookies are Secure when it is
 	// https.
 	PublicURL string
@@ -101,8 +102,8 @@ type Deps struct {
 type Pages struct {
 	deps      Deps
 	logger    *slog.Logger
-	templates map[string]*template.Template
-	secure    bool // cookies are Secure
+	templates map[string]map[string]*template.Template // by locale, then name
+	secure    bool                                     // cookies are Secure
 }
 
 // New parses the templates and returns the pages.
@@ -132,6 +133,8 @@ func New(deps Deps) (*Pages, error) {
 func (p *Pages) Routes() map[string]http.Handler {
 	routes := map[string]http.Handler{
 		"GET /assets/": http.StripPrefix("/assets/", assets()),
+		// Browsers ask for it whatever a page links; it is in assets too.
+		"GET /favicon.ico": assets(),
 	}
 	for _, group := range []map[string]http.Handler{p.landingRoutes(), p.joinRoutes(), p.connectRoutes(), p.consoleRoutes()} {
 		maps.Copy(routes, group)
@@ -142,7 +145,7 @@ func (p *Pages) Routes() map[string]http.Handler {
 	return routes
 }
 
-// assets serves the embedded stylesheet and scripts. They change only with
+// assets serves the embedded stylesheet, icons and scripts. They change only with
 // a release, so browsers may keep them for a day.
 func assets() http.Handler {
 	sub, _ := fs.Sub(files, "assets")
@@ -153,11 +156,25 @@ func assets() http.Handler {
 	})
 }
 
-// parseTemplates parses each page with the layout and with the partials
+// parseTemplates parses the pages once in each locale, its functions
+// (funcs) bound to that locale's catalog: templates[locale][name].
+func parseTemplates() (map[string]map[string]*template.Template, error) {
+	out := map[string]map[string]*template.Template{}
+	for _, loc := range i18n.All() {
+		ts, err := parseLocale(loc)
+		if err != nil {
+			return nil, err
+		}
+		out[loc.Name()] = ts
+	}
+	return out, nil
+}
+
+// parseLocale parses each page in loc with the layout and with the partials
 // (*.tmpl) of its own directory, which pages there share: templates/NAME.html
 // becomes templates["NAME"], and templates/console/NAME.html
 // templates["console/NAME"].
-func parseTemplates() (map[string]*template.Template, error) {
+func parseLocale(loc *i18n.Locale) (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	err := fs.WalkDir(files, "templates", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path == "templates/layout.html" || !strings.HasSuffix(path, ".html") {
@@ -167,7 +184,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		if err != nil {
 			return err
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, append([]string{"templates/layout.html", path}, partials...)...)
+		t, err := template.New("layout.html").Funcs(funcs(loc)).ParseFS(files, append([]string{"templates/layout.html", path}, partials...)...)
 		if err != nil {
 			return err
 		}

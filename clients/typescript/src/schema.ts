@@ -1453,6 +1453,8 @@ export interface components {
             expires_at: string;
             id: string;
             inviter: components["schemas"]["Inviter"];
+            /** @description BCP 47 language of the partner's pages; default the organization's default_locale */
+            locale?: string;
             note?: string;
             org_id: string;
             /** Format: date-time */
@@ -1467,6 +1469,8 @@ export interface components {
             email?: string;
             /** @description lifetime, e.g. "72h" or "7d"; default the organization's invitation_ttl */
             expires_in?: string | null;
+            /** @description BCP 47 language tag (de, pt-BR) of the partner's pages; default the organization's default_locale, then the browser's language */
+            locale?: string;
             /** @description at most 2000 characters */
             note?: string;
             /** @description the organization the connection is for */
@@ -1510,6 +1514,8 @@ export interface components {
             expires_at: string;
             id: string;
             inviter: components["schemas"]["Inviter"];
+            /** @description BCP 47 language of the partner's pages; default the organization's default_locale */
+            locale?: string;
             note?: string;
             org_id: string;
             /** Format: date-time */
@@ -1540,15 +1546,19 @@ export interface components {
             actor_user_id?: string;
             /** Format: date-time */
             created_at: string;
+            /** @description for retention.applied, how many rows of each kind the pass removed or cleared */
+            details?: {
+                [key: string]: number;
+            };
             id: string;
             org_id?: string;
             /** @description the client address the request came from */
             remote_addr?: string;
             /**
-             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain or user
+             * @description organization, role, membership, invitation, api_key, webhook, message, acceptance_ticket, app, app_invite, profile, join_link, join_request, domain, user or retention
              * @enum {string}
              */
-            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user";
+            resource: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user" | "retention";
             resource_id: string;
         };
         AuditEventList: {
@@ -1715,6 +1725,8 @@ export interface components {
             id: string;
             inviter: components["schemas"]["Inviter"];
             last_name?: string;
+            /** @description BCP 47 language of the invitee's pages and messages; default the organization's default_locale */
+            locale?: string;
             message?: string;
             metadata?: Record<string, never>;
             org_id: string;
@@ -1747,6 +1759,8 @@ export interface components {
             expires_in?: string | null;
             first_name?: string;
             last_name?: string;
+            /** @description BCP 47 language tag (de, pt-BR) of the invitee's pages, email and text message; default the organization's default_locale, then the browser's language */
+            locale?: string;
             /** @description at most 2000 characters */
             message?: string;
             /** @description a JSON object of at most 8 KiB, returned as given */
@@ -1802,6 +1816,8 @@ export interface components {
             id: string;
             inviter: components["schemas"]["Inviter"];
             last_name?: string;
+            /** @description BCP 47 language of the invitee's pages and messages; default the organization's default_locale */
+            locale?: string;
             message?: string;
             metadata?: Record<string, never>;
             org_id: string;
@@ -1869,6 +1885,8 @@ export interface components {
             inviter: components["schemas"]["Inviter"];
             /** Format: date-time */
             last_used_at: string | null;
+            /** @description BCP 47 language of the link's pages and confirmation email; default the organization's default_locale */
+            locale?: string;
             /** @description null: any number of uses until the link expires */
             max_uses: number | null;
             /** @description for the organization's admins; never shown to the link's holders */
@@ -1909,6 +1927,8 @@ export interface components {
             expires_at?: string | null;
             /** @description lifetime, e.g. "72h" or "7d"; default 7 days, at most 90 */
             expires_in?: string | null;
+            /** @description BCP 47 language tag (de, pt-BR) of the link's pages and confirmation email; default the organization's default_locale, then the browser's language */
+            locale?: string;
             /** @description 1 to 100000; absent: any number until the link expires */
             max_uses?: number | null;
             /** @description at most 2000 characters; for admins only */
@@ -1957,6 +1977,8 @@ export interface components {
             inviter: components["schemas"]["Inviter"];
             /** Format: date-time */
             last_used_at: string | null;
+            /** @description BCP 47 language of the link's pages and confirmation email; default the organization's default_locale */
+            locale?: string;
             /** @description null: any number of uses until the link expires */
             max_uses: number | null;
             /** @description for the organization's admins; never shown to the link's holders */
@@ -2129,6 +2151,8 @@ export interface components {
             allowed_redirect_origins: string[];
             /** @description shown on dead-link pages */
             contact: string;
+            /** @description BCP 47 language tag of the pages and messages of invitations, join links and app invites that name no locale; empty: the browser's language, then English */
+            default_locale: string;
             /** @description where the hosted page sends an invitee who accepted, with ?ticket=…, when the invitation has no redirect_url; must match allowed_redirect_origins */
             default_redirect_url: string;
             /** @description the roles of an invitation that names none: 1-32 built-in or custom roles, not owner */
@@ -2141,6 +2165,8 @@ export interface components {
             logo_url: string;
             /** @description the accepting user must own the invited email, phone or user id */
             require_email_match: boolean;
+            /** @description how long this organization's finished messages, audit events and the personal data of ended invitations are kept; each part absent takes the system's default */
+            retention: components["schemas"]["Retention"];
             /** @description the host app's sign-in page; phone and user-id invitees are sent there with ?invitation_token=…; must match allowed_redirect_origins */
             sign_in_url: string;
         };
@@ -2149,12 +2175,14 @@ export interface components {
             allowed_email_domains?: string[] | null;
             allowed_redirect_origins?: string[] | null;
             contact?: string | null;
+            default_locale?: string | null;
             default_redirect_url?: string | null;
             default_roles?: string[] | null;
             display_name?: string | null;
             invitation_ttl?: string | null;
             logo_url?: string | null;
             require_email_match?: boolean | null;
+            retention?: components["schemas"]["RetentionPatch"] | null;
             sign_in_url?: string | null;
         };
         Organization: {
@@ -2227,6 +2255,19 @@ export interface components {
             expires_at?: string | null;
             /** @description new lifetime from now, e.g. "72h"; default the organization's invitation_ttl */
             expires_in?: string | null;
+        };
+        Retention: {
+            /** @description how long audit events are kept, e.g. "365d"; at least 7d; absent or "0s": the system's default */
+            audit_events?: string;
+            /** @description how long after an invitation was declined, revoked or expired (and an app invite revoked or expired, a join request denied or expired) its email, phone, names, message and metadata are cleared; the row stays with its status and times; at least the organization's invitation_ttl; absent or "0s": the system's default */
+            ended_invitations?: string;
+            /** @description how long a delivered, dead or cancelled message and its delivery attempts are kept after it finished, e.g. "30d"; at least 7d; absent or "0s": the system's default */
+            messages?: string;
+        };
+        RetentionPatch: {
+            audit_events?: string | null;
+            ended_invitations?: string | null;
+            messages?: string | null;
         };
         Role: {
             built_in: boolean;
@@ -4834,7 +4875,7 @@ export interface operations {
                 /** @description only this organization's */
                 org_id?: string;
                 /** @description only events about this kind of resource */
-                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user";
+                resource?: "organization" | "role" | "membership" | "invitation" | "api_key" | "webhook" | "message" | "acceptance_ticket" | "app" | "app_invite" | "profile" | "join_link" | "join_request" | "domain" | "user" | "retention";
                 /** @description only what this user (usr_…) or API key (key_…) did */
                 actor?: string;
                 /** @description default 50 */
@@ -10125,11 +10166,13 @@ export interface operations {
                      *             "default_roles": [
                      *               "member"
                      *             ],
+                     *             "default_locale": "",
                      *             "display_name": "Acme",
                      *             "logo_url": "",
                      *             "accent_color": "",
                      *             "default_redirect_url": "",
-                     *             "sign_in_url": ""
+                     *             "sign_in_url": "",
+                     *             "retention": {}
                      *           },
                      *           "created_at": "2026-01-15T09:30:00Z",
                      *           "updated_at": "2026-01-15T09:30:00Z"
@@ -10288,11 +10331,13 @@ export interface operations {
                      *         "default_roles": [
                      *           "member"
                      *         ],
+                     *         "default_locale": "",
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
                      *         "default_redirect_url": "",
-                     *         "sign_in_url": ""
+                     *         "sign_in_url": "",
+                     *         "retention": {}
                      *       },
                      *       "created_at": "2026-01-15T09:30:00Z",
                      *       "updated_at": "2026-01-15T09:30:00Z"
@@ -10480,11 +10525,13 @@ export interface operations {
                      *         "default_roles": [
                      *           "member"
                      *         ],
+                     *         "default_locale": "",
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
                      *         "default_redirect_url": "",
-                     *         "sign_in_url": ""
+                     *         "sign_in_url": "",
+                     *         "retention": {}
                      *       },
                      *       "created_at": "2026-01-15T09:30:00Z",
                      *       "updated_at": "2026-01-15T09:30:00Z"
@@ -10640,11 +10687,13 @@ export interface operations {
                      *         "default_roles": [
                      *           "member"
                      *         ],
+                     *         "default_locale": "",
                      *         "display_name": "Acme",
                      *         "logo_url": "",
                      *         "accent_color": "",
                      *         "default_redirect_url": "",
-                     *         "sign_in_url": ""
+                     *         "sign_in_url": "",
+                     *         "retention": {}
                      *       },
                      *       "created_at": "2026-01-15T09:30:00Z",
                      *       "updated_at": "2026-01-15T09:30:00Z"

@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "swagger-ui-dist@$version" >/dev/null)
 tar -xzf "$tmp/swagger-ui-dist-$version.tgz" -C "$tmp"
 for f in LICENSE NOTICE swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt \
-	swagger-ui.css favicon-16x16.png favicon-32x32.png; do
+	swagger-ui.css; do
 	cp "$tmp/package/$f" "$dir/$f"
 done
 echo "$version" >"$dir/VERSION"
