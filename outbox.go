@@ -122,6 +122,10 @@ type Message struct {
 	// Secret is the webhook endpoint's signing secret, loaded when the
 	// message is claimed for delivery.
 	Secret string `json:"-"`
+	// TraceParent is the W3C traceparent of the traced request that
+	// enqueued the message, which the span of its delivery links to; ""
+	// when there was none.
+	TraceParent string `json:"-"`
 }
 
 // Attempt is one try at delivering a message.

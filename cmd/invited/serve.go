@@ -28,9 +28,11 @@ import (
 	"github.com/invitedhq/invited/internal/sms"
 	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/ticket"
+	"github.com/invitedhq/invited/internal/tracing"
 	"github.com/invitedhq/invited/internal/web"
 	"github.com/invitedhq/invited/internal/webhook"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // serve runs the HTTP server and background jobs until ctx is done, then
@@ -50,6 +52,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Off, a nil tracer everywhere, unless OTEL_* name an endpoint.
+	tracer, logger, stopTracing, err := startTracing(ctx, getenv, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -61,9 +69,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// One registry per serve, not Prometheus's default global one.
 	m := metrics.New(prometheus.NewRegistry())
-	dispatcher := &jobs.Dispatcher{Link: cfg.PublicLink, Horizon: cfg.DeliveryHorizon, Logger: logger, Metrics: m}
+	dispatcher := &jobs.Dispatcher{Link: cfg.PublicLink, Horizon: cfg.DeliveryHorizon, Logger: logger, Metrics: m, Tracer: tracer}
 	var mailbox *email.Mailbox
-	if dispatcher.Transports, mailbox, err = transports(cfg, logger); err != nil {
+	if dispatcher.Transports, mailbox, err = transports(cfg, logger, tracer); err != nil {
 		return err
 	}
 
@@ -74,6 +82,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Secrets:        cfg.Secrets,
 		Outbound:       cfg.Outbound(),
 		APIKeyCache:    cfg.APIKeyCache,
+		Tracer:         tracer,
 	})
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -114,7 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	publicLimit := limiter("public", cfg.RateLimitPublic)
 	joinLimit := limiter("join", cfg.RateLimitJoin)
 	connector := connect.New(connect.Config{Store: db, PublicURL: cfg.PublicURL, Logger: logger,
-		HTTPClient: egress.Client(cfg.Outbound(), connect.DefaultTimeout)})
+		HTTPClient: tracing.Client(tracer, egress.Client(cfg.Outbound(), connect.DefaultTimeout))})
 	pages, err := web.New(web.Deps{
 		Orgs:         db,
 		Members:      db,
@@ -166,6 +175,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:        logger,
 		Ready:         []api.Check{{Name: "database", Check: db.Ready}, {Name: "signing_keys", Check: ticketKeys.Ready}},
 		Metrics:       m,
+		Tracer:        tracer,
 		Pages:         pages.Routes(),
 	})
 	if mailbox != nil {
@@ -235,7 +245,7 @@ func publicURLOf(addr net.Addr) string {
 // transports returns the transport of each channel: SMTP and the SMS
 // provider when configured, else the log (and, in development mode, the
 // mailbox of GET /dev/outbox, which it returns too).
-func transports(cfg config.Config, logger *slog.Logger) (map[string]invited.Transport, *email.Mailbox, error) {
+func transports(cfg config.Config, logger *slog.Logger, tracer trace.Tracer) (map[string]invited.Transport, *email.Mailbox, error) {
 	templates, err := email.LoadTemplates(cfg.EmailTemplates)
 	if err != nil {
 		return nil, nil, fmt.Errorf("email templates: %w", err)
@@ -251,7 +261,9 @@ func transports(cfg config.Config, logger *slog.Logger) (map[string]invited.Tran
 		mailbox = &email.Mailbox{Templates: templates, SMSText: sms.Text}
 		logged.Also = mailbox
 	}
-	hooks := webhook.NewSender(egress.Client(cfg.Outbound(), webhook.DefaultTimeout), "invited/"+invited.Version)
+	// The webhook's request is a span of its own, and tells the endpoint
+	// its trace in the traceparent header.
+	hooks := webhook.NewSender(tracing.Client(tracer, egress.Client(cfg.Outbound(), webhook.DefaultTimeout)), "invited/"+invited.Version)
 	hooks.Logger = logger
 	ts := map[string]invited.Transport{
 		invited.ChannelEmail:   logged,
@@ -300,6 +312,28 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	defer db.Close()
 	fmt.Fprintln(stdout, "database is up to date")
 	return nil
+}
+
+// startTracing sets up tracing as the OTEL_* variables of getenv configure
+// it (internal/tracing). When they turn it on, it returns the tracer, the
+// logger adding the trace id to every line of a traced request, and the
+// stop that exports the spans left; otherwise a nil tracer, logger as it
+// is, and a stop that does nothing.
+func startTracing(ctx context.Context, getenv func(string) string, logger *slog.Logger) (trace.Tracer, *slog.Logger, func(), error) {
+	t, err := tracing.Setup(ctx, getenv, logger)
+	if err != nil || t == nil {
+		return nil, logger, func() {}, err
+	}
+	logger = slog.New(tracing.LogHandler(logger.Handler()))
+	logger.Info("tracing on: exporting spans over OTLP", "protocol", t.Protocol)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := t.Shutdown(ctx); err != nil {
+			logger.Warn("tracing: exporting the last spans failed", "err", err)
+		}
+	}
+	return t.Tracer, logger, stop, nil
 }
 
 func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {

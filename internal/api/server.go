@@ -21,6 +21,9 @@ import (
 	"github.com/invitedhq/invited/internal/metrics"
 	"github.com/invitedhq/invited/internal/openapi"
 	"github.com/invitedhq/invited/internal/ratelimit"
+	"github.com/invitedhq/invited/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Deps is what the API needs. The services enforce authorization and tenant
@@ -81,6 +84,10 @@ type Deps struct {
 	// Metrics, when set, counts requests and invitation transitions and
 	// is served at GET /metrics; nil means no metrics and no such route.
 	Metrics *metrics.Metrics
+	// Tracer, when set, makes a server span of every request, named by
+	// its route pattern, in the caller's trace when it sent a traceparent;
+	// nil makes none (internal/tracing).
+	Tracer trace.Tracer
 	// Pages are the hosted pages by mux pattern (internal/web). They are
 	// served beside the API, outside its route table and spec, and do
 	// their own authentication.
@@ -185,9 +192,10 @@ func (h *headerRecorder) Header() http.Header         { return h.header }
 func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 
-// observe gives every request an id, recovers from panics, and logs and
-// counts (Deps.Metrics) each request. The log line and the metric labels
-// name the route pattern, not the path: paths carry invitation tokens.
+// observe gives every request an id, recovers from panics, and logs,
+// counts (Deps.Metrics) and traces (Deps.Tracer) each request. The log
+// line, the metric labels and the span name the route pattern, not the
+// path: paths carry invitation tokens.
 func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -196,7 +204,13 @@ func (s *server) observe(next http.Handler) http.Handler {
 			id = rand.Text()
 		}
 		w.Header().Set(openapi.RequestIDHeader, id)
-		r = r.WithContext(httpkit.WithRequestID(r.Context(), id))
+		ctx := r.Context()
+		var span trace.Span
+		if s.deps.Tracer != nil {
+			ctx, span = tracing.StartRequest(s.deps.Tracer, r)
+			span.SetAttributes(attribute.String("invited.request_id", id))
+		}
+		r = r.WithContext(httpkit.WithRequestID(ctx, id))
 		sw := &statusWriter{ResponseWriter: w}
 
 		defer func() {
@@ -222,6 +236,10 @@ func (s *server) observe(next http.Handler) http.Handler {
 			status := cmp.Or(sw.status, http.StatusOK)
 			if s.deps.Metrics != nil {
 				s.deps.Metrics.ObserveRequest(route, r.Method, status, elapsed)
+			}
+			if span != nil {
+				// After the log line, whose context holds the span.
+				defer tracing.EndRequest(span, r.Method, r.Pattern, status)
 			}
 			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", route),

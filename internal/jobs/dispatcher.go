@@ -12,6 +12,11 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/metrics"
+	"github.com/invitedhq/invited/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Dispatcher defaults, used where a field is left zero.
@@ -72,6 +77,10 @@ type Dispatcher struct {
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default: discard
 	Metrics *metrics.Metrics // nil: none
+	// Tracer, when set, makes a span of each delivery, linked to the span
+	// of the request that enqueued the message (Message.TraceParent);
+	// the transports' calls are its children. nil makes none.
+	Tracer trace.Tracer
 
 	once sync.Once
 	wake chan struct{}
@@ -209,9 +218,20 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 // attempt delivers one claimed message and returns the outcome to record.
 func (d *Dispatcher) attempt(ctx context.Context, m *invited.Message) invited.Outcome {
 	number := m.AttemptCount + 1
+	var span trace.Span
+	if d.Tracer != nil {
+		ctx, span = d.startDelivery(ctx, m, number)
+	}
 	start := d.now()
 	err := d.deliver(ctx, m)
 	end := d.now()
+	if span != nil {
+		// Not the error's text: an email server's may quote the address.
+		if err != nil {
+			span.SetStatus(codes.Error, "")
+		}
+		span.End()
+	}
 	a := invited.Attempt{At: start, DurationMS: end.Sub(start).Milliseconds()}
 
 	log := d.logger().With(
@@ -247,6 +267,18 @@ func (d *Dispatcher) attempt(ctx context.Context, m *invited.Message) invited.Ou
 		d.Metrics.DeliveryAttempt(m.Channel, outcome)
 	}
 	return invited.Outcome{MessageID: m.ID, Attempt: a, RetryAt: retryAt}
+}
+
+// startDelivery starts the span of the delivery of m: the root of a trace
+// of its own, since many requests' messages go in one pass, linked to the
+// span of the request that enqueued m. It names the channel and the kind,
+// never the recipient.
+func (d *Dispatcher) startDelivery(ctx context.Context, m *invited.Message, attempt int) (context.Context, trace.Span) {
+	return d.Tracer.Start(ctx, "deliver "+m.Channel, trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithLinks(tracing.LinkTo(m.TraceParent)...),
+		trace.WithAttributes(semconv.MessagingOperationTypeProcess, semconv.MessagingMessageID(m.ID),
+			attribute.String("invited.channel", m.Channel), attribute.String("invited.kind", m.Kind),
+			attribute.Int("invited.attempt", attempt)))
 }
 
 // deliver hands m to its channel's transport, with the letter's link

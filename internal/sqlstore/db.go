@@ -21,6 +21,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/secretbox"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Compile-time checks that *DB implements the services.
@@ -75,6 +76,9 @@ type Options struct {
 	// working on this one for up to this long (one revoked here stops at
 	// once). Zero reads the key on every request.
 	APIKeyCache time.Duration
+	// Tracer, when set, makes the spans of transactions, statements and
+	// group commits inside a traced request (trace.go); nil makes none.
+	Tracer trace.Tracer
 }
 
 // DB is the store. All its methods are safe for concurrent use.
@@ -93,6 +97,7 @@ type DB struct {
 	secrets        *secretbox.Keyring
 	outbound       invited.OutboundPolicy
 	keys           *keyCache // nil: no cache
+	tracer         trace.Tracer
 
 	// roundTrips counts what the database is asked: every statement, and
 	// the BEGIN and COMMIT of every transaction. TestRoundTrips holds the
@@ -111,7 +116,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	db := &DB{write: p.write, read: p.read, closePools: p.close, file: p.file, dialect: d,
 		now: opts.Now, logger: opts.Logger,
 		reminderBefore: opts.ReminderBefore, enqueued: opts.Enqueued, secrets: opts.Secrets,
-		outbound: opts.Outbound, keys: newKeyCache(opts.APIKeyCache)}
+		outbound: opts.Outbound, keys: newKeyCache(opts.APIKeyCache), tracer: opts.Tracer}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -289,6 +294,9 @@ type Tx struct {
 	// statement, with their arguments in order.
 	held     []string
 	heldArgs []any
+	// span is the transaction's span, the parent of its statements'; nil
+	// when it has none (trace.go).
+	span trace.Span
 }
 
 // statements is what a Tx runs its statements on: a transaction, or, for
@@ -343,7 +351,9 @@ func (db *DB) writeTx(ctx context.Context, fn func(*Tx) error) error {
 	return db.runTx(ctx, db.write, nil, fn)
 }
 
-func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) error {
+func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn func(*Tx) error) (err error) {
+	span := db.startTx(ctx, opts != nil && opts.ReadOnly)
+	defer func() { endSpan(span, err) }()
 	db.roundTrips.Add(2) // BEGIN, and COMMIT or ROLLBACK
 	stx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
@@ -352,7 +362,7 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 	// After a commit this does nothing; after a panic in fn it frees the
 	// connection, which for the writer is the only one.
 	defer stx.Rollback()
-	tx := &Tx{tx: stx, db: db, now: db.clock()}
+	tx := &Tx{tx: stx, db: db, now: db.clock(), span: span}
 	if err := tx.run(ctx, fn); err != nil {
 		return db.edgeError(ctx, err)
 	}
@@ -454,7 +464,11 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		return nil, err
 	}
 	tx.db.roundTrips.Add(1)
-	return tx.tx.ExecContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+	query = tx.db.dialect.rebind(query)
+	span := tx.startStatement(ctx, query)
+	res, err := tx.tx.ExecContext(tx.context(ctx), query, args...)
+	endSpan(span, err)
+	return res, err
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -469,7 +483,11 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 		return errRow{err}
 	}
 	tx.db.roundTrips.Add(1)
-	return tx.tx.QueryRowContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+	query = tx.db.dialect.rebind(query)
+	span := tx.startStatement(ctx, query)
+	row := tx.tx.QueryRowContext(tx.context(ctx), query, args...)
+	endSpan(span, row.Err())
+	return row
 }
 
 // errRow is the row of a statement that could not be sent.
@@ -519,7 +537,10 @@ func (tx *Tx) flush(ctx context.Context) error {
 	query, args := withClauses(tx.held[:n-1])+tx.held[n-1], tx.heldArgs
 	tx.held, tx.heldArgs = nil, nil
 	tx.db.roundTrips.Add(1)
-	_, err := tx.tx.ExecContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+	query = tx.db.dialect.rebind(query)
+	span := tx.startStatement(ctx, query)
+	_, err := tx.tx.ExecContext(tx.context(ctx), query, args...)
+	endSpan(span, err)
 	return err
 }
 
@@ -532,7 +553,11 @@ func (tx *Tx) queryBeside(ctx context.Context, query string, args ...any) (*sql.
 	query, args = withClauses(tx.held)+query, append(tx.heldArgs, args...)
 	tx.held, tx.heldArgs = nil, nil
 	tx.db.roundTrips.Add(1)
-	return tx.tx.QueryContext(tx.context(ctx), tx.db.dialect.rebind(query), args...)
+	query = tx.db.dialect.rebind(query)
+	span := tx.startStatement(ctx, query)
+	rows, err := tx.tx.QueryContext(tx.context(ctx), query, args...)
+	endSpan(span, err)
+	return rows, err
 }
 
 // withClauses returns writes as the WITH clauses of a statement, or "".

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // maxGroup bounds how many write requests share one commit, so that one
@@ -41,6 +44,9 @@ type writeRequest struct {
 	err   error
 	hooks []func()
 	done  chan struct{}
+	// span is the request's span of its wait for the group's commit; nil
+	// when the request is not traced (trace.go).
+	span trace.Span
 }
 
 func newCommitter(db *DB, pool *sql.DB) *committer {
@@ -51,8 +57,12 @@ func newCommitter(db *DB, pool *sql.DB) *committer {
 
 // do runs fn in the next group and returns its outcome once the group has
 // committed (or failed).
-func (c *committer) do(ctx context.Context, fn func(*Tx) error) error {
+func (c *committer) do(ctx context.Context, fn func(*Tx) error) (err error) {
 	r := &writeRequest{ctx: ctx, fn: fn, done: make(chan struct{})}
+	if c.db.tracer != nil {
+		r.span = c.db.startSpan(ctx, nil, "group commit")
+		defer func() { endSpan(r.span, err) }()
+	}
 	select {
 	case c.requests <- r:
 	case <-ctx.Done():
@@ -129,7 +139,15 @@ func (c *committer) run(group []*writeRequest) {
 		// Each request runs to its end once started (see Tx.shared);
 		// requests are short.
 		tx := &Tx{tx: stx, db: c.db, now: later(c.last, c.db.clock()), shared: true}
+		if r.span != nil {
+			// The span's start to this event is the wait for its turn;
+			// the end of the transaction's span to its own, the wait for
+			// the others' writes and the commit.
+			r.span.AddEvent("turn", trace.WithAttributes(attribute.Int("invited.group.size", len(group))))
+			tx.span = c.db.startSpan(r.ctx, r.span, "write transaction")
+		}
 		err := tx.savepointNamed(r.ctx, "request", func() error { return runGuarded(r.ctx, tx, r.fn) })
+		endSpan(tx.span, err)
 		c.last = tx.now
 		if err != nil {
 			r.err = c.db.edgeError(r.ctx, err)

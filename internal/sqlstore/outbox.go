@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/tracing"
 )
 
 // The outbox: every change that must tell someone writes its messages in
@@ -19,7 +20,7 @@ import (
 
 var messageColumnNames = []string{"id", "org_id", "channel", "kind", "recipient", "invitation_id", "webhook_id",
 	"status", "letter", "payload", "attempt_count", "last_error", "due_at", "next_attempt_at", "created_at",
-	"updated_at", "delivered_at"}
+	"updated_at", "delivered_at", "trace_parent"}
 
 // messageColumns lists the columns of messages, each qualified by table.
 func messageColumns(table string) string {
@@ -32,7 +33,7 @@ func scanMessage(s scanner) (*invited.Message, error) {
 	err := s.Scan(&m.ID, textCol{&m.OrgID}, &m.Channel, &m.Kind, &m.To, textCol{&m.InvitationID}, textCol{&m.WebhookID},
 		&m.Status, jsonCol{&m.Letter}, textCol{&payload}, &m.AttemptCount, &m.LastError,
 		timeCol{&m.DueAt}, nullTimeCol{&m.NextAttemptAt}, timeCol{&m.CreatedAt}, timeCol{&m.UpdatedAt},
-		nullTimeCol{&m.DeliveredAt})
+		nullTimeCol{&m.DeliveredAt}, textCol{&m.TraceParent})
 	if payload != "" {
 		m.Payload = json.RawMessage(payload)
 	}
@@ -55,10 +56,15 @@ func (tx *Tx) enqueue(ctx context.Context, msgs []*invited.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	const row = `(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`
+	const row = `(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`
+	// The delivery's span links to the request's (internal/jobs).
+	var traceParent any
+	if tx.db.tracer != nil {
+		traceParent = nullText(tracing.Traceparent(ctx))
+	}
 	for rest := msgs; len(rest) > 0; {
 		n := min(len(rest), messageChunk)
-		args := make([]any, 0, 13*n)
+		args := make([]any, 0, 14*n)
 		for _, m := range rest[:n] {
 			var letter, payload any
 			if m.Letter != nil {
@@ -69,10 +75,10 @@ func (tx *Tx) enqueue(ctx context.Context, msgs []*invited.Message) error {
 			}
 			args = append(args, m.ID, nullText(m.OrgID), m.Channel, m.Kind, m.To, nullText(m.InvitationID),
 				nullText(m.WebhookID), letter, payload, ms(m.DueAt), ms(*m.NextAttemptAt),
-				ms(m.CreatedAt), ms(m.UpdatedAt))
+				ms(m.CreatedAt), ms(m.UpdatedAt), traceParent)
 		}
 		err := tx.hold(ctx, `INSERT INTO messages (id, org_id, channel, kind, recipient, invitation_id, webhook_id,
-	status, letter, payload, due_at, next_attempt_at, created_at, updated_at) VALUES `+
+	status, letter, payload, due_at, next_attempt_at, created_at, updated_at, trace_parent) VALUES `+
 			strings.Repeat(row+", ", n-1)+row, args...)
 		if err != nil {
 			return err
