@@ -104,6 +104,49 @@ func TestAppInviteConnects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create org: %v", err)
 	}
+	ai := connectPartner(t, c, platform, org.ID, clientSecret)
+
+	list, err := c.ListOrgProfiles(ctx, invited.ProfileFilter{OrgID: org.ID})
+	if err != nil || len(list.Profiles) != 1 {
+		t.Fatalf("profiles: %v %+v", err, list)
+	}
+	profile := list.Profiles[0]
+	if profile.Status != invited.ProfileActive || profile.ExternalAccountID != "ad-account-7781" || profile.AppInviteID != ai.ID {
+		t.Errorf("profile %+v", profile)
+	}
+	tok, err := c.GetProfileToken(ctx, profile.ID)
+	if err != nil || tok.AccessToken == "" || tok.TokenType != "Bearer" {
+		t.Fatalf("token: %v %+v", err, tok)
+	}
+	accessToken := tok.AccessToken
+	// The token is the platform's: its API knows whose it is.
+	req, err := http.NewRequest("GET", platform.UserinfoURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the platform refuses the token: %s", resp.Status)
+	}
+	for _, secret := range []string{accessToken, clientSecret, ai.Code} {
+		if strings.Contains(srv.Stderr.String(), secret) {
+			t.Errorf("the log has a secret: %.8s…", secret)
+		}
+	}
+}
+
+// connectPartner makes an app of platform (an oauthserver that approves
+// on its own) and an app invite of org, and walks a partner's browser
+// through it: the landing page, its form, the platform's consent and back
+// to /oauth/callback. It returns the app invite, now connected.
+func connectPartner(t *testing.T, c *client.Client, platform *oauthserver.Server, orgID, clientSecret string) *client.AppInviteWithCode {
+	t.Helper()
+	ctx := t.Context()
 	app, err := c.CreateApp(ctx, invited.AppCreate{Name: "Ads platform", OAuth: invited.OAuthConfig{
 		AuthorizationURL: platform.AuthorizeURL(), TokenURL: platform.TokenURL(), UserinfoURL: platform.UserinfoURL(),
 		ClientID: "invited-client", ClientSecret: clientSecret, Scopes: []string{"ads.read"},
@@ -111,7 +154,7 @@ func TestAppInviteConnects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create app: %v", err)
 	}
-	ai, err := c.CreateAppInvite(ctx, app.ID, invited.AppInviteCreate{OrgID: org.ID})
+	ai, err := c.CreateAppInvite(ctx, app.ID, invited.AppInviteCreate{OrgID: orgID})
 	if err != nil {
 		t.Fatalf("create app invite: %v", err)
 	}
@@ -141,38 +184,7 @@ func TestAppInviteConnects(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/oauth/callback" {
 		t.Fatalf("the partner ends at %s with %s, want /oauth/callback with 200", resp.Request.URL.Path, resp.Status)
 	}
-
-	list, err := c.ListOrgProfiles(ctx, invited.ProfileFilter{OrgID: org.ID})
-	if err != nil || len(list.Profiles) != 1 {
-		t.Fatalf("profiles: %v %+v", err, list)
-	}
-	profile := list.Profiles[0]
-	if profile.Status != invited.ProfileActive || profile.ExternalAccountID != "ad-account-7781" || profile.AppInviteID != ai.ID {
-		t.Errorf("profile %+v", profile)
-	}
-	tok, err := c.GetProfileToken(ctx, profile.ID)
-	if err != nil || tok.AccessToken == "" || tok.TokenType != "Bearer" {
-		t.Fatalf("token: %v %+v", err, tok)
-	}
-	accessToken := tok.AccessToken
-	// The token is the platform's: its API knows whose it is.
-	req, err := http.NewRequest("GET", platform.UserinfoURL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	if resp, err = http.DefaultClient.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("the platform refuses the token: %s", resp.Status)
-	}
-	for _, secret := range []string{accessToken, clientSecret, ai.Code} {
-		if strings.Contains(srv.Stderr.String(), secret) {
-			t.Errorf("the log has a secret: %.8s…", secret)
-		}
-	}
+	return ai
 }
 
 // csrfField finds the CSRF token a hosted page's form posts back.

@@ -7,14 +7,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/testutil"
+	"github.com/invitedhq/invited/internal/testutil/oauthserver"
 	"github.com/invitedhq/invited/internal/testutil/otlptest"
 )
 
@@ -276,6 +280,91 @@ func traceFlow(t *testing.T, collector *otlptest.Collector, protocol, endpoint s
 	for what, secret := range map[string]string{"token": token, "email": email, "phone": phone, "API key": admin,
 		"webhook secret": created.Secret, "link": inv.URL, "name": "Tracy Lane"} {
 		if strings.Contains(raw, secret) {
+			t.Errorf("a span holds the %s %q", what, secret)
+		}
+	}
+}
+
+// TestTracingOAuth connects a partner's account through a real OAuth
+// server with tracing on, and finds the calls to the platform (the code's
+// exchange for a token, the account's userinfo) as client spans under the
+// span of the callback that made them, naming the platform's host and
+// holding none of the secrets that passed.
+func TestTracingOAuth(t *testing.T) {
+	const (
+		admin        = "test-admin-key-tracing-oauth-0123456789"
+		clientSecret = "platform-client-secret-traced"
+	)
+	collector := otlptest.Start(t)
+	env := map[string]string{
+		"INVITED_DATABASE_URL":    "sqlite:" + filepath.Join(t.TempDir(), "invited.db"),
+		"INVITED_ADMIN_API_KEY":   admin,
+		"INVITED_ENCRYPTION_KEYS": secretbox.NewKey("k1"),
+		"INVITED_OUTBOUND_ALLOW":  testutil.LoopbackEnv,
+	}
+	for k, v := range map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.HTTP,
+		"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_BSP_SCHEDULE_DELAY": "50"} {
+		t.Setenv(k, v)
+		env[k] = v
+	}
+	srv := startServe(t, env)
+	platform := oauthserver.Start(t, oauthserver.Options{
+		ClientID: "invited-client", ClientSecret: clientSecret, RedirectURI: srv.URL + "/oauth/callback",
+		AccountID: "ad-account-traced", AutoConsent: oauthserver.Approve,
+	})
+	c := newClient(t, srv.URL, client.WithAPIKey(admin))
+	org, err := c.CreateOrganization(t.Context(), invited.OrganizationCreate{Name: "Traced"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ai := connectPartner(t, c, platform, org.ID, clientSecret)
+
+	platformURL, err := url.Parse(platform.TokenURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var callback otlptest.Span
+	var calls []otlptest.Span
+	eventually(t, "the callback's span and its calls to the platform", func() bool {
+		spans := collector.Spans(t)
+		calls = calls[:0]
+		for _, s := range spans {
+			if s.Name == "GET /oauth/callback" {
+				callback = s
+			}
+		}
+		for _, s := range spans {
+			if s.TraceID == callback.TraceID && s.ParentSpanID == callback.SpanID && s.Kind == 3 && s.Attributes["http.request.method"] != "" {
+				calls = append(calls, s)
+			}
+		}
+		return len(calls) >= 2
+	}, srv)
+	var methods []string
+	for _, s := range calls {
+		methods = append(methods, s.Name)
+		if s.Attributes["server.address"] != platformURL.Hostname() || s.Attributes["server.port"] != platformURL.Port() ||
+			s.Attributes["http.response.status_code"] != "200" {
+			t.Errorf("call to the platform: %+v", s)
+		}
+	}
+	slices.Sort(methods)
+	if !slices.Equal(methods, []string{"GET", "POST"}) {
+		t.Errorf("the callback's calls to the platform: %v, want the token exchange (POST) and the userinfo (GET)", methods)
+	}
+
+	profiles, err := c.ListOrgProfiles(t.Context(), invited.ProfileFilter{OrgID: org.ID})
+	if err != nil || len(profiles.Profiles) != 1 {
+		t.Fatalf("profiles: %v %+v", err, profiles)
+	}
+	tok, err := c.GetProfileToken(t.Context(), profiles.Profiles[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := string(collector.Raw(t))
+	for what, secret := range map[string]string{"access token": tok.AccessToken, "client secret": clientSecret,
+		"app invite code": ai.Code, "API key": admin} {
+		if secret == "" || strings.Contains(raw, secret) {
 			t.Errorf("a span holds the %s %q", what, secret)
 		}
 	}
