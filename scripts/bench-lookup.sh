@@ -84,6 +84,9 @@ lookup() {
 	fi
 	invited=$work/invited-$1
 	serve 18081 "$url" "$work/serve-$1-$2.log"
+	# The backends of the instance before exit meanwhile, and the
+	# postmaster counts them once they have, not during this run.
+	[ "$backend" = pg ] && sleep 2
 	s0=$(ticks "${pids[0]}") p0=$(pg_ticks)
 	out=$(self_ticks "$load" -key "$key" -url http://127.0.0.1:18081 -c $conns -d "$dur" -scenario lookup)
 	s1=$(ticks "${pids[0]}") p1=$(pg_ticks)
