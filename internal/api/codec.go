@@ -316,15 +316,23 @@ func encodeJSON(v any) ([]byte, error) {
 	return append(b, '\n'), err
 }
 
+// The values of the headers of every answer, shared by all answers as
+// net/http shares its own: Header.Set and Add replace or extend a value
+// list, never write into it.
+var (
+	noStore         = []string{"no-store"}
+	jsonContentType = []string{"application/json"}
+)
+
 // writeRaw answers an already encoded JSON body, or none when body is nil.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = noStore
 	if body == nil {
 		w.WriteHeader(status)
 		return
 	}
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -340,6 +348,9 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 // that breaks the rule cannot be an id (pathID) nor a secret's hash, so it
 // answers not_found like any unknown one.
 func checkQuery(r *http.Request) error {
+	if r.URL.RawQuery == "" {
+		return nil // most requests: nothing to parse
+	}
 	f := invited.FieldErrors{}
 	for name, values := range r.URL.Query() {
 		if len(values) > 1 {

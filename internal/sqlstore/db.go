@@ -287,6 +287,12 @@ type Tx struct {
 	// the caller's cancellation, because on SQLite an interrupted write
 	// rolls back the whole transaction, the other requests' writes included.
 	shared bool
+	// detached marks a read of one row by its key on SQLite (readOne): its
+	// statement ignores the caller's cancellation, which there is nothing
+	// to interrupt (see dialect.detachReads) and which would cost the
+	// statement two goroutines watching the context, database/sql's and
+	// the driver's.
+	detached bool
 	// endpointsOf keeps the webhook endpoints read by the transaction, by
 	// their organizations (Tx.endpoints).
 	endpointsOf map[string][]endpoint
@@ -300,7 +306,8 @@ type Tx struct {
 }
 
 // statements is what a Tx runs its statements on: a transaction, or, for
-// a read of one statement (readOne), the read pool itself.
+// a read of one statement (readOne), the read pool itself or one of its
+// connections.
 type statements interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -317,7 +324,7 @@ func (db *DB) readTx(ctx context.Context, fn func(*Tx) error) error {
 // and COMMIT would double the round trips of the hottest reads (the
 // public link lookup, the API key of every request).
 func (db *DB) readOne(ctx context.Context, fn func(*Tx) error) error {
-	return db.one(ctx, db.read, fn)
+	return db.one(ctx, db.read, db.dialect.detachReads, fn)
 }
 
 // writeOne runs fn, which writes with one statement, without a
@@ -328,12 +335,23 @@ func (db *DB) writeOne(ctx context.Context, fn func(*Tx) error) error {
 	if db.group != nil {
 		return db.writeTx(ctx, fn)
 	}
-	return db.one(ctx, db.write, fn)
+	return db.one(ctx, db.write, false, fn)
 }
 
 // one runs fn, which runs one statement, on pool without a transaction.
-func (db *DB) one(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error {
-	if err := fn(&Tx{tx: pool, db: db, now: db.clock()}); err != nil {
+// Detached (Tx.detached), it waits for a connection of the pool as long as
+// ctx allows, and then runs the statement on it whatever becomes of ctx.
+func (db *DB) one(ctx context.Context, pool *sql.DB, detached bool, fn func(*Tx) error) error {
+	tx := &Tx{tx: pool, db: db, now: db.clock(), detached: detached}
+	if detached {
+		conn, err := pool.Conn(ctx)
+		if err != nil {
+			return db.edgeError(ctx, err)
+		}
+		defer conn.Close()
+		tx.tx = conn
+	}
+	if err := fn(tx); err != nil {
 		return db.edgeError(ctx, err)
 	}
 	return nil
@@ -577,9 +595,10 @@ func withClauses(writes []string) string {
 	return b.String()
 }
 
-// context is the context statements run under; see Tx.shared.
+// context is the context statements run under; see Tx.shared and
+// Tx.detached.
 func (tx *Tx) context(ctx context.Context) context.Context {
-	if tx.shared {
+	if tx.shared || tx.detached {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx

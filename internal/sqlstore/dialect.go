@@ -38,6 +38,13 @@ type dialect struct {
 	// fuseWrites says that several writes can share one statement, as
 	// data-modifying WITH clauses (PostgreSQL): see Tx.hold.
 	fuseWrites bool
+	// detachReads says that a read of one row by its key never waits for
+	// another connection, and so that cancelling it would interrupt
+	// nothing: SQLite in WAL mode, where readers take no lock and a wait
+	// for a busy file ends after busy_timeout anyway (Tx.detached). Not
+	// PostgreSQL, where a statement is a round trip to a server that may
+	// stall.
+	detachReads bool
 	// contains is the condition that the text or bytes of column col
 	// hold the value of one placeholder.
 	contains func(col string) string

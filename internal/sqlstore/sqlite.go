@@ -26,7 +26,8 @@ var sqliteDialect = dialect{
 		e, ok := errors.AsType[*sqlite.Error](err)
 		return ok && e.Code()&0xff == sqlite3.SQLITE_BUSY
 	},
-	contains: func(col string) string { return "instr(" + col + ", ?) > 0" },
+	detachReads: true,
+	contains:    func(col string) string { return "instr(" + col + ", ?) > 0" },
 }
 
 // openSQLite opens the database file at path as two pools, the way

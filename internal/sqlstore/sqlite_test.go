@@ -3,8 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/invitedhq/invited"
 )
 
 // TestSQLitePragmas checks the settings that durability and correctness
@@ -44,5 +48,30 @@ func TestSQLiteOpenRejects(t *testing.T) {
 		} else if strings.Contains(err.Error(), "u:p") {
 			t.Errorf("the error repeats the URL: %v", err)
 		}
+	}
+}
+
+// TestDetachedReadWaitsAsAllowed holds what a detached read (Tx.detached)
+// keeps of its caller's cancellation: its wait for a connection of the
+// read pool, every one of them taken here, ends when the caller gives up.
+func TestDetachedReadWaitsAsAllowed(t *testing.T) {
+	db := openSQLiteFile(t, Options{})
+	if !db.dialect.detachReads {
+		t.Fatal("SQLite's point reads are not detached")
+	}
+	db.read.SetMaxOpenConns(1)
+	conn, err := db.read.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	_, err = db.PreviewInvitation(ctx, invited.NewSecret(""))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a lookup waiting for a connection, its caller gone: %v, want context.Canceled", err)
 	}
 }

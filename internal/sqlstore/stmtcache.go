@@ -192,11 +192,10 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 		c.release(s, err)
 		return nil, err
 	}
-	r := &cachedRows{Rows: rows, release: func(err error) { c.release(s, err) }}
 	if t, ok := rows.(rowsColumnTypes); ok {
-		return cachedTypedRows{t, r}, nil
+		return &cachedTypedRows{rowsColumnTypes: t, rows: cachedRows{Rows: rows, conn: c, stmt: s}}, nil
 	}
-	return r, nil
+	return &cachedRows{Rows: rows, conn: c, stmt: s}, nil
 }
 
 // Close closes the cached statements, then the connection. database/sql
@@ -221,14 +220,15 @@ func (c *stmtCacheConn) Close() error {
 // releases.
 type cachedRows struct {
 	driver.Rows
-	release func(error)
+	conn *stmtCacheConn
+	stmt *cachedStmt // nil once released
 }
 
 func (r *cachedRows) Close() error {
 	err := r.Rows.Close()
-	if r.release != nil {
-		r.release(err)
-		r.release = nil
+	if r.stmt != nil {
+		r.conn.release(r.stmt, err)
+		r.stmt = nil
 	}
 	return err
 }
@@ -243,10 +243,11 @@ type rowsColumnTypes interface {
 	driver.RowsColumnTypeScanType
 }
 
-// cachedTypedRows are cachedRows whose driver rows describe their columns.
+// cachedTypedRows are cachedRows whose driver rows describe their
+// columns, in one allocation with them.
 type cachedTypedRows struct {
 	rowsColumnTypes
-	rows *cachedRows
+	rows cachedRows
 }
 
-func (r cachedTypedRows) Close() error { return r.rows.Close() }
+func (r *cachedTypedRows) Close() error { return r.rows.Close() }
