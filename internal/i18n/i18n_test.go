@@ -114,7 +114,16 @@ var dynamicKeys = []string{
 	"join_dead.title.domain", "join_dead.title.confirmation-unknown", "join_dead.title.confirmed",
 	"join_dead.title.confirmation-expired",
 	"connect_failed.title.invalid", "connect_failed.title.denied", "connect_failed.title.platform",
+	"console.status.draft", "console.status.pending", "console.status.accepted", "console.status.declined",
+	"console.status.revoked", "console.status.expired", "console.status.archived",
+	"console.via.user", "console.via.join_link", "console.via.domain",
+	"console.notice.revoked", "console.notice.resent", "console.notice.renewed", "console.notice.roles",
+	"console.notice.ended", "console.notice.approved", "console.notice.denied",
 }
+
+// consoleKey finds the console's keys that Go code keeps in a value (an
+// action's label) for a template's t.
+var consoleKey = regexp.MustCompile(`"(console\.[a-z0-9_.]*[a-z0-9_])"`)
 
 // TestKeysUsedExist fails when a template or Go file of the pages, emails
 // or text messages uses a key English lacks.
@@ -140,6 +149,11 @@ func TestKeysUsedExist(t *testing.T) {
 		for _, m := range keyUse.FindAllStringSubmatch(string(b), -1) {
 			if k := m[1] + m[2]; !strings.HasSuffix(k, ".") { // not a prefix of dynamicKeys
 				used[k] = true
+			}
+		}
+		if filepath.Ext(f) == ".go" {
+			for _, m := range consoleKey.FindAllStringSubmatch(string(b), -1) {
+				used[m[1]] = true
 			}
 		}
 		if filepath.Base(f) == "text.go" {

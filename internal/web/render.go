@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -131,7 +132,7 @@ func (p *Pages) stream(w http.ResponseWriter, r *http.Request, pg page) {
 // newView returns pg's template and what its layout gets.
 func (p *Pages) newView(w http.ResponseWriter, r *http.Request, pg page) (*template.Template, view, error) {
 	if pg.Locale == nil {
-		pg.Locale = readerLocale(r, pg.Template)
+		pg.Locale = readerLocale(r)
 	}
 	t, ok := p.templates[pg.Locale.Name()][pg.Template]
 	if !ok {
@@ -182,7 +183,7 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error)
 	if e.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
 	}
-	loc := readerLocale(r, "error")
+	loc := readerLocale(r)
 	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: e, Locale: loc})
 }
 
@@ -214,20 +215,32 @@ var internalPage = template.Must(template.New("").Parse(
 	`<!DOCTYPE html><html lang="en"><title>Error</title><p>Something went wrong on our side. If it keeps happening, quote request {{.}}.</p></html>`))
 
 // funcs are the templates' helpers in loc: i18n's (t, tn, date, list,
-// strong), and shortDate and join.
+// strong), shortDate, and code and link, markup for arguments of t.
 func funcs(loc *i18n.Locale) template.FuncMap {
 	f := template.FuncMap(loc.HTMLFuncs())
 	f["shortDate"] = loc.ShortDate
-	f["join"] = strings.Join
+	f["code"] = func(s string) template.HTML {
+		return template.HTML("<code>" + template.HTMLEscapeString(s) + "</code>")
+	}
+	f["link"] = func(href string, text template.HTML) template.HTML {
+		return template.HTML(`<a href="` + template.HTMLEscapeString(href) + `">` + string(text) + "</a>")
+	}
 	return f
 }
 
-// readerLocale is the language of a page that no invitation, link or
-// organization chooses: the browser's (Accept-Language). The console's
-// pages are in English until their catalog is written (docs/i18n.md).
-func readerLocale(r *http.Request, template string) *i18n.Locale {
-	if strings.HasPrefix(template, "console/") {
-		return i18n.English()
+type localeContextKey struct{}
+
+// withLocale returns r with loc the language of its pages (readerLocale).
+func withLocale(r *http.Request, loc *i18n.Locale) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), localeContextKey{}, loc))
+}
+
+// readerLocale is the language of a page that no invitation or link
+// chooses: the one withLocale set on r (the console's, consoleLocale),
+// else the browser's (Accept-Language), else English.
+func readerLocale(r *http.Request) *i18n.Locale {
+	if loc, ok := r.Context().Value(localeContextKey{}).(*i18n.Locale); ok {
+		return loc
 	}
 	return i18n.Choose(r.Header.Get("Accept-Language"))
 }
