@@ -196,6 +196,11 @@ func TestChoose(t *testing.T) {
 		{"a language not shipped falls through", []string{"zh-Hans", "ja"}, "ja"},
 		{"a language not shipped anywhere is English", []string{"zh", "", "ko"}, "en"},
 		{"junk falls through", []string{"!!", "fr"}, "fr"},
+		{"a list: the first shipped", []string{"ko, de"}, "de"},
+		{"a list: a region before a later language", []string{"de-AT, fr"}, "de"},
+		{"a list: Portuguese before a later language", []string{"pt, ja"}, "pt-BR"},
+		{"a list: in its order, not by the closeness of the match", []string{"ar-EG, fr"}, "ar"},
+		{"a list without a shipped language falls through", []string{"ko, zh", "ja"}, "ja"},
 		{"any language", []string{"*"}, "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

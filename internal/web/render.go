@@ -246,12 +246,9 @@ func readerLocale(r *http.Request) *i18n.Locale {
 }
 
 // localeOf is the language of a page about something of org's whose own
-// locale is own ("" when it has none): own, else the organization's
-// default_locale, else the browser's, else English.
+// locale is own ("" when it has none): the first shipped of own and the
+// organization's default_locale (Organization.Locales, the list its
+// letters carry too), else the browser's, else English.
 func localeOf(r *http.Request, own string, org *invited.Organization) *i18n.Locale {
-	var orgDefault string
-	if org != nil {
-		orgDefault = org.Settings.DefaultLocale
-	}
-	return i18n.Choose(own, orgDefault, r.Header.Get("Accept-Language"))
+	return i18n.Choose(org.Locales(own), r.Header.Get("Accept-Language"))
 }
