@@ -247,7 +247,7 @@ func (c *console) home(w http.ResponseWriter, r *http.Request) {
 
 // notFound answers a console path that names no page.
 func (c *console) notFound(w http.ResponseWriter, r *http.Request) {
-	c.fail(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "%s", readerLocale(r).T("console.not_found")))
+	c.failSaying(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "There is no such page in the console."), "console.not_found")
 }
 
 // keyOrgLocale is consoleLocale for a page about no organization: that of

@@ -1075,6 +1075,10 @@ func TestConsoleLocale(t *testing.T) {
 		expect(t, http.StatusBadRequest, german.T("console.problem.lifetime"), "Neue Gültigkeitsdauer (optional)")
 	c.post(t, "/console/invitations/"+inv.ID+"/revoke", nil).expect(t, http.StatusSeeOther)
 	c.get(t, list+"?done=revoked").expect(t, http.StatusOK, german.T("console.notice.revoked"), ">widerrufen<")
+	// The service's refusal is English; the page says its code's message.
+	a := c.get(t, "/console/invitations/"+inv.ID+"/revoke")
+	a.expect(t, http.StatusConflict, `<html lang="de"`, german.T("error.code.invalid_state"))
+	a.lacks(t, "cannot revoke")
 	c.upload(t, de.ID, "email,roles,shoe_size\n").expect(t, http.StatusBadRequest, "Die Kopfzeile nennt eine Spalte")
 	c.send(t, "GET", "/console/nowhere", nil, map[string]string{"Accept-Language": "de"}).
 		expect(t, http.StatusNotFound, german.T("console.not_found"))

@@ -666,7 +666,7 @@ func TestLandingRateLimit(t *testing.T) {
 	s.get(t, "/i/"+token).expect(t, http.StatusOK)
 	s.get(t, "/i/").expect(t, http.StatusGone) // the catch-all spends too
 	a := s.get(t, "/i/"+token)
-	a.expect(t, http.StatusTooManyRequests, "too many invitation link requests")
+	a.expect(t, http.StatusTooManyRequests, i18n.English().T("error.code.rate_limited"))
 	if a.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
@@ -723,5 +723,37 @@ func TestPageAndLetterAgree(t *testing.T) {
 	want := german.T("sms.invitation_inviter_roles", "inviter", letter.Inviter, "org", "Acme", "roles", "member", "link", "")
 	if text := sms.Text(letter); !strings.HasPrefix(text, want) {
 		t.Errorf("the text message is %q, want it to start %q", text, want)
+	}
+}
+
+// TestPagesSpeakTheirErrors: what the service says is wrong reaches the
+// invitee in the page's language, not the service's English: a form's
+// field problems, a refused form, and an error page by its code.
+func TestPagesSpeakTheirErrors(t *testing.T) {
+	s := newSite(t)
+	org := s.org(t, "Acme", invited.OrgSettingsPatch{})
+	german, english := i18n.Choose("de"), i18n.English()
+	_, token := s.invite(t, org, invited.InvitationCreate{Email: "hans@example.com", Locale: "de"})
+	_, linkToken := s.joinLink(t, org, invited.JoinLinkCreate{Locale: "de"})
+	long := strings.Repeat("x", invited.MaxNameRunes+1)
+
+	a := s.post(t, "/i/"+token+"/accept", url.Values{"name": {long}})
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("form.name_problem", "max", invited.MaxNameRunes))
+	a.lacks(t, "give your name")
+
+	a = s.post(t, "/j/"+linkToken, url.Values{"email": {"not an address"}, "name": {long}})
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("form.email_problem"), german.T("form.name_problem", "max", invited.MaxNameRunes))
+	a.lacks(t, "give your")
+
+	// A form without its token: refused, in the browser's language.
+	for _, tc := range []struct {
+		accept string
+		loc    *i18n.Locale
+	}{{"de", german}, {"", english}} {
+		a = s.send(t, "POST", "/i/"+token+"/decline", url.Values{}, map[string]string{"Accept-Language": tc.accept})
+		a.expect(t, http.StatusForbidden, tc.loc.T("error.form_expired"))
+	}
+	if german.T("error.form_expired") == english.T("error.form_expired") {
+		t.Fatal("the German and English messages are the same")
 	}
 }

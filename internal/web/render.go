@@ -172,8 +172,18 @@ func seeOther(w http.ResponseWriter, target string) {
 }
 
 // fail answers err as an error page with the status the API would give
-// it. Internal errors are logged and shown without detail.
+// it, in the reader's language (readerLocale). Internal errors are logged
+// and shown without detail.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error) {
+	p.failSaying(w, r, b, err, "")
+}
+
+// failSaying is fail with the catalog's message key (and its arguments)
+// as what the page says. With key "", an English page says err's own
+// message and fields, the API's words; a page in another language says
+// the catalog's message for err's code (error.code.<code>), as the
+// service's messages are English.
+func (p *Pages) failSaying(w http.ResponseWriter, r *http.Request, b brand, err error, key string, args ...any) {
 	status, ok := httpkit.ErrorStatus(err)
 	if !ok {
 		p.internal(w, r, err)
@@ -184,7 +194,43 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error)
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
 	}
 	loc := readerLocale(r)
-	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: e, Locale: loc})
+	d := errorData{Message: e.Message, Fields: e.Fields}
+	switch {
+	case key != "":
+		d = errorData{Message: loc.T(key, args...)}
+	case loc != i18n.English():
+		d = errorData{Message: loc.T(cmp.Or(codeKey(e.Code), "error.code.other"))}
+	}
+	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: d, Locale: loc})
+}
+
+// fieldProblem is how a form of the hosted pages says, in loc, what the
+// service found wrong with its field name (the service's words are
+// English): the catalog's form.<name>_problem; "" when e names no
+// problem with the field.
+func fieldProblem(loc *i18n.Locale, e *invited.Error, name string) string {
+	if e.Fields[name] == "" {
+		return ""
+	}
+	return loc.T("form."+name+"_problem", "max", invited.MaxNameRunes)
+}
+
+// errorData is what an error page says.
+type errorData struct {
+	Message string
+	Fields  map[string]string
+}
+
+// codeKey is the catalog's key of the message for an error code that can
+// reach a page, or "".
+func codeKey(code string) string {
+	switch code {
+	case invited.EINVALID, invited.EFORBIDDEN, invited.ENOTFOUND, invited.EALREADYMEMBER, invited.EINVALIDSTATE,
+		invited.EEMAILMISMATCH, invited.EDOMAINNOTALLOWED, invited.ECONFLICT, invited.ERATELIMITED,
+		invited.EUNAVAILABLE, invited.EUPSTREAM:
+		return "error.code." + code
+	}
+	return ""
 }
 
 // internal logs err with the request's id and answers a page that names
@@ -196,9 +242,11 @@ func (p *Pages) internal(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	id := p.logError(r, err)
+	loc := readerLocale(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
-	internalPage.Execute(w, id)
+	internalPage.Execute(w, struct{ Lang, Dir, Title, Message string }{
+		loc.Name(), loc.Dir(), loc.T("error.title"), loc.T("error.internal", "id", id)})
 }
 
 // logError logs an internal error with the request's id and returns the
@@ -212,7 +260,7 @@ func (p *Pages) logError(r *http.Request, err error) string {
 
 // internalPage stands alone: it must render when the others cannot.
 var internalPage = template.Must(template.New("").Parse(
-	`<!DOCTYPE html><html lang="en"><title>Error</title><p>Something went wrong on our side. If it keeps happening, quote request {{.}}.</p></html>`))
+	`<!DOCTYPE html><html lang="{{.Lang}}" dir="{{.Dir}}"><title>{{.Title}}</title><p>{{.Message}}</p></html>`))
 
 // funcs are the templates' helpers in loc: i18n's (t, tn, date, list,
 // strong), shortDate, and code and link, markup for arguments of t.
