@@ -155,10 +155,10 @@ func (p *Pages) authorizeAppInvite(w http.ResponseWriter, r *http.Request, code 
 		// configured, say): the operator's business, which the log
 		// tells them; the partner learns only that it is not them.
 		p.logError(r, err)
-		p.failSaying(w, withLocale(r, localeOf(r, a.Invite.Locale, a.Org)), brandOf(a.Org), err,
+		p.failSaying(w, inLocaleOf(r, a.Invite.Locale, a.Org), brandOf(a.Org), err,
 			"error.app_unavailable", "app", a.App.Name, "org", a.Org.DisplayName())
 	default:
-		p.fail(w, withLocale(r, localeOf(r, a.Invite.Locale, a.Org)), brandOf(a.Org), err)
+		p.fail(w, inLocaleOf(r, a.Invite.Locale, a.Org), brandOf(a.Org), err)
 	}
 }
 
@@ -226,7 +226,7 @@ func (p *Pages) connectCallback(w http.ResponseWriter, r *http.Request) {
 		// expired.
 		p.closedAppInvite(w, r, a)
 	case a != nil:
-		p.fail(w, withLocale(r, localeOf(r, a.Invite.Locale, a.Org)), brandOf(a.Org), err)
+		p.fail(w, inLocaleOf(r, a.Invite.Locale, a.Org), brandOf(a.Org), err)
 	default:
 		p.fail(w, r, defaultBrand, err)
 	}

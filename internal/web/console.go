@@ -250,12 +250,13 @@ func (c *console) notFound(w http.ResponseWriter, r *http.Request) {
 	c.failSaying(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "There is no such page in the console."), "console.not_found")
 }
 
-// keyOrgLocale is consoleLocale for a page about no organization: that of
-// the organization an organization-bound key signed in to, if any.
+// keyOrgLocale is inLocaleOf for a console page about no organization:
+// that of the organization an organization-bound key signed in to, if
+// any.
 func (c *console) keyOrgLocale(r *http.Request) *http.Request {
 	if id := invited.ActorFromContext(r.Context()).KeyOrgID; id != "" {
 		if org, err := c.deps.Orgs.FindOrganizationByID(r.Context(), id); err == nil {
-			return consoleLocale(r, org)
+			return inLocaleOf(r, "", org)
 		}
 	}
 	return r
@@ -265,8 +266,8 @@ func (c *console) keyOrgLocale(r *http.Request) *http.Request {
 type orgHandler func(w http.ResponseWriter, r *http.Request, org *invited.Organization)
 
 // inOrg serves h with the organization of the path's {org}, in its
-// language (consoleLocale); one the actor cannot see is not_found, as in
-// the API.
+// language (inLocaleOf: its default_locale, else the browser's); one the
+// actor cannot see is not_found, as in the API.
 func (c *console) inOrg(h orgHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		org, err := c.deps.Orgs.FindOrganizationByID(r.Context(), r.PathValue("org"))
@@ -274,15 +275,8 @@ func (c *console) inOrg(h orgHandler) http.HandlerFunc {
 			c.fail(w, r, defaultBrand, err)
 			return
 		}
-		h(w, consoleLocale(r, org), org)
+		h(w, inLocaleOf(r, "", org), org)
 	}
-}
-
-// consoleLocale returns r with the language of the console's pages about
-// org (nil: about no organization): the organization's default_locale,
-// else the browser's (Accept-Language), else English.
-func consoleLocale(r *http.Request, org *invited.Organization) *http.Request {
-	return withLocale(r, localeOf(r, "", org))
 }
 
 // orgPage is a page about org in section of the navigation.
@@ -309,9 +303,6 @@ func pageURL(path string, q url.Values) string {
 	return path + "?" + q.Encode()
 }
 
-// notices are what a page says after a change redirected to it, by the
-// done= value of the redirect: fixed texts, so that a link cannot make
-// the console say anything else.
 // notices are what a page says after a change redirected to it, by the
 // done= value of the redirect: the catalog's console.notice.<done>, fixed
 // texts, so that a link cannot make the console say anything else.

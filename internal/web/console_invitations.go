@@ -151,7 +151,7 @@ func (c *console) onInvitation(h invitationHandler) http.HandlerFunc {
 			c.fail(w, r, defaultBrand, err)
 			return
 		}
-		h(w, consoleLocale(r, org), a, inv, org)
+		h(w, inLocaleOf(r, "", org), a, inv, org)
 	}
 }
 

@@ -154,7 +154,7 @@ func (p *Pages) requestJoin(w http.ResponseWriter, r *http.Request, token string
 		return
 	}
 	if err := ratelimit.Take(r.Context(), p.deps.JoinLimit, string(invited.HashSecret(token)), 1, "This join link is being used too often; try again shortly."); err != nil {
-		p.failSaying(w, withLocale(r, localeOf(r, l.Locale, org)), brandOf(org), err, "error.join_busy")
+		p.failSaying(w, inLocaleOf(r, l.Locale, org), brandOf(org), err, "error.join_busy")
 		return
 	}
 	f := joinForm{Token: token, Email: r.PostFormValue("email"), Name: r.PostFormValue("name")}
@@ -244,7 +244,7 @@ func (p *Pages) joinError(w http.ResponseWriter, r *http.Request, err error, l *
 			Domains: l.AdmittedDomains(org.Settings), Contact: org.Settings.Contact, SignInURL: signInURL(org), Locale: l.Locale}
 		p.renderJoinDead(w, r, httpStatus, d, org)
 	case l != nil:
-		p.fail(w, withLocale(r, localeOf(r, l.Locale, org)), brandOf(org), err)
+		p.fail(w, inLocaleOf(r, l.Locale, org), brandOf(org), err)
 	default:
 		p.fail(w, r, brandOf(org), err)
 	}

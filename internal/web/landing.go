@@ -293,7 +293,7 @@ func (p *Pages) linkError(w http.ResponseWriter, r *http.Request, err error, inv
 		p.deadLink(w, r, status, inv, org)
 		return
 	}
-	p.fail(w, withLocale(r, localeOf(r, inv.Locale, org)), brandOf(org), err)
+	p.fail(w, inLocaleOf(r, inv.Locale, org), brandOf(org), err)
 }
 
 // unknownLink answers a token that opens nothing exactly as a revoked

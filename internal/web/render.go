@@ -278,14 +278,9 @@ func funcs(loc *i18n.Locale) template.FuncMap {
 
 type localeContextKey struct{}
 
-// withLocale returns r with loc the language of its pages (readerLocale).
-func withLocale(r *http.Request, loc *i18n.Locale) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), localeContextKey{}, loc))
-}
-
 // readerLocale is the language of a page that no invitation or link
-// chooses: the one withLocale set on r (the console's, consoleLocale),
-// else the browser's (Accept-Language), else English.
+// chooses: the one inLocaleOf set on r, else the browser's
+// (Accept-Language), else English.
 func readerLocale(r *http.Request) *i18n.Locale {
 	if loc, ok := r.Context().Value(localeContextKey{}).(*i18n.Locale); ok {
 		return loc
@@ -299,4 +294,11 @@ func readerLocale(r *http.Request) *i18n.Locale {
 // letters carry too), else the browser's, else English.
 func localeOf(r *http.Request, own string, org *invited.Organization) *i18n.Locale {
 	return i18n.Choose(org.Locales(own), r.Header.Get("Accept-Language"))
+}
+
+// inLocaleOf returns r with localeOf(r, own, org) the language of its
+// pages, error pages included: those of the console about org, and those
+// that go wrong about an invitation, link or invite of org's.
+func inLocaleOf(r *http.Request, own string, org *invited.Organization) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), localeContextKey{}, localeOf(r, own, org)))
 }
