@@ -1,7 +1,6 @@
 package invited
 
 import (
-	"cmp"
 	"net/url"
 	"slices"
 	"strings"
@@ -130,7 +129,7 @@ func (c *JoinConfirmation) ConfirmationLetter(l *JoinLink, org *Organization) *L
 		Inviter:      l.Inviter.Name,
 		Roles:        l.Roles,
 		ExpiresAt:    c.ExpiresAt,
-		Locale:       cmp.Or(l.Locale, org.Settings.DefaultLocale),
+		Locale:       org.Locales(l.Locale),
 	}
 }
 

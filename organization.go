@@ -264,6 +264,28 @@ func (o *Organization) DisplayName() string {
 	return o.Name
 }
 
+// Locales is the languages of something of o's whose own locale is own
+// ("" for none): own, then o's default_locale, most wanted first, as
+// Accept-Language lists them ("ko, de"). Whoever writes in them takes the
+// first it has words for, so that a locale without a catalog falls
+// through to the organization's. A nil o has none of its own.
+func (o *Organization) Locales(own string) string {
+	var locales []string
+	for _, l := range []string{own, o.defaultLocale()} {
+		if l != "" && !slices.Contains(locales, l) {
+			locales = append(locales, l)
+		}
+	}
+	return strings.Join(locales, ", ")
+}
+
+func (o *Organization) defaultLocale() string {
+	if o == nil {
+		return ""
+	}
+	return o.Settings.DefaultLocale
+}
+
 // LandingURL is where the host app or the hosted page sends someone who
 // joined through a link with redirectURL (an invitation's, a join link's):
 // redirectURL, else the organization's default_redirect_url; "" when

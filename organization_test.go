@@ -59,3 +59,26 @@ func TestDefaultRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestOrganizationLocales(t *testing.T) {
+	withDefault := &invited.Organization{Settings: invited.OrgSettings{DefaultLocale: "de"}}
+	for _, tc := range []struct {
+		name string
+		org  *invited.Organization
+		own  string
+		want string
+	}{
+		{"none", &invited.Organization{}, "", ""},
+		{"own alone", &invited.Organization{}, "ja", "ja"},
+		{"the organization's alone", withDefault, "", "de"},
+		{"own first, then the organization's", withDefault, "ko", "ko, de"},
+		{"the same once", withDefault, "de", "de"},
+		{"no organization", nil, "fr", "fr"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.org.Locales(tc.own); got != tc.want {
+				t.Errorf("Locales(%q) = %q, want %q", tc.own, got, tc.want)
+			}
+		})
+	}
+}

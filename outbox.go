@@ -1,7 +1,6 @@
 package invited
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -165,9 +164,10 @@ type Letter struct {
 	Acceptor string `json:"acceptor,omitempty"`
 	// Note is an admin's words on a join request, in its decision's letter.
 	Note string `json:"note,omitempty"`
-	// Locale is the BCP 47 language to write the letter in ("" for the
-	// service's default, English): the invitation's or join link's own,
-	// else its organization's default_locale.
+	// Locale is the languages to write the letter in, most wanted first,
+	// as Accept-Language lists them ("" for the service's default,
+	// English): the invitation's or join link's own, then its
+	// organization's default_locale (Organization.Locales).
 	Locale string `json:"locale,omitempty"`
 	// Link is the invitation's or the confirmation's secret link, set
 	// just before delivery from the message's token; empty for an accepted
@@ -256,7 +256,7 @@ func (inv *Invitation) InviteeLetter(kind, to string, org *Organization) *Letter
 		Roles:        inv.Roles,
 		Message:      inv.Message,
 		ExpiresAt:    inv.ExpiresAt,
-		Locale:       cmp.Or(inv.Locale, org.Settings.DefaultLocale),
+		Locale:       org.Locales(inv.Locale),
 	}
 }
 

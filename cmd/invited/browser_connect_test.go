@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/secretbox"
 	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/browser"
@@ -18,7 +20,9 @@ import (
 // TestBrowserAppInvite follows partners from an app invite link through a
 // real OAuth 2.0 authorization server (go-oauth2, in-process) and back:
 // one allows access and the connection profile appears in the inviter's
-// organization; one refuses, and the invite stays open. The screenshots
+// organization; one refuses, and the invite stays open; once the
+// organization archives a connected invite, its link says the
+// organization ended the connection, in English and German. The screenshots
 // are the partner's journey in docs/app-invites.md.
 func TestBrowserAppInvite(t *testing.T) {
 	srv := startServe(t, map[string]string{
@@ -52,10 +56,10 @@ func TestBrowserAppInvite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create app: %v", err)
 	}
-	newInvite := func() *client.AppInviteWithCode {
+	newInvite := func(locale string) *client.AppInviteWithCode {
 		t.Helper()
 		ai, err := admin.CreateAppInvite(t.Context(), app.ID,
-			invited.AppInviteCreate{OrgID: org, Email: "partner@agency.example", Note: "internal: agency Q3 deal"})
+			invited.AppInviteCreate{OrgID: org, Email: "partner@agency.example", Note: "internal: agency Q3 deal", Locale: locale})
 		if err != nil {
 			t.Fatalf("create app invite: %v", err)
 		}
@@ -72,7 +76,7 @@ func TestBrowserAppInvite(t *testing.T) {
 
 	ctx := browser.Start(t)
 	t.Run("allow", func(t *testing.T) {
-		ai := newInvite()
+		ai := newInvite("")
 		resp := browser.Run(t, ctx, chromedp.NavigateResponse(ai.URL))
 		browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("button#continue")))
 		browser.Screenshot(t, ctx, "landing")
@@ -120,7 +124,7 @@ func TestBrowserAppInvite(t *testing.T) {
 	})
 
 	t.Run("deny", func(t *testing.T) {
-		ai := newInvite()
+		ai := newInvite("")
 		// decide opens the link, continues to the platform, answers its
 		// consent page with button, and waits to be back.
 		decide := func(button string) {
@@ -145,6 +149,46 @@ func TestBrowserAppInvite(t *testing.T) {
 			t.Errorf("app invite %s after allowing on the second try, want active", got)
 		}
 	})
+
+	// ended: the organization archives an invite whose connection was made;
+	// its link then says the organization ended the connection, in the
+	// invite's language, and axe-core finds no violation on the page.
+	for _, locale := range []string{"", "de"} {
+		t.Run("ended-"+cmp.Or(locale, "en"), func(t *testing.T) {
+			ai := newInvite(locale)
+			browser.Do(t, ctx,
+				chromedp.Navigate(ai.URL),
+				chromedp.Click(chromedp.CSS("button#continue")),
+				chromedp.WaitVisible(chromedp.CSS("button#approve")),
+				chromedp.Click(chromedp.CSS("button#approve")),
+				chromedp.WaitVisible(chromedp.CSS("main h1")),
+			)
+			if _, err := admin.ArchiveAppInvite(t.Context(), ai.ID); err != nil {
+				t.Fatalf("archive the connected invite: %v", err)
+			}
+			resp := browser.Run(t, ctx, chromedp.NavigateResponse(ai.URL))
+			browser.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS("main h1")))
+			browser.Screenshot(t, ctx, "ended-"+cmp.Or(locale, "en"))
+			browser.Accessible(t, ctx, "the ended-connection page in "+cmp.Or(locale, "en"))
+			if resp.Status != http.StatusGone {
+				t.Errorf("ended connection: status %d, want 410", resp.Status)
+			}
+			loc := i18n.Choose(locale)
+			if lang, _ := pageLanguage(t, ctx); lang != loc.Name() {
+				t.Errorf("<html lang=%q>, want %s", lang, loc.Name())
+			}
+			if h1 := browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main h1"))); h1 != loc.T("dead.title.ended", "org", "Acme Media") {
+				t.Errorf("heading %q", h1)
+			}
+			text := browser.Run(t, ctx, chromedp.Text(chromedp.CSS("main")))
+			mustContain(t, "ended-connection page", text, loc.T("dead.ended", "org", "Acme Media"))
+			// Not the wording of a withdrawn link, which it is not.
+			mustNotContain(t, "ended-connection page", text, loc.T("dead.title.revoked"), i18n.English().T("dead.title.revoked"))
+			if locale != "" {
+				mustNotContain(t, "ended-connection page", text, "ended this connection", "Questions?")
+			}
+		})
+	}
 }
 
 // mustNotContain fails the test for each unwanted string text holds.

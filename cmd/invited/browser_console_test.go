@@ -18,6 +18,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/client"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/testutil/browser"
 )
 
@@ -32,56 +33,16 @@ var consoleWidths = []int64{390, 1280}
 func TestBrowserConsoleFits(t *testing.T) {
 	srv, dbPath := browserServe(t)
 	org, invitation := consoleData(t, srv, dbPath)
-	orgPath := srv.URL + "/console/orgs/" + org
-	csv := filepath.Join(t.TempDir(), "invitees.csv")
-	if err := os.WriteFile(csv, []byte("email,first_name,last_name,roles\n"+
-		"bob.builder@example.com,Bob,Builder,member\n"+
-		"not-an-email,Dan,Dare,member\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
 	signInElsewhere(t, srv)
 	signInElsewhere(t, srv)
 	ctx := browser.Start(t)
 	signIn(t, ctx, srv)
-	// pages are the pages to check in a window width px wide.
-	pages := func(width int64) []consolePage {
-		return []consolePage{
-			{name: "orgs", url: srv.URL + "/console"},
-			{name: "invitations", url: orgPath + "/invitations"},
-			{name: "new", url: orgPath + "/invitations/new"},
-			{name: "created", url: orgPath + "/invitations/new", then: chromedp.Steps(
-				chromedp.SendKeys(chromedp.CSS("input#email"), fmt.Sprintf("someone.new.%d@example.com", width)),
-				chromedp.Click(chromedp.CSS(`input[name=roles][value=member]`)),
-				chromedp.Click(chromedp.CSS("button#invite-button")),
-				chromedp.WaitVisible(chromedp.CSS("input#invitation-link")),
-			)},
-			{name: "upload", url: orgPath + "/invitations/upload"},
-			{name: "report", url: orgPath + "/invitations/upload", then: chromedp.Steps(
-				chromedp.SetUploadFiles(chromedp.CSS("input#csv"), []string{csv}),
-				chromedp.Click(chromedp.CSS("button#upload-button")),
-				chromedp.WaitVisible(chromedp.CSS("p#summary")),
-			)},
-			{name: "renew", url: srv.URL + "/console/invitations/" + invitation + "/renew"},
-			{name: "revoke", url: srv.URL + "/console/invitations/" + invitation + "/revoke"},
-			{name: "members", url: orgPath + "/members"},
-			{name: "member", url: orgPath + "/members", then: chromedp.Steps(
-				chromedp.Click(chromedp.CSS("a.edit-roles")),
-				chromedp.WaitVisible(chromedp.CSS("form#member-roles")),
-			)},
-			{name: "join-requests", url: orgPath + "/join-requests"},
-			{name: "sessions", url: srv.URL + "/console/sessions"},
-		}
-	}
 	for _, width := range consoleWidths {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			browser.Do(t, ctx, chromedp.EmulateViewport(width, 844))
-			for _, pg := range pages(width) {
+			for _, pg := range consolePages(t, srv, org, invitation, fmt.Sprint(width)) {
 				t.Run(pg.name, func(t *testing.T) {
-					browser.Do(t, ctx, chromedp.Navigate(pg.url), chromedp.WaitVisible(chromedp.CSS("main")))
-					if pg.then != nil {
-						browser.Do(t, ctx, pg.then)
-					}
+					openConsolePage(t, ctx, pg)
 					browser.Screenshot(t, ctx, pg.name)
 					fits(t, ctx)
 					tablesRead(t, ctx)
@@ -97,6 +58,137 @@ func TestBrowserConsoleFits(t *testing.T) {
 			browser.Screenshot(t, ctx, "sign-in")
 			fits(t, ctx)
 		})
+	}
+}
+
+// TestBrowserConsoleLocales opens every page of the console in German
+// (the browser's Accept-Language) and in Arabic (the organization's
+// default_locale, right to left) on a phone: each page is in that
+// language (its lang and dir, the navigation's words, and none of the
+// console's English sentences), fits the window, and axe-core finds no
+// violation on it.
+func TestBrowserConsoleLocales(t *testing.T) {
+	srv, dbPath := browserServe(t)
+	org, invitation := consoleData(t, srv, dbPath)
+	ctx := browser.Start(t)
+	browser.Do(t, ctx, chromedp.EmulateViewport(390, 844))
+	for _, tc := range []struct{ locale, accept, orgDefault string }{
+		{locale: "de", accept: "de-DE,de;q=0.9"},
+		{locale: "ar", accept: "ar", orgDefault: "ar"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			if tc.orgDefault != "" {
+				if _, err := adminClient(t, srv).UpdateOrganization(t.Context(), org, invited.OrganizationUpdate{
+					Settings: &invited.OrgSettingsPatch{DefaultLocale: new(tc.orgDefault)}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			acceptLanguage(t, ctx, tc.accept)
+			loc := i18n.Choose(tc.locale)
+			signIn(t, ctx, srv)
+			pages := append(consolePages(t, srv, org, invitation, tc.locale), consolePage{name: "sign-in", url: srv.URL + "/console",
+				then: chromedp.Steps(chromedp.Click(chromedp.CSS("button#sign-out-button")), chromedp.WaitVisible(chromedp.CSS("form#sign-in")))})
+			for _, pg := range pages {
+				t.Run(pg.name, func(t *testing.T) {
+					openConsolePage(t, ctx, pg)
+					browser.Screenshot(t, ctx, pg.name+"-"+tc.locale)
+					if lang, dir := pageLanguage(t, ctx); lang != loc.Name() || dir != loc.Dir() {
+						t.Errorf("<html lang=%q dir=%q>, want %s, %s", lang, dir, loc.Name(), loc.Dir())
+					}
+					key := "console.nav.sessions"
+					if pg.name == "sign-in" {
+						key = "console.sign_in.title"
+					}
+					mustContain(t, pg.name, browser.Run(t, ctx, chromedp.Evaluate[string]("document.body.innerText")), loc.T(key))
+					for _, text := range browser.Run(t, ctx, chromedp.Evaluate[[]string](pageTexts)) {
+						for _, english := range englishConsole(loc) {
+							// A sentence anywhere, a word or two as the whole
+							// of a text (not in data such as "Requester frank").
+							if text == english || strings.Count(english, " ") >= 2 && strings.Contains(text, english) {
+								t.Errorf("%s in %s shows the English %q in %q", pg.name, tc.locale, english, text)
+							}
+						}
+					}
+					fits(t, ctx)
+					browser.Accessible(t, ctx, pg.name+" in "+tc.locale)
+				})
+			}
+		})
+	}
+}
+
+// pageTexts are the texts of the page's body, each text node's and each
+// label given in an attribute, hidden ones included.
+const pageTexts = `(() => {
+	const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	while (walk.nextNode()) {
+		const s = walk.currentNode.nodeValue.trim();
+		if (s) out.push(s);
+	}
+	for (const el of document.body.querySelectorAll("[aria-label]")) out.push(el.getAttribute("aria-label"));
+	return out;
+})()`
+
+// englishConsole returns the console's English messages, without
+// arguments, that loc writes otherwise: none of them may show on a page in
+// loc.
+func englishConsole(loc *i18n.Locale) []string {
+	en := i18n.English()
+	var out []string
+	for _, k := range en.Keys() {
+		s := en.T(k)
+		if strings.HasPrefix(k, "console.") && len(s) >= 4 && !strings.Contains(s, "{") && s != loc.T(k) {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out
+}
+
+// consolePages are the console's pages to check, full of consoleData's
+// data; tag makes what a page creates unique to one run of them.
+func consolePages(t *testing.T, srv *instance, org, invitation, tag string) []consolePage {
+	orgPath := srv.URL + "/console/orgs/" + org
+	csv := filepath.Join(t.TempDir(), "invitees.csv")
+	if err := os.WriteFile(csv, []byte("email,first_name,last_name,roles\n"+
+		"bob.builder."+tag+"@example.com,Bob,Builder,member\n"+
+		"not-an-email,Dan,Dare,member\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []consolePage{
+		{name: "orgs", url: srv.URL + "/console"},
+		{name: "invitations", url: orgPath + "/invitations"},
+		{name: "new", url: orgPath + "/invitations/new"},
+		{name: "created", url: orgPath + "/invitations/new", then: chromedp.Steps(
+			chromedp.SendKeys(chromedp.CSS("input#email"), "someone.new."+tag+"@example.com"),
+			chromedp.Click(chromedp.CSS(`input[name=roles][value=member]`)),
+			chromedp.Click(chromedp.CSS("button#invite-button")),
+			chromedp.WaitVisible(chromedp.CSS("input#invitation-link")),
+		)},
+		{name: "upload", url: orgPath + "/invitations/upload"},
+		{name: "report", url: orgPath + "/invitations/upload", then: chromedp.Steps(
+			chromedp.SetUploadFiles(chromedp.CSS("input#csv"), []string{csv}),
+			chromedp.Click(chromedp.CSS("button#upload-button")),
+			chromedp.WaitVisible(chromedp.CSS("p#summary")),
+		)},
+		{name: "renew", url: srv.URL + "/console/invitations/" + invitation + "/renew"},
+		{name: "revoke", url: srv.URL + "/console/invitations/" + invitation + "/revoke"},
+		{name: "members", url: orgPath + "/members"},
+		{name: "member", url: orgPath + "/members", then: chromedp.Steps(
+			chromedp.Click(chromedp.CSS("a.edit-roles")),
+			chromedp.WaitVisible(chromedp.CSS("form#member-roles")),
+		)},
+		{name: "join-requests", url: orgPath + "/join-requests"},
+		{name: "sessions", url: srv.URL + "/console/sessions"},
+	}
+}
+
+// openConsolePage opens pg in the tab, and fills in its form if it has
+// one to.
+func openConsolePage(t *testing.T, ctx context.Context, pg consolePage) {
+	t.Helper()
+	browser.Do(t, ctx, chromedp.Navigate(pg.url), chromedp.WaitVisible(chromedp.CSS("main")))
+	if pg.then != nil {
+		browser.Do(t, ctx, pg.then)
 	}
 }
 

@@ -14,19 +14,37 @@ var orgColumns = []column[*invited.Organization]{
 	{"ID", func(o *invited.Organization) string { return o.ID }},
 	{"SLUG", func(o *invited.Organization) string { return o.Slug }},
 	{"NAME", func(o *invited.Organization) string { return o.Name }},
+	{"LOCALE", func(o *invited.Organization) string { return o.Settings.DefaultLocale }},
 	{"CREATED", func(o *invited.Organization) string { return rfc3339(o.CreatedAt) }},
 }
 
+// defaultLocaleUsage is the help of the organization's --default-locale.
+const defaultLocaleUsage = "the language (BCP 47 tag, such as de or pt-BR) of the pages, emails and texts of its invitations and join links that name none, and of its console; \"\" for none (docs/i18n.md)"
+
 func (c *cli) orgsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "orgs", Short: "Create, list and read organizations"}
+	cmd := &cobra.Command{Use: "orgs", Short: "Create, list, read and update organizations"}
 	var create invited.OrganizationCreate
+	var locale string // --default-locale, of create and update
 	createCmd := getCommand(c, "create NAME", "Create an organization (admin key)", 1,
 		func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Organization, error) {
 			create.Name = args[0]
+			if cmd.Flags().Changed("default-locale") {
+				create.Settings = &invited.OrgSettingsPatch{DefaultLocale: &locale}
+			}
 			return api.CreateOrganization(fresh(cmd.Context()), create)
 		}, orgColumns)
 	createCmd.Flags().StringVar(&create.Slug, "slug", "", "the organization's slug (default: made from the name)")
-	cmd.AddCommand(createCmd,
+	createCmd.Flags().StringVar(&locale, "default-locale", "", defaultLocaleUsage)
+	var update invited.OrgSettingsPatch
+	updateCmd := getCommand(c, "update ORG [flags]", "Change an organization's settings", 1,
+		func(cmd *cobra.Command, api *client.Client, args []string) (*invited.Organization, error) {
+			if cmd.Flags().Changed("default-locale") {
+				update.DefaultLocale = &locale
+			}
+			return api.UpdateOrganization(cmd.Context(), args[0], invited.OrganizationUpdate{Settings: &update})
+		}, orgColumns)
+	updateCmd.Flags().StringVar(&locale, "default-locale", "", defaultLocaleUsage)
+	cmd.AddCommand(createCmd, updateCmd,
 		listCommand(c, "list", "List the organizations the key sees", 0,
 			func(cmd *cobra.Command, api *client.Client, _ []string) iter.Seq2[*invited.Organization, error] {
 				return api.Organizations(cmd.Context(), invited.OrganizationFilter{})

@@ -100,20 +100,16 @@ func English() *Locale { return locales[0] }
 
 // Choose returns the locale for a reader from their preferences, most
 // binding first: each a BCP 47 tag (an invitation's locale, an
-// organization's default_locale) or an Accept-Language header, "" when
-// there is none. The first preference that a shipped language matches
-// decides; English when none does.
+// organization's default_locale), a list of them ("ko, de", a letter's
+// Locale), or an Accept-Language header; "" when there is none. The first
+// tag, in that order (a header's by its q values), that a shipped
+// language matches decides; English when none does.
 func Choose(prefs ...string) *Locale {
 	for _, p := range prefs {
-		if p == "" {
-			continue
-		}
-		want := parsePrefs(p)
-		if len(want) == 0 {
-			continue
-		}
-		if _, i, conf := matcher.Match(want...); conf != language.No {
-			return locales[i]
+		for _, tag := range parsePrefs(p) {
+			if _, i, conf := matcher.Match(tag); conf != language.No {
+				return locales[i]
+			}
 		}
 	}
 	return English()

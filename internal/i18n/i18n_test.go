@@ -114,7 +114,20 @@ var dynamicKeys = []string{
 	"join_dead.title.domain", "join_dead.title.confirmation-unknown", "join_dead.title.confirmed",
 	"join_dead.title.confirmation-expired",
 	"connect_failed.title.invalid", "connect_failed.title.denied", "connect_failed.title.platform",
+	"console.status.draft", "console.status.pending", "console.status.accepted", "console.status.declined",
+	"console.status.revoked", "console.status.expired", "console.status.archived",
+	"console.via.user", "console.via.join_link", "console.via.domain",
+	"console.notice.revoked", "console.notice.resent", "console.notice.renewed", "console.notice.roles",
+	"console.notice.ended", "console.notice.approved", "console.notice.denied",
+	"form.email_problem", "form.name_problem",
+	"error.code.invalid_request", "error.code.forbidden", "error.code.not_found", "error.code.already_member",
+	"error.code.invalid_state", "error.code.email_mismatch", "error.code.email_domain_not_allowed",
+	"error.code.conflict", "error.code.rate_limited", "error.code.unavailable", "error.code.upstream_error",
 }
+
+// consoleKey finds the console's keys that Go code keeps in a value (an
+// action's label) for a template's t.
+var consoleKey = regexp.MustCompile(`"(console\.[a-z0-9_.]*[a-z0-9_])"`)
 
 // TestKeysUsedExist fails when a template or Go file of the pages, emails
 // or text messages uses a key English lacks.
@@ -140,6 +153,11 @@ func TestKeysUsedExist(t *testing.T) {
 		for _, m := range keyUse.FindAllStringSubmatch(string(b), -1) {
 			if k := m[1] + m[2]; !strings.HasSuffix(k, ".") { // not a prefix of dynamicKeys
 				used[k] = true
+			}
+		}
+		if filepath.Ext(f) == ".go" {
+			for _, m := range consoleKey.FindAllStringSubmatch(string(b), -1) {
+				used[m[1]] = true
 			}
 		}
 		if filepath.Base(f) == "text.go" {
@@ -182,6 +200,11 @@ func TestChoose(t *testing.T) {
 		{"a language not shipped falls through", []string{"zh-Hans", "ja"}, "ja"},
 		{"a language not shipped anywhere is English", []string{"zh", "", "ko"}, "en"},
 		{"junk falls through", []string{"!!", "fr"}, "fr"},
+		{"a list: the first shipped", []string{"ko, de"}, "de"},
+		{"a list: a region before a later language", []string{"de-AT, fr"}, "de"},
+		{"a list: Portuguese before a later language", []string{"pt, ja"}, "pt-BR"},
+		{"a list: in its order, not by the closeness of the match", []string{"ar-EG, fr"}, "ar"},
+		{"a list without a shipped language falls through", []string{"ko, zh", "ja"}, "ja"},
 		{"any language", []string{"*"}, "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

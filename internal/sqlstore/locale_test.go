@@ -20,12 +20,14 @@ func testLocales(t *testing.T, e *env) {
 	}
 	de, token := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "de@example.com", Locale: "de"})
 	plain, _ := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "plain@example.com"})
+	// A well-formed tag of a language without a catalog is kept as given.
+	korean, _ := e.invite(e.admin, org.ID, invited.InvitationCreate{Email: "ko@example.com", Locale: "ko"})
 	results, err := e.db.CreateInvitations(e.admin, org.ID, []invited.InvitationCreate{{Email: "br@example.com", Locale: "pt-br"}})
 	must(t, err)
 	if len(results) != 1 || results[0].Invitation == nil || results[0].Invitation.Locale != "pt-BR" {
 		t.Fatalf("batch %+v", results)
 	}
-	for id, want := range map[string]string{de.ID: "de", plain.ID: "", results[0].Invitation.ID: "pt-BR"} {
+	for id, want := range map[string]string{de.ID: "de", plain.ID: "", korean.ID: "ko", results[0].Invitation.ID: "pt-BR"} {
 		got, err := e.db.FindInvitationByID(e.admin, id)
 		must(t, err)
 		if got.Locale != want {
@@ -41,7 +43,11 @@ func testLocales(t *testing.T, e *env) {
 	for _, m := range e.claim() {
 		letters[m.To] = m.Letter.Locale
 	}
-	for to, want := range map[string]string{"de@example.com": "de", "plain@example.com": "ja", "br@example.com": "pt-BR"} {
+	// A letter carries the invitation's locale, then the organization's
+	// default_locale (Organization.Locales): written in the first that
+	// has a catalog, as the invitation's page is, "ko, ja" in Japanese.
+	for to, want := range map[string]string{"de@example.com": "de, ja", "plain@example.com": "ja", "ko@example.com": "ko, ja",
+		"br@example.com": "pt-BR, ja"} {
 		if letters[to] != want {
 			t.Errorf("letter to %s in %q, want %q (all: %v)", to, letters[to], want, letters)
 		}

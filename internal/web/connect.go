@@ -155,11 +155,10 @@ func (p *Pages) authorizeAppInvite(w http.ResponseWriter, r *http.Request, code 
 		// configured, say): the operator's business, which the log
 		// tells them; the partner learns only that it is not them.
 		p.logError(r, err)
-		p.fail(w, r, brandOf(a.Org), invited.Errorf(invited.EUNAVAILABLE,
-			"%s cannot be connected to %s right now, for a reason on our side. Please let %s know, and try again later.",
-			a.App.Name, a.Org.DisplayName(), a.Org.DisplayName()))
+		p.failSaying(w, inLocaleOf(r, a.Invite.Locale, a.Org), brandOf(a.Org), err,
+			"error.app_unavailable", "app", a.App.Name, "org", a.Org.DisplayName())
 	default:
-		p.fail(w, r, brandOf(a.Org), err)
+		p.fail(w, inLocaleOf(r, a.Invite.Locale, a.Org), brandOf(a.Org), err)
 	}
 }
 
@@ -226,8 +225,10 @@ func (p *Pages) connectCallback(w http.ResponseWriter, r *http.Request) {
 		// platform: connected meanwhile in another tab, revoked, or
 		// expired.
 		p.closedAppInvite(w, r, a)
+	case a != nil:
+		p.fail(w, inLocaleOf(r, a.Invite.Locale, a.Org), brandOf(a.Org), err)
 	default:
-		p.fail(w, r, brandOf(orgOf(a)), err)
+		p.fail(w, r, defaultBrand, err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/connect"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/testutil/oauthserver"
@@ -556,7 +557,7 @@ func TestConnectRateLimit(t *testing.T) {
 	s.authorize(t, code)
 	for _, path := range []string{"/a/" + code, "/a/" + code + "/authorize", connect.CallbackPath + "?state=x&code=y"} {
 		a := s.get(t, path)
-		a.expect(t, http.StatusTooManyRequests, "too many invitation link requests")
+		a.expect(t, http.StatusTooManyRequests, i18n.English().T("error.code.rate_limited"))
 		if a.header.Get("Retry-After") == "" {
 			t.Errorf("%s: no Retry-After", path)
 		}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -94,7 +93,7 @@ func (c *console) signedIn(h http.HandlerFunc) http.Handler {
 		switch {
 		case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
 			c.setSession(w, "", -1)
-			c.signInPage(w, r, signedOutStatus(r), "Your session has ended: it was signed out or idle too long, the key was revoked or the token expired. Sign in again.", comeBack(r))
+			c.signInPage(w, r, signedOutStatus(r), readerLocale(r).T("console.sign_in.ended"), comeBack(r))
 			return
 		case err != nil:
 			// Such as an identity provider that cannot be reached: not
@@ -137,7 +136,7 @@ type signInData struct {
 // signInPage answers the sign-in form, which goes on to next once signed
 // in.
 func (c *console) signInPage(w http.ResponseWriter, r *http.Request, status int, problem, next string) {
-	c.render(w, r, page{Status: status, Template: "console/sign-in", Title: "Sign in",
+	c.render(w, r, page{Status: status, Template: "console/sign-in", Title: readerLocale(r).T("action.sign_in"),
 		Data: signInData{Error: problem, Next: returnPath(next)}})
 }
 
@@ -159,7 +158,7 @@ func (c *console) signIn(w http.ResponseWriter, r *http.Request) {
 	session, secret, err := c.startSession(r.Context(), credential)
 	switch {
 	case invited.ErrorCode(err) == invited.EUNAUTHENTICATED:
-		c.signInPage(w, r, http.StatusUnauthorized, "That API key or access token was not accepted: it is unknown, revoked or expired.", next)
+		c.signInPage(w, r, http.StatusUnauthorized, readerLocale(r).T("console.sign_in.rejected"), next)
 		return
 	case err != nil:
 		c.fail(w, r, defaultBrand, err)
@@ -228,6 +227,7 @@ type orgList struct {
 // home lists the organizations the actor can see, or goes straight to the
 // only one.
 func (c *console) home(w http.ResponseWriter, r *http.Request) {
+	r = c.keyOrgLocale(r)
 	token := r.URL.Query().Get("page_token")
 	orgs, next, err := c.deps.Orgs.FindOrganizations(r.Context(), invited.OrganizationFilter{Page: invited.Page{PageToken: token}})
 	if err != nil {
@@ -242,19 +242,32 @@ func (c *console) home(w http.ResponseWriter, r *http.Request) {
 	if next != "" {
 		data.NextPage = pageURL(sessionPath, url.Values{"page_token": {next}})
 	}
-	c.render(w, r, page{Template: "console/orgs", Title: "Organizations", Data: data})
+	c.render(w, r, page{Template: "console/orgs", Title: readerLocale(r).T("console.nav.orgs"), Data: data})
 }
 
 // notFound answers a console path that names no page.
 func (c *console) notFound(w http.ResponseWriter, r *http.Request) {
-	c.fail(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "There is no such page in the console."))
+	c.failSaying(w, r, defaultBrand, invited.Errorf(invited.ENOTFOUND, "There is no such page in the console."), "console.not_found")
+}
+
+// keyOrgLocale is inLocaleOf for a console page about no organization:
+// that of the organization an organization-bound key signed in to, if
+// any.
+func (c *console) keyOrgLocale(r *http.Request) *http.Request {
+	if id := invited.ActorFromContext(r.Context()).KeyOrgID; id != "" {
+		if org, err := c.deps.Orgs.FindOrganizationByID(r.Context(), id); err == nil {
+			return inLocaleOf(r, "", org)
+		}
+	}
+	return r
 }
 
 // orgHandler serves a page about one organization.
 type orgHandler func(w http.ResponseWriter, r *http.Request, org *invited.Organization)
 
-// inOrg serves h with the organization of the path's {org}; one the actor
-// cannot see is not_found, as in the API.
+// inOrg serves h with the organization of the path's {org}, in its
+// language (inLocaleOf: its default_locale, else the browser's); one the
+// actor cannot see is not_found, as in the API.
 func (c *console) inOrg(h orgHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		org, err := c.deps.Orgs.FindOrganizationByID(r.Context(), r.PathValue("org"))
@@ -262,7 +275,7 @@ func (c *console) inOrg(h orgHandler) http.HandlerFunc {
 			c.fail(w, r, defaultBrand, err)
 			return
 		}
-		h(w, r, org)
+		h(w, inLocaleOf(r, "", org), org)
 	}
 }
 
@@ -291,27 +304,25 @@ func pageURL(path string, q url.Values) string {
 }
 
 // notices are what a page says after a change redirected to it, by the
-// done= value of the redirect: fixed texts, so that a link cannot make
-// the console say anything else.
-var notices = map[string]string{
-	"revoked":  "The invitation was revoked: its link no longer works.",
-	"resent":   "A new link was sent. The previous link no longer works.",
-	"renewed":  "The invitation was renewed: its link works until the new expiry.",
-	"roles":    "The member's roles were saved.",
-	"ended":    "The session was ended: that browser is signed out.",
-	"approved": "The request was approved: the requester is a member now, and was told.",
-	"denied":   "The request was denied; the requester was told.",
-}
+// done= value of the redirect: the catalog's console.notice.<done>, fixed
+// texts, so that a link cannot make the console say anything else.
+var notices = []string{"revoked", "resent", "renewed", "roles", "ended", "approved", "denied"}
 
 // notice is the notice of r's done= value, or "".
-func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
+func notice(r *http.Request) string {
+	done := r.URL.Query().Get("done")
+	if !slices.Contains(notices, done) {
+		return ""
+	}
+	return readerLocale(r).T("console.notice." + done)
+}
 
 // problem is how err reads beside a form or in a table cell: its message,
 // or the problems of the fields it names. An internal error is logged and
 // named by the request's id alone.
 func (c *console) problem(r *http.Request, err error) string {
 	if _, ok := httpkit.ErrorStatus(err); !ok {
-		return "Something went wrong on our side (request " + c.logError(r, err) + ")."
+		return readerLocale(r).T("console.problem.internal", "id", c.logError(r, err))
 	}
 	e, _ := errors.AsType[*invited.Error](err)
 	if len(e.Fields) == 0 {
@@ -326,12 +337,12 @@ func (c *console) problem(r *http.Request, err error) string {
 
 // spendCreate spends one of the organization's allowance of created
 // invitations, the same allowance the API spends (httpkit.SpendCreates).
-func (c *console) spendCreate(ctx context.Context, orgID string) error {
-	err := httpkit.SpendCreates(ctx, c.deps.CreateLimit, orgID, invited.PermInvitationsCreate, 1)
+func (c *console) spendCreate(r *http.Request, orgID string) error {
+	err := httpkit.SpendCreates(r.Context(), c.deps.CreateLimit, orgID, invited.PermInvitationsCreate, 1)
 	if e, ok := errors.AsType[*invited.Error](err); ok {
 		// A row of the upload report has no Retry-After header of its
 		// own: the wait goes into the message.
-		e.Message = fmt.Sprintf("Rate limited: this organization is creating invitations too fast; try again in %d seconds.", e.RetryAfterSeconds)
+		e.Message = readerLocale(r).N("console.problem.rate_limited", e.RetryAfterSeconds)
 	}
 	return err
 }
@@ -347,15 +358,16 @@ func lifetime(d time.Duration) string {
 }
 
 // parseLifetime reads a form's expires_in: nil when empty (the
-// organization's default), else a duration, or a problem added to f.
-func parseLifetime(s string, f invited.FieldErrors) *invited.Duration {
-	s = strings.TrimSpace(s)
+// organization's default), else a duration, or a problem added to f in
+// r's language.
+func parseLifetime(r *http.Request, f invited.FieldErrors) *invited.Duration {
+	s := strings.TrimSpace(r.PostFormValue("expires_in"))
 	if s == "" {
 		return nil
 	}
 	d, err := invited.ParseDuration(s)
 	if err != nil {
-		f.Add("expires_in", "write a lifetime such as 72h or 14d")
+		f.Add("expires_in", readerLocale(r).T("console.problem.lifetime"))
 		return nil
 	}
 	return &d

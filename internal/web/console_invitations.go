@@ -58,16 +58,16 @@ func (c *console) invitations(w http.ResponseWriter, r *http.Request, org *invit
 		data.NextPage = pageURL(orgPath(org.ID, "/invitations"), url.Values{
 			"status": {data.Status}, "email": {data.Email}, "page_token": {next}})
 	}
-	c.render(w, r, page{Template: "console/invitations", Title: "Invitations", Brand: brandOf(org), Data: data, Wide: true})
+	c.render(w, r, page{Template: "console/invitations", Title: readerLocale(r).T("console.nav.invitations"), Brand: brandOf(org), Data: data, Wide: true})
 }
 
 // invitationAction is a change to an invitation that the admin confirms
 // on a page of its own before it happens.
 type invitationAction struct {
 	Name   string // in the path, and the class of its links
-	Label  string // of its links
-	Title  string // of its confirmation page
-	Button string
+	Label  string // the catalog's key of its links
+	Title  string // the key of its confirmation page's title
+	Button string // the key of its button
 	Danger bool
 	action invited.Action // and the permission it needs (Action.Permission)
 	done   string         // the notice after it
@@ -78,7 +78,7 @@ type invitationAction struct {
 // invitationActions are the changes the console offers, in the order of
 // their links.
 var invitationActions = []*invitationAction{
-	{Name: "resend", Label: "Resend", Title: "Resend the invitation", Button: "Send a new link",
+	{Name: "resend", Label: "console.action.resend", Title: "console.action.resend.title", Button: "console.action.resend.button",
 		action: invited.ActionResend, done: "resent",
 		do: func(c *console, r *http.Request, id string) error {
 			// The new link goes out by the invitation's channel; the
@@ -86,18 +86,18 @@ var invitationActions = []*invitationAction{
 			_, _, err := c.deps.Invitations.ResendInvitation(r.Context(), id)
 			return err
 		}},
-	{Name: "renew", Label: "Renew", Title: "Renew the invitation", Button: "Renew",
+	{Name: "renew", Label: "console.action.renew", Title: "console.action.renew.title", Button: "console.action.renew.button",
 		action: invited.ActionRenew, done: "renewed",
 		do: func(c *console, r *http.Request, id string) error {
 			f := invited.FieldErrors{}
-			renewal := invited.Renewal{ExpiresIn: parseLifetime(r.PostFormValue("expires_in"), f)}
+			renewal := invited.Renewal{ExpiresIn: parseLifetime(r, f)}
 			if err := f.Err(); err != nil {
 				return err
 			}
 			_, err := c.deps.Invitations.RenewInvitation(r.Context(), id, renewal)
 			return err
 		}},
-	{Name: "revoke", Label: "Revoke", Title: "Revoke the invitation", Button: "Revoke", Danger: true,
+	{Name: "revoke", Label: "console.action.revoke", Title: "console.action.revoke.title", Button: "console.action.revoke.button", Danger: true,
 		action: invited.ActionRevoke, done: "revoked",
 		do: func(c *console, r *http.Request, id string) error {
 			_, err := c.deps.Invitations.RevokeInvitation(r.Context(), id)
@@ -151,7 +151,7 @@ func (c *console) onInvitation(h invitationHandler) http.HandlerFunc {
 			c.fail(w, r, defaultBrand, err)
 			return
 		}
-		h(w, r, a, inv, org)
+		h(w, inLocaleOf(r, "", org), a, inv, org)
 	}
 }
 
@@ -178,20 +178,21 @@ func (c *console) confirm(w http.ResponseWriter, r *http.Request, a *invitationA
 // showConfirmation renders the confirmation; err is what went wrong with
 // the form sent, if anything.
 func (c *console) showConfirmation(w http.ResponseWriter, r *http.Request, a *invitationAction, inv *invited.Invitation, org *invited.Organization, err *invited.Error) {
+	loc := readerLocale(r)
 	data := confirmation{
 		frame:      orgPage(org, "invitations"),
 		Action:     a,
 		Invitation: inv,
 		Cancel:     orgPath(org.ID, "/invitations"),
-		Lifetime: field{Name: "expires_in", Label: "New lifetime (optional)", Type: "text", Value: r.PostFormValue("expires_in"),
-			Hint: "From now, such as 72h or 14d. Leave it empty for the organization's default of " + lifetime(org.Settings.TTL()) + "."},
+		Lifetime: field{Name: "expires_in", Label: loc.T("console.field.new_lifetime"), Type: "text", Value: r.PostFormValue("expires_in"),
+			Hint: loc.T("console.field.new_lifetime_hint", "default", lifetime(org.Settings.TTL()))},
 	}
 	status := http.StatusOK
 	if err != nil {
 		status, _ = httpkit.ErrorStatus(err)
 		data.Lifetime.Error = cmp.Or(err.Fields["expires_in"], c.problem(r, err))
 	}
-	c.render(w, r, page{Status: status, Template: "console/confirm", Title: a.Title, Brand: brandOf(org), Data: data})
+	c.render(w, r, page{Status: status, Template: "console/confirm", Title: loc.T(a.Title), Brand: brandOf(org), Data: data})
 }
 
 // perform takes the confirmed action and goes back to the list with a
@@ -243,13 +244,14 @@ func (c *console) showInvitationForm(w http.ResponseWriter, r *http.Request, org
 		c.fail(w, r, brandOf(org), rerr)
 		return
 	}
+	loc := readerLocale(r)
 	data := invitationForm{
 		frame:     orgPage(org, "invitations"),
-		Email:     field{Name: "email", Label: "Email address", Type: "email", Autocomplete: "off", Required: true},
-		FirstName: field{Name: "first_name", Label: "First name (optional)", Type: "text", Autocomplete: "off"},
-		LastName:  field{Name: "last_name", Label: "Last name (optional)", Type: "text", Autocomplete: "off"},
-		ExpiresIn: field{Name: "expires_in", Label: "Lifetime (optional)", Type: "text",
-			Hint: "Such as 72h or 14d. Leave it empty for the organization's default of " + lifetime(org.Settings.TTL()) + "."},
+		Email:     field{Name: "email", Label: loc.T("console.field.email"), Type: "email", Autocomplete: "off", Required: true},
+		FirstName: field{Name: "first_name", Label: loc.T("console.field.first_name"), Type: "text", Autocomplete: "off"},
+		LastName:  field{Name: "last_name", Label: loc.T("console.field.last_name"), Type: "text", Autocomplete: "off"},
+		ExpiresIn: field{Name: "expires_in", Label: loc.T("console.field.lifetime"), Type: "text",
+			Hint: loc.T("console.field.lifetime_hint", "default", lifetime(org.Settings.TTL()))},
 		Message: r.PostFormValue("message"),
 		Roles:   roles,
 	}
@@ -264,7 +266,7 @@ func (c *console) showInvitationForm(w http.ResponseWriter, r *http.Request, org
 		f.Value = r.PostFormValue(f.Name)
 		f.Error = data.Errors[f.Name]
 	}
-	c.render(w, r, page{Status: status, Template: "console/new", Title: "Invite someone", Brand: brandOf(org), Data: data})
+	c.render(w, r, page{Status: status, Template: "console/new", Title: loc.T("console.invitations.invite"), Brand: brandOf(org), Data: data})
 }
 
 // roleChoices are the role checkboxes of a form.
@@ -308,11 +310,11 @@ func (c *console) createInvitation(w http.ResponseWriter, r *http.Request, org *
 		LastName:  r.PostFormValue("last_name"),
 		Roles:     r.PostForm["roles"],
 		Message:   r.PostFormValue("message"),
-		ExpiresIn: parseLifetime(r.PostFormValue("expires_in"), f),
+		ExpiresIn: parseLifetime(r, f),
 	}
 	err := f.Err()
 	if err == nil {
-		err = c.spendCreate(r.Context(), org.ID)
+		err = c.spendCreate(r, org.ID)
 	}
 	var inv *invited.Invitation
 	var token string
@@ -331,6 +333,6 @@ func (c *console) createInvitation(w http.ResponseWriter, r *http.Request, org *
 		c.fail(w, r, brandOf(org), err)
 		return
 	}
-	c.render(w, r, page{Template: "console/created", Title: "Invitation created", Brand: brandOf(org),
+	c.render(w, r, page{Template: "console/created", Title: readerLocale(r).T("console.created.title"), Brand: brandOf(org),
 		Data: createdInvitation{frame: orgPage(org, "invitations"), Invitation: inv, URL: invited.InvitationLink(c.deps.PublicURL, token)}})
 }

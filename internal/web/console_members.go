@@ -33,7 +33,7 @@ func (c *console) members(w http.ResponseWriter, r *http.Request, org *invited.O
 	if next != "" {
 		data.NextPage = pageURL(orgPath(org.ID, "/members"), url.Values{"page_token": {next}})
 	}
-	c.render(w, r, page{Template: "console/members", Title: "Members", Brand: brandOf(org), Data: data, Wide: true})
+	c.render(w, r, page{Template: "console/members", Title: readerLocale(r).T("console.nav.members"), Brand: brandOf(org), Data: data, Wide: true})
 }
 
 // memberForm is the form of a member's roles.
@@ -56,7 +56,7 @@ func (c *console) member(w http.ResponseWriter, r *http.Request, org *invited.Or
 		c.fail(w, r, brandOf(org), err)
 		return
 	}
-	c.render(w, r, page{Template: "console/member", Title: "Change roles", Brand: brandOf(org),
+	c.render(w, r, page{Template: "console/member", Title: readerLocale(r).T("console.members.change"), Brand: brandOf(org),
 		Data: memberForm{frame: orgPage(org, "members"), Member: m, Roles: roles, Cancel: orgPath(org.ID, "/members")}})
 }
 

@@ -38,7 +38,7 @@ func (c *console) joinRequests(w http.ResponseWriter, r *http.Request, org *invi
 	if next != "" {
 		data.NextPage = pageURL(orgPath(org.ID, "/join-requests"), url.Values{"page_token": {next}})
 	}
-	c.render(w, r, page{Template: "console/join-requests", Title: "Join requests", Brand: brandOf(org), Data: data, Wide: true})
+	c.render(w, r, page{Template: "console/join-requests", Title: readerLocale(r).T("console.nav.requests"), Brand: brandOf(org), Data: data, Wide: true})
 }
 
 // decisions are the console's words for the decisions on a request.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -23,17 +22,19 @@ type sessionList struct {
 // sessions lists the console sessions of the signed-in key or user, this
 // one marked, each with a button to end it.
 func (c *console) sessions(w http.ResponseWriter, r *http.Request) {
+	r = c.keyOrgLocale(r)
+	loc := readerLocale(r)
 	data := sessionList{
 		frame: frame{SignedIn: true, Section: "sessions"}, Notice: notice(r), Current: currentSession(r.Context()),
-		Idle:     fmt.Sprintf("%d minutes", invited.ConsoleSessionIdle/time.Minute),
-		Lifetime: fmt.Sprintf("%d hours", invited.ConsoleSessionLifetime/time.Hour),
+		Idle:     loc.N("console.minutes", int(invited.ConsoleSessionIdle/time.Minute)),
+		Lifetime: loc.N("console.hours", int(invited.ConsoleSessionLifetime/time.Hour)),
 	}
 	var err error
 	if data.Sessions, err = c.deps.Sessions.FindConsoleSessions(r.Context()); err != nil {
 		c.fail(w, r, defaultBrand, err)
 		return
 	}
-	c.render(w, r, page{Template: "console/sessions", Title: "Sessions", Data: data, Wide: true})
+	c.render(w, r, page{Template: "console/sessions", Title: loc.T("console.nav.sessions"), Data: data, Wide: true})
 }
 
 // endSession ends one of the credential's sessions: this browser's signs

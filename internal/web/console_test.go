@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/ratelimit"
 )
 
@@ -349,7 +350,7 @@ func TestConsoleSessions(t *testing.T) {
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/console/sessions?done=ended" {
 		t.Fatalf("end: %d to %q", a.status, a.header.Get("Location"))
 	}
-	c.get(t, a.header.Get("Location")).expect(t, http.StatusOK, notices["ended"])
+	c.get(t, a.header.Get("Location")).expect(t, http.StatusOK, i18n.English().T("console.notice.ended"))
 	if _, _, err := c.db.AuthenticateConsoleSession(context.Background(), otherSecret); invited.ErrorCode(err) != invited.EUNAUTHENTICATED {
 		t.Errorf("an ended session works: %v", err)
 	}
@@ -959,7 +960,7 @@ func TestReadUpload(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := readUpload(strings.NewReader(tc.csv))
+			rows, err := readUpload(i18n.English(), strings.NewReader(tc.csv))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -969,10 +970,10 @@ func TestReadUpload(t *testing.T) {
 		})
 	}
 	// The largest file allowed, and one row more.
-	if rows, err := readUpload(strings.NewReader(uploadCSV(invited.MaxBatchSize))); len(rows) != invited.MaxBatchSize || err != nil {
+	if rows, err := readUpload(i18n.English(), strings.NewReader(uploadCSV(invited.MaxBatchSize))); len(rows) != invited.MaxBatchSize || err != nil {
 		t.Errorf("%d rows, %v", len(rows), err)
 	}
-	if _, err := readUpload(strings.NewReader(uploadCSV(invited.MaxBatchSize + 1))); invited.ErrorCode(err) != invited.EINVALID {
+	if _, err := readUpload(i18n.English(), strings.NewReader(uploadCSV(invited.MaxBatchSize+1))); invited.ErrorCode(err) != invited.EINVALID {
 		t.Errorf("too many rows: %v", err)
 	}
 }
@@ -1035,4 +1036,50 @@ func TestConsoleUploadStreams(t *testing.T) {
 	if !strings.Contains(string(rest), `<p id="summary" role="status">51 created, 0 failed</p>`) {
 		t.Errorf("the rest of the page:\n%s", rest)
 	}
+}
+
+// TestConsoleLocale: the console speaks the organization's default_locale
+// on its pages, else the browser's language, else English; the pages
+// about no organization the browser's; and the messages written in Go
+// (a notice, a form's problem, a CSV's) come from the same catalog.
+func TestConsoleLocale(t *testing.T) {
+	c := newConsole(t)
+	de := c.org(t, "Acme", invited.OrgSettingsPatch{DefaultLocale: new("de")})
+	plain := c.org(t, "Globex", invited.OrgSettingsPatch{})
+	inv, _ := c.inviteTo(t, de, "ann@acme.test")
+	c.signIn(t, c.adminKey)
+	german, english := i18n.Choose("de"), i18n.English()
+	for _, tc := range []struct {
+		name, path, accept string
+		want               *i18n.Locale
+	}{
+		{"the organization's over the browser's", "/console/orgs/" + de.ID + "/invitations", "ja", german},
+		{"the organization's form", "/console/orgs/" + de.ID + "/invitations/new", "", german},
+		{"the organization's confirmation", "/console/invitations/" + inv.ID + "/revoke", "fr", german},
+		{"the browser's without an organization default", "/console/orgs/" + plain.ID + "/members", "ja", i18n.Choose("ja")},
+		{"the browser's above the organizations", "/console/sessions", "ar", i18n.Choose("ar")},
+		{"English when nothing else", "/console/orgs/" + plain.ID + "/invitations", "ko", english},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := c.send(t, "GET", tc.path, nil, map[string]string{"Accept-Language": tc.accept})
+			a.expect(t, http.StatusOK, fmt.Sprintf(`<html lang="%s" dir="%s">`, tc.want.Name(), tc.want.Dir()),
+				string(tc.want.HTML("console.nav.sessions")), string(tc.want.HTML("console.sign_out")))
+			if tc.want != english {
+				a.lacks(t, ">Sessions<", ">Sign out<", "Invite someone", ">Cancel<")
+			}
+		})
+	}
+
+	list := "/console/orgs/" + de.ID + "/invitations"
+	c.post(t, "/console/invitations/"+inv.ID+"/renew", url.Values{"expires_in": {"forever"}}).
+		expect(t, http.StatusBadRequest, german.T("console.problem.lifetime"), "Neue Gültigkeitsdauer (optional)")
+	c.post(t, "/console/invitations/"+inv.ID+"/revoke", nil).expect(t, http.StatusSeeOther)
+	c.get(t, list+"?done=revoked").expect(t, http.StatusOK, german.T("console.notice.revoked"), ">widerrufen<")
+	// The service's refusal is English; the page says its code's message.
+	a := c.get(t, "/console/invitations/"+inv.ID+"/revoke")
+	a.expect(t, http.StatusConflict, `<html lang="de"`, german.T("error.code.invalid_state"))
+	a.lacks(t, "cannot revoke")
+	c.upload(t, de.ID, "email,roles,shoe_size\n").expect(t, http.StatusBadRequest, "Die Kopfzeile nennt eine Spalte")
+	c.send(t, "GET", "/console/nowhere", nil, map[string]string{"Accept-Language": "de"}).
+		expect(t, http.StatusNotFound, german.T("console.not_found"))
 }

@@ -8,12 +8,14 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/i18n"
 )
 
 const (
@@ -43,7 +45,7 @@ func (c *console) uploadForm(w http.ResponseWriter, r *http.Request, org *invite
 }
 
 func (c *console) showUploadForm(w http.ResponseWriter, r *http.Request, org *invited.Organization, status int, problem string) {
-	c.render(w, r, page{Status: status, Template: "console/upload", Title: "Upload a CSV", Brand: brandOf(org),
+	c.render(w, r, page{Status: status, Template: "console/upload", Title: readerLocale(r).T("console.upload.title"), Brand: brandOf(org),
 		Data: uploadPage{frame: orgPage(org, "invitations"), Problem: problem, MaxRows: invited.MaxBatchSize}})
 }
 
@@ -86,11 +88,11 @@ func (c *console) upload(w http.ResponseWriter, r *http.Request, org *invited.Or
 	}
 	file, header, err := r.FormFile("csv")
 	if err != nil {
-		c.showUploadForm(w, r, org, http.StatusBadRequest, "Choose a CSV file to upload.")
+		c.showUploadForm(w, r, org, http.StatusBadRequest, readerLocale(r).T("console.upload.choose"))
 		return
 	}
 	defer file.Close()
-	rows, err := readUpload(file)
+	rows, err := readUpload(readerLocale(r), file)
 	if err != nil {
 		status, _ := httpkit.ErrorStatus(err)
 		c.showUploadForm(w, r, org, status, c.problem(r, err))
@@ -98,7 +100,7 @@ func (c *console) upload(w http.ResponseWriter, r *http.Request, org *invited.Or
 	}
 	report := &uploadReport{frame: orgPage(org, "invitations"), FileName: header.Filename, Total: len(rows)}
 	report.Steps = c.createSteps(w, r, org.ID, rows, report)
-	c.stream(w, r, page{Template: "console/report", Title: "Upload report", Brand: brandOf(org), Data: report, Wide: true})
+	c.stream(w, r, page{Template: "console/report", Title: readerLocale(r).T("console.report.title"), Brand: brandOf(org), Data: report, Wide: true})
 	// The deadlines were this response's; the connection may serve more.
 	http.NewResponseController(w).SetWriteDeadline(time.Time{})
 }
@@ -141,7 +143,7 @@ func (c *console) createChunk(r *http.Request, orgID string, rows []uploadRow) [
 	var at []int // at[j] is the row of creates[j]
 	for i, row := range rows {
 		out[i] = reportRow{Line: row.Line, Email: strings.TrimSpace(row.Create.Email)}
-		if err := c.spendCreate(r.Context(), orgID); err != nil {
+		if err := c.spendCreate(r, orgID); err != nil {
 			out[i].Error = c.problem(r, err)
 			continue
 		}
@@ -182,17 +184,17 @@ type uploadRow struct {
 // order (email and roles are required), then at most invited.MaxBatchSize
 // rows, roles separated by spaces or semicolons. Rows are validated by the
 // service, each on its own; what is wrong with the file as a whole is an
-// invalid_request, written for the person who uploaded it.
-func readUpload(file io.Reader) ([]uploadRow, error) {
+// invalid_request, written in loc for the person who uploaded it.
+func readUpload(loc *i18n.Locale, file io.Reader) ([]uploadRow, error) {
 	cr := csv.NewReader(file)
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, invited.Errorf(invited.EINVALID, "The file is empty. Its first row names the columns: email, first_name, last_name, roles.")
+		return nil, uploadProblem(loc, "console.upload.problem.empty")
 	}
 	if err != nil {
-		return nil, csvProblem(err)
+		return nil, csvProblem(loc, err)
 	}
-	columns, err := uploadHeader(header)
+	columns, err := uploadHeader(loc, header)
 	if err != nil {
 		return nil, err
 	}
@@ -209,14 +211,14 @@ func readUpload(file io.Reader) ([]uploadRow, error) {
 			break
 		}
 		if err != nil {
-			return nil, csvProblem(err)
+			return nil, csvProblem(loc, err)
 		}
 		// Spreadsheets write empty rows as a line of commas.
 		if !slices.ContainsFunc(record, func(s string) bool { return strings.TrimSpace(s) != "" }) {
 			continue
 		}
 		if len(rows) == invited.MaxBatchSize {
-			return nil, invited.Errorf(invited.EINVALID, "The file has more than %d rows. Split it into several files.", invited.MaxBatchSize)
+			return nil, uploadProblem(loc, "console.upload.problem.too_many", "max", invited.MaxBatchSize)
 		}
 		line, _ := cr.FieldPos(0)
 		rows = append(rows, uploadRow{Line: line, Create: invited.InvitationCreate{
@@ -229,7 +231,7 @@ func readUpload(file io.Reader) ([]uploadRow, error) {
 		}})
 	}
 	if len(rows) == 0 {
-		return nil, invited.Errorf(invited.EINVALID, "The file has a header row but no invitations.")
+		return nil, uploadProblem(loc, "console.upload.problem.no_rows")
 	}
 	return rows, nil
 }
@@ -237,34 +239,39 @@ func readUpload(file io.Reader) ([]uploadRow, error) {
 // uploadHeader returns the index of each column the header row names. An
 // unknown column is refused rather than ignored: it is most likely a
 // misspelt one whose values would be lost.
-func uploadHeader(header []string) (map[string]int, error) {
+func uploadHeader(loc *i18n.Locale, header []string) (map[string]int, error) {
 	columns := map[string]int{}
 	for i, name := range header {
 		name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))) // the byte order mark some spreadsheets write
 		if _, dup := columns[name]; dup {
-			return nil, invited.Errorf(invited.EINVALID, "The header row names the column %s twice.", name)
+			return nil, uploadProblem(loc, "console.upload.problem.twice", "column", name)
 		}
 		if !slices.Contains(uploadColumns, name) {
 			if r := []rune(name); len(r) > 40 {
 				name = string(r[:40]) + "…"
 			}
-			return nil, invited.Errorf(invited.EINVALID, "The header row names a column %q, which is not one of email, first_name, last_name, roles. Is it the header row?", name)
+			return nil, uploadProblem(loc, "console.upload.problem.unknown", "column", strconv.Quote(name))
 		}
 		columns[name] = i
 	}
 	for _, required := range []string{"email", "roles"} {
 		if _, ok := columns[required]; !ok {
-			return nil, invited.Errorf(invited.EINVALID, "The header row has no %s column. The first row names the columns: email, first_name, last_name, roles.", required)
+			return nil, uploadProblem(loc, "console.upload.problem.missing", "column", required)
 		}
 	}
 	return columns, nil
 }
 
-// csvProblem explains a CSV reader's error; one that is not about the
-// file's content stays internal.
-func csvProblem(err error) error {
+// csvProblem explains a CSV reader's error in loc; one that is not about
+// the file's content stays internal.
+func csvProblem(loc *i18n.Locale, err error) error {
 	if _, ok := errors.AsType[*csv.ParseError](err); ok {
-		return invited.Errorf(invited.EINVALID, "The file is not valid CSV: %v.", err)
+		return uploadProblem(loc, "console.upload.problem.csv", "error", err)
 	}
 	return err
+}
+
+// uploadProblem is an invalid_request of the message key in loc.
+func uploadProblem(loc *i18n.Locale, key string, args ...any) error {
+	return invited.Errorf(invited.EINVALID, "%s", loc.T(key, args...))
 }

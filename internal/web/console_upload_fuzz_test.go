@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/invitedhq/invited"
+	"github.com/invitedhq/invited/internal/i18n"
 )
 
 // FuzzReadUpload reads any bytes as a console CSV upload: either the file
@@ -14,7 +15,7 @@ import (
 // on a line after the header and after the row before, with no empty role.
 func FuzzReadUpload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
-		rows, err := readUpload(bytes.NewReader(file))
+		rows, err := readUpload(i18n.English(), bytes.NewReader(file))
 		if err != nil {
 			if e, ok := err.(*invited.Error); !ok || e.Code != invited.EINVALID || e.Message == "" || rows != nil {
 				t.Fatalf("refused with %d rows and %#v, want an invalid_request", len(rows), err)

@@ -154,14 +154,15 @@ func (p *Pages) requestJoin(w http.ResponseWriter, r *http.Request, token string
 		return
 	}
 	if err := ratelimit.Take(r.Context(), p.deps.JoinLimit, string(invited.HashSecret(token)), 1, "This join link is being used too often; try again shortly."); err != nil {
-		p.fail(w, r, brandOf(org), err)
+		p.failSaying(w, inLocaleOf(r, l.Locale, org), brandOf(org), err, "error.join_busy")
 		return
 	}
 	f := joinForm{Token: token, Email: r.PostFormValue("email"), Name: r.PostFormValue("name")}
 	c, err := p.deps.Joins.RequestJoinConfirmation(r.Context(), token, f.Email, f.Name)
 	if e, _ := errors.AsType[*invited.Error](err); e != nil && e.Code == invited.EINVALID && len(e.Fields) > 0 {
 		// The service checks the fields; the page shows why next to them.
-		f.EmailError, f.NameError = e.Fields["email"], e.Fields["name"]
+		loc := localeOf(r, l.Locale, org)
+		f.EmailError, f.NameError = fieldProblem(loc, e, "email"), fieldProblem(loc, e, "name")
 		p.renderJoin(w, r, f, l, org)
 		return
 	}
@@ -242,6 +243,8 @@ func (p *Pages) joinError(w http.ResponseWriter, r *http.Request, err error, l *
 		d := joinDead{Status: status, Org: org.DisplayName(), Inviter: l.Inviter.Name, ExpiresAt: l.ExpiresAt,
 			Domains: l.AdmittedDomains(org.Settings), Contact: org.Settings.Contact, SignInURL: signInURL(org), Locale: l.Locale}
 		p.renderJoinDead(w, r, httpStatus, d, org)
+	case l != nil:
+		p.fail(w, inLocaleOf(r, l.Locale, org), brandOf(org), err)
 	default:
 		p.fail(w, r, brandOf(org), err)
 	}

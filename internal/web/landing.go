@@ -37,7 +37,7 @@ func (p *Pages) public(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := p.deps.Credentials.ClientAddr(r)
 		if err := ratelimit.Take(r.Context(), p.deps.PublicLimit, addr, 1, httpkit.PublicLimitMessage); err != nil {
-			p.fail(w, r, defaultBrand, err)
+			p.failSaying(w, r, defaultBrand, err, "error.code.rate_limited")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(invited.NewContextWithActor(r.Context(), &invited.Actor{RemoteAddr: addr})))
@@ -210,7 +210,7 @@ func (p *Pages) acceptLanding(w http.ResponseWriter, r *http.Request, token stri
 	switch e, _ := errors.AsType[*invited.Error](err); {
 	case e != nil && e.Code == invited.EINVALID && e.Fields["name"] != "":
 		// The service checks the name; the page shows why next to it.
-		p.renderLanding(w, r, token, inv, org, name, e.Fields["name"])
+		p.renderLanding(w, r, token, inv, org, name, fieldProblem(localeOf(r, inv.Locale, org), e, "name"))
 		return
 	case err != nil:
 		p.linkError(w, r, err, inv, org)
@@ -293,7 +293,7 @@ func (p *Pages) linkError(w http.ResponseWriter, r *http.Request, err error, inv
 		p.deadLink(w, r, status, inv, org)
 		return
 	}
-	p.fail(w, r, brandOf(org), err)
+	p.fail(w, inLocaleOf(r, inv.Locale, org), brandOf(org), err)
 }
 
 // unknownLink answers a token that opens nothing exactly as a revoked

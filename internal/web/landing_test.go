@@ -21,10 +21,13 @@ import (
 	"github.com/invitedhq/invited/internal/api"
 	"github.com/invitedhq/invited/internal/connect"
 	"github.com/invitedhq/invited/internal/egress"
+	"github.com/invitedhq/invited/internal/email"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/i18n"
 	"github.com/invitedhq/invited/internal/jwtauth"
 	"github.com/invitedhq/invited/internal/ratelimit"
 	"github.com/invitedhq/invited/internal/secretbox"
+	"github.com/invitedhq/invited/internal/sms"
 	"github.com/invitedhq/invited/internal/sqlstore"
 	"github.com/invitedhq/invited/internal/testutil"
 	"github.com/invitedhq/invited/internal/testutil/idp"
@@ -663,7 +666,7 @@ func TestLandingRateLimit(t *testing.T) {
 	s.get(t, "/i/"+token).expect(t, http.StatusOK)
 	s.get(t, "/i/").expect(t, http.StatusGone) // the catch-all spends too
 	a := s.get(t, "/i/"+token)
-	a.expect(t, http.StatusTooManyRequests, "too many invitation link requests")
+	a.expect(t, http.StatusTooManyRequests, i18n.English().T("error.code.rate_limited"))
 	if a.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
@@ -681,5 +684,76 @@ func TestLandingAbandoned(t *testing.T) {
 	s.srv.Config.Handler.ServeHTTP(rec, httptest.NewRequestWithContext(gone, "GET", "/i/"+token, nil))
 	if rec.Code != httpkit.StatusClientClosedRequest {
 		t.Errorf("abandoned landing page: %d %s, want 499", rec.Code, rec.Body)
+	}
+}
+
+// TestPageAndLetterAgree: an invitation whose locale has no catalog
+// ("ko") falls through to its organization's default_locale on its page,
+// in its email and in its text message alike, whatever the browser
+// prefers: one preference list (Organization.Locales) for all three.
+func TestPageAndLetterAgree(t *testing.T) {
+	s := newSite(t)
+	org := s.org(t, "Acme", invited.OrgSettingsPatch{DefaultLocale: new("de")})
+	_, token := s.invite(t, org, invited.InvitationCreate{Email: "min-jun@example.com", Locale: "ko"})
+	german := i18n.Choose("de")
+
+	s.send(t, "GET", "/i/"+token, nil, map[string]string{"Accept-Language": "fr"}).
+		expect(t, http.StatusOK, `<html lang="de" dir="ltr">`, string(german.HTML("landing.accept")))
+
+	msgs, err := s.db.ClaimMessages(context.Background(), 100, time.Minute)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("claimed %d letters: %v", len(msgs), err)
+	}
+	letter := msgs[0].Letter
+	letter.Link = "https://invited.example/i/" + token
+	templates, err := email.LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail, err := templates.Render(letter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := german.T("email.invitation.subject_inviter", "inviter", letter.Inviter, "org", "Acme"); mail.Subject != want {
+		t.Errorf("the email's subject is %q, want %q (letter locale %q)", mail.Subject, want, letter.Locale)
+	}
+	if !strings.Contains(mail.HTML, `<html lang="de" dir="ltr">`) {
+		t.Errorf("the email is not German:\n%s", mail.HTML)
+	}
+	want := german.T("sms.invitation_inviter_roles", "inviter", letter.Inviter, "org", "Acme", "roles", "member", "link", "")
+	if text := sms.Text(letter); !strings.HasPrefix(text, want) {
+		t.Errorf("the text message is %q, want it to start %q", text, want)
+	}
+}
+
+// TestPagesSpeakTheirErrors: what the service says is wrong reaches the
+// invitee in the page's language, not the service's English: a form's
+// field problems, a refused form, and an error page by its code.
+func TestPagesSpeakTheirErrors(t *testing.T) {
+	s := newSite(t)
+	org := s.org(t, "Acme", invited.OrgSettingsPatch{})
+	german, english := i18n.Choose("de"), i18n.English()
+	_, token := s.invite(t, org, invited.InvitationCreate{Email: "hans@example.com", Locale: "de"})
+	_, linkToken := s.joinLink(t, org, invited.JoinLinkCreate{Locale: "de"})
+	long := strings.Repeat("x", invited.MaxNameRunes+1)
+
+	a := s.post(t, "/i/"+token+"/accept", url.Values{"name": {long}})
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("form.name_problem", "max", invited.MaxNameRunes))
+	a.lacks(t, "give your name")
+
+	a = s.post(t, "/j/"+linkToken, url.Values{"email": {"not an address"}, "name": {long}})
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("form.email_problem"), german.T("form.name_problem", "max", invited.MaxNameRunes))
+	a.lacks(t, "give your")
+
+	// A form without its token: refused, in the browser's language.
+	for _, tc := range []struct {
+		accept string
+		loc    *i18n.Locale
+	}{{"de", german}, {"", english}} {
+		a = s.send(t, "POST", "/i/"+token+"/decline", url.Values{}, map[string]string{"Accept-Language": tc.accept})
+		a.expect(t, http.StatusForbidden, tc.loc.T("error.form_expired"))
+	}
+	if german.T("error.form_expired") == english.T("error.form_expired") {
+		t.Fatal("the German and English messages are the same")
 	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -131,7 +132,7 @@ func (p *Pages) stream(w http.ResponseWriter, r *http.Request, pg page) {
 // newView returns pg's template and what its layout gets.
 func (p *Pages) newView(w http.ResponseWriter, r *http.Request, pg page) (*template.Template, view, error) {
 	if pg.Locale == nil {
-		pg.Locale = readerLocale(r, pg.Template)
+		pg.Locale = readerLocale(r)
 	}
 	t, ok := p.templates[pg.Locale.Name()][pg.Template]
 	if !ok {
@@ -171,8 +172,18 @@ func seeOther(w http.ResponseWriter, target string) {
 }
 
 // fail answers err as an error page with the status the API would give
-// it. Internal errors are logged and shown without detail.
+// it, in the reader's language (readerLocale). Internal errors are logged
+// and shown without detail.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error) {
+	p.failSaying(w, r, b, err, "")
+}
+
+// failSaying is fail with the catalog's message key (and its arguments)
+// as what the page says. With key "", an English page says err's own
+// message and fields, the API's words; a page in another language says
+// the catalog's message for err's code (error.code.<code>), as the
+// service's messages are English.
+func (p *Pages) failSaying(w http.ResponseWriter, r *http.Request, b brand, err error, key string, args ...any) {
 	status, ok := httpkit.ErrorStatus(err)
 	if !ok {
 		p.internal(w, r, err)
@@ -182,8 +193,44 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, b brand, err error)
 	if e.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
 	}
-	loc := readerLocale(r, "error")
-	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: e, Locale: loc})
+	loc := readerLocale(r)
+	d := errorData{Message: e.Message, Fields: e.Fields}
+	switch {
+	case key != "":
+		d = errorData{Message: loc.T(key, args...)}
+	case loc != i18n.English():
+		d = errorData{Message: loc.T(cmp.Or(codeKey(e.Code), "error.code.other"))}
+	}
+	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: d, Locale: loc})
+}
+
+// fieldProblem is how a form of the hosted pages says, in loc, what the
+// service found wrong with its field name (the service's words are
+// English): the catalog's form.<name>_problem; "" when e names no
+// problem with the field.
+func fieldProblem(loc *i18n.Locale, e *invited.Error, name string) string {
+	if e.Fields[name] == "" {
+		return ""
+	}
+	return loc.T("form."+name+"_problem", "max", invited.MaxNameRunes)
+}
+
+// errorData is what an error page says.
+type errorData struct {
+	Message string
+	Fields  map[string]string
+}
+
+// codeKey is the catalog's key of the message for an error code that can
+// reach a page, or "".
+func codeKey(code string) string {
+	switch code {
+	case invited.EINVALID, invited.EFORBIDDEN, invited.ENOTFOUND, invited.EALREADYMEMBER, invited.EINVALIDSTATE,
+		invited.EEMAILMISMATCH, invited.EDOMAINNOTALLOWED, invited.ECONFLICT, invited.ERATELIMITED,
+		invited.EUNAVAILABLE, invited.EUPSTREAM:
+		return "error.code." + code
+	}
+	return ""
 }
 
 // internal logs err with the request's id and answers a page that names
@@ -195,9 +242,11 @@ func (p *Pages) internal(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	id := p.logError(r, err)
+	loc := readerLocale(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
-	internalPage.Execute(w, id)
+	internalPage.Execute(w, struct{ Lang, Dir, Title, Message string }{
+		loc.Name(), loc.Dir(), loc.T("error.title"), loc.T("error.internal", "id", id)})
 }
 
 // logError logs an internal error with the request's id and returns the
@@ -211,34 +260,45 @@ func (p *Pages) logError(r *http.Request, err error) string {
 
 // internalPage stands alone: it must render when the others cannot.
 var internalPage = template.Must(template.New("").Parse(
-	`<!DOCTYPE html><html lang="en"><title>Error</title><p>Something went wrong on our side. If it keeps happening, quote request {{.}}.</p></html>`))
+	`<!DOCTYPE html><html lang="{{.Lang}}" dir="{{.Dir}}"><title>{{.Title}}</title><p>{{.Message}}</p></html>`))
 
 // funcs are the templates' helpers in loc: i18n's (t, tn, date, list,
-// strong), and shortDate and join.
+// strong), shortDate, and code and link, markup for arguments of t.
 func funcs(loc *i18n.Locale) template.FuncMap {
 	f := template.FuncMap(loc.HTMLFuncs())
 	f["shortDate"] = loc.ShortDate
-	f["join"] = strings.Join
+	f["code"] = func(s string) template.HTML {
+		return template.HTML("<code>" + template.HTMLEscapeString(s) + "</code>")
+	}
+	f["link"] = func(href string, text template.HTML) template.HTML {
+		return template.HTML(`<a href="` + template.HTMLEscapeString(href) + `">` + string(text) + "</a>")
+	}
 	return f
 }
 
-// readerLocale is the language of a page that no invitation, link or
-// organization chooses: the browser's (Accept-Language). The console's
-// pages are in English until their catalog is written (docs/i18n.md).
-func readerLocale(r *http.Request, template string) *i18n.Locale {
-	if strings.HasPrefix(template, "console/") {
-		return i18n.English()
+type localeContextKey struct{}
+
+// readerLocale is the language of a page that no invitation or link
+// chooses: the one inLocaleOf set on r, else the browser's
+// (Accept-Language), else English.
+func readerLocale(r *http.Request) *i18n.Locale {
+	if loc, ok := r.Context().Value(localeContextKey{}).(*i18n.Locale); ok {
+		return loc
 	}
 	return i18n.Choose(r.Header.Get("Accept-Language"))
 }
 
 // localeOf is the language of a page about something of org's whose own
-// locale is own ("" when it has none): own, else the organization's
-// default_locale, else the browser's, else English.
+// locale is own ("" when it has none): the first shipped of own and the
+// organization's default_locale (Organization.Locales, the list its
+// letters carry too), else the browser's, else English.
 func localeOf(r *http.Request, own string, org *invited.Organization) *i18n.Locale {
-	var orgDefault string
-	if org != nil {
-		orgDefault = org.Settings.DefaultLocale
-	}
-	return i18n.Choose(own, orgDefault, r.Header.Get("Accept-Language"))
+	return i18n.Choose(org.Locales(own), r.Header.Get("Accept-Language"))
+}
+
+// inLocaleOf returns r with localeOf(r, own, org) the language of its
+// pages, error pages included: those of the console about org, and those
+// that go wrong about an invitation, link or invite of org's.
+func inLocaleOf(r *http.Request, own string, org *invited.Organization) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), localeContextKey{}, localeOf(r, own, org)))
 }

@@ -42,8 +42,9 @@ func (p *Pages) protect(next http.Handler) http.Handler {
 				return
 			}
 			if err := crossOrigin.Check(r); err != nil || !p.validCSRF(r) {
-				p.fail(w, r, defaultBrand, invited.Errorf(invited.EFORBIDDEN,
-					"This form could not be accepted: it has expired or came from another site. Go back, reload the page and try again."))
+				p.failSaying(w, r, defaultBrand, invited.Errorf(invited.EFORBIDDEN,
+					"This form could not be accepted: it has expired or came from another site. Go back, reload the page and try again."),
+					"error.form_expired")
 				return
 			}
 		}
