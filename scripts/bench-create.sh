@@ -13,9 +13,8 @@ base=${1:?usage: bench-create.sh CHECKOUT [rounds] [duration]}
 rounds=${2:-6}
 dur=${3:-8s}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 . scripts/bench-lib.sh
+bench_work
 bench_build
 after=$invited
 (cd "$base" && go build -o "$work/invited-before" ./cmd/invited)
@@ -26,7 +25,6 @@ create() { # server binary, round directory: one create run on a fresh database
 	"$load" -key "$key" -url http://127.0.0.1:18080 -c $conns -d "$dur" -scenario create | rate
 	stop_all
 }
-ceiling() { "$load" -scenario sqlite-insert -db "$1/ceiling-$2.db" -c $conns -d "$dur" | rate; }
 
 disk
 echo "round   raw/s  before/s  ratio   raw/s   after/s  ratio  after÷before"
