@@ -1,8 +1,15 @@
 # bench-lib.sh — what the benchmark scripts share; sourced, not run. It
-# expects $work (a scratch directory) and leaves $load, $invited and $key.
-# Nothing here asserts anything: the scripts measure and print.
+# expects $work (a scratch directory: bench_work, or pg_work) and leaves
+# $load, $invited and $key. Nothing here asserts anything: the scripts
+# measure and print.
 
 conns=16
+
+# bench_work makes $work and, at exit, stops the script's jobs and removes it.
+bench_work() {
+	work=$(mktemp -d)
+	trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+}
 
 # bench_build builds the service (from $INVITED_SRC, another checkout,
 # when set: an earlier commit, say) and this checkout's load tool.
@@ -52,6 +59,10 @@ stop_all() {
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	pids=()
 }
+
+# ceiling DIR N measures the raw durable SQLite insert (one row per
+# transaction, the store's writer setup) on a fresh file in DIR.
+ceiling() { "$load" -scenario sqlite-insert -db "$1/ceiling-$2.db" -c $conns -d "$dur" | rate; }
 
 # hello measures a bare net/http hello world with the same client.
 hello() { "$load" -serve-hello 127.0.0.1:0 -scenario hello -c $conns -d "$dur" | rate; }

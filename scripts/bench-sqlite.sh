@@ -15,13 +15,11 @@ set -euo pipefail
 rounds=${1:-5}
 dur=${2:-10s}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 . scripts/bench-lib.sh
+bench_work
 bench_build
 
 run() { "$load" -key "$key" -url http://127.0.0.1:18080 -c $conns -d "$dur" "$@"; }
-ceiling() { "$load" -scenario sqlite-insert -db "$1/ceiling-$2.db" -c $conns -d "$dur" | rate; }
 
 disk
 echo "round  hello/s  lookup/s  ratio   raw/s  create/s ratio   raw/s  accept/s ratio  accept-p99  batch-p50  batch-p99  rss-MB"

@@ -53,10 +53,15 @@ func openSQLite(path string) (pools, error) {
 	// The driver runs busy_timeout before any other pragma, so that the
 	// others wait for a lock instead of failing. synchronous=FULL makes
 	// every commit durable on its own: an accepted invitation must survive
-	// a power cut.
+	// a power cut. temp_store=MEMORY keeps the writer's sub-journal in
+	// memory: every page a write changes is copied there first, so that its
+	// savepoint in a group commit (and each multi-row statement's) can be
+	// undone alone, and past 64 KiB SQLite would spill it to a temporary
+	// file, a write(2) per page on the single writer. Nothing durable lives
+	// there: it serves a rollback inside the open transaction only.
 	common := []string{sqliteBusyTimeout, "foreign_keys(ON)"}
 	w := url.Values{
-		"_pragma": slices.Concat(common, []string{"journal_mode(WAL)", "synchronous(FULL)"}),
+		"_pragma": slices.Concat(common, []string{"journal_mode(WAL)", "synchronous(FULL)", "temp_store(MEMORY)"}),
 		"_txlock": {"immediate"},
 	}
 	r := url.Values{"_pragma": slices.Concat(common, []string{"query_only(1)"})}

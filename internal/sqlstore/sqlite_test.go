@@ -21,7 +21,7 @@ func TestSQLitePragmas(t *testing.T) {
 		pool *sql.DB
 		want map[string]string
 	}{
-		{"write", db.write, map[string]string{"busy_timeout": "5000", "journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"}},
+		{"write", db.write, map[string]string{"busy_timeout": "5000", "journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "temp_store": "2"}},
 		{"read", db.read, map[string]string{"busy_timeout": "5000", "journal_mode": "wal", "foreign_keys": "1", "query_only": "1"}},
 	}
 	for _, p := range pools {
