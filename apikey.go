@@ -42,19 +42,19 @@ func NewAPIKey(c APIKeyCreate, createdBy string, now time.Time) (*APIKey, string
 	c.Name = strings.TrimSpace(c.Name)
 	CheckText(f, "name", c.Name, false)
 	if c.Name == "" || len([]rune(c.Name)) > MaxNameRunes {
-		f.Add("name", "must be 1-200 characters")
+		f.Add("name", Problemf("length_range", "max", 200))
 	}
 	switch {
 	case c.Admin && (c.OrgID != "" || len(c.Permissions) > 0):
-		f.Add("admin", "an admin key is system-wide: give neither org_id nor permissions")
+		f.Add("admin", Problemf("admin_key_scoped"))
 	case !c.Admin && c.OrgID == "":
-		f.Add("org_id", "required unless admin is true")
+		f.Add("org_id", Problemf("required_unless_admin"))
 	case !c.Admin && len(c.Permissions) == 0:
-		f.Add("permissions", "must name at least one permission")
+		f.Add("permissions", Problemf("no_permissions"))
 	}
 	for _, p := range c.Permissions {
 		if !ValidPermission(p) {
-			f.Add("permissions", "unknown permission "+quote(string(p)))
+			f.Add("permissions", Problemf("unknown_permission", "permission", quote(string(p))))
 		}
 	}
 	if err := f.Err(); err != nil {

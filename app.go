@@ -125,10 +125,10 @@ func NewApp(c AppCreate, outbound OutboundPolicy, now time.Time) (*App, error) {
 	CheckText(f, "name", app.Name, false)
 	CheckText(f, "description", app.Description, true)
 	if n := utf8.RuneCountInString(app.Name); n == 0 || n > MaxNameRunes {
-		f.Add("name", "must be 1-200 characters")
+		f.Add("name", Problemf("length_range", "max", 200))
 	}
 	if utf8.RuneCountInString(app.Description) > MaxAppDescriptionRunes {
-		f.Add("description", "at most 2000 characters")
+		f.Add("description", Problemf("too_long", "n", 2000))
 	}
 	app.OAuth.validate(f, outbound)
 	if err := f.Err(); err != nil {
@@ -156,18 +156,18 @@ func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 	}
 	switch {
 	case o.ClientID == "":
-		f.Add("oauth.client_id", "required")
+		f.Add("oauth.client_id", Problemf("required"))
 	case utf8.RuneCountInString(o.ClientID) > MaxClientIDLen:
-		f.Add("oauth.client_id", "at most 500 characters")
+		f.Add("oauth.client_id", Problemf("too_long", "n", 500))
 	}
 	if utf8.RuneCountInString(o.ClientSecret) > MaxClientSecretLen {
-		f.Add("oauth.client_secret", "at most 2000 characters")
+		f.Add("oauth.client_secret", Problemf("too_long", "n", 2000))
 	}
 
 	endpoints := o.AuthorizationURL != "" || o.TokenURL != ""
 	switch {
 	case o.DiscoveryURL != "" && endpoints:
-		f.Add("oauth.discovery_url", "give discovery_url, or authorization_url and token_url, not both")
+		f.Add("oauth.discovery_url", Problemf("discovery_or_endpoints"))
 	case o.DiscoveryURL != "":
 		validOAuthURL(f, "oauth.discovery_url", o.DiscoveryURL)
 		outbound.CheckURL(f, "oauth.discovery_url", o.DiscoveryURL)
@@ -177,7 +177,7 @@ func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 			{"oauth.token_url", o.TokenURL},
 		} {
 			if u.url == "" {
-				f.Add(u.field, "required unless discovery_url is given")
+				f.Add(u.field, Problemf("required_unless_discovery"))
 				continue
 			}
 			validOAuthURL(f, u.field, u.url)
@@ -190,29 +190,29 @@ func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 		outbound.CheckURL(f, "oauth.userinfo_url", o.UserinfoURL)
 	}
 	if len(o.AccountIDField) > MaxExtraParamKeyLen {
-		f.Add("oauth.account_id_field", "at most 100 characters")
+		f.Add("oauth.account_id_field", Problemf("too_long", "n", 100))
 	}
 
 	if len(o.Scopes) > MaxScopes {
-		f.Add("oauth.scopes", "at most 50 scopes")
+		f.Add("oauth.scopes", Problemf("too_many_scopes", "max", 50))
 	}
 	for _, s := range o.Scopes {
 		if !validScope(s) {
-			f.Add("oauth.scopes", "each scope is 1-200 characters of printable ASCII without spaces, quotes or backslashes: "+quote(s))
+			f.Add("oauth.scopes", Problemf("scope_format", "scope", quote(s)))
 		}
 	}
 
 	if len(o.ExtraParams) > MaxExtraParams {
-		f.Add("oauth.extra_params", "at most 20 parameters")
+		f.Add("oauth.extra_params", Problemf("too_many_params", "max", 20))
 	}
 	for k, v := range o.ExtraParams {
 		switch {
 		case k == "" || len(k) > MaxExtraParamKeyLen:
-			f.Add("oauth.extra_params", "names are 1-100 characters")
+			f.Add("oauth.extra_params", Problemf("param_name_length"))
 		case slices.Contains(reservedOAuthParams, strings.ToLower(k)):
-			f.Add("oauth.extra_params", quote(k)+" is set by the flow itself; reserved are "+strings.Join(reservedOAuthParams, ", "))
+			f.Add("oauth.extra_params", Problemf("param_reserved", "param", quote(k), "reserved", strings.Join(reservedOAuthParams, ", ")))
 		case len(v) > MaxExtraParamValueLen:
-			f.Add("oauth.extra_params", "values are at most 1000 characters")
+			f.Add("oauth.extra_params", Problemf("param_value_length"))
 		}
 	}
 }
@@ -225,13 +225,13 @@ func validOAuthURL(f FieldErrors, field, raw string) {
 	u, err := url.Parse(raw)
 	switch {
 	case utf8.RuneCountInString(raw) > MaxOAuthURLLen:
-		f.Add(field, "at most 2000 characters")
+		f.Add(field, Problemf("too_long", "n", 2000))
 	case err != nil || !u.IsAbs() || u.Host == "" || strings.Contains(raw, "#"):
-		f.Add(field, "must be an absolute https URL without a fragment")
+		f.Add(field, Problemf("https_url"))
 	case u.Scheme != "https" && (u.Scheme != "http" || !loopbackHost(u.Hostname())):
-		f.Add(field, "must be https (http only for localhost, 127.0.0.1 or ::1)")
+		f.Add(field, Problemf("https_only"))
 	case u.User != nil:
-		f.Add(field, "must not carry credentials; give client_id and client_secret instead")
+		f.Add(field, Problemf("oauth_credentials"))
 	}
 }
 
@@ -394,14 +394,14 @@ func NewAppInvite(app *App, org *Organization, c AppInviteCreate, inviter Invite
 		UpdatedAt: now,
 	}
 	if app.OrgID != "" && app.OrgID != org.ID {
-		f.Add("org_id", "the app belongs to another organization; invite from there, or use a system-wide app")
+		f.Add("org_id", Problemf("app_other_org"))
 	}
 	CheckText(f, "email", c.Email, false)
 	checkMessage(f, "note", c.Note, MaxAppInviteNoteRunes)
 	if c.Email != "" {
 		email, ok := NormalizeEmail(strings.TrimSpace(c.Email))
 		if !ok {
-			f.Add("email", "not a valid email address")
+			f.Add("email", Problemf("email_invalid"))
 		}
 		ai.Email = email
 	}

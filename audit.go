@@ -66,10 +66,10 @@ type AuditFilter struct {
 func (f AuditFilter) Validate() error {
 	errs := FieldErrors{}
 	if f.Resource != "" && !slices.Contains(AuditResources, f.Resource) {
-		errs.Add("resource", "must be one of "+strings.Join(AuditResources, ", "))
+		errs.Add("resource", Problemf("one_of", "values", strings.Join(AuditResources, ", ")))
 	}
 	if f.Actor != "" && !ValidID(f.Actor, PrefixUser) && !ValidID(f.Actor, PrefixAPIKey) {
-		errs.Add("actor", "must be a user id (usr_…) or an API key id (key_…)")
+		errs.Add("actor", Problemf("actor_id"))
 	}
 	return errs.Err()
 }

@@ -154,11 +154,11 @@ func NewDomain(c DomainCreate, org *Organization, blocked func(string) (string, 
 	d.Name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(c.Domain), "."))
 	switch reason, isBlocked := blocked(d.Name); {
 	case d.Name == "":
-		f.Add("domain", "required")
+		f.Add("domain", Problemf("required"))
 	case !validDomain(d.Name) || !validHostname(d.Name):
-		f.Add("domain", "not a domain: "+quote(d.Name))
+		f.Add("domain", Problemf("not_domain", "domain", quote(d.Name)))
 	case isBlocked:
-		f.Add("domain", d.Name+" is a "+reason+": claim a domain of the organization's own")
+		f.Add("domain", Problemf("domain_blocked", "domain", d.Name, "reason", reason))
 	}
 	d.configure(f, org, DomainUpdate{Policy: &c.Policy, Roles: c.Roles, AllowPrivileged: &c.AllowPrivileged}, roleExists, granted)
 	if err := f.Err(); err != nil {
@@ -183,7 +183,7 @@ func (d *Domain) Update(u DomainUpdate, org *Organization, roleExists func(strin
 func (d *Domain) configure(f FieldErrors, org *Organization, u DomainUpdate, roleExists func(string) bool, granted func([]string) PermissionSet) {
 	if u.Policy != nil && *u.Policy != "" {
 		if !slices.Contains(DomainPolicies, *u.Policy) {
-			f.Add("policy", "must be off, suggest, request or auto")
+			f.Add("policy", Problemf("domain_policy"))
 		}
 		d.Policy = *u.Policy
 	}
@@ -193,7 +193,7 @@ func (d *Domain) configure(f FieldErrors, org *Organization, u DomainUpdate, rol
 	if u.Roles != nil || d.Roles == nil {
 		d.Roles = org.Settings.ResolveRoles(f, "roles", u.Roles, roleExists)
 	}
-	capRoles(f, "roles", "a verified domain", d.Roles, granted(d.Roles), d.AllowPrivileged)
+	capRoles(f, "roles", "domain", d.Roles, granted(d.Roles), d.AllowPrivileged)
 }
 
 // JoinableOrg is an organization the caller may join, or ask to, through

@@ -39,8 +39,13 @@ const (
 type Error struct {
 	Code    string
 	Message string
-	// Fields names invalid input fields and what is wrong with each.
+	// Fields names invalid input fields and what is wrong with each, in
+	// English: the API's "fields".
 	Fields map[string]string
+	// Problems are Fields as codes and arguments, for a transport that
+	// writes them in its reader's language; set by FieldErrors, nil in an
+	// error that came over the API.
+	Problems map[string]Problem
 	// ExistingID names the resource that caused a conflict, such as the open
 	// invitation behind invitation_exists.
 	ExistingID string
@@ -77,13 +82,13 @@ func ErrorCode(err error) string {
 
 // FieldErrors collects per-field validation problems; Err returns nil when
 // there are none, so validation reads top to bottom without early returns.
-type FieldErrors map[string]string
+type FieldErrors map[string]Problem
 
-// Add records msg for field unless the field already has a problem: the first
-// problem found is the one worth fixing first.
-func (f FieldErrors) Add(field, msg string) {
+// Add records p for field unless the field already has a problem: the
+// first problem found is the one worth fixing first.
+func (f FieldErrors) Add(field string, p Problem) {
 	if _, ok := f[field]; !ok {
-		f[field] = msg
+		f[field] = p
 	}
 }
 
@@ -92,5 +97,17 @@ func (f FieldErrors) Err() error {
 	if len(f) == 0 {
 		return nil
 	}
-	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: f}
+	return f.Errorf(EINVALID, "the request has invalid fields")
+}
+
+// Errorf returns an *Error of code and a formatted message naming f's
+// fields: Fields in English, Problems as they are.
+func (f FieldErrors) Errorf(code, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	e.Fields = make(map[string]string, len(f))
+	e.Problems = make(map[string]Problem, len(f))
+	for field, p := range f {
+		e.Fields[field], e.Problems[field] = p.Text(), p
+	}
+	return e
 }

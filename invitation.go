@@ -236,18 +236,18 @@ const (
 func Expiry(expiresIn *Duration, expiresAt *time.Time, ttl time.Duration, now time.Time, f FieldErrors) time.Time {
 	switch {
 	case expiresIn != nil && expiresAt != nil:
-		f.Add("expires_in", "give expires_in or expires_at, not both")
+		f.Add("expires_in", Problemf("expiry_both"))
 		return time.Time{}
 	case expiresAt != nil:
 		d := expiresAt.Sub(now)
 		if d < MinInvitationTTL || d > MaxInvitationTTL {
-			f.Add("expires_at", "must be between 1 minute and 90 days from now")
+			f.Add("expires_at", Problemf("expires_at_range"))
 		}
 		return expiresAt.UTC().Truncate(time.Millisecond)
 	case expiresIn != nil:
 		ttl = time.Duration(*expiresIn)
 		if ttl < MinInvitationTTL || ttl > MaxInvitationTTL {
-			f.Add("expires_in", "must be between 1m and 2160h (90 days)")
+			f.Add("expires_in", Problemf("ttl_range"))
 		}
 	}
 	return now.Add(ttl).UTC().Truncate(time.Millisecond)
@@ -360,26 +360,26 @@ func (a *Acceptor) Validate() error {
 		CheckText(f, t.field, t.value, false)
 	}
 	if a.ID == "" && a.ExternalID == "" && a.Email == "" && a.Phone == "" {
-		f.Add("user", "give the accepting user's id, external_id, email or phone")
+		f.Add("user", Problemf("acceptor_required"))
 	}
 	if a.ID != "" && !strings.HasPrefix(a.ID, PrefixUser) {
-		f.Add("user.id", "must be a user id (usr_…)")
+		f.Add("user.id", Problemf("user_id_format"))
 	}
 	if len(a.ExternalID) > 200 {
-		f.Add("user.external_id", "at most 200 characters")
+		f.Add("user.external_id", Problemf("too_long", "n", 200))
 	}
 	if a.Email != "" {
 		email, ok := NormalizeEmail(strings.TrimSpace(a.Email))
 		if !ok {
-			f.Add("user.email", "not a valid email address")
+			f.Add("user.email", Problemf("email_invalid"))
 		}
 		a.Email = email
 	}
 	if a.Phone != "" && !ValidPhone(a.Phone) {
-		f.Add("user.phone", "must be an E.164 number")
+		f.Add("user.phone", Problemf("phone_e164"))
 	}
 	if utf8.RuneCountInString(a.Name) > MaxNameRunes {
-		f.Add("user.name", "at most 200 characters")
+		f.Add("user.name", Problemf("too_long", "n", 200))
 	}
 	return f.Err()
 }

@@ -187,17 +187,16 @@ func (l *JoinLink) Admits(u *User, s OrgSettings) error {
 // look, not to manage.
 var privileged = NewPermissionSet(AllPermissions...) &^ NewPermissionSet(PermInvitationsRead, PermMembersRead)
 
-// capRoles checks roles, which grant perms, as the roles of noun, a thing
-// that admits people nobody chose one by one (a join link, a verified
-// domain): never owner, and privileged permissions only with the consent
-// allowPrivileged gives.
-func capRoles(f FieldErrors, field, noun string, roles []string, perms PermissionSet, allowPrivileged bool) {
+// capRoles checks roles, which grant perms, as the roles of a thing that
+// admits people nobody chose one by one, of kind "join_link" or "domain"
+// (a verified one): never owner, and privileged permissions only with
+// the consent allowPrivileged gives.
+func capRoles(f FieldErrors, field, kind string, roles []string, perms PermissionSet, allowPrivileged bool) {
 	switch {
 	case slices.Contains(roles, RoleOwner):
-		f.Add(field, noun+" never grants owner")
+		f.Add(field, Problemf("owner_never_"+kind))
 	case perms&privileged != 0 && !allowPrivileged:
-		f.Add(field, "these roles grant "+strings.Join(Strings((perms&privileged).List()), ", ")+
-			": set allow_privileged to hand them out through "+noun)
+		f.Add(field, Problemf("privileged_"+kind, "permissions", strings.Join(Strings((perms&privileged).List()), ", ")))
 	}
 }
 
@@ -237,9 +236,9 @@ func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bo
 		RedirectURL:     org.Settings.ResolveRedirect(f, "redirect_url", c.RedirectURL),
 		Roles:           org.Settings.ResolveRoles(f, "roles", c.Roles, roleExists),
 	}
-	capRoles(f, "roles", "a join link", l.Roles, granted(l.Roles), c.AllowPrivileged)
+	capRoles(f, "roles", "join_link", l.Roles, granted(l.Roles), c.AllowPrivileged)
 	if c.MaxUses != nil && (*c.MaxUses < 1 || *c.MaxUses > MaxJoinLinkUses) {
-		f.Add("max_uses", "must be between 1 and 100000, or absent for no limit but the expiry")
+		f.Add("max_uses", Problemf("max_uses"))
 	}
 	l.AllowedEmailDomains = emailDomains(f, "allowed_email_domains", c.AllowedEmailDomains)
 	l.ExpiresAt = Expiry(c.ExpiresIn, c.ExpiresAt, DefaultInvitationTTL, now, f)
@@ -254,12 +253,12 @@ func NewJoinLink(c JoinLinkCreate, org *Organization, roleExists func(string) bo
 func emailDomains(f FieldErrors, field string, domains []string) []string {
 	out := make([]string, 0, len(domains))
 	if len(domains) > MaxJoinLinkDomains {
-		f.Add(field, "at most 50 domains")
+		f.Add(field, Problemf("too_many_domains", "max", MaxJoinLinkDomains))
 	}
 	for _, d := range domains {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if !validDomain(d) {
-			f.Add(field, "not a domain: "+quote(d))
+			f.Add(field, Problemf("not_domain", "domain", quote(d)))
 		}
 		if !slices.Contains(out, d) {
 			out = append(out, d)

@@ -151,7 +151,7 @@ func (r *JoinRequest) Decide(action Action, d JoinDecision, decider Inviter, now
 	note := strings.TrimSpace(d.Note)
 	checkMessage(f, "note", note, MaxJoinRequestNoteRunes)
 	if len(d.Roles) > 0 && action != ActionApprove {
-		f.Add("roles", "only an approval grants roles")
+		f.Add("roles", Problemf("roles_on_approval"))
 	}
 	if err := f.Err(); err != nil {
 		return err

@@ -121,7 +121,7 @@ func NewOrganization(c OrganizationCreate, now time.Time) (*Organization, error)
 	if o.Slug == "" {
 		o.Slug = slugify(o.Name)
 	} else if !validSlug(o.Slug, MaxSlugLen) {
-		f.Add("slug", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
+		f.Add("slug", Problemf("slug_format"))
 	}
 	if c.Settings != nil {
 		o.Settings.apply(f, *c.Settings, isBuiltInRole)
@@ -146,7 +146,7 @@ func (o *Organization) Apply(u OrganizationUpdate, roleExists func(string) bool,
 func validateOrgName(f FieldErrors, name string) {
 	CheckText(f, "name", name, false)
 	if name == "" || len([]rune(name)) > MaxNameRunes {
-		f.Add("name", "must be 1-200 characters")
+		f.Add("name", Problemf("length_range", "max", 200))
 	}
 }
 
@@ -154,7 +154,7 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 	if p.InvitationTTL != nil {
 		s.InvitationTTL = *p.InvitationTTL
 		if d := time.Duration(s.InvitationTTL); d < MinInvitationTTL || d > MaxInvitationTTL {
-			f.Add("settings.invitation_ttl", "must be between 1m and 2160h (90 days)")
+			f.Add("settings.invitation_ttl", Problemf("ttl_range"))
 		}
 	}
 	if p.AllowedRedirectOrigins != nil {
@@ -163,9 +163,9 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 			norm, ok := normalizeOrigin(o)
 			switch {
 			case strings.Contains(o, "*"):
-				f.Add("settings.allowed_redirect_origins", "wildcards are not supported, list each origin: "+quote(o))
+				f.Add("settings.allowed_redirect_origins", Problemf("origin_wildcard", "origin", quote(o)))
 			case !ok:
-				f.Add("settings.allowed_redirect_origins", "not an origin (scheme://host[:port]): "+quote(o))
+				f.Add("settings.allowed_redirect_origins", Problemf("not_origin", "origin", quote(o)))
 			}
 			s.AllowedRedirectOrigins = append(s.AllowedRedirectOrigins, norm)
 		}
@@ -175,7 +175,7 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 		for _, d := range *p.AllowedEmailDomains {
 			d = strings.ToLower(strings.TrimSpace(d))
 			if !validDomain(d) {
-				f.Add("settings.allowed_email_domains", "not a domain: "+quote(d))
+				f.Add("settings.allowed_email_domains", Problemf("not_domain", "domain", quote(d)))
 			}
 			s.AllowedEmailDomains = append(s.AllowedEmailDomains, d)
 		}
@@ -187,7 +187,7 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 		CheckRoles(f, "settings.default_roles", *p.DefaultRoles, roleExists)
 		s.DefaultRoles = MergeRoles(*p.DefaultRoles, nil)
 		if slices.Contains(s.DefaultRoles, RoleOwner) {
-			f.Add("settings.default_roles", "owner cannot be a default role: grant it to someone in particular")
+			f.Add("settings.default_roles", Problemf("owner_default_role"))
 		}
 	}
 	if p.DefaultLocale != nil {
@@ -197,28 +197,28 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 		s.Contact = strings.TrimSpace(*p.Contact)
 		CheckText(f, "settings.contact", s.Contact, false)
 		if len([]rune(s.Contact)) > MaxContactRunes {
-			f.Add("settings.contact", "must be at most 500 characters")
+			f.Add("settings.contact", Problemf("must_too_long", "n", 500))
 		}
 	}
 	if p.DisplayName != nil {
 		s.DisplayName = strings.TrimSpace(*p.DisplayName)
 		CheckText(f, "settings.display_name", s.DisplayName, false)
 		if len([]rune(s.DisplayName)) > MaxNameRunes {
-			f.Add("settings.display_name", "must be at most 200 characters")
+			f.Add("settings.display_name", Problemf("must_too_long", "n", 200))
 		}
 	}
 	if p.LogoURL != nil {
 		s.LogoURL = strings.TrimSpace(*p.LogoURL)
 		CheckText(f, "settings.logo_url", s.LogoURL, false)
 		if s.LogoURL != "" && !validLogoURL(s.LogoURL) {
-			f.Add("settings.logo_url", "must be an https URL of at most 2000 characters")
+			f.Add("settings.logo_url", Problemf("logo_url"))
 		}
 	}
 	if p.AccentColor != nil {
 		s.AccentColor = strings.ToLower(strings.TrimSpace(*p.AccentColor))
 		CheckText(f, "settings.accent_color", s.AccentColor, false)
 		if s.AccentColor != "" && !accentColor.MatchString(s.AccentColor) {
-			f.Add("settings.accent_color", "must be a colour like #1a73e8")
+			f.Add("settings.accent_color", Problemf("accent_color"))
 		}
 	}
 	if p.DefaultRedirectURL != nil {
@@ -233,10 +233,10 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 	// up: narrowing the allowlist must not leave a URL behind that the
 	// hosted pages would refuse to send anyone to.
 	if s.DefaultRedirectURL != "" && !s.RedirectAllowed(s.DefaultRedirectURL) {
-		f.Add("settings.default_redirect_url", "origin is not in allowed_redirect_origins")
+		f.Add("settings.default_redirect_url", Problemf("setting_origin_not_allowed"))
 	}
 	if s.SignInURL != "" && !s.RedirectAllowed(s.SignInURL) {
-		f.Add("settings.sign_in_url", "origin is not in allowed_redirect_origins")
+		f.Add("settings.sign_in_url", Problemf("setting_origin_not_allowed"))
 	}
 	// Checked against the invitation TTL as it ends up, like the URLs
 	// above: a longer TTL must not leave a retention behind that would

@@ -207,7 +207,7 @@ func (p OutboundPolicy) CheckURL(f FieldErrors, field, raw string) {
 	} else if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
 	} else if legacyIPv4(host) {
-		f.Add(field, "write an IPv4 address as four decimal numbers (a.b.c.d), not "+quote(u.Hostname()))
+		f.Add(field, Problemf("ipv4_format", "host", quote(u.Hostname())))
 		return
 	}
 	var refused *RefusedAddressError
@@ -219,8 +219,7 @@ func (p OutboundPolicy) CheckURL(f FieldErrors, field, raw string) {
 		errors.As(err, &refused)
 	}
 	if refused != nil {
-		f.Add(field, "names "+quote(u.Hostname())+", a "+refused.Reason+" address: requests to the service's own network "+
-			"are refused unless the operator allows the address")
+		f.Add(field, Problemf("private_address", "host", quote(u.Hostname()), "reason", refused.Reason))
 	}
 }
 

@@ -178,14 +178,15 @@ func TestOutboundPolicyCheckURL(t *testing.T) {
 		t.Run(tt.url, func(t *testing.T) {
 			f := invited.FieldErrors{}
 			invited.OutboundPolicy{}.CheckURL(f, "url", tt.url)
-			msg, refused := f["url"]
+			p, refused := f["url"]
+			msg := p.Text()
 			if refused != (tt.refused != "") || !strings.Contains(msg, tt.refused) {
 				t.Errorf("by default: field error %q, want one saying %q", msg, tt.refused)
 			}
 			f = invited.FieldErrors{}
 			allowLoopback.CheckURL(f, "url", tt.url)
 			if _, refused := f["url"]; refused == tt.allowed {
-				t.Errorf("with loopback allowed: field error %q, want accepted %v", f["url"], tt.allowed)
+				t.Errorf("with loopback allowed: field error %q, want accepted %v", f["url"].Text(), tt.allowed)
 			}
 		})
 	}

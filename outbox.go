@@ -200,10 +200,10 @@ type MessageFilter struct {
 func (f MessageFilter) Validate() error {
 	errs := FieldErrors{}
 	if f.Channel != "" && !slices.Contains(Channels, f.Channel) {
-		errs.Add("channel", "must be one of "+strings.Join(Channels, ", "))
+		errs.Add("channel", Problemf("one_of", "values", strings.Join(Channels, ", ")))
 	}
 	if f.Status != "" && !slices.Contains(MessageStatuses, f.Status) {
-		errs.Add("status", "must be one of "+strings.Join(MessageStatuses, ", "))
+		errs.Add("status", Problemf("one_of", "values", strings.Join(MessageStatuses, ", ")))
 	}
 	return errs.Err()
 }

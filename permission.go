@@ -134,16 +134,16 @@ func (c *RoleCreate) Validate() error {
 	CheckText(f, "description", c.Description, true)
 	switch {
 	case !validSlug(c.Name, MaxRoleNameLen):
-		f.Add("name", "must be 1-64 characters of a-z, 0-9, '-' and '_'")
+		f.Add("name", Problemf("slug_format"))
 	case isBuiltInRole(c.Name):
-		f.Add("name", "is a built-in role")
+		f.Add("name", Problemf("builtin_role"))
 	}
 	if utf8.RuneCountInString(c.Description) > MaxRoleDescriptionLen {
-		f.Add("description", "must be at most 500 characters")
+		f.Add("description", Problemf("must_too_long", "n", 500))
 	}
 	for _, p := range c.Permissions {
 		if !ValidPermission(p) {
-			f.Add("permissions", "unknown permission "+quote(string(p)))
+			f.Add("permissions", Problemf("unknown_permission", "permission", quote(string(p))))
 		}
 	}
 	return f.Err()

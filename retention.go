@@ -85,20 +85,20 @@ func (r Retention) bounds(invitationTTL time.Duration) []retentionBound {
 // is always allowed.
 func CheckRetention(f FieldErrors, prefix string, r Retention, invitationTTL time.Duration) {
 	for _, b := range r.bounds(invitationTTL) {
-		if msg := b.check("0s"); msg != "" {
-			f.Add(prefix+b.name, msg)
+		if p, ok := b.check("0s"); !ok {
+			f.Add(prefix+b.name, p)
 		}
 	}
 }
 
-// check says what is wrong with b's value, "" when nothing; zero is how
-// the value that is always allowed is written.
-func (b retentionBound) check(zero string) string {
+// check says what is wrong with b's value, and false, or true when
+// nothing is; zero is how the value that is always allowed is written.
+func (b retentionBound) check(zero string) (Problem, bool) {
 	d := time.Duration(b.value)
 	if d == 0 || (d >= b.min && d <= MaxRetention) {
-		return ""
+		return Problem{}, true
 	}
-	return fmt.Sprintf("must be between %s and %s, or %s", FormatRetention(b.min), FormatRetention(MaxRetention), zero)
+	return Problemf("retention_range", "min", FormatRetention(b.min), "max", FormatRetention(MaxRetention), "zero", zero), false
 }
 
 // CheckSystemRetention checks the system-wide policy r as the
@@ -106,8 +106,8 @@ func (b retentionBound) check(zero string) string {
 // part out of bounds, as env names it (such as "MESSAGES").
 func CheckSystemRetention(r Retention, name func(part string) string) error {
 	for _, b := range r.bounds(MaxInvitationTTL) {
-		if msg := b.check("off"); msg != "" {
-			return fmt.Errorf("%s=%s: %s", name(b.name), FormatRetention(time.Duration(b.value)), msg)
+		if p, ok := b.check("off"); !ok {
+			return fmt.Errorf("%s=%s: %s", name(b.name), FormatRetention(time.Duration(b.value)), p.Text())
 		}
 	}
 	return nil

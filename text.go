@@ -14,15 +14,15 @@ import (
 // SQLite would keep it.
 func CheckText(f FieldErrors, field, value string, multiline bool) {
 	if !utf8.ValidString(value) {
-		f.Add(field, "must be valid UTF-8")
+		f.Add(field, Problemf("utf8"))
 		return
 	}
 	for _, r := range value {
 		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
 			if multiline {
-				f.Add(field, "must not contain control characters other than line breaks and tabs")
+				f.Add(field, Problemf("control_characters_lines"))
 			} else {
-				f.Add(field, "must not contain control characters")
+				f.Add(field, Problemf("control_characters"))
 			}
 			return
 		}

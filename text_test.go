@@ -24,8 +24,8 @@ func TestCheckText(t *testing.T) {
 	} {
 		f := FieldErrors{}
 		CheckText(f, "name", tc.value, tc.multiline)
-		if got := f["name"] == ""; got != tc.ok {
-			t.Errorf("CheckText(%q, multiline %v): ok %v, want %v (%q)", tc.value, tc.multiline, got, tc.ok, f["name"])
+		if _, bad := f["name"]; bad == tc.ok {
+			t.Errorf("CheckText(%q, multiline %v): ok %v, want %v (%q)", tc.value, tc.multiline, !bad, tc.ok, f["name"].Text())
 		}
 	}
 }

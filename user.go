@@ -71,8 +71,7 @@ func (p Page) Size() (int, error) {
 	case p.PageSize == 0:
 		return DefaultPageSize, nil
 	case p.PageSize < 1 || p.PageSize > MaxPageSize:
-		return 0, &Error{Code: EINVALID, Message: "page_size out of range",
-			Fields: map[string]string{"page_size": "must be between 1 and 200"}}
+		return 0, FieldErrors{"page_size": Problemf("page_size", "max", MaxPageSize)}.Errorf(EINVALID, "page_size out of range")
 	}
 	return p.PageSize, nil
 }

@@ -2,7 +2,6 @@ package invited
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -40,14 +39,14 @@ func (s OrgSettings) defaultRoles() []string {
 func CheckRoles(f FieldErrors, field string, roles []string, roleExists func(string) bool) {
 	switch {
 	case len(roles) == 0:
-		f.Add(field, "must name at least one role")
+		f.Add(field, Problemf("no_roles"))
 	case len(roles) > MaxRoles:
-		f.Add(field, fmt.Sprintf("at most %d roles", MaxRoles))
+		f.Add(field, Problemf("too_many_roles", "max", MaxRoles))
 	}
 	for _, r := range roles {
 		CheckText(f, field, r, false)
 		if !roleExists(r) {
-			f.Add(field, "unknown role "+quote(r))
+			f.Add(field, Problemf("unknown_role", "role", quote(r)))
 		}
 	}
 }
@@ -64,19 +63,19 @@ func (s OrgSettings) ResolveRedirect(f FieldErrors, field, raw string) string {
 	}
 	if relativeURL(u) {
 		if s.DefaultRedirectURL == "" {
-			f.Add(field, "a path needs the organization's default_redirect_url to resolve against: give an absolute URL, or set default_redirect_url")
+			f.Add(field, Problemf("redirect_needs_default"))
 			return u
 		}
 		base, err := url.Parse(s.DefaultRedirectURL)
 		ref, rerr := url.Parse(u)
 		if err != nil || rerr != nil {
-			f.Add(field, "not a URL")
+			f.Add(field, Problemf("not_url"))
 			return u
 		}
 		u = (&url.URL{Scheme: base.Scheme, Host: base.Host}).ResolveReference(ref).String()
 	}
 	if !s.RedirectAllowed(u) {
-		f.Add(field, "origin is not in the organization's allowed_redirect_origins")
+		f.Add(field, Problemf("redirect_not_allowed"))
 	}
 	return u
 }
@@ -97,9 +96,9 @@ func CheckMetadata(f FieldErrors, raw json.RawMessage) json.RawMessage {
 	var obj map[string]any
 	switch {
 	case len(raw) > MaxMetadataSize:
-		f.Add("metadata", "at most 8 KiB")
+		f.Add("metadata", Problemf("metadata_size"))
 	case json.Unmarshal(raw, &obj) != nil:
-		f.Add("metadata", "must be a JSON object")
+		f.Add("metadata", Problemf("metadata_object"))
 	default:
 		return raw
 	}
@@ -123,23 +122,23 @@ func checkInvitee(f FieldErrors, s OrgSettings, email, phone, userID string) (st
 	}
 	switch {
 	case len(given) == 0:
-		blame(f, inviteeFields, "give exactly one of email, phone, user_id")
+		blame(f, inviteeFields, Problemf("invitee_one"))
 	case len(given) > 1:
-		blame(f, given, "give exactly one of email, phone, user_id, not several")
+		blame(f, given, Problemf("invitee_several"))
 	case email != "":
 		email = checkEmail(f, s, email)
 	case phone != "" && !ValidPhone(phone):
-		f.Add("phone", "must be an E.164 number such as +14155550100")
+		f.Add("phone", Problemf("phone_format"))
 	case userID != "" && (!strings.HasPrefix(userID, PrefixUser) || utf8.RuneCountInString(userID) > MaxUserIDLen):
-		f.Add("user_id", "must be a user id (usr_…)")
+		f.Add("user_id", Problemf("user_id_format"))
 	}
 	return email, phone, userID
 }
 
 // blame records msg for each of fields.
-func blame(f FieldErrors, fields []string, msg string) {
+func blame(f FieldErrors, fields []string, p Problem) {
 	for _, field := range fields {
-		f.Add(field, msg)
+		f.Add(field, p)
 	}
 }
 
@@ -149,9 +148,9 @@ func checkEmail(f FieldErrors, s OrgSettings, raw string) string {
 	email, ok := NormalizeEmail(raw)
 	switch {
 	case !ok:
-		f.Add("email", "not a valid email address")
+		f.Add("email", Problemf("email_invalid"))
 	case !s.EmailDomainAllowed(email):
-		f.Add("email", "this organization only invites addresses at "+strings.Join(s.AllowedEmailDomains, ", "))
+		f.Add("email", Problemf("email_domain", "domains", strings.Join(s.AllowedEmailDomains, ", ")))
 	}
 	return email
 }
@@ -180,7 +179,7 @@ func checkLocale(f FieldErrors, field, raw string) string {
 	}
 	tag, err := language.Parse(s)
 	if err != nil || len(s) > MaxLocaleLen || strings.Contains(s, "_") {
-		f.Add(field, `not a BCP 47 language tag; use one such as "de", "fr" or "pt-BR"`)
+		f.Add(field, Problemf("locale"))
 		return ""
 	}
 	return tag.String()
@@ -198,7 +197,7 @@ func checkMessage(f FieldErrors, field, msg string, max int) string {
 // maxLength counts them.
 func checkLength(f FieldErrors, field, s string, max int) {
 	if utf8.RuneCountInString(s) > max {
-		f.Add(field, fmt.Sprintf("at most %d characters", max))
+		f.Add(field, Problemf("too_long", "n", max))
 	}
 }
 
@@ -216,14 +215,14 @@ func checkChannel(f FieldErrors, channel string, inv *Invitation) string {
 		}
 	case ChannelEmail:
 		if inv.Email == "" && inv.UserID == "" {
-			f.Add("channel", "email needs an email invitee")
+			f.Add("channel", Problemf("channel_email"))
 		}
 	case ChannelSMS:
 		if inv.Phone == "" {
-			f.Add("channel", "sms needs a phone invitee")
+			f.Add("channel", Problemf("channel_sms"))
 		}
 	default:
-		f.Add("channel", `must be "email" or "sms"`)
+		f.Add("channel", Problemf("channel_value"))
 	}
 	return channel
 }

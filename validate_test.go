@@ -20,7 +20,7 @@ func field(t *testing.T, f invited.FieldErrors, name string) string {
 			t.Fatalf("a problem under %q, not %q: %v", k, name, f)
 		}
 	}
-	return f[name]
+	return f[name].Text()
 }
 
 func TestResolveRoles(t *testing.T) {

@@ -119,17 +119,17 @@ func NewWebhook(c WebhookCreate, outbound OutboundPolicy, now time.Time) (*Webho
 	u, err := url.Parse(c.URL)
 	switch {
 	case len(c.URL) > 2000:
-		f.Add("url", "at most 2000 characters")
+		f.Add("url", Problemf("too_long", "n", 2000))
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "":
-		f.Add("url", "must be an absolute http or https URL without a fragment")
+		f.Add("url", Problemf("webhook_url"))
 	case u.User != nil:
-		f.Add("url", "must not carry credentials; the signature authenticates deliveries")
+		f.Add("url", Problemf("webhook_credentials"))
 	}
 	outbound.CheckURL(f, "url", c.URL)
 	events := slices.Clone(c.Events)
 	for _, e := range events {
 		if !slices.Contains(WebhookEvents, e) {
-			f.Add("events", "unknown event "+quote(e)+"; events are "+strings.Join(WebhookEvents, ", "))
+			f.Add("events", Problemf("unknown_event", "event", quote(e), "events", strings.Join(WebhookEvents, ", ")))
 		}
 	}
 	slices.Sort(events)
@@ -138,7 +138,7 @@ func NewWebhook(c WebhookCreate, outbound OutboundPolicy, now time.Time) (*Webho
 		events = []string{}
 	}
 	if utf8.RuneCountInString(c.Description) > 200 {
-		f.Add("description", "at most 200 characters")
+		f.Add("description", Problemf("too_long", "n", 200))
 	}
 	if err := f.Err(); err != nil {
 		return nil, err

@@ -63,7 +63,7 @@ func (s *server) listAppInvites(r *http.Request) (client.AppInviteList, error) {
 func queryAppID(q url.Values, f invited.FieldErrors) string {
 	id := q.Get("app_id")
 	if id != "" && !invited.ValidID(id, invited.PrefixApp) {
-		f.Add("app_id", "must be an app id (app_…)")
+		f.Add("app_id", invited.Problemf("app_id_format"))
 	}
 	return id
 }

@@ -354,7 +354,7 @@ func checkQuery(r *http.Request) error {
 	f := invited.FieldErrors{}
 	for name, values := range r.URL.Query() {
 		if len(values) > 1 {
-			f.Add(name, "is given more than once: give it once")
+			f.Add(name, invited.Problemf("given_twice"))
 			continue
 		}
 		for _, v := range values {
@@ -374,13 +374,13 @@ func pageOf(q url.Values, f invited.FieldErrors) invited.Page {
 	if s := q.Get("page_size"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > invited.MaxPageSize {
-			f.Add("page_size", fmt.Sprintf("must be an integer from 1 to %d", invited.MaxPageSize))
+			f.Add("page_size", invited.Problemf("page_size_integer", "max", invited.MaxPageSize))
 		}
 		p.PageSize = n
 	}
 	p.PageToken = q.Get("page_token")
 	if len(p.PageToken) > maxPageToken {
-		f.Add("page_token", "is not a page token from a previous answer")
+		f.Add("page_token", invited.Problemf("page_token_format"))
 	}
 	return p
 }
@@ -389,7 +389,7 @@ func pageOf(q url.Values, f invited.FieldErrors) invited.Page {
 func queryOrgID(q url.Values, f invited.FieldErrors) string {
 	id := q.Get("org_id")
 	if id != "" && !invited.ValidID(id, invited.PrefixOrganization) {
-		f.Add("org_id", "must be an organization id (org_…)")
+		f.Add("org_id", invited.Problemf("org_id_format"))
 	}
 	return id
 }
@@ -399,7 +399,7 @@ func queryOrgID(q url.Values, f invited.FieldErrors) string {
 func queryStatus[S ~string](q url.Values, f invited.FieldErrors, statuses []S) S {
 	s := S(q.Get("status"))
 	if s != "" && !slices.Contains(statuses, s) {
-		f.Add("status", "must be one of "+strings.Join(invited.Strings(statuses), ", "))
+		f.Add("status", invited.Problemf("one_of", "values", strings.Join(invited.Strings(statuses), ", ")))
 	}
 	return s
 }
@@ -411,7 +411,7 @@ func invitationFilterOf(q url.Values) (invited.InvitationFilter, error) {
 	if s := q.Get("email"); s != "" {
 		email, ok := invited.NormalizeEmail(strings.TrimSpace(s))
 		if !ok {
-			f.Add("email", "not a valid email address")
+			f.Add("email", invited.Problemf("email_invalid"))
 		}
 		filter.Email = email
 	}

@@ -63,8 +63,12 @@ func retryAfter(err error) int {
 // errInvalid is an invalid_request error about the request as a whole.
 func errInvalid(msg string) error { return invited.Errorf(invited.EINVALID, "%s", msg) }
 
-// errField is an invalid_request error about one field.
-func errField(field, problem string) error { return invited.FieldErrors{field: problem}.Err() }
+// errField is an invalid_request error about one field of the request as
+// the API alone reads it (its JSON, a ticket), in English, as the API
+// writes: no page shows it, so it needs no invited.Problem.
+func errField(field, problem string) error {
+	return &invited.Error{Code: invited.EINVALID, Message: "the request has invalid fields", Fields: map[string]string{field: problem}}
+}
 
 // errNotFound is how unknown paths and malformed path ids answer.
 var errNotFound = invited.Errorf(invited.ENOTFOUND, "not found")

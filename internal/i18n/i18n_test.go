@@ -119,7 +119,6 @@ var dynamicKeys = []string{
 	"console.via.user", "console.via.join_link", "console.via.domain",
 	"console.notice.revoked", "console.notice.resent", "console.notice.renewed", "console.notice.roles",
 	"console.notice.ended", "console.notice.approved", "console.notice.denied",
-	"form.email_problem", "form.name_problem",
 	"error.code.invalid_request", "error.code.forbidden", "error.code.not_found", "error.code.already_member",
 	"error.code.invalid_state", "error.code.email_mismatch", "error.code.email_domain_not_allowed",
 	"error.code.conflict", "error.code.rate_limited", "error.code.unavailable", "error.code.upstream_error",

@@ -138,8 +138,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 // first one stored.
 func (db *DB) EnsureAdminAPIKey(ctx context.Context, secret, name string) (*invited.APIKey, error) {
 	if len(secret) < 16 {
-		return nil, &invited.Error{Code: invited.EINVALID, Message: "an admin key must be at least 16 characters",
-			Fields: map[string]string{"secret": "at least 16 characters"}}
+		return nil, invited.FieldErrors{"secret": invited.Problemf("admin_secret_short", "min", 16)}.Errorf(invited.EINVALID, "an admin key must be at least 16 characters")
 	}
 	var key *invited.APIKey
 	err := db.writeTx(ctx, func(tx *Tx) error {

@@ -47,8 +47,7 @@ func (db *DB) sealClientSecret(app *invited.App) (any, error) {
 	}
 	sealed, err := db.secrets.Seal([]byte(secret), clientSecretContext(app.ID))
 	if errors.Is(err, secretbox.ErrNoKeys) {
-		return nil, invited.FieldErrors{"oauth.client_secret": "cannot be stored: client secrets are kept encrypted " +
-			"and no encryption key is configured; the operator sets INVITED_ENCRYPTION_KEYS"}.Err()
+		return nil, invited.FieldErrors{"oauth.client_secret": invited.Problemf("client_secret_no_keys")}.Err()
 	}
 	return sealed, err
 }

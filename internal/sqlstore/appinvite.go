@@ -57,7 +57,7 @@ WHERE id = ?`
 // the actor can see that the organization may use.
 func (db *DB) CreateAppInvite(ctx context.Context, appID string, c invited.AppInviteCreate) (*invited.AppInvite, string, error) {
 	if c.OrgID == "" {
-		return nil, "", invited.FieldErrors{"org_id": "required: the organization the connection is for"}.Err()
+		return nil, "", invited.FieldErrors{"org_id": invited.Problemf("connection_org_required")}.Err()
 	}
 	a := invited.ActorFromContext(ctx)
 	if err := a.Authorize(c.OrgID, invited.PermConnectionsManage); err != nil {

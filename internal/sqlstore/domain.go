@@ -208,7 +208,7 @@ func (db *DB) DeleteDomain(ctx context.Context, id string) error {
 func (db *DB) MarkDomainVerified(ctx context.Context, id, method string) (*invited.Domain, error) {
 	a := invited.ActorFromContext(ctx)
 	if !slices.Contains(invited.DomainVerifyMethods, method) {
-		return nil, invited.FieldErrors{"method": "must be dns or admin"}.Err()
+		return nil, invited.FieldErrors{"method": invited.Problemf("verify_method")}.Err()
 	}
 	var d *invited.Domain
 	err := db.writeTx(ctx, func(tx *Tx) (err error) {

@@ -267,8 +267,7 @@ func (db *DB) CreateInvitations(ctx context.Context, orgID string, cs []invited.
 		return nil, err
 	}
 	if len(cs) == 0 || len(cs) > invited.MaxBatchSize {
-		return nil, &invited.Error{Code: invited.EINVALID, Message: "a batch holds 1 to 1000 invitations",
-			Fields: map[string]string{"invitations": "must hold 1 to 1000 invitations"}}
+		return nil, invited.FieldErrors{"invitations": invited.Problemf("batch_size", "max", invited.MaxBatchSize)}.Errorf(invited.EINVALID, "a batch holds 1 to 1000 invitations")
 	}
 	inviter := inviterOf(a)
 	results := make([]invited.BatchResult, len(cs))
@@ -384,8 +383,7 @@ func (who invitees) check(inv *invited.Invitation) error {
 	key := inv.InviteeKey()
 	switch {
 	case inv.UserID != "" && !who.known[key]:
-		return &invited.Error{Code: invited.EINVALID, Message: "the request has invalid fields",
-			Fields: map[string]string{"user_id": "no such user"}}
+		return invited.FieldErrors{"user_id": invited.Problemf("no_such_user")}.Err()
 	case who.member[key]:
 		return invited.Errorf(invited.EALREADYMEMBER, "the invitee is already a member of the organization")
 	}

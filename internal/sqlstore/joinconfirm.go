@@ -60,7 +60,7 @@ func (db *DB) RequestJoinConfirmation(ctx context.Context, token, email, name st
 	f := invited.FieldErrors{}
 	email, ok := invited.NormalizeEmail(strings.TrimSpace(email))
 	if !ok {
-		f.Add("email", "give your email address, such as ada@example.com")
+		f.Add("email", invited.Problemf("join_email"))
 	}
 	name = checkLinkName(f, name)
 	if err := f.Err(); err != nil {

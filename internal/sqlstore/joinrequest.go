@@ -223,7 +223,7 @@ func (db *DB) DecideJoinRequest(ctx context.Context, id string, action invited.A
 func (tx *Tx) admit(ctx context.Context, a *invited.Actor, r *invited.JoinRequest, roles roleSet) (*invited.Membership, error) {
 	for _, name := range r.Roles {
 		if !roles.exists(name) {
-			return nil, invited.FieldErrors{"roles": "unknown role " + name}.Err()
+			return nil, invited.FieldErrors{"roles": invited.Problemf("unknown_role", "role", name)}.Err()
 		}
 	}
 	if err := a.MayGrant(r.OrgID, roles.permissions(r.Roles)); err != nil {

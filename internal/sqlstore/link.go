@@ -61,7 +61,7 @@ func linkAcceptorName(name string) (string, error) {
 func checkLinkName(f invited.FieldErrors, name string) string {
 	name = strings.TrimSpace(name)
 	if n := utf8.RuneCountInString(name); n == 0 || n > invited.MaxNameRunes || !utf8.ValidString(name) {
-		f.Add("name", "give your name, at most 200 characters")
+		f.Add("name", invited.Problemf("join_name", "max", invited.MaxNameRunes))
 	}
 	return name
 }

@@ -38,8 +38,7 @@ func (db *DB) CreateOrganization(ctx context.Context, c invited.OrganizationCrea
 			org.ID, org.Name, org.Slug, jsonText(org.Settings), ms(org.CreatedAt), ms(org.UpdatedAt))
 		if db.dialect.uniqueViolation(err) {
 			// The id is fresh, so the slug is what clashed.
-			return &invited.Error{Code: invited.ECONFLICT, Message: "an organization with this slug exists",
-				Fields: map[string]string{"slug": "already taken"}}
+			return invited.FieldErrors{"slug": invited.Problemf("taken")}.Errorf(invited.ECONFLICT, "an organization with this slug exists")
 		}
 		if err != nil {
 			return err

@@ -39,8 +39,7 @@ func newKeyset(p invited.Page, prefix string) (keyset, error) {
 	b, err := base64.RawURLEncoding.DecodeString(p.PageToken)
 	if err != nil || len(b) == 0 || b[0] != pageTokenV1 ||
 		!invited.ValidID(string(b[1:]), prefix) || pageToken(string(b[1:])) != p.PageToken {
-		return keyset{}, &invited.Error{Code: invited.EINVALID, Message: "the page_token is not valid",
-			Fields: map[string]string{"page_token": "not a next_page_token of this list"}}
+		return keyset{}, invited.FieldErrors{"page_token": invited.Problemf("page_token")}.Errorf(invited.EINVALID, "the page_token is not valid")
 	}
 	k.after = string(b[1:])
 	return k, nil

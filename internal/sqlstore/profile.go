@@ -263,10 +263,10 @@ func (db *DB) ActivateAppInvite(ctx context.Context, inviteID string, c invited.
 func (db *DB) FindProfiles(ctx context.Context, f invited.ProfileFilter) ([]*invited.Profile, string, error) {
 	fields := invited.FieldErrors{}
 	if f.AppID != "" && !invited.ValidID(f.AppID, invited.PrefixApp) {
-		fields.Add("app_id", "not an app id")
+		fields.Add("app_id", invited.Problemf("app_id"))
 	}
 	if f.Status != "" && !slices.Contains(invited.ProfileStatuses, f.Status) {
-		fields.Add("status", "not a status")
+		fields.Add("status", invited.Problemf("status"))
 	}
 	if err := fields.Err(); err != nil {
 		return nil, "", err

@@ -73,8 +73,7 @@ func (db *DB) CreateRole(ctx context.Context, orgID string, c invited.RoleCreate
 		_, err := tx.exec(ctx, `INSERT INTO roles (id, org_id, name, description, permissions, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			role.ID, role.OrgID, role.Name, role.Description, jsonText(role.Permissions), ms(tx.now))
 		if db.dialect.uniqueViolation(err) {
-			return &invited.Error{Code: invited.ECONFLICT, Message: "the organization has a role with this name",
-				Fields: map[string]string{"name": "already exists"}}
+			return invited.FieldErrors{"name": invited.Problemf("exists")}.Errorf(invited.ECONFLICT, "the organization has a role with this name")
 		}
 		if err != nil {
 			return err

@@ -163,7 +163,7 @@ func isNotFound(err error) bool { return invited.ErrorCode(err) == invited.ENOTF
 // "" filters nothing.
 func checkStatus[S ~string](status S, statuses []S) error {
 	if status != "" && !slices.Contains(statuses, status) {
-		return invited.FieldErrors{"status": "not a status"}.Err()
+		return invited.FieldErrors{"status": invited.Problemf("status")}.Err()
 	}
 	return nil
 }

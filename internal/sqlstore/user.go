@@ -133,8 +133,7 @@ func (tx *Tx) findAcceptor(ctx context.Context, a invited.Acceptor) (*invited.Us
 		u, err := tx.userBy(ctx, "id", a.ID)
 		if isNotFound(err) {
 			// Ids are ours to give: an unknown one cannot name a new user.
-			return nil, &invited.Error{Code: invited.EINVALID, Message: "no such user",
-				Fields: map[string]string{"user.id": "no such user"}}
+			return nil, invited.FieldErrors{"user.id": invited.Problemf("no_such_user")}.Errorf(invited.EINVALID, "no such user")
 		}
 		if err != nil {
 			return nil, err

@@ -311,7 +311,12 @@ func (s *keySet) find(kid string, now time.Time) *key {
 	return nil
 }
 
-func invalid(problem string) error { return invited.FieldErrors{"ticket": problem}.Err() }
+// invalid is the invalid_request error of a ticket the API was given, in
+// English, as the API writes: no page shows it, so it needs no
+// invited.Problem.
+func invalid(problem string) error {
+	return &invited.Error{Code: invited.EINVALID, Message: "the request has invalid fields", Fields: map[string]string{"ticket": problem}}
+}
 
 // Ready reports whether the keys can be loaded and one of them signs.
 func (k *Keys) Ready(ctx context.Context) error {

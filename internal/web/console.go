@@ -328,9 +328,10 @@ func (c *console) problem(r *http.Request, err error) string {
 	if len(e.Fields) == 0 {
 		return e.Message
 	}
+	loc := readerLocale(r)
 	parts := make([]string, 0, len(e.Fields))
 	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
-		parts = append(parts, f+": "+e.Fields[f])
+		parts = append(parts, f+": "+fieldProblem(loc, e, f))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -358,8 +359,7 @@ func lifetime(d time.Duration) string {
 }
 
 // parseLifetime reads a form's expires_in: nil when empty (the
-// organization's default), else a duration, or a problem added to f in
-// r's language.
+// organization's default), else a duration, or a problem added to f.
 func parseLifetime(r *http.Request, f invited.FieldErrors) *invited.Duration {
 	s := strings.TrimSpace(r.PostFormValue("expires_in"))
 	if s == "" {
@@ -367,7 +367,7 @@ func parseLifetime(r *http.Request, f invited.FieldErrors) *invited.Duration {
 	}
 	d, err := invited.ParseDuration(s)
 	if err != nil {
-		f.Add("expires_in", readerLocale(r).T("console.problem.lifetime"))
+		f.Add("expires_in", invited.Problemf("duration_format"))
 		return nil
 	}
 	return &d

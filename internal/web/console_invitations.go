@@ -190,7 +190,7 @@ func (c *console) showConfirmation(w http.ResponseWriter, r *http.Request, a *in
 	status := http.StatusOK
 	if err != nil {
 		status, _ = httpkit.ErrorStatus(err)
-		data.Lifetime.Error = cmp.Or(err.Fields["expires_in"], c.problem(r, err))
+		data.Lifetime.Error = cmp.Or(fieldProblem(loc, err, "expires_in"), c.problem(r, err))
 	}
 	c.render(w, r, page{Status: status, Template: "console/confirm", Title: loc.T(a.Title), Brand: brandOf(org), Data: data})
 }
@@ -256,11 +256,11 @@ func (c *console) showInvitationForm(w http.ResponseWriter, r *http.Request, org
 		Roles:   roles,
 	}
 	if err != nil {
-		data.Errors = err.Fields
+		data.Errors = fieldProblems(loc, err)
 		if len(err.Fields) == 0 {
 			data.Problem = err.Message
 		}
-		data.Roles.Error = err.Fields["roles"]
+		data.Roles.Error = data.Errors["roles"]
 	}
 	for _, f := range []*field{&data.Email, &data.FirstName, &data.LastName, &data.ExpiresIn} {
 		f.Value = r.PostFormValue(f.Name)

@@ -1072,11 +1072,26 @@ func TestConsoleLocale(t *testing.T) {
 
 	list := "/console/orgs/" + de.ID + "/invitations"
 	c.post(t, "/console/invitations/"+inv.ID+"/renew", url.Values{"expires_in": {"forever"}}).
-		expect(t, http.StatusBadRequest, german.T("console.problem.lifetime"), "Neue Gültigkeitsdauer (optional)")
+		expect(t, http.StatusBadRequest, german.T("field.duration_format"), "Neue Gültigkeitsdauer (optional)")
+	// The service's field problems, by their codes: beside the invite
+	// form's fields (a count in its plural form, data as an argument,
+	// escaped), and in an upload's report.
+	long := strings.Repeat("x", invited.MaxNameRunes+1)
+	a := c.post(t, list, url.Values{"email": {"not-an-address"}, "first_name": {long}, "roles": {"wizard"}})
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`,
+		`<p class="field-error" id="email-error">keine gültige E-Mail-Adresse</p>`,
+		`<p class="field-error" id="first_name-error">`+german.N("field.too_long", invited.MaxNameRunes)+`</p>`,
+		`unbekannte Rolle &#34;wizard&#34;`)
+	a.lacks(t, "not a valid email address", "at most", "unknown role")
+	a = c.upload(t, de.ID, "email,roles\nnot-an-address,member\ncarol@example.com,wizard\n")
+	a.expect(t, http.StatusOK, `<html lang="de"`,
+		`<span class="badge failed">email: keine gültige E-Mail-Adresse</span>`,
+		`<span class="badge failed">roles: unbekannte Rolle &#34;wizard&#34;</span>`)
+	a.lacks(t, "not a valid email address", "unknown role")
 	c.post(t, "/console/invitations/"+inv.ID+"/revoke", nil).expect(t, http.StatusSeeOther)
 	c.get(t, list+"?done=revoked").expect(t, http.StatusOK, german.T("console.notice.revoked"), ">widerrufen<")
 	// The service's refusal is English; the page says its code's message.
-	a := c.get(t, "/console/invitations/"+inv.ID+"/revoke")
+	a = c.get(t, "/console/invitations/"+inv.ID+"/revoke")
 	a.expect(t, http.StatusConflict, `<html lang="de"`, german.T("error.code.invalid_state"))
 	a.lacks(t, "cannot revoke")
 	c.upload(t, de.ID, "email,roles,shoe_size\n").expect(t, http.StatusBadRequest, "Die Kopfzeile nennt eine Spalte")

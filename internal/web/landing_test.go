@@ -738,11 +738,11 @@ func TestPagesSpeakTheirErrors(t *testing.T) {
 	long := strings.Repeat("x", invited.MaxNameRunes+1)
 
 	a := s.post(t, "/i/"+token+"/accept", url.Values{"name": {long}})
-	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("form.name_problem", "max", invited.MaxNameRunes))
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("field.join_name", "max", invited.MaxNameRunes))
 	a.lacks(t, "give your name")
 
 	a = s.post(t, "/j/"+linkToken, url.Values{"email": {"not an address"}, "name": {long}})
-	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("form.email_problem"), german.T("form.name_problem", "max", invited.MaxNameRunes))
+	a.expect(t, http.StatusBadRequest, `<html lang="de"`, german.T("field.join_email"), german.T("field.join_name", "max", invited.MaxNameRunes))
 	a.lacks(t, "give your")
 
 	// A form without its token: refused, in the browser's language.

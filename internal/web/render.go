@@ -204,15 +204,33 @@ func (p *Pages) failSaying(w http.ResponseWriter, r *http.Request, b brand, err 
 	p.render(w, r, page{Status: status, Template: "error", Title: loc.T("error.title"), Brand: b, Data: d, Locale: loc})
 }
 
-// fieldProblem is how a form of the hosted pages says, in loc, what the
-// service found wrong with its field name (the service's words are
-// English): the catalog's form.<name>_problem; "" when e names no
-// problem with the field.
+// fieldProblem is how a form of the pages or the console says, in loc,
+// what the service found wrong with its field name: the catalog's
+// field.<code> of the field's invited.Problem with its arguments, in the
+// plural form of its count "n" if it has one; "" when e names no problem
+// with the field. A field without a Problem, which only the API layer
+// makes (the shape of its JSON), reads as the service's English.
 func fieldProblem(loc *i18n.Locale, e *invited.Error, name string) string {
-	if e.Fields[name] == "" {
-		return ""
+	p, ok := e.Problems[name]
+	if !ok {
+		return e.Fields[name]
 	}
-	return loc.T("form."+name+"_problem", "max", invited.MaxNameRunes)
+	if n, ok := p.Arg("n"); ok {
+		if n, ok := n.(int); ok {
+			return loc.N("field."+p.Code, n, p.Args...)
+		}
+	}
+	return loc.T("field."+p.Code, p.Args...)
+}
+
+// fieldProblems are the problems of every field e names, as fieldProblem
+// writes them.
+func fieldProblems(loc *i18n.Locale, e *invited.Error) map[string]string {
+	out := make(map[string]string, len(e.Fields))
+	for name := range e.Fields {
+		out[name] = fieldProblem(loc, e, name)
+	}
+	return out
 }
 
 // errorData is what an error page says.
