@@ -122,6 +122,7 @@ var dynamicKeys = []string{
 	"error.code.invalid_request", "error.code.forbidden", "error.code.not_found", "error.code.already_member",
 	"error.code.invalid_state", "error.code.email_mismatch", "error.code.email_domain_not_allowed",
 	"error.code.conflict", "error.code.rate_limited", "error.code.unavailable", "error.code.upstream_error",
+	"console.problem.invitation_exists", "console.problem.already_member",
 }
 
 // consoleKey finds the console's keys that Go code keeps in a value (an

@@ -13,6 +13,7 @@ import (
 
 	"github.com/invitedhq/invited"
 	"github.com/invitedhq/invited/internal/httpkit"
+	"github.com/invitedhq/invited/internal/i18n"
 )
 
 // The admin console (issue 5) acts for the API key or user access token an
@@ -325,15 +326,28 @@ func (c *console) problem(r *http.Request, err error) string {
 		return readerLocale(r).T("console.problem.internal", "id", c.logError(r, err))
 	}
 	e, _ := errors.AsType[*invited.Error](err)
-	if len(e.Fields) == 0 {
-		return e.Message
-	}
 	loc := readerLocale(r)
+	if len(e.Fields) == 0 {
+		return consoleMessage(loc, e)
+	}
 	parts := make([]string, 0, len(e.Fields))
 	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
 		parts = append(parts, f+": "+fieldProblem(loc, e, f))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// consoleMessage is what the console says, in loc, of e, which names no
+// field: its own words for the refusals of the service an admin meets
+// when inviting (the invitee is invited or a member already), else e's
+// message, which the console's own refusals (an upload's CSV) write in
+// the reader's language.
+func consoleMessage(loc *i18n.Locale, e *invited.Error) string {
+	switch e.Code {
+	case invited.EINVITATIONEXISTS, invited.EALREADYMEMBER:
+		return loc.T("console.problem." + e.Code)
+	}
+	return e.Message
 }
 
 // spendCreate spends one of the organization's allowance of created

@@ -258,7 +258,7 @@ func (c *console) showInvitationForm(w http.ResponseWriter, r *http.Request, org
 	if err != nil {
 		data.Errors = fieldProblems(loc, err)
 		if len(err.Fields) == 0 {
-			data.Problem = err.Message
+			data.Problem = consoleMessage(loc, err)
 		}
 		data.Roles.Error = data.Errors["roles"]
 	}

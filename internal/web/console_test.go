@@ -1088,6 +1088,14 @@ func TestConsoleLocale(t *testing.T) {
 		`<span class="badge failed">email: keine gültige E-Mail-Adresse</span>`,
 		`<span class="badge failed">roles: unbekannte Rolle &#34;wizard&#34;</span>`)
 	a.lacks(t, "not a valid email address", "unknown role")
+	// The service's refusal of an invitee invited already, on the form
+	// and in an upload's report, in the console's words.
+	dora := url.Values{"email": {"dora@example.com"}, "roles": {"member"}}
+	c.post(t, list, dora).expect(t, http.StatusOK)
+	c.post(t, list, dora).expect(t, http.StatusConflict, german.T("console.problem.invitation_exists"))
+	a = c.upload(t, de.ID, "email,roles\ndora@example.com,member\n")
+	a.expect(t, http.StatusOK, german.T("console.problem.invitation_exists"))
+	a.lacks(t, "an open invitation")
 	c.post(t, "/console/invitations/"+inv.ID+"/revoke", nil).expect(t, http.StatusSeeOther)
 	c.get(t, list+"?done=revoked").expect(t, http.StatusOK, german.T("console.notice.revoked"), ">widerrufen<")
 	// The service's refusal is English; the page says its code's message.
