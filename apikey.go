@@ -42,7 +42,7 @@ func NewAPIKey(c APIKeyCreate, createdBy string, now time.Time) (*APIKey, string
 	c.Name = strings.TrimSpace(c.Name)
 	CheckText(f, "name", c.Name, false)
 	if c.Name == "" || len([]rune(c.Name)) > MaxNameRunes {
-		f.Add("name", Problemf("length_range", "max", 200))
+		f.Add("name", Problemf("length_range", "max", MaxNameRunes))
 	}
 	switch {
 	case c.Admin && (c.OrgID != "" || len(c.Permissions) > 0):

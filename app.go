@@ -125,10 +125,10 @@ func NewApp(c AppCreate, outbound OutboundPolicy, now time.Time) (*App, error) {
 	CheckText(f, "name", app.Name, false)
 	CheckText(f, "description", app.Description, true)
 	if n := utf8.RuneCountInString(app.Name); n == 0 || n > MaxNameRunes {
-		f.Add("name", Problemf("length_range", "max", 200))
+		f.Add("name", Problemf("length_range", "max", MaxNameRunes))
 	}
 	if utf8.RuneCountInString(app.Description) > MaxAppDescriptionRunes {
-		f.Add("description", Problemf("too_long", "n", 2000))
+		f.Add("description", Problemf("too_long", "n", MaxAppDescriptionRunes))
 	}
 	app.OAuth.validate(f, outbound)
 	if err := f.Err(); err != nil {
@@ -158,10 +158,10 @@ func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 	case o.ClientID == "":
 		f.Add("oauth.client_id", Problemf("required"))
 	case utf8.RuneCountInString(o.ClientID) > MaxClientIDLen:
-		f.Add("oauth.client_id", Problemf("too_long", "n", 500))
+		f.Add("oauth.client_id", Problemf("too_long", "n", MaxClientIDLen))
 	}
 	if utf8.RuneCountInString(o.ClientSecret) > MaxClientSecretLen {
-		f.Add("oauth.client_secret", Problemf("too_long", "n", 2000))
+		f.Add("oauth.client_secret", Problemf("too_long", "n", MaxClientSecretLen))
 	}
 
 	endpoints := o.AuthorizationURL != "" || o.TokenURL != ""
@@ -190,11 +190,11 @@ func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 		outbound.CheckURL(f, "oauth.userinfo_url", o.UserinfoURL)
 	}
 	if len(o.AccountIDField) > MaxExtraParamKeyLen {
-		f.Add("oauth.account_id_field", Problemf("too_long", "n", 100))
+		f.Add("oauth.account_id_field", Problemf("too_long", "n", MaxExtraParamKeyLen))
 	}
 
 	if len(o.Scopes) > MaxScopes {
-		f.Add("oauth.scopes", Problemf("too_many_scopes", "max", 50))
+		f.Add("oauth.scopes", Problemf("too_many_scopes", "max", MaxScopes))
 	}
 	for _, s := range o.Scopes {
 		if !validScope(s) {
@@ -203,7 +203,7 @@ func (o *OAuthConfig) validate(f FieldErrors, outbound OutboundPolicy) {
 	}
 
 	if len(o.ExtraParams) > MaxExtraParams {
-		f.Add("oauth.extra_params", Problemf("too_many_params", "max", 20))
+		f.Add("oauth.extra_params", Problemf("too_many_params", "max", MaxExtraParams))
 	}
 	for k, v := range o.ExtraParams {
 		switch {
@@ -225,7 +225,7 @@ func validOAuthURL(f FieldErrors, field, raw string) {
 	u, err := url.Parse(raw)
 	switch {
 	case utf8.RuneCountInString(raw) > MaxOAuthURLLen:
-		f.Add(field, Problemf("too_long", "n", 2000))
+		f.Add(field, Problemf("too_long", "n", MaxOAuthURLLen))
 	case err != nil || !u.IsAbs() || u.Host == "" || strings.Contains(raw, "#"):
 		f.Add(field, Problemf("https_url"))
 	case u.Scheme != "https" && (u.Scheme != "http" || !loopbackHost(u.Hostname())):

@@ -379,7 +379,7 @@ func (a *Acceptor) Validate() error {
 		f.Add("user.phone", Problemf("phone_e164"))
 	}
 	if utf8.RuneCountInString(a.Name) > MaxNameRunes {
-		f.Add("user.name", Problemf("too_long", "n", 200))
+		f.Add("user.name", Problemf("too_long", "n", MaxNameRunes))
 	}
 	return f.Err()
 }

@@ -146,7 +146,7 @@ func (o *Organization) Apply(u OrganizationUpdate, roleExists func(string) bool,
 func validateOrgName(f FieldErrors, name string) {
 	CheckText(f, "name", name, false)
 	if name == "" || len([]rune(name)) > MaxNameRunes {
-		f.Add("name", Problemf("length_range", "max", 200))
+		f.Add("name", Problemf("length_range", "max", MaxNameRunes))
 	}
 }
 
@@ -197,14 +197,14 @@ func (s *OrgSettings) apply(f FieldErrors, p OrgSettingsPatch, roleExists func(s
 		s.Contact = strings.TrimSpace(*p.Contact)
 		CheckText(f, "settings.contact", s.Contact, false)
 		if len([]rune(s.Contact)) > MaxContactRunes {
-			f.Add("settings.contact", Problemf("must_too_long", "n", 500))
+			f.Add("settings.contact", Problemf("must_too_long", "n", MaxContactRunes))
 		}
 	}
 	if p.DisplayName != nil {
 		s.DisplayName = strings.TrimSpace(*p.DisplayName)
 		CheckText(f, "settings.display_name", s.DisplayName, false)
 		if len([]rune(s.DisplayName)) > MaxNameRunes {
-			f.Add("settings.display_name", Problemf("must_too_long", "n", 200))
+			f.Add("settings.display_name", Problemf("must_too_long", "n", MaxNameRunes))
 		}
 	}
 	if p.LogoURL != nil {

@@ -139,7 +139,7 @@ func (c *RoleCreate) Validate() error {
 		f.Add("name", Problemf("builtin_role"))
 	}
 	if utf8.RuneCountInString(c.Description) > MaxRoleDescriptionLen {
-		f.Add("description", Problemf("must_too_long", "n", 500))
+		f.Add("description", Problemf("must_too_long", "n", MaxRoleDescriptionLen))
 	}
 	for _, p := range c.Permissions {
 		if !ValidPermission(p) {
