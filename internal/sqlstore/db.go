@@ -481,9 +481,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if err := tx.flush(ctx); err != nil {
 		return nil, err
 	}
-	tx.db.roundTrips.Add(1)
-	query = tx.db.dialect.rebind(query)
-	span := tx.startStatement(ctx, query)
+	query, span := tx.send(ctx, query)
 	res, err := tx.tx.ExecContext(tx.context(ctx), query, args...)
 	endSpan(span, err)
 	return res, err
@@ -500,12 +498,20 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 	if err := tx.flush(ctx); err != nil {
 		return errRow{err}
 	}
-	tx.db.roundTrips.Add(1)
-	query = tx.db.dialect.rebind(query)
-	span := tx.startStatement(ctx, query)
+	query, span := tx.send(ctx, query)
 	row := tx.tx.QueryRowContext(tx.context(ctx), query, args...)
 	endSpan(span, row.Err())
 	return row
+}
+
+// send readies query to go to the database as one statement: it counts
+// the round trip, writes the query in the dialect's placeholders, and
+// starts its span (trace.go), which the caller ends with the statement's
+// error (endSpan).
+func (tx *Tx) send(ctx context.Context, query string) (string, trace.Span) {
+	tx.db.roundTrips.Add(1)
+	query = tx.db.dialect.rebind(query)
+	return query, tx.startStatement(ctx, query)
 }
 
 // errRow is the row of a statement that could not be sent.
@@ -554,9 +560,7 @@ func (tx *Tx) flush(ctx context.Context) error {
 	}
 	query, args := withClauses(tx.held[:n-1])+tx.held[n-1], tx.heldArgs
 	tx.held, tx.heldArgs = nil, nil
-	tx.db.roundTrips.Add(1)
-	query = tx.db.dialect.rebind(query)
-	span := tx.startStatement(ctx, query)
+	query, span := tx.send(ctx, query)
 	_, err := tx.tx.ExecContext(tx.context(ctx), query, args...)
 	endSpan(span, err)
 	return err
@@ -570,9 +574,7 @@ func (tx *Tx) flush(ctx context.Context) error {
 func (tx *Tx) queryBeside(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query, args = withClauses(tx.held)+query, append(tx.heldArgs, args...)
 	tx.held, tx.heldArgs = nil, nil
-	tx.db.roundTrips.Add(1)
-	query = tx.db.dialect.rebind(query)
-	span := tx.startStatement(ctx, query)
+	query, span := tx.send(ctx, query)
 	rows, err := tx.tx.QueryContext(tx.context(ctx), query, args...)
 	endSpan(span, err)
 	return rows, err
