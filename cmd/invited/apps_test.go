@@ -120,18 +120,8 @@ func TestAppInviteConnects(t *testing.T) {
 	}
 	accessToken := tok.AccessToken
 	// The token is the platform's: its API knows whose it is.
-	req, err := http.NewRequest("GET", platform.UserinfoURL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("the platform refuses the token: %s", resp.Status)
+	if account := platform.Account(t, accessToken); account != "ad-account-7781" {
+		t.Errorf("the platform says the token is %q's, want ad-account-7781's", account)
 	}
 	for _, secret := range []string{accessToken, clientSecret, ai.Code} {
 		if strings.Contains(srv.Stderr.String(), secret) {

@@ -69,29 +69,6 @@ func (e *env) connectProfile(p *platform, cred, orgID, appID string) *invited.Pr
 	return prof
 }
 
-// platformAccount asks p who accessToken belongs to, as a caller of the
-// platform's API would: it proves the token handed out is the platform's.
-func platformAccount(t *testing.T, p *platform, accessToken string) string {
-	t.Helper()
-	req, err := http.NewRequest("GET", p.UserinfoURL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var info struct {
-		Sub string `json:"sub"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&info) != nil {
-		t.Fatalf("the platform refuses the access token: %s", resp.Status)
-	}
-	return info.Sub
-}
-
 // profileIDs lists the profiles of path with cred.
 func (e *env) profileIDs(cred, path string) []string {
 	e.t.Helper()
@@ -251,7 +228,7 @@ func TestProfiles(t *testing.T) {
 		if got := r.Header.Get("Cache-Control"); got != "no-store" {
 			t.Errorf("Cache-Control %q", got)
 		}
-		if account := platformAccount(t, p, tok.AccessToken); account != "acct-42" {
+		if account := p.Account(t, tok.AccessToken); account != "acct-42" {
 			t.Errorf("the token is %s's", account)
 		}
 		var again invited.ProfileToken
@@ -268,7 +245,7 @@ func TestProfiles(t *testing.T) {
 			p.TokenRequests("refresh_token") != 1 {
 			t.Errorf("after expiry: %+v, %d refreshes", renewed, p.TokenRequests("refresh_token"))
 		}
-		if account := platformAccount(t, p, renewed.AccessToken); account != "acct-42" {
+		if account := p.Account(t, renewed.AccessToken); account != "acct-42" {
 			t.Errorf("the renewed token is %s's", account)
 		}
 		var prof invited.Profile

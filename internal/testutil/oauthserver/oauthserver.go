@@ -155,6 +155,30 @@ func (s *Server) TokenURL() string { return s.URL + "/token" }
 // UserinfoURL is the userinfo endpoint.
 func (s *Server) UserinfoURL() string { return s.URL + "/userinfo" }
 
+// Account asks the server who accessToken belongs to, as a caller of the
+// platform's API would (its userinfo endpoint): it proves that a token
+// handed out is the platform's.
+func (s *Server) Account(t testing.TB, accessToken string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", s.UserinfoURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info struct {
+		Sub string `json:"sub"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&info) != nil {
+		t.Fatalf("the platform refuses the access token: %s", resp.Status)
+	}
+	return info.Sub
+}
+
 // Decide sends the authorization request authURL to the server without a
 // browser, under AutoConsent, and returns the query of the redirect the
 // server answers it with: the code or the error, and the state, that the
