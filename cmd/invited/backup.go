@@ -38,7 +38,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		return usageErrorf("backup: no file given")
 	}
 	file := args[n-1]
-	db, cfg, err := openDatabaseWith(ctx, "backup", args[:n-1], getenv, stderr, sqlstore.Options{SkipMigrate: true})
+	db, cfg, err := openDatabaseWith(ctx, "backup", args[:n-1], getenv, stderr, sqlstore.Options{SkipMigrate: true, MustExist: true})
 	if err != nil {
 		return err
 	}

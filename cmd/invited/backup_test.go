@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -197,6 +199,10 @@ func TestBackupCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	existing := filepath.Join(dir, "invited.db")
+	missing, other := filepath.Join(dir, "missing.db"), filepath.Join(dir, "other.db")
+	if err := os.WriteFile(other, nil, 0o600); err != nil { // SQLite's empty database
+		t.Fatal(err)
+	}
 	type backupCase struct {
 		name   string
 		env    map[string]string
@@ -212,7 +218,9 @@ func TestBackupCommand(t *testing.T) {
 		{"the database as a flag", nil, []string{"backup", "--database", sqlite["INVITED_DATABASE_URL"], filepath.Join(dir, "flag.db")}, exitOK,
 			"wrote " + filepath.Join(dir, "flag.db"), ""},
 		{"an existing file", sqlite, []string{"backup", existing}, exitFailure, "", existing + " exists already"},
-		{"not the service's database", map[string]string{"INVITED_DATABASE_URL": "sqlite:" + filepath.Join(dir, "other.db")},
+		{"no database there", map[string]string{"INVITED_DATABASE_URL": "sqlite:" + missing},
+			[]string{"backup", filepath.Join(dir, "b.db")}, exitFailure, "", "no database file at " + missing},
+		{"not the service's database", map[string]string{"INVITED_DATABASE_URL": "sqlite:" + other},
 			[]string{"backup", filepath.Join(dir, "b.db")}, exitFailure, "", "no migrations recorded"},
 	}
 	if cluster := pgtest.Optional(t); cluster != nil {
@@ -224,6 +232,11 @@ func TestBackupCommand(t *testing.T) {
 		if r.code() != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
 			t.Errorf("%s: invited %s: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
 				tt.name, strings.Join(tt.args, " "), r.code(), r.stdout, r.stderr, tt.code, tt.stdout, tt.stderr)
+		}
+	}
+	for _, f := range []string{missing, filepath.Join(dir, "b.db")} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a refused backup left %s behind: %v", f, err)
 		}
 	}
 }

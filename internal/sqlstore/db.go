@@ -63,6 +63,10 @@ type Options struct {
 	Logger *slog.Logger
 	// SkipMigrate leaves the schema as it is; Migrate applies it.
 	SkipMigrate bool
+	// MustExist refuses a SQLite database file that does not exist, where
+	// Open would create it: for commands that only read a database, such
+	// as invited backup, which must not leave an empty file behind.
+	MustExist bool
 	// Secrets seals what the store must read back, such as apps' client
 	// secrets. Without keys, creating anything that holds such a secret is
 	// refused.
@@ -109,7 +113,7 @@ type DB struct {
 // "postgres://…") and, unless opts.SkipMigrate, brings its schema up to
 // date.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	d, p, err := openPools(dsn)
+	d, p, err := openPools(dsn, opts.MustExist)
 	if err != nil {
 		return nil, err
 	}

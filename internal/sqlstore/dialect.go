@@ -74,10 +74,11 @@ type pools struct {
 	file string
 }
 
-// openPools picks the dialect of dsn and opens its pools.
-func openPools(dsn string) (dialect, pools, error) {
+// openPools picks the dialect of dsn and opens its pools; mustExist
+// refuses a SQLite file that does not exist (Options.MustExist).
+func openPools(dsn string, mustExist bool) (dialect, pools, error) {
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		p, err := openSQLite(path)
+		p, err := openSQLite(path, mustExist)
 		return sqliteDialect, p, err
 	}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {

@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -37,7 +39,8 @@ var sqliteDialect = dialect{
 // means "database is locked" never reaches a user. Reads go to a pool of
 // query-only connections, which WAL lets run alongside the writer. Every
 // connection of both keeps the statements it runs prepared (stmtcache.go).
-func openSQLite(path string) (pools, error) {
+// Unless mustExist, a file that does not exist is created.
+func openSQLite(path string, mustExist bool) (pools, error) {
 	switch {
 	case path == "":
 		return pools{}, errors.New("sqlstore: sqlite: empty database path")
@@ -48,6 +51,11 @@ func openSQLite(path string) (pools, error) {
 	case strings.ContainsAny(path, "?#"):
 		// The driver takes its parameters after the first '?'.
 		return pools{}, errors.New("sqlstore: sqlite: the database path may not contain '?' or '#'")
+	}
+	if mustExist {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return pools{}, fmt.Errorf("sqlstore: sqlite: no database file at %s", path)
+		}
 	}
 
 	// The driver runs busy_timeout before any other pragma, so that the
@@ -105,7 +113,7 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 // with no schema: for measuring the raw durable insert the store's writes
 // are compared with (invited-load -scenario sqlite-insert).
 func OpenSQLiteWriter(path string) (*sql.DB, error) {
-	p, err := openSQLite(path)
+	p, err := openSQLite(path, false)
 	if err != nil {
 		return nil, err
 	}

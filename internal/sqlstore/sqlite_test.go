@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +51,29 @@ func TestSQLiteOpenRejects(t *testing.T) {
 			t.Errorf("the error repeats the URL: %v", err)
 		}
 	}
+}
+
+// TestSQLiteMustExist checks that Options.MustExist refuses a database
+// file that is not there, and creates nothing, and opens one that is.
+func TestSQLiteMustExist(t *testing.T) {
+	ctx := context.Background()
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	if db, err := Open(ctx, "sqlite:"+missing, Options{SkipMigrate: true, MustExist: true}); err == nil {
+		db.Close()
+		t.Errorf("%s opened", missing)
+	} else if !strings.Contains(err.Error(), "no database file at "+missing) {
+		t.Errorf("Open: %v, want it to say there is no database file", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a file was left behind: %v", err)
+	}
+	existing := sqliteURL(t)
+	db, err := Open(ctx, existing, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	openURL(t, existing, Options{SkipMigrate: true, MustExist: true})
 }
 
 // TestDetachedReadWaitsAsAllowed holds what a detached read (Tx.detached)
